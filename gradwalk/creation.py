@@ -1,0 +1,429 @@
+"""Tensor factories (PyTorch's names, arguments and defaults) and the random number generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+from .backend import get_namespace, to_numpy
+from .tensor import Tensor, _to_array
+
+
+class Generator:
+    """A random number generator; ``manual_seed`` makes runs repeatable.
+
+    Example:
+        >>> import gradwalk
+        >>> g = gradwalk.Generator().manual_seed(0)
+        >>> gradwalk.rand(2, generator=g).shape
+        (2,)
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        self._seed = int(np.random.SeedSequence().entropy % (2**63))
+        self._rng = np.random.default_rng(self._seed)
+        self.device = device
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63)))._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import json
+
+        state = json.dumps(self._rng.bit_generator.state).encode()
+        return Tensor._wrap(np.frombuffer(state, dtype=np.uint8).copy())
+
+    def set_state(self, state: Tensor) -> Generator:
+        import json
+
+        self._rng.bit_generator.state = json.loads(bytes(state.data.astype(np.uint8)).decode())
+        return self
+
+
+default_generator = Generator()
+
+
+def _rng(generator: Generator | None = None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (``rand``, ``randn``, ``dropout``, init...).
+
+    Example:
+        >>> import gradwalk
+        >>> _ = gradwalk.manual_seed(0); a = gradwalk.rand(3)
+        >>> _ = gradwalk.manual_seed(0); bool((a == gradwalk.rand(3)).all())
+        True
+    """
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__} in "
+                            f"{tuple(size)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr, dtype, device, requires_grad) -> Tensor:
+    if device is not None and not str(device).startswith("cpu"):
+        arr = get_namespace(device).asarray(arr)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype):
+    return _dt.get_default_dtype().np if dtype is None else _dt.to_numpy_dtype(dtype)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           name: str | None = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
+
+    Python floats give the default dtype (float32); ints give int64; bools give bool.
+    ``name`` labels the tensor in the graph tools.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.tensor(3.0, requires_grad=True)
+        tensor(3., requires_grad=True)
+        >>> gradwalk.tensor([[1, 2], [3, 4]]).dtype
+        gradwalk.int64
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = _to_array(data, dtype)
+    if isinstance(data, np.ndarray) and arr is data:
+        arr = arr.copy()
+    t = _finish(arr, dtype, device, requires_grad)
+    if name is not None:
+        t.name = name
+    return t
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when it can.
+
+    Example:
+        >>> import gradwalk, numpy as np
+        >>> a = np.zeros(2)
+        >>> gradwalk.as_tensor(a).numpy() is a
+        True
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and dtype is None:
+        _dt.from_numpy_dtype(data.dtype)
+        return Tensor._wrap(data)
+    return _finish(_to_array(data, dtype), dtype, device, False)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (its dtype is kept).
+
+    Example:
+        >>> import gradwalk, numpy as np
+        >>> gradwalk.from_numpy(np.arange(3))
+        tensor([0, 1, 2])
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dt.from_numpy_dtype(ndarray.dtype)
+    return Tensor._wrap(ndarray)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros(2, 3).shape
+        (2, 3)
+    """
+    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.ones(2)
+        tensor([1., 1.])
+    """
+    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (zeros here, to keep runs repeatable).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.empty(3).shape
+        (3,)
+    """
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.full((2,), 7)
+        tensor([7, 7])
+    """
+    if dtype is None:
+        if isinstance(fill_value, bool):
+            npd = np.bool_
+        elif isinstance(fill_value, int):
+            npd = np.int64
+        else:
+            npd = _dt.get_default_dtype().np
+    else:
+        npd = _dt.to_numpy_dtype(dtype)
+    return _finish(np.full(_size((size,) if isinstance(size, int) else (tuple(size),)),
+                           fill_value, dtype=npd), dtype, device, requires_grad)
+
+
+def _like(input, dtype):
+    return input.data.dtype if dtype is None else _dt.to_numpy_dtype(dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype) of ``input``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros_like(gradwalk.ones(2))
+        tensor([0., 0.])
+    """
+    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), dtype,
+                   device or input.device, requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype) of ``input``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.ones_like(gradwalk.zeros(2))
+        tensor([1., 1.])
+    """
+    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), dtype,
+                   device or input.device, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape (and dtype) of ``input``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.full_like(gradwalk.zeros(2), 3.5)
+        tensor([3.5000, 3.5000])
+    """
+    return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), dtype,
+                   device or input.device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1).
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.rand(1000)
+        >>> bool((x >= 0).all() and (x < 1).all())
+        True
+    """
+    npd = _float_dtype(dtype)
+    return _finish(_rng(generator).random(_size(size)).astype(npd), dtype, device,
+                   requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.randn(2, 3).dtype
+        gradwalk.float32
+    """
+    npd = _float_dtype(dtype)
+    return _finish(_rng(generator).standard_normal(_size(size)).astype(npd), dtype, device,
+                   requires_grad)
+
+
+def rand_like(input, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Random integers in ``[low, high)`` (``randint(high, size)`` also works).
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.randint(0, 10, (5,))
+        >>> x.dtype, bool((x < 10).all())
+        (gradwalk.int64, True)
+    """
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    npd = np.int64 if dtype is None else _dt.to_numpy_dtype(dtype)
+    return _finish(_rng(generator).integers(low, high, size=_size((size,) if isinstance(
+        size, int) else (tuple(size),))).astype(npd), dtype, device, False)
+
+
+def randint_like(input, low=0, high=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=input.dtype)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of ``0..n-1``.
+
+    Example:
+        >>> import gradwalk
+        >>> sorted(gradwalk.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    npd = np.int64 if dtype is None else _dt.to_numpy_dtype(dtype)
+    return _finish(_rng(generator).permutation(n).astype(npd), dtype, device, False)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+    """Normal random numbers with the given mean and std.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.normal(0.0, 1.0, (3,)).shape
+        (3,)
+    """
+    m = to_numpy(mean.data) if isinstance(mean, Tensor) else mean
+    s = to_numpy(std.data) if isinstance(std, Tensor) else std
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+    npd = _float_dtype(dtype)
+    return Tensor._wrap((_rng(generator).standard_normal(tuple(size)) * s + m).astype(npd))
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    probs = input.data if p is None else np.full(input.shape, p)
+    return Tensor._wrap((_rng(generator).random(input.shape) < probs).astype(input.data.dtype))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    p = np.asarray(input.data, dtype=np.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    out = [_rng(generator).choice(rows.shape[1], size=num_samples, replace=replacement,
+                                  p=r / r.sum()) for r in rows]
+    res = np.stack(out).astype(np.int64)
+    return Tensor._wrap(res.reshape(p.shape[:-1] + (num_samples,)))
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for ints, else the
+    default float dtype.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.arange(3), gradwalk.arange(0, 1, 0.25)
+        (tensor([0, 1, 2]), tensor([0.0000, 0.2500, 0.5000, 0.7500]))
+    """
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        npd = np.dtype(np.int64) if is_int else _dt.get_default_dtype().np
+    else:
+        npd = _dt.to_numpy_dtype(dtype)
+    arr = np.arange(start, end, step, dtype=np.float64 if npd.kind == "f" else None)
+    return _finish(arr.astype(npd), dtype, device, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), dtype, device,
+                   requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tensor:
+    return Tensor._wrap(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)))
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` x ``m``).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.eye(2)
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), dtype, device, requires_grad)

@@ -1,0 +1,225 @@
+"""The differentiable array namespace: NumPy's names over gradwalk ops.
+
+Under ``create_graph=True`` the engine passes this module as ``xp`` to the op rules, with Tensors
+for values, so the rule that computes a gradient records its own graph (higher-order gradients
+from the same one rule). Only the functions rules use are here; each maps NumPy's signature
+(``axis``, ``keepdims``) onto the gradwalk op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import elementwise as E
+from . import indexing as I
+from . import linalg as L
+from . import nn as N
+from . import reductions as R
+from . import shape as S
+from .registry import apply, declare
+
+IS_DIFFERENTIABLE = True
+
+sin, cos, tan, exp, expm1, log, log2, log10, log1p = (E.sin, E.cos, E.tan, E.exp, E.expm1, E.log,
+                                                     E.log2, E.log10, E.log1p)
+sqrt, abs, sign, tanh, sigmoid, erf = E.sqrt, E.abs, E.sign, E.tanh, E.sigmoid, E.erf  # noqa: A001
+sinh, cosh, arctan, arcsin, arccos = E.sinh, E.cosh, E.atan, E.asin, E.acos
+floor, ceil, round, trunc = E.floor, E.ceil, E.round, E.trunc  # noqa: A001
+maximum, minimum, remainder, multiply = E.maximum, E.minimum, E.remainder, E.mul
+isfinite, isnan = E.isfinite, E.isnan
+matmul = L.matmul
+float64, float32 = np.float64, np.float32
+
+
+def _axes(axis):
+    if axis is None:
+        return None
+    return tuple(axis) if isinstance(axis, (tuple, list)) else axis
+
+
+def where(cond, a, b):
+    return E.where(_tensor(cond), a, b)
+
+
+def _tensor(x):
+    from ..tensor import Tensor
+
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+
+
+def sum(a, axis=None, keepdims=False):  # noqa: A001
+    return R.sum(a, _axes(axis), keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    return R.mean(a, _axes(axis), keepdims)
+
+
+def max(a, axis=None, keepdims=False):  # noqa: A001
+    return R.amax(a, () if axis is None else _axes(axis), keepdims)
+
+
+def min(a, axis=None, keepdims=False):  # noqa: A001
+    return R.amin(a, () if axis is None else _axes(axis), keepdims)
+
+
+def prod(a, axis=None, keepdims=False):
+    return R.prod(a, _axes(axis) if not isinstance(axis, tuple) or len(axis) != 1 else axis[0],
+                  keepdims) if axis is None or not isinstance(axis, tuple) or len(axis) == 1 \
+        else _prod_many(a, axis, keepdims)
+
+
+def _prod_many(a, axis, keepdims):
+    for ax in sorted(axis, reverse=True):
+        a = R.prod(a, ax, True)
+    return a if keepdims else S.squeeze(a, tuple(axis))
+
+
+def cumsum(a, axis):
+    return R.cumsum(a, axis)
+
+
+def flip(a, axis):
+    return S.flip(a, axis if isinstance(axis, (tuple, list)) else (axis,))
+
+
+def expand_dims(a, axis):
+    return S.unsqueeze(a, axis)
+
+
+def squeeze(a, axis=None):
+    return S.squeeze(a, axis)
+
+
+def broadcast_to(a, shape):
+    return S.expand(a, tuple(shape))
+
+
+def reshape(a, shape):
+    return S.reshape(a, tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
+
+
+def transpose(a, axes=None):
+    if axes is None:
+        axes = tuple(range(a.ndim - 1, -1, -1))
+    return S.permute(a, tuple(axes))
+
+
+def swapaxes(a, a1, a2):
+    return S.transpose(a, a1, a2)
+
+
+def concatenate(xs, axis=0):
+    return S.cat(list(xs), axis)
+
+
+def stack(xs, axis=0):
+    return S.stack(list(xs), axis)
+
+
+def take(a, i, axis):
+    index = (slice(None),) * (axis % a.ndim) + (i,)
+    return a[index]
+
+
+def tril(a, k=0):
+    return S.tril(a, k)
+
+
+def triu(a, k=0):
+    return S.triu(a, k)
+
+
+def tile(a, reps):
+    return S.repeat(a, reps)
+
+
+def einsum(eq, *xs):
+    return L.einsum(eq, *xs)
+
+
+def pad(a, widths, mode="constant", constant_values=0.0):
+    flat = []
+    for lo, hi in reversed(widths):
+        flat += [lo, hi]
+    return S.pad(a, flat, value=constant_values)
+
+
+def zeros_like(a):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(np.zeros(a.shape, dtype=a.data.dtype))
+
+
+def ones_like(a):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(np.ones(a.shape, dtype=a.data.dtype))
+
+
+def full_like(a, value):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(np.full(a.shape, value, dtype=a.data.dtype))
+
+
+def astype(a, dtype):
+    return E.cast(a, np.dtype(dtype))
+
+
+def take_along_axis(a, index, axis):
+    return I.gather(a, axis, _tensor(np.broadcast_to(index, _gather_shape(a.shape, index.shape,
+                                                                           axis))))
+
+
+def _gather_shape(ashape, ishape, axis):
+    return tuple(i if k == axis % len(ashape) else a for k, (a, i) in enumerate(zip(ashape,
+                                                                                  ishape)))
+
+
+def softmax(a, axis):
+    return N.softmax(a, axis)
+
+
+# ---- scatter-type helpers, each an op whose reverse rule is the matching gather
+
+
+def _scatter_into_fwd(xp, g, shape, axis, index):
+    z = xp.zeros(shape, dtype=g.dtype)
+    xp.put_along_axis(z, index, g, axis=axis)
+    return z
+
+
+SCATTER_INTO = declare(
+    "scatter_into", _scatter_into_fwd,
+    lambda xp, g, out, src, shape, axis, index: take_along_axis(g, index, axis) if getattr(
+        xp, "IS_DIFFERENTIABLE", False) else xp.take_along_axis(g, index, axis=axis),
+    lambda xp, t, out, src, shape, axis, index: _scatter_into_fwd(xp, t, shape, axis, index)
+    if not getattr(xp, "IS_DIFFERENTIABLE", False) else scatter_into(shape, axis, index, t),
+    inputs=("src",), saves=(), node_name="ScatterBackward0")
+
+
+def scatter_into(shape, axis, index, g):
+    return apply(SCATTER_INTO, g, params={"shape": tuple(shape), "axis": axis, "index": index})
+
+
+def _index_add_fwd(xp, g, shape, index):
+    from .kernels import index_add_into as k
+
+    return k(xp, shape, index, g)
+
+
+INDEX_ADD_INTO = declare(
+    "index_add_into", _index_add_fwd,
+    lambda xp, g, out, src, shape, index: g[index],
+    lambda xp, t, out, src, shape, index: _index_add_fwd(xp, t, shape, index)
+    if not getattr(xp, "IS_DIFFERENTIABLE", False) else index_add_into(shape, index, t),
+    inputs=("src",), saves=(), node_name="IndexBackwardBackward0")
+
+
+def index_add_into(shape, index, g):
+    return apply(INDEX_ADD_INTO, g, params={"shape": tuple(shape), "index": index})
+
+
+def index_put(base, index, value):
+    return I.index_put(base, index, value)

@@ -1,0 +1,589 @@
+"""Indexing: ``x[index]``, ``x[index] = v``, gather/scatter, index_select, masked_fill; and the
+in-place machinery (``apply_inplace``) that all ``op_`` methods use."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled
+from . import kernels as K
+from .registry import apply, apply1, declare
+
+# --------------------------------------------------------------------------------------------
+# x[index]
+
+
+def _getitem_vjp(xp, g, out, x, index, shape):
+    return K.index_add_into(xp, shape, index, g)
+
+
+def _getitem_jvp(xp, t, out, x, index, shape):
+    return t[index]
+
+
+def _getitem_fwd(xp, x, index, shape):
+    return x[index]
+
+
+SELECT = declare("select", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
+SLICE = declare("slice", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
+INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
+
+
+def _index_put_fwd(xp, x, value, index):
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _index_put_vjp(xp, g, out, x, value, index, *, needs):
+    gx = None
+    if needs[0]:
+        mask = np.ones(g.shape, dtype=bool)
+        mask[index] = False
+        gx = g * mask
+    gv = g[index] if needs[1] else None
+    return gx, gv
+
+
+def _index_put_jvp(xp, t, out, x, value, index):
+    tx, tv = t
+    base = tx if tx is not None else None
+    if base is None:
+        mask = np.ones(out.shape, dtype=bool)
+        mask[index] = False
+        base = xp.zeros_like(out)
+    return K.index_put(xp, base, index, 0.0 if tv is None else tv)
+
+
+INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
+                    inputs=("self", "values"), saves=(), node_name="IndexPutBackward0")
+
+
+def _normalize_index(x, index):
+    """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
+    from ..tensor import Tensor
+
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    advanced = False
+    for i in index:
+        if isinstance(i, Tensor):
+            a = i.data
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 f"tensors, got {i.dtype}")
+            if a.dtype.kind == "b":
+                out.append(a)
+            else:
+                out.append(a.astype(np.int64, copy=False) if a.ndim else int(a))
+                if a.ndim == 0:
+                    continue
+            advanced = True
+        elif isinstance(i, (list, np.ndarray)):
+            a = np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 f"tensors, got {a.dtype}")
+            out.append(a)
+            advanced = True
+        elif isinstance(i, (bool, np.bool_)):
+            out.append(bool(i))
+            advanced = True
+        elif isinstance(i, (int, np.integer)) or i is None or i is Ellipsis or isinstance(
+                i, slice):
+            out.append(i)
+        else:
+            raise TypeError(f"index of type {type(i).__name__} is not supported; use ints, "
+                            "slices, None, Ellipsis, lists or integer/bool tensors")
+    _check_bounds(x.shape, out)
+    if not advanced and Ellipsis not in out:
+        out.append(Ellipsis)  # keeps integer indexing a view (a 0-d array, not a scalar)
+    return tuple(out), advanced
+
+
+def _check_bounds(shape, index) -> None:
+    dim = 0
+    n_real = _count_real(index)
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    for k, i in enumerate(index):
+        if i is Ellipsis:
+            dim = len(shape) - (n_real - _count_real(index[:k]))
+            continue
+        if i is None or isinstance(i, bool):
+            continue
+        if isinstance(i, (int, np.integer)):
+            n = shape[dim]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
+            dim += 1
+        elif isinstance(i, np.ndarray):
+            if i.dtype.kind == "b":
+                if i.shape != tuple(shape[dim:dim + i.ndim]):
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {k} does not match the "
+                        f"shape of the indexed tensor {list(shape[dim:dim + i.ndim])}")
+                dim += i.ndim
+            else:
+                n = shape[dim]
+                if i.size and (i.max() >= n or i.min() < -n):
+                    bad = int(i.max()) if i.max() >= n else int(i.min())
+                    raise IndexError(
+                        f"index {bad} is out of bounds for dimension {dim} with size {n}")
+                dim += 1
+        else:
+            dim += 1
+
+
+def _count_real(index) -> int:
+    n = 0
+    for i in index:
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            continue
+        n += i.ndim if isinstance(i, np.ndarray) and i.dtype.kind == "b" else 1
+    return n
+
+
+def getitem(x, index):
+    """``x[index]``: ints, slices, None, Ellipsis, integer and bool tensors; basic indexing gives
+    a view. Duplicate advanced indices accumulate their gradients.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.arange(6.0).reshape(2, 3)
+        >>> x[1, 1:], x[:, [0, 0]]
+        (tensor([4., 5.]), tensor([[0., 0.],
+                [3., 3.]]))
+    """
+    idx, advanced = _normalize_index(x, index)
+    if advanced:
+        op = INDEX
+    elif any(isinstance(i, (int, np.integer)) for i in idx):
+        op = SELECT
+    else:
+        op = SLICE
+    params = {"index": idx, "shape": x.shape}
+    if advanced:
+        return apply1(op, x, params)
+    from .shape import _view
+
+    return _view(op, x, params)
+
+
+def index_put(x, index, value):
+    """Out-of-place ``x[index] = value`` (``__setitem__`` applies it in place)."""
+    from ..tensor import Tensor
+
+    idx, _ = _normalize_index(x, index)
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(np.asarray(value, dtype=x.data.dtype))
+    elif value.data.dtype != x.data.dtype:
+        value = value.to(x.data.dtype)
+    target = np.empty(x.shape, dtype=bool)[idx].shape
+    try:
+        np.broadcast_to(np.empty(value.shape), target)
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}") from None
+    return apply(INDEX_PUT, x, value, params={"index": idx})
+
+
+def setitem(x, index, value) -> None:
+    """``x[index] = value``, in place and versioned."""
+    apply_inplace(x, index_put, index, value)
+
+
+# --------------------------------------------------------------------------------------------
+# the in-place machinery
+
+
+def apply_inplace(self, fn, *args, **kwargs):
+    """Run ``fn(self, *args)`` and write the result into ``self``'s memory.
+
+    The tensor then stands for the new value: its ``grad_fn`` becomes the op's node, and its
+    version counter (shared with its views) goes up by one, so saved copies of the old value are
+    known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
+    """
+    from ..tensor import Tensor
+
+    recording = is_grad_enabled()
+    if recording and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. Wrap the "
+            "update in `with gradwalk.no_grad():` (as optimizers do), or work on a copy: "
+            "x = x.clone().")
+    base = self._extra.base if self._extra is not None else None
+    if recording and base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap it in `with gradwalk.no_grad():` or clone the leaf first.")
+    needs_graph = recording and (self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+    if needs_graph:
+        old = Tensor._make(self.data.copy(), self.grad_fn)
+        old._requires_grad = self._requires_grad
+        if self.grad_fn is None and self._requires_grad:
+            old = self  # unreachable: leaves are refused above
+        res = fn(old, *args, **kwargs)
+    else:
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            res = fn(Tensor._wrap(self.data), *args, **kwargs)
+    _check_cast(res, self, fn)
+    if res.data is not self.data:
+        if self.data.ndim == 0 and res.data.ndim == 0:
+            self.data[...] = res.data
+        else:
+            self.data[...] = res.data
+    self._vc[0] += 1
+    if needs_graph:
+        node = res.grad_fn
+        self.grad_fn = node
+        self._requires_grad = True
+        if node is not None and node.out_vc is not None:
+            node.out_vc = self._vc
+            node.out_ver = self._vc[0]
+        if base is not None and base is not self:
+            _rebase_view(self, base, node)
+    return self
+
+
+def _rebase_view(view, base, node) -> None:
+    """An in-place op through a view changes the base too; its gradient flows through the view's
+    new node. (Full view/base rebasing is part of the in-place work in gradwalk.autograd.)"""
+    from . import inplace_views
+
+    inplace_views.rebase(view, base, node)
+
+
+def _check_cast(res, self, fn) -> None:
+    a, b = res.data.dtype, self.data.dtype
+    if a != b and not np.can_cast(a, b, casting="same_kind"):
+        from ..dtypes import from_numpy_dtype
+
+        raise RuntimeError(
+            f"result type {from_numpy_dtype(a).name.capitalize()} can't be cast to the desired "
+            f"output type {from_numpy_dtype(b).name.capitalize()} in in-place "
+            f"{getattr(fn, '__name__', 'op')}; convert the tensor first, e.g. x = x.float()")
+    if res.data.shape != self.data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self.data.shape)} doesn't match the broadcast shape "
+            f"{list(res.data.shape)} in in-place {getattr(fn, '__name__', 'op')}")
+
+
+
+# --------------------------------------------------------------------------------------------
+# gather / scatter / index_select / masked_fill
+
+
+def _gather_vjp(xp, g, out, x, index, axis, shape):
+    return K.scatter_add_into(xp, shape, axis, index, g)
+
+
+GATHER = declare("gather", lambda xp, x, index, axis, shape: xp.take_along_axis(x, index, axis),
+                 _gather_vjp,
+                 lambda xp, t, out, x, index, axis, shape: K.take_along(xp, t, index, axis),
+                 saves=())
+
+
+def _scatter_add_fwd(xp, x, src, index, axis):
+    out = x.copy()
+    K.np_scatter_add(xp, out, axis, index, src)
+    return out
+
+
+def _scatter_add_vjp(xp, g, out, x, src, index, axis, *, needs):
+    return (g if needs[0] else None,
+            K.take_along(xp, g, index, axis) if needs[1] else None)
+
+
+def _scatter_add_jvp(xp, t, out, x, src, index, axis):
+    tx, ts = t
+    r = tx
+    if ts is not None:
+        add = K.scatter_add_into(xp, tuple(out.shape), axis, index, ts)
+        r = add if r is None else r + add
+    return r
+
+
+SCATTER_ADD = declare("scatter_add", _scatter_add_fwd, _scatter_add_vjp, _scatter_add_jvp,
+                      inputs=("self", "src"), saves=())
+
+
+def _scatter_fwd(xp, x, src, index, axis):
+    out = x.copy()
+    xp.put_along_axis(out, index, src if not hasattr(src, "shape") or src.shape == index.shape
+                      else src[tuple(slice(0, n) for n in index.shape)], axis=axis)
+    return out
+
+
+def _scatter_vjp(xp, g, out, x, src, index, axis, *, needs):
+    mask = np.ones(tuple(g.shape), dtype=bool)
+    np.put_along_axis(mask, index, False, axis=axis)
+    gx = g * mask if needs[0] else None
+    gs = K.take_along(xp, g, index, axis) if needs[1] else None
+    return gx, gs
+
+
+def _scatter_jvp(xp, t, out, x, src, index, axis):
+    tx, ts = t
+    mask = np.ones(tuple(out.shape), dtype=bool)
+    np.put_along_axis(mask, index, False, axis=axis)
+    r = None if tx is None else tx * mask
+    if ts is not None:
+        put = K.scatter_into(xp, tuple(out.shape), axis, index, ts)
+        r = put if r is None else r + put
+    return r
+
+
+SCATTER = declare("scatter", _scatter_fwd, _scatter_vjp, _scatter_jvp, inputs=("self", "src"),
+                  saves=())
+
+
+def _index_select_fwd(xp, x, index, axis, shape):
+    return xp.take(x, index, axis=axis)
+
+
+def _index_select_vjp(xp, g, out, x, index, axis, shape):
+    full = (slice(None),) * axis + (index,)
+    return K.index_add_into(xp, shape, full, g)
+
+
+INDEX_SELECT = declare("index_select", _index_select_fwd, _index_select_vjp,
+                       lambda xp, t, out, x, index, axis, shape: t[(slice(None),) * axis
+                                                                   + (index,)],
+                       saves=())
+
+
+def _masked_fill_fwd(xp, x, value, mask):
+    return xp.where(mask, value, x)
+
+
+def _masked_fill_vjp(xp, g, out, x, value, mask, *, needs):
+    gx = K.where_grad(xp, mask, g, False) if needs[0] else None
+    gv = xp.sum(K.where_grad(xp, mask, g, True)) if needs[1] else None
+    return gx, gv
+
+
+MASKED_FILL = declare(
+    "masked_fill", _masked_fill_fwd, _masked_fill_vjp,
+    lambda xp, t, out, x, value, mask: xp.where(mask, 0.0 if t[1] is None else t[1],
+                                                0.0 if t[0] is None else t[0]),
+    inputs=("self", "value"), saves=())
+
+
+def _index_add_fwd(xp, x, src, index, axis, alpha):
+    out = x.copy()
+    xp.add.at(out, (slice(None),) * axis + (index,), src * alpha)
+    return out
+
+
+def _index_add_vjp(xp, g, out, x, src, index, axis, alpha, *, needs):
+    gs = g[(slice(None),) * axis + (index,)] * alpha if needs[1] else None
+    return (g if needs[0] else None), gs
+
+
+INDEX_ADD = declare("index_add", _index_add_fwd, _index_add_vjp,
+                    lambda xp, t, out, x, src, index, axis, alpha: _index_add_jvp(
+                        xp, t, out, index, axis, alpha),
+                    inputs=("self", "source"), saves=())
+
+
+def _index_add_jvp(xp, t, out, index, axis, alpha):
+    tx, ts = t
+    r = tx
+    if ts is not None:
+        add = K.index_add_into(xp, tuple(out.shape), (slice(None),) * axis + (index,),
+                               ts * alpha)
+        r = add if r is None else r + add
+    return r
+
+
+def _index_tensor(index, op, ndim_expected=None):
+    if isinstance(index, Tensor):
+        a = index.data
+    else:
+        a = np.asarray(index)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {a.dtype}")
+    return a.astype(np.int64, copy=False)
+
+
+def _dim(x, dim, op):
+    from ..tensor import _wrap_dim
+
+    return _wrap_dim(dim, max(x.ndim, 1), op)
+
+
+def _check_gather_index(x, index, axis, op, src=None):
+    if index.ndim != max(x.ndim, 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
+                           f"tensor ({op}: index has {index.ndim}, input has {x.ndim})")
+    n = x.shape[axis] if x.ndim else 1
+    if index.size and (index.max() >= n or index.min() < -n):
+        bad = int(index.max()) if index.max() >= n else int(index.min())
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {axis} with "
+                           f"size {n}")
+    for k in range(index.ndim):
+        if k != axis and index.shape[k] > x.shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
+                f"smaller than self {list(x.shape)} apart from dimension {axis}")
+    if src is not None:
+        for k in range(index.ndim):
+            if index.shape[k] > src.shape[k]:
+                raise RuntimeError(
+                    f"Size does not match at dimension {k} expected index {list(index.shape)} "
+                    f"to be smaller than src {list(src.shape)}")
+
+
+def gather(input, dim, index):  # noqa: A002
+    """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[i][index[i][j]]``
+    for dim 1.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> gradwalk.gather(x, 1, gradwalk.tensor([[1], [0]]))
+        tensor([[2.],
+                [3.]])
+    """
+    axis = _dim(input, dim, "gather")
+    idx = _index_tensor(index, "gather")
+    _check_gather_index(input, idx, axis, "gather")
+    if idx.shape != input.shape:
+        # take_along_axis broadcasts the index; PyTorch takes a prefix of the other dims
+        sub = tuple(slice(0, n) if k != axis else slice(None) for k, n in enumerate(idx.shape))
+        return apply1(GATHER, input[sub] if input.ndim else input,
+                      {"index": idx, "axis": axis, "shape": input[sub].shape}) if False else             _gather_sub(input, idx, axis, sub)
+    return apply1(GATHER, input, {"index": idx, "axis": axis, "shape": input.shape})
+
+
+def _gather_sub(input, idx, axis, sub):
+    part = input[sub]
+    return apply1(GATHER, part, {"index": idx, "axis": axis, "shape": part.shape})
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (duplicates accumulate).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros(3).scatter_add(0, gradwalk.tensor([0, 0, 2]), gradwalk.ones(3))
+        tensor([2., 0., 1.])
+    """
+    axis = _dim(input, dim, "scatter_add")
+    idx = _index_tensor(index, "scatter_add")
+    if not isinstance(src, Tensor):
+        src = Tensor._wrap(np.asarray(src, dtype=input.data.dtype))
+    _check_gather_index(input, idx, axis, "scatter_add", src)
+    if src.shape != idx.shape:
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    return apply(SCATTER_ADD, input, src, params={"index": idx, "axis": axis})
+
+
+def scatter(input, dim, index, src=None, value=None):  # noqa: A002
+    """Write ``src`` (or a scalar ``value``) into a copy of ``input`` at ``index`` along ``dim``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros(3).scatter(0, gradwalk.tensor([2]), gradwalk.tensor([5.0]))
+        tensor([0., 0., 5.])
+    """
+    axis = _dim(input, dim, "scatter")
+    idx = _index_tensor(index, "scatter")
+    if src is None:
+        src = value
+    if not isinstance(src, Tensor):
+        src = Tensor._wrap(np.full(idx.shape, src, dtype=input.data.dtype))
+    _check_gather_index(input, idx, axis, "scatter", src)
+    if src.shape != idx.shape:
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    return apply(SCATTER, input, src, params={"index": idx, "axis": axis})
+
+
+def index_select(input, dim, index):  # noqa: A002
+    """The slices of ``input`` at ``index`` (1-D) along ``dim``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.index_select(gradwalk.tensor([[1, 2], [3, 4]]), 0, gradwalk.tensor([1, 1]))
+        tensor([[3, 4],
+                [3, 4]])
+    """
+    axis = _dim(input, dim, "index_select")
+    idx = _index_tensor(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    n = input.shape[axis] if input.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(f"index out of range in self: index {bad} for dimension {axis} with "
+                         f"size {n}")
+    return apply1(INDEX_SELECT, input, {"index": idx.reshape(-1), "axis": axis,
+                                        "shape": input.shape})
+
+
+def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
+    """Add ``alpha * source`` into a copy of ``input`` at ``index`` along ``dim``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros(3).index_add(0, gradwalk.tensor([0, 0]), gradwalk.ones(2))
+        tensor([2., 0., 0.])
+    """
+    axis = _dim(input, dim, "index_add")
+    idx = _index_tensor(index, "index_add")
+    return apply(INDEX_ADD, input, source, params={"index": idx, "axis": axis, "alpha": alpha})
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """``value`` where ``mask`` (a bool tensor that broadcasts) is True.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.tensor([1.0, 2.0])
+        >>> gradwalk.masked_fill(x, x > 1, 0.0)
+        tensor([1., 0.])
+    """
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype.kind != "b":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    try:
+        if np.broadcast_shapes(m.shape, input.shape) != input.shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(
+            f"masked_fill(): the shape of the mask {list(m.shape)} must broadcast to the shape of "
+            f"the tensor {list(input.shape)}") from None
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s).")
+        if value.data.dtype != input.data.dtype:
+            value = value.to(input.data.dtype)
+    return apply(MASKED_FILL, input, value, params={"mask": m})
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """Indices of the nonzero elements, one row per element (no gradient).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nonzero(gradwalk.tensor([0.0, 1.0, 2.0]))
+        tensor([[1],
+                [2]])
+    """
+    idx = np.nonzero(input.data)
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
+    return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64))
+
+
+from ..tensor import Tensor  # noqa: E402, F401

@@ -1,0 +1,214 @@
+"""Helpers shared by op rules. Each works in both rule modes (see Note [rules] in registry.py):
+with numpy/cupy on raw arrays, and with ``dxp`` on Tensors (``create_graph=True``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # SciPy's erf is exact and fast; it is optional
+    from scipy.special import erf as _scipy_erf  # type: ignore[import-not-found]
+except Exception:  # pragma: no cover - depends on the environment
+    _scipy_erf = None
+
+_erf_py = np.frompyfunc(math.erf, 1, 1)
+
+
+def is_dxp(xp) -> bool:
+    return getattr(xp, "IS_DIFFERENTIABLE", False)
+
+
+def sigmoid(xp, x):
+    """Numerically stable logistic function."""
+    if is_dxp(xp):
+        return xp.sigmoid(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def erf(xp, x):
+    if is_dxp(xp):
+        return xp.erf(x)
+    if xp is np:
+        if _scipy_erf is not None:
+            return _scipy_erf(x).astype(x.dtype, copy=False)
+        return _erf_py(x).astype(x.dtype)
+    return xp.asarray(erf(np, xp.asnumpy(x)))
+
+
+def astype(xp, x, dtype):
+    if is_dxp(xp):
+        return xp.astype(x, dtype)
+    return x.astype(dtype)
+
+
+def xlogy_pow(xp, out, a, b):
+    """``out * log(a)``, the derivative of ``a ** b`` in ``b``, taken as 0 where ``a == 0`` and
+    ``b >= 0`` (PyTorch's convention, which keeps ``0 ** b`` differentiable)."""
+    safe = (a == 0) & (b >= 0)
+    return xp.where(safe, 0.0, out * xp.log(xp.where(safe, 1.0, a)))
+
+
+def where_grad(xp, cond, g, taken: bool):
+    """The gradient ``where`` sends to one branch: ``g`` where that branch was taken, else an
+    exact zero."""
+    return xp.where(cond, g, 0.0) if taken else xp.where(cond, 0.0, g)
+
+
+def raise_broadcast_error(op: str, sa, sb):
+    """PyTorch's message for shapes that do not broadcast, with the op's name."""
+    sa, sb = tuple(sa), tuple(sb)
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + sa
+    pb = (1,) * (n - len(sb)) + sb
+    for k in range(n - 1, -1, -1):
+        if pa[k] != pb[k] and pa[k] != 1 and pb[k] != 1:
+            raise RuntimeError(
+                f"{op}(): the size of tensor a ({pa[k]}) must match the size of tensor b "
+                f"({pb[k]}) at non-singleton dimension {k}: shapes {list(sa)} and {list(sb)} do "
+                "not broadcast. Reshape one of them (e.g. with unsqueeze) so that each dimension "
+                "is equal or 1.")
+    raise RuntimeError(f"{op}(): shapes {list(sa)} and {list(sb)} do not broadcast")
+
+
+_NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
+
+
+def as_operand(x, ref, op: str):
+    """Accept a Tensor, a Python number (kept as is) or an array (wrapped) as an op input."""
+    from ..tensor import Tensor
+
+    if isinstance(x, Tensor):
+        if x.device != ref.device:
+            raise RuntimeError(
+                f"{op}(): expected all tensors to be on the same device, but found at least two "
+                f"devices, {ref.device} and {x.device}. Move one with .to(device).")
+        return x
+    if isinstance(x, _NUMBER):
+        if isinstance(x, (np.integer, np.floating, np.bool_)):
+            return x.item()
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from ..tensor import _to_array
+
+        return Tensor._wrap(_to_array(x))
+    raise TypeError(
+        f"{op}(): unsupported operand type {type(x).__name__}; expected a Tensor or a number")
+
+
+def nonzero_tuple(condition):
+    from ..tensor import Tensor
+
+    return tuple(Tensor._wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition.data))
+
+
+def sum_to_shape(xp, g, shape):
+    """Sum ``g`` down to ``shape`` (a broadcast-compatible smaller shape)."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    nd = len(g.shape) - len(shape)
+    if nd:
+        g = xp.sum(g, axis=tuple(range(nd)))
+    axes = tuple(k for k, s in enumerate(shape) if s == 1 and g.shape[k] != 1)
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def scatter_into(xp, shape, axis, index, g):
+    """Zeros of ``shape`` with ``g`` put at ``index`` along ``axis`` (``put_along_axis``)."""
+    if is_dxp(xp):
+        return xp.scatter_into(shape, axis, index, g)
+    z = xp.zeros(shape, dtype=g.dtype)
+    xp.put_along_axis(z, index, g, axis=axis)
+    return z
+
+
+def take_along(xp, x, index, axis, keepdim=True):
+    """``take_along_axis``; drops ``axis`` unless ``keepdim``."""
+    if is_dxp(xp):
+        r = xp.take_along_axis(x, index, axis)
+    else:
+        r = xp.take_along_axis(x, index, axis=axis)
+    return r if keepdim else xp.squeeze(r, axis=axis)
+
+
+def index_add_into(xp, shape, index, g):
+    """Zeros of ``shape`` with ``g`` added at the (basic or advanced) ``index``; duplicate
+    indices accumulate (the reverse of ``x[index]``)."""
+    if is_dxp(xp):
+        return xp.index_add_into(shape, index, g)
+    z = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        z[index] = g
+    else:
+        xp.add.at(z, index, g)
+    return z
+
+
+def _is_basic(index) -> bool:
+    if not isinstance(index, tuple):
+        index = (index,)
+    for i in index:
+        if not (i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))):
+            return False
+    return True
+
+
+def pad_backward(xp, g, widths, mode):
+    """Gradient of reflect/replicate/circular padding: fold the padded borders back."""
+    if is_dxp(xp):
+        raise NotImplementedError(
+            f"double backward of pad(mode={mode!r}) is not implemented; use mode='constant'")
+    src_shape = tuple(s - lo - hi for s, (lo, hi) in zip(g.shape, widths))
+    idx = [np.arange(s) for s in src_shape]
+    # position in the source of every padded index, per dim
+    maps = []
+    for d, (lo, hi) in enumerate(widths):
+        n = src_shape[d]
+        pos = np.arange(-lo, n + hi)
+        if mode == "replicate":
+            pos = np.clip(pos, 0, n - 1)
+        elif mode == "circular":
+            pos = pos % n
+        else:  # reflect
+            period = 2 * (n - 1) if n > 1 else 1
+            pos = np.abs(pos) % period
+            pos = np.where(pos >= n, period - pos, pos)
+        maps.append(pos)
+    out = xp.zeros(src_shape, dtype=g.dtype)
+    grids = np.ix_(*maps)
+    xp.add.at(out, grids, g)
+    del idx
+    return out
+
+
+def index_put(xp, base, index, value):
+    """``base`` with ``value`` written at ``index`` (out of place)."""
+    if is_dxp(xp):
+        return xp.index_put(base, index, value)
+    out = base.copy()
+    out[index] = value
+    return out
+
+
+def np_scatter_add(xp, out, axis, index, src):
+    """In-place ``out[..., index, ...] += src`` along ``axis`` (NumPy), duplicates accumulate."""
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[axis] = index
+    xp.add.at(out, tuple(idx), src)
+
+
+def scatter_add_into(xp, shape, axis, index, g):
+    """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's reverse)."""
+    if is_dxp(xp):
+        from .indexing import scatter_add
+        from ..tensor import Tensor
+
+        z = Tensor._wrap(np.zeros(shape, dtype=g.data.dtype))
+        return scatter_add(z, axis, Tensor._wrap(index), g)
+    z = xp.zeros(shape, dtype=g.dtype)
+    np_scatter_add(xp, z, axis, index, g)
+    return z

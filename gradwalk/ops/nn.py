@@ -1,0 +1,621 @@
+"""Neural-network ops. The hot ones (softmax, log_softmax, cross_entropy, linear) are primitives
+with fused rules, because every node costs Python time in an eager engine."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import kernels as K
+from .registry import apply, apply1, declare
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _softmax_fwd(xp, x, axis):
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(xp, g, out, x, axis):
+    gy = g * out
+    return gy - out * xp.sum(gy, axis=axis, keepdims=True)
+
+
+SOFTMAX = declare("softmax", _softmax_fwd, _softmax_vjp, _softmax_vjp, saves=(), save_out=True)
+
+
+def _log_softmax_fwd(xp, x, axis):
+    s = x - xp.max(x, axis=axis, keepdims=True)
+    return s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(xp, g, out, x, axis):
+    return g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
+
+
+LOG_SOFTMAX = declare("log_softmax", _log_softmax_fwd, _log_softmax_vjp, _log_softmax_vjp,
+                      saves=(), save_out=True)
+
+
+def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
+    """Negative log-likelihood of class ``target`` along dim 1 of ``logp``."""
+    w, valid, t = _nll_weights(xp, logp, target, weight, ignore_index)
+    picked = xp.take_along_axis(logp, xp.expand_dims(t, 1), axis=1)
+    loss = -xp.squeeze(picked, axis=1) * w
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return xp.sum(loss)
+    return xp.sum(loss) / xp.sum(w)
+
+
+def _nll_weights(xp, logp, target, weight, ignore_index):
+    valid = target != ignore_index
+    t = xp.where(valid, target, 0)
+    w = valid.astype(logp.dtype)
+    if weight is not None:
+        w = w * xp.take(weight, t)
+    return w, valid, t
+
+
+def _nll_vjp(xp, g, out, logp, target, weight, ignore_index, reduction):
+    w, valid, t = _nll_weights(np, _raw(logp), target, weight, ignore_index)
+    if reduction == "mean":
+        scale = -w / w.sum()
+    else:
+        scale = -w
+    return K.scatter_into(xp, tuple(logp.shape), 1, np.expand_dims(t, 1),
+                          xp.expand_dims(g * scale, 1))
+
+
+def _raw(a):
+    return a.data if hasattr(a, "grad_fn") else a
+
+
+def _nll_jvp(xp, t, out, logp, target, weight, ignore_index, reduction):
+    w, valid, tt = _nll_weights(np, _raw(logp), target, weight, ignore_index)
+    picked = -xp.squeeze(K.take_along(xp, t, np.expand_dims(tt, 1), 1), axis=1) * w
+    if reduction == "none":
+        return picked
+    if reduction == "sum":
+        return xp.sum(picked)
+    return xp.sum(picked) / float(w.sum())
+
+
+NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp)
+
+
+def _ce_fwd(xp, x, target, reduction, ignore_index):
+    """Fused log_softmax + nll_loss for (N, C) logits and class indices, without weights."""
+    logp = _log_softmax_fwd(xp, x, 1)
+    return _nll_fwd(xp, logp, target, None, ignore_index, reduction)
+
+
+def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
+    p = _softmax_fwd(xp, x, 1)
+    valid = target != ignore_index
+    t = np.where(valid, target, 0)
+    w = valid.astype(np.float64)
+    onehot = np.zeros(tuple(x.shape), dtype=bool)
+    np.put_along_axis(onehot, np.expand_dims(t, 1), True, axis=1)
+    n = float(w.sum())
+    if reduction == "mean":
+        scale = (w / n if n else w * 0.0).astype(_np_dtype(x))
+    else:
+        scale = w.astype(_np_dtype(x))
+    if reduction == "none":
+        coeff = xp.expand_dims(g, 1) * np.expand_dims(scale, 1)
+    else:
+        coeff = g * np.expand_dims(scale, 1)
+    return coeff * (p - onehot)
+
+
+def _np_dtype(x):
+    return x.dtype if isinstance(x, np.ndarray) else x.data.dtype
+
+
+def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
+    p = _softmax_fwd(xp, x, 1)
+    logp_t = t - xp.sum(p * t, axis=1, keepdims=True)
+    return _nll_jvp(xp, logp_t, None, x, target, None, ignore_index, reduction)
+
+
+CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp,
+                        node_name="NllLossBackward0")
+
+
+def _linear_fwd(xp, x, w, b):
+    out = xp.matmul(x, _t(xp, w))
+    if b is not None:
+        out = out + b
+    return out
+
+
+def _t(xp, w):
+    return xp.swapaxes(w, -1, -2) if w.ndim == 2 else w
+
+
+def _linear_vjp(xp, g, out, x, w, b, *, needs):
+    gx = gw = gb = None
+    if needs[0]:
+        gx = xp.matmul(g, w) if w.ndim == 2 else xp.multiply(xp.expand_dims(g, -1), w)
+    if needs[1]:
+        if w.ndim == 1:
+            gw = xp.sum(g[..., None] * x, axis=tuple(range(x.ndim - 1))) if x.ndim > 1 else g * x
+        elif x.ndim == 1:
+            gw = xp.multiply(xp.expand_dims(g, -1), x)
+        else:
+            g2 = xp.reshape(g, (-1, g.shape[-1]))
+            x2 = xp.reshape(x, (-1, x.shape[-1]))
+            gw = xp.matmul(_t(xp, g2), x2)
+    if needs[2]:
+        gb = g
+    return gx, gw, gb
+
+
+def _linear_jvp(xp, t, out, x, w, b):
+    tx, tw, tb = t
+    r = None if tx is None else xp.matmul(tx, _t(xp, w))
+    if tw is not None:
+        r2 = xp.matmul(x, _t(xp, tw))
+        r = r2 if r is None else r + r2
+    if tb is not None:
+        r = tb + xp.zeros_like(out) if r is None else r + tb
+    return r
+
+
+LINEAR = declare("linear", _linear_fwd, _linear_vjp, _linear_jvp,
+                 inputs=("self", "weight", "bias"), node_name="AddmmBackward0")
+LINEAR_NOBIAS = declare("linear_nobias", lambda xp, x, w: _linear_fwd(xp, x, w, None),
+                        lambda xp, g, out, x, w, *, needs: _linear_vjp(
+                            xp, g, out, x, w, None, needs=needs + (False,))[:2],
+                        lambda xp, t, out, x, w: _linear_jvp(xp, t + (None,), out, x, w, None),
+                        inputs=("self", "weight"), node_name="MmBackward0")
+
+
+def _leaky_fwd(xp, x, slope):
+    return xp.where(x > 0, x, x * slope)
+
+
+LEAKY_RELU = declare("leaky_relu", _leaky_fwd,
+                     lambda xp, g, out, x, slope: g * xp.where(x > 0, 1.0, slope),
+                     lambda xp, t, out, x, slope: t * xp.where(x > 0, 1.0, slope))
+
+
+def _gelu_fwd(xp, x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1.0 + K.erf(xp, x * _INV_SQRT_2))
+
+
+def _gelu_dx(xp, x, approximate):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+        th = xp.tanh(inner)
+        dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * dinner
+    cdf = 0.5 * (1.0 + K.erf(xp, x * _INV_SQRT_2))
+    return cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+
+
+GELU = declare("gelu", _gelu_fwd, lambda xp, g, out, x, approximate: g * _gelu_dx(
+    xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate))
+
+
+def _softplus_fwd(xp, x, beta, threshold):
+    z = x * beta
+    soft = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0.0)
+    return xp.where(z > threshold, x, soft / beta)
+
+
+def _softplus_dx(xp, x, beta, threshold):
+    z = x * beta
+    return xp.where(z > threshold, 1.0, K.sigmoid(xp, z))
+
+
+SOFTPLUS = declare("softplus", _softplus_fwd,
+                   lambda xp, g, out, x, beta, threshold: g * _softplus_dx(xp, x, beta, threshold),
+                   lambda xp, t, out, x, beta, threshold: t * _softplus_dx(xp, x, beta, threshold))
+
+
+def _mse_fwd(xp, a, b, reduction):
+    d = (a - b) * (a - b)
+    if reduction == "none":
+        return d
+    return xp.sum(d) if reduction == "sum" else xp.mean(d)
+
+
+def _mse_vjp(xp, g, out, a, b, reduction, *, needs):
+    d = a - b
+    if reduction == "mean":
+        n = 1
+        for s in np.broadcast_shapes(tuple(a.shape), tuple(b.shape)):
+            n *= s
+        gd = g * (2.0 / n) * d
+    else:
+        gd = g * 2.0 * d
+    return (gd if needs[0] else None, -gd if needs[1] else None)
+
+
+def _mse_jvp(xp, t, out, a, b, reduction):
+    ta, tb = t
+    d = a - b
+    td = ta if tb is None else (-tb if ta is None else ta - tb)
+    r = 2.0 * d * td
+    if reduction == "none":
+        return r
+    return xp.sum(r) if reduction == "sum" else xp.mean(r)
+
+
+MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "target"))
+
+
+# --------------------------------------------------------------------------------------------
+# public functions (re-exported by gradwalk.nn.functional)
+
+
+def _dim(x, dim, op):
+    from ..tensor import _wrap_dim
+
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return _wrap_dim(dim, max(x.ndim, 1), op) if x.ndim else 0
+
+
+def _float(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
+    if x.data.dtype.kind != "f":
+        from ..dtypes import get_default_dtype
+
+        return x.to(get_default_dtype())
+    return x
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.softmax(gradwalk.tensor([0.0, 0.0]), dim=0)
+        tensor([0.5000, 0.5000])
+    """
+    x = _float(input, "softmax") if dtype is None else input.to(dtype)
+    return apply1(SOFTMAX, x, {"axis": _dim(x, dim, "softmax")})
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    """``log(softmax(x))`` along ``dim``, computed stably.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.log_softmax(gradwalk.tensor([0.0, 0.0]), dim=0)
+        tensor([-0.6931, -0.6931])
+    """
+    x = _float(input, "log_softmax") if dtype is None else input.to(dtype)
+    return apply1(LOG_SOFTMAX, x, {"axis": _dim(x, dim, "log_softmax")})
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}(): {reduction!r} is not a valid value for reduction; use "
+                         "'mean', 'sum' or 'none'")
+
+
+def _class_target(input, target, op):
+    if not isinstance(target, Tensor):
+        target = Tensor._wrap(np.asarray(target))
+    if target.data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{op}(): expected target of class indices with an integer dtype (int64), got "
+            f"{target.dtype}. For probabilities as targets use a float tensor of the input's "
+            "shape (cross_entropy only).")
+    n_expected = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
+    if tuple(target.shape) != n_expected:
+        raise ValueError(
+            f"{op}(): expected target of shape {list(n_expected)} for input of shape "
+            f"{list(input.shape)}, got {list(target.shape)}")
+    return target
+
+
+def _check_classes(target_data, n_classes, ignore_index, op):
+    t = target_data[target_data != ignore_index]
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = int(t.max()) if t.max() >= n_classes else int(t.min())
+        raise IndexError(f"{op}(): Target {bad} is out of bounds: expected class indices in "
+                         f"[0, {n_classes - 1}]")
+
+
+def _to_2d(x, t=None):
+    """Move the class dim last and flatten (N, C, d1, ...) to (N*d1*..., C) for K-dim losses."""
+    from . import shape as S
+
+    c = x.shape[1]
+    xm = S.movedim(x, 1, -1)
+    x2 = S.reshape(xm, (-1, c))
+    return x2, (None if t is None else Tensor._wrap(t.data.reshape(-1)))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
+    """Negative log-likelihood loss on log-probabilities (``input`` of shape (N, C, ...)).
+
+    Example:
+        >>> import gradwalk
+        >>> logp = gradwalk.log_softmax(gradwalk.tensor([[0.0, 0.0]]), dim=1)
+        >>> gradwalk.nn.functional.nll_loss(logp, gradwalk.tensor([1]))
+        tensor(0.6931)
+    """
+    _check_reduction(reduction, "nll_loss")
+    if input.ndim < 1:
+        raise ValueError("nll_loss(): input must have at least 1 dimension")
+    if input.ndim == 1:
+        input = input.unsqueeze(0)
+        target = target.reshape(1) if isinstance(target, Tensor) else Tensor._wrap(
+            np.asarray([target]))
+        out = nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+        return out.reshape(()) if reduction == "none" else out
+    target = _class_target(input, target, "nll_loss")
+    _check_classes(target.data, input.shape[1], ignore_index, "nll_loss")
+    if input.ndim > 2:
+        shape = (input.shape[0],) + input.shape[2:]
+        x2, t2 = _to_2d(input, target)
+        out = nll_loss(x2, t2, weight, ignore_index=ignore_index, reduction=reduction)
+        return out.reshape(shape) if reduction == "none" else out
+    if weight is not None:
+        weight = (weight.data if isinstance(weight, Tensor) else np.asarray(weight)).astype(
+            input.data.dtype)
+    return apply1(NLL_LOSS, input, {"target": target.data, "weight": weight,
+                                    "ignore_index": ignore_index, "reduction": reduction})
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``input`` (N, C, ...) against class indices or class
+    probabilities ``target``; ``weight``, ``ignore_index``, ``reduction``, ``label_smoothing``
+    as in PyTorch. The common case (2-D logits, class indices) is one fused op.
+
+    Example:
+        >>> import gradwalk
+        >>> logits = gradwalk.tensor([[2.0, 0.0], [0.0, 2.0]])
+        >>> gradwalk.nn.functional.cross_entropy(logits, gradwalk.tensor([0, 1]))
+        tensor(0.1269)
+    """
+    _check_reduction(reduction, "cross_entropy")
+    x = _float(input, "cross_entropy")
+    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+        return _cross_entropy_probs(x, target, weight, reduction, label_smoothing)
+    if x.ndim == 1:
+        t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
+        out = cross_entropy(x.unsqueeze(0), t.reshape(1), weight, ignore_index=ignore_index,
+                            reduction=reduction, label_smoothing=label_smoothing)
+        return out.reshape(()) if reduction == "none" else out
+    target = _class_target(x, target, "cross_entropy")
+    _check_classes(target.data, x.shape[1], ignore_index, "cross_entropy")
+    if x.ndim == 2 and weight is None and label_smoothing == 0.0:
+        return apply1(CROSS_ENTROPY, x, {"target": target.data, "reduction": reduction,
+                                         "ignore_index": ignore_index})
+    logp = log_softmax(x, 1)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return nll
+    return _smooth(logp, target, weight, ignore_index, reduction, label_smoothing, nll)
+
+
+def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
+    """PyTorch's label smoothing: (1 - eps) * nll + eps * mean over classes of -w_c log p_c."""
+    from . import reductions as R
+
+    c = logp.shape[1]
+    valid = Tensor._wrap((target.data != ignore_index))
+    lp = logp if weight is None else logp * _class_view(weight, logp)
+    smooth = -R.sum(lp, 1) * _cast_like(valid, logp)
+    if reduction == "none":
+        return (1 - eps) * nll + eps * smooth / c
+    if reduction == "sum":
+        return (1 - eps) * nll + eps * R.sum(smooth) / c
+    if weight is None:
+        denom = float(valid.data.sum())
+    else:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        denom = float((w[np.where(valid.data, target.data, 0)] * valid.data).sum())
+    return (1 - eps) * nll + eps * R.sum(smooth) / (c * denom)
+
+
+def _class_view(weight, x):
+    w = weight if isinstance(weight, Tensor) else Tensor._wrap(np.asarray(weight,
+                                                                          dtype=x.data.dtype))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return w.reshape(shape)
+
+
+def _cast_like(mask, x):
+    return Tensor._wrap(mask.data.astype(x.data.dtype))
+
+
+def _cross_entropy_probs(x, target, weight, reduction, eps):
+    from . import reductions as R
+
+    if target.shape != x.shape:
+        raise ValueError(f"cross_entropy(): probability targets must have the input's shape "
+                         f"{list(x.shape)}, got {list(target.shape)}")
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    axis = 1 if x.ndim > 1 else 0
+    if eps:
+        target = target * (1 - eps) + eps / c
+    logp = log_softmax(x, axis)
+    lp = logp if weight is None else logp * _class_view(weight, logp)
+    loss = -R.sum(lp * target, axis)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return R.sum(loss)
+    n = loss.numel()
+    return R.sum(loss) / n
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean squared error (``reduction`` "mean", "sum" or "none").
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.mse_loss(gradwalk.tensor([1.0, 3.0]), gradwalk.tensor([1.0, 1.0]))
+        tensor(2.)
+    """
+    _check_reduction(reduction, "mse_loss")
+    if not isinstance(target, Tensor):
+        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if input.shape != target.shape:
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=2)
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            K.raise_broadcast_error("mse_loss", input.shape, target.shape)
+    return apply(MSE_LOSS, input, target, params={"reduction": reduction})
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable expression.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.binary_cross_entropy_with_logits(gradwalk.tensor([0.0]), gradwalk.tensor([1.0]))
+        tensor(0.6931)
+    """
+    from . import elementwise as E
+    from . import reductions as R
+
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if not isinstance(target, Tensor):
+        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
+                         f"({list(input.shape)})")
+    sp = softplus(E.neg(input))
+    if pos_weight is None:
+        loss = (1 - target) * input + sp
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+    if weight is not None:
+        loss = loss * weight
+    if reduction == "none":
+        return loss
+    return R.sum(loss) if reduction == "sum" else R.mean(loss)
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """``input @ weight.T + bias``, one fused op.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.linear(gradwalk.ones(1, 3), gradwalk.ones(2, 3), gradwalk.zeros(2))
+        tensor([[3., 3.]])
+    """
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("linear(): input and weight must be Tensors")
+    k = weight.shape[-1] if weight.ndim else 1
+    if input.shape[-1:] != (k,):
+        sa = "x".join(map(str, (math.prod(input.shape[:-1]), input.shape[-1])))
+        sb = "x".join(map(str, (weight.shape[-1], weight.shape[0]) if weight.ndim == 2
+                          else weight.shape))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    if input.data.dtype != weight.data.dtype:
+        raise RuntimeError(
+            f"linear(): expected input and weight to have the same dtype, but got "
+            f"{input.dtype} and {weight.dtype}. Convert the input with .to({weight.dtype})")
+    if bias is None:
+        return apply(LINEAR_NOBIAS, input, weight)
+    return apply(LINEAR, input, weight, bias)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.leaky_relu(gradwalk.tensor([-1.0, 2.0]), 0.1)
+        tensor([-0.1000,  2.0000])
+    """
+    return apply1(LEAKY_RELU, input, {"slope": negative_slope})
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """Gaussian error linear unit (exact, or ``approximate="tanh"``).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.gelu(gradwalk.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
+    return apply1(GELU, input, {"approximate": approximate})
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.softplus(gradwalk.tensor([0.0]))
+        tensor([0.6931])
+    """
+    return apply1(SOFTPLUS, input, {"beta": beta, "threshold": threshold})
+
+
+def relu(input, inplace=False):  # noqa: A002
+    from . import elementwise as E
+
+    return E.relu(input)
+
+
+def sigmoid(input):  # noqa: A002
+    from . import elementwise as E
+
+    return E.sigmoid(input)
+
+
+def tanh(input):  # noqa: A002
+    from . import elementwise as E
+
+    return E.tanh(input)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training).
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.ones(4)
+        >>> gradwalk.nn.functional.dropout(x, 0.5, training=False) is x
+        True
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from ..creation import _rng
+
+    keep = _rng().random(input.shape) >= p
+    mask = keep.astype(input.data.dtype) / (1.0 - p)
+    return input * Tensor._wrap(mask)
+
+
+from ..tensor import Tensor  # noqa: E402

@@ -1,0 +1,228 @@
+"""The op registry: one declaration per op, and the code that applies it.
+
+An op is declared once, with its forward and both derivative rules side by side::
+
+    sin = unary("sin",
+                forward=lambda xp, x: xp.sin(x),
+                vjp=lambda xp, g, out, x: g * xp.cos(x),
+                jvp=lambda xp, t, out, x: t * xp.cos(x))
+
+Rule conventions (Note [rules]):
+
+* ``forward(xp, *inputs, **params)`` gets raw arrays (or Python scalars) and returns an array.
+* ``vjp(xp, g, out, *inputs, **params)`` gets the output's gradient ``g``, the output ``out``
+  (``None`` unless declared ``save_out=True``) and the saved inputs (``None`` for inputs the
+  declaration does not save). A one-input op returns the input's gradient; an op of several inputs
+  returns a tuple and receives ``needs``, a tuple of bools saying which inputs want a gradient.
+  ``None`` means "no gradient". Rules never unbroadcast: the engine sums to the input's shape.
+* ``jvp(xp, t, out, *inputs, **params)`` gets the input tangent (a tuple, with ``None`` for zero
+  tangents, for ops of several inputs) and returns the output tangent.
+* ``xp`` is numpy (or cupy) with raw arrays for first-order work, and ``gradwalk.ops.dxp``, the
+  differentiable namespace, with Tensors when the engine runs with ``create_graph=True``. So rules
+  use only ``xp`` functions, arithmetic operators, ``.shape``/``.ndim`` and the helpers of
+  ``gradwalk.ops.kernels``, which work in both modes.
+
+The registry decides whether to record a node: only when grad mode is on and an input requires
+grad. That check is the whole fast path for inference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled_fast
+from ..autograd.node import Node
+from ..backend import xp_of
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+REGISTRY: dict[str, Op] = {}
+
+
+class Op:
+    """An op declaration: forward, reverse rule (vjp) and forward rule (jvp) together."""
+
+    __slots__ = (
+        "name", "forward", "vjp", "jvp", "node_name", "input_names", "saves", "save_out",
+        "elementwise", "doc", "batch",
+    )
+
+    def __init__(self, name, forward, vjp, jvp, *, inputs, saves, save_out, node_name,
+                 elementwise, batch=None) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.jvp = jvp
+        self.input_names = tuple(inputs)
+        # Which inputs the rules read (indices); the others are not kept alive by the node.
+        self.saves = tuple(range(len(inputs))) if saves is None else tuple(saves)
+        self.save_out = save_out
+        self.node_name = node_name or _default_node_name(name)
+        self.elementwise = elementwise
+        self.batch = batch
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+def _default_node_name(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+
+
+def declare(name: str, forward, vjp=None, jvp=None, *, inputs=("self",), saves=None,
+            save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
+            batch=None) -> Op:
+    """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...)."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is declared twice")
+    op = Op(name, forward, vjp, jvp, inputs=inputs, saves=saves, save_out=save_out,
+            node_name=node_name, elementwise=elementwise, batch=batch)
+    REGISTRY[name] = op
+    return op
+
+
+def unary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+    return declare(name, forward, vjp, jvp, inputs=("self",), **kw)
+
+
+def binary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+    kw.setdefault("inputs", ("self", "other"))
+    return declare(name, forward, vjp, jvp, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying an op. Tensor is imported late (tensor.py imports the ops).
+
+Tensor = None  # set by tensor.py: the Tensor class
+_make = None  # set by tensor.py: Tensor._make(data, grad_fn)
+_forward_hooks: list = []  # anomaly mode and forward-mode AD add themselves here
+
+
+def _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return fn
+    if t._requires_grad:
+        return t._accumulator()
+    return None
+
+
+def apply1(op: Op, x, params=None):
+    """Apply a one-input op to Tensor ``x``."""
+    data = x.data
+    if type(data) is _ndarray:
+        out = op.forward(np, data) if params is None else op.forward(np, data, **params)
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+    else:
+        out = op.forward(xp_of(data), data) if params is None else op.forward(
+            xp_of(data), data, **params)
+    if x._requires_grad and is_grad_enabled_fast():
+        fn = x.grad_fn
+        node = Node(
+            op, (fn if fn is not None else x._accumulator(),),
+            (x,) if op.saves else (None,),
+            (x._vc[0],) if op.saves else (None,),
+            out if op.save_out else None, None, params, (data.shape,), (data.dtype,),
+        )
+        res = _make(out, node)
+        if op.save_out:
+            node.out_vc = res._vc
+    else:
+        res = _make(out, None)
+    if _forward_hooks:
+        for h in _forward_hooks:
+            h(op, (x,), res, params)
+    return res
+
+
+def apply(op: Op, *args, params=None):
+    """Apply an op to its inputs: Tensors, or Python scalars / arrays for non-tensor inputs."""
+    tensor = Tensor
+    datas = []
+    requires = False
+    xp = None
+    for a in args:
+        if isinstance(a, tensor):
+            d = a.data
+            datas.append(d)
+            if a._requires_grad:
+                requires = True
+            if xp is None and type(d) is not _ndarray:
+                xp = xp_of(d)
+        else:
+            datas.append(a)
+    if xp is None:
+        xp = np
+    if op.elementwise and len(datas) == 2:
+        datas = _promote2(op, args, datas)
+    out = op.forward(xp, *datas) if params is None else op.forward(xp, *datas, **params)
+    if xp is np and type(out) is not _ndarray:
+        out = _asarray(out)
+    if requires and is_grad_enabled_fast():
+        saves = op.saves
+        edges = []
+        saved = []
+        versions = []
+        shapes = []
+        dtypes = []
+        for i, a in enumerate(args):
+            if isinstance(a, tensor):
+                edges.append(_edge(a))
+                d = datas[i]
+                shapes.append(d.shape)
+                dtypes.append(d.dtype)
+                if i in saves:
+                    saved.append(a)
+                    versions.append(a._vc[0])
+                else:
+                    saved.append(None)
+                    versions.append(None)
+            else:
+                edges.append(None)
+                shapes.append(None)
+                dtypes.append(None)
+                saved.append(a if i in saves else None)
+                versions.append(None)
+        node = Node(op, tuple(edges), tuple(saved), tuple(versions),
+                    out if op.save_out else None, None, params, tuple(shapes), tuple(dtypes))
+        res = _make(out, node)
+        if op.save_out:
+            node.out_vc = res._vc
+    else:
+        res = _make(out, None)
+    if _forward_hooks:
+        for h in _forward_hooks:
+            h(op, args, res, params)
+    return res
+
+
+def _promote2(op, args, datas):
+    """PyTorch's type promotion for two inputs, where NumPy's differs.
+
+    NumPy promotes int64 with float32 to float64 and an integer tensor with a Python float to
+    float64; PyTorch keeps float32 (the floating input's dtype, or the default dtype).
+    """
+    a, b = datas
+    ka = a.dtype.kind if hasattr(a, "dtype") and not isinstance(a, (float, int)) else None
+    kb = b.dtype.kind if hasattr(b, "dtype") and not isinstance(b, (float, int)) else None
+    if ka is not None and kb is not None:
+        if a.dtype is b.dtype or a.dtype == b.dtype:
+            return datas
+        fa, fb = ka in "fc", kb in "fc"
+        if fa and not fb:
+            return [a, b.astype(a.dtype)]
+        if fb and not fa:
+            return [a.astype(b.dtype), b]
+        return datas
+    # one side is a Python number
+    if ka is not None and ka in "biu" and isinstance(b, float):
+        from ..dtypes import get_default_dtype
+
+        return [a.astype(get_default_dtype().np), b]
+    if kb is not None and kb in "biu" and isinstance(a, float):
+        from ..dtypes import get_default_dtype
+
+        return [a, b.astype(get_default_dtype().np)]
+    return datas
