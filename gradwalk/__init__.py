@@ -203,6 +203,8 @@ from .ops.shape import (  # noqa: E402
     unsqueeze,
 )
 from . import nn  # noqa: E402
+from . import optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype
 half, float, double = float16, float32, float64  # noqa: A001

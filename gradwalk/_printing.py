@@ -26,9 +26,10 @@ class _Formatter:
             self.max_width = max((len(str(int(v))) for v in flat), default=1)
             return
         finite = flat[np.isfinite(flat)]
-        nonzero = np.abs(finite[finite != 0]).astype(np.float64)
+        # PyTorch sizes the columns by the nonzero finite values only (nan, inf and 0 excluded).
+        shown = finite[finite != 0]
+        nonzero = np.abs(shown).astype(np.float64)
         if nonzero.size == 0:
-            self.max_width = max((len(self.format(float(v))) for v in flat), default=1)
             return
         if np.any(nonzero != np.ceil(nonzero)):
             self.int_mode = False
@@ -38,7 +39,7 @@ class _Formatter:
                 self.sci_mode = True
         elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
             self.sci_mode = True
-        self.max_width = max((len(self.format(float(v))) for v in flat), default=1)
+        self.max_width = max((len(self.format(float(v))) for v in shown), default=1)
 
     def format(self, value) -> str:
         if not self.floating:
@@ -111,14 +112,17 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         body = "[]"
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")
+        if dt is not get_default_dtype():  # no element shows the dtype: PyTorch names it
+            suffixes.append(f"dtype={dt!r}")
     else:
         summarize = a.size > THRESHOLD
         fmt = _Formatter(_summarize(a) if summarize else a)
         body = _tensor_str(a, fmt, indent, summarize)
     if t.device != "cpu":
         suffixes.append(f"device='{t.device}'")
-    show_dtype = (dt.is_floating_point and dt is not get_default_dtype()) or (
-        not dt.is_floating_point and dt.name != "bool" and dt is not int64)
+    show_dtype = a.size != 0 and (
+        (dt.is_floating_point and dt is not get_default_dtype())
+        or (not dt.is_floating_point and dt.name != "bool" and dt is not int64))
     if show_dtype:
         suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:

@@ -113,6 +113,15 @@ def _float_dtype(dtype):
     return _dt.get_default_dtype().np if dtype is None else _dt.to_numpy_dtype(dtype)
 
 
+def _random_float_dtype(dtype, op: str):
+    """The dtype of ``rand``/``randn``: floating point only (ints would silently be all zeros)."""
+    npd = _float_dtype(dtype)
+    if npd.kind != "f":
+        raise TypeError(f"{op}(): expected a floating point dtype, got "
+                        f"{_dt.from_numpy_dtype(npd)}; use randint() for integers")
+    return npd
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
            name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
@@ -277,7 +286,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
         >>> bool((x >= 0).all() and (x < 1).all())
         True
     """
-    npd = _float_dtype(dtype)
+    npd = _random_float_dtype(dtype, "rand")
     return _finish(_rng(generator).random(_size(size)).astype(npd), dtype, device,
                    requires_grad)
 
@@ -290,7 +299,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
         >>> gradwalk.randn(2, 3).dtype
         gradwalk.float32
     """
-    npd = _float_dtype(dtype)
+    npd = _random_float_dtype(dtype, "randn")
     return _finish(_rng(generator).standard_normal(_size(size)).astype(npd), dtype, device,
                    requires_grad)
 

@@ -33,7 +33,16 @@ class _Extra:
         self.view_chain = ()
 
 
-class Tensor:
+class _TensorDefaults:
+    """Defaults of the tensor attributes that only leaves and a few others set (``.grad``, the
+    rare state in ``_Extra``); kept out of ``Tensor.__slots__`` so that an op's output is made
+    with four stores (see ``Tensor._make``)."""
+
+    _grad = None
+    _extra = None
+
+
+class Tensor(_TensorDefaults):
     """A multi-dimensional array that can record the ops applied to it for ``backward()``.
 
     Make tensors with the factories (``gradwalk.tensor``, ``zeros``, ``randn``...).
@@ -47,7 +56,7 @@ class Tensor:
         tensor(8.)
     """
 
-    __slots__ = ("data", "grad_fn", "_requires_grad", "_grad", "_vc", "_extra", "__weakref__")
+    __slots__ = ("data", "grad_fn", "_requires_grad", "_vc")
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
@@ -60,9 +69,7 @@ class Tensor:
         self.data = arr
         self.grad_fn = None
         self._requires_grad = False
-        self._grad = None
         self._vc = [0]
-        self._extra = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -74,9 +81,7 @@ class Tensor:
         t.data = data
         t.grad_fn = grad_fn
         t._requires_grad = grad_fn is not None
-        t._grad = None
         t._vc = [0]
-        t._extra = None
         return t
 
     @staticmethod
@@ -86,9 +91,7 @@ class Tensor:
         t.data = data
         t.grad_fn = None
         t._requires_grad = False
-        t._grad = None
         t._vc = [0]
-        t._extra = None
         return t
 
     def _ex(self) -> _Extra:
@@ -288,10 +291,7 @@ class Tensor:
                 ex.hooks = []
             hooks = ex.hooks
         else:
-            node = self.grad_fn
-            if node.pre_hooks is None:
-                node.pre_hooks = []
-            hooks = node.pre_hooks
+            hooks = self.grad_fn._pre().tensor
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 

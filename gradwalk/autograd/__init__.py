@@ -23,6 +23,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .node import AccumulateGrad, Node, RemovableHandle
+from . import graph  # noqa: I001
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",

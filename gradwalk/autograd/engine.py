@@ -1,17 +1,23 @@
 """The backward engine: walks the recorded graph from the roots and delivers gradients.
 
 Note [the walk]
-    1. From the roots, walk the graph with an explicit stack and count, for every node, how many
-       edges point into it (``deps``).
-    2. A ready queue holds nodes whose count reached zero, latest-created first (a heap on the
-       creation number); ``buffers`` accumulates, per node, the gradient arriving at its output.
-    3. For each ready node: run its pre-hooks, call its rule, reduce each result to its input's
-       shape and dtype (the one place broadcasting is undone and gradients are validated), add it
-       into the producer's buffer out of place, and decrement the producer's count.
+    1. Seed a buffer per root node with its gradient; push the roots on the ready queue, a
+       max-heap on the nodes' creation numbers (``node.seq``).
+    2. Pop the latest-created node. Every node that consumed its output was created after it, so
+       every consumer that can reach it has already run and delivered: its buffer holds its whole
+       gradient. (This is dependency counting with the counts implied by creation order: no
+       counting pass over the graph is needed, and a node that receives no gradient is never
+       visited.)
+    3. For the node: run its pre-hooks, call its rule, reduce each result to its input's shape
+       and dtype (the one place broadcasting is undone and gradients are validated), and add it
+       into the producer's buffer out of place, pushing the producer when its first gradient
+       arrives.
     4. An ``AccumulateGrad`` node adds into ``leaf.grad``: in place when the grad is ours, out of
        place under ``create_graph``; then the leaf's post-accumulate hooks run.
     5. Unless ``retain_graph``, a node's saved values are released as soon as it has run; using
        them again raises the "backward through the graph a second time" error.
+    With ``inputs`` (``autograd.grad``, ``backward(inputs=...)``) a first pass marks the nodes
+    that lead to an input, and only those are pushed.
 
 Note [no recursion]
     Nothing here recurses: discovery and the walk use explicit stacks and heaps, so a chain of a
@@ -38,11 +44,13 @@ import warnings
 import numpy as np
 
 from . import grad_mode
+from ..backend import _cupy, xp_of
 from .node import SECOND_BACKWARD, AccumulateGrad
 
 # Observers (explain mode, anomaly detection) register here; empty in normal runs.
 observers: list = []
 
+_ndarray = np.ndarray
 _dxp = None  # the differentiable namespace, imported on first create_graph use
 Tensor = None  # set by tensor.py
 
@@ -123,26 +131,10 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
     given). With ``accumulate=False`` (``autograd.grad``) nothing is written to ``.grad`` and the
     gradients arriving at ``inputs`` are returned, ``None`` for an input not reached.
     """
-    # ---- 1. discovery: the nodes reachable from the roots and their in-degree
     root_nodes = []
     for t in roots:
         node = t.grad_fn if t.grad_fn is not None else t._accumulator()
         root_nodes.append(node)
-    deps: dict = {}
-    seen = set(root_nodes)
-    stack = list(seen)
-    while stack:
-        node = stack.pop()
-        for e in node.edges:
-            if e is not None:
-                c = deps.get(e)
-                if c is None:
-                    deps[e] = 1
-                    if e not in seen:
-                        seen.add(e)
-                        stack.append(e)
-                else:
-                    deps[e] = c + 1
 
     targets = None
     if inputs is not None:
@@ -153,99 +145,114 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
         needed = _needed(root_nodes, targets)
     captured = [None] * (len(inputs) if inputs is not None else 0)
 
-    # ---- 2. seed the buffers with the root gradients
+    # ---- 1. seed the buffers with the root gradients; the ready queue is a max-heap on the
+    # creation number (see Note [the walk])
     buffers: dict = {}
+    ready: list = []
     for node, g in zip(root_nodes, root_grads):
         prev = buffers.get(node)
-        buffers[node] = g if prev is None else prev + g
-    ready = []
-    for node in buffers:
-        if node not in deps:
+        if prev is None:
+            if targets is not None and not needed.get(node, False):
+                continue
+            buffers[node] = g
             heapq.heappush(ready, (-node.seq, node))
+        else:
+            buffers[node] = prev + g
 
     xp = _differentiable_xp() if create_graph else None
     delivered = set(id(g) for g in root_grads)
     obs = observers
+    heappush, heappop = heapq.heappush, heapq.heappop
     token = grad_mode._grad_enabled.set(create_graph)
     try:
-        # ---- 3. the walk
+        # ---- 2. the walk
         while ready:
-            node = heapq.heappop(ready)[1]
+            node = heappop(ready)[1]
             g = buffers.pop(node)
             if targets is not None:
-                if not needed.get(node, False):
-                    continue
                 ks = targets.get(node)
                 if ks is not None:
-                    if node.pre_hooks:
-                        g = _tensor_hooks(node.pre_hooks, g, create_graph)
+                    if node.pre_hooks and node.pre_hooks.tensor:
+                        g = _tensor_hooks(node.pre_hooks.tensor, g, create_graph)
                     for k in ks:
-                        captured[k] = g
+                        captured[k] = g if type(g) is not MaskedGrad else g.view(_ndarray)
             if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node, g, create_graph, delivered, obs)
                 continue
-            if node.pre_hooks and (targets is None or node not in targets):
-                g = _tensor_hooks(node.pre_hooks, g, create_graph)
-            if node.retains is not None:
-                _retain(node, g, create_graph)
-            if node.released:
-                raise RuntimeError(SECOND_BACKWARD)
-            grads = _call_rule(node, g, create_graph, xp)
+            if node.pre_hooks is not None or node.retains is not None:
+                g = _pre_hooks(node, g, create_graph, targets is None or node not in targets)
+            edges = node.edges
+            if create_graph or len(edges) > 2 or type(g) is MaskedGrad:
+                grads = _call_rule(node, g, create_graph, xp)
+            else:  # first order, one or two inputs: the common case, written out
+                if node.released:
+                    raise RuntimeError(SECOND_BACKWARD)
+                versions = node.versions
+                if node.out_vc is not None and node.out_vc[0] != node.out_ver:
+                    _check_versions(node)
+                params = node.params
+                vjp = node.op.vjp
+                gxp = np if _cupy is None else _namespace_of(g)
+                if len(edges) == 1:
+                    a = node.saved[0]
+                    if versions[0] is not None:
+                        if a._vc[0] != versions[0]:
+                            _check_versions(node)
+                        a = a.data
+                    if params is None:
+                        grads = (vjp(gxp, g, node.out, a),)
+                    else:
+                        grads = (vjp(gxp, g, node.out, a, **params),)
+                else:
+                    a, b = node.saved
+                    va, vb = versions
+                    if va is not None:
+                        if a._vc[0] != va:
+                            _check_versions(node)
+                        a = a.data
+                    if vb is not None:
+                        if b._vc[0] != vb:
+                            _check_versions(node)
+                        b = b.data
+                    needs = (edges[0] is not None, edges[1] is not None)
+                    if params is None:
+                        grads = vjp(gxp, g, node.out, a, b, needs=needs)
+                    else:
+                        grads = vjp(gxp, g, node.out, a, b, needs=needs, **params)
             if node.hooks:
                 grads = _node_hooks(node, grads, g, create_graph)
             if obs:
                 for o in obs:
                     o.on_node(node, g, grads)
-            edges = node.edges
-            for i, e in enumerate(edges):
+            shapes = node.shapes
+            dtypes = node.dtypes
+            for i in range(len(edges)):
+                e = edges[i]
                 if e is None:
                     continue
                 gi = grads[i]
                 if gi is not None:
-                    shape = node.shapes[i]
-                    if gi.shape != shape:
-                        gi = _sum_to(gi, shape, node, i, xp or np)
+                    if gi.shape != shapes[i]:
+                        gi = _sum_to(gi, shapes[i], node, i, xp or np)
+                    dt = dtypes[i]
                     if create_graph:
-                        if gi.data.dtype != node.dtypes[i]:
-                            gi = gi.to(node.dtypes[i])
-                    elif gi.dtype != node.dtypes[i]:
-                        gi = gi.astype(node.dtypes[i])
+                        if gi.data.dtype != dt:
+                            gi = gi.to(dt)
+                    elif gi.dtype is not dt and gi.dtype != dt:
+                        gi = gi.astype(dt)
                     prev = buffers.get(e)
                     if prev is None:
-                        buffers[e] = gi
+                        if targets is None or needed.get(e, False):
+                            buffers[e] = gi
+                            heappush(ready, (-e.seq, e))
                     else:
                         buffers[e] = prev + gi
-                c = deps[e] - 1
-                deps[e] = c
-                if c == 0:
-                    if e in buffers:
-                        heapq.heappush(ready, (-e.seq, e))
-                    else:
-                        _skip_subgraph(e, deps, buffers, ready)
             if not retain_graph:
                 node.release()
     finally:
         grad_mode._grad_enabled.reset(token)
     return captured
-
-
-def _skip_subgraph(node, deps, buffers, ready) -> None:
-    """A node that became ready with no gradient (all rules returned None): its inputs lose a
-    dependency each, without running anything. Iterative, like everything here."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for e in n.edges:
-            if e is None:
-                continue
-            c = deps[e] - 1
-            deps[e] = c
-            if c == 0:
-                if e in buffers:
-                    heapq.heappush(ready, (-e.seq, e))
-                else:
-                    stack.append(e)
 
 
 def _needed(root_nodes, targets) -> dict:
@@ -270,6 +277,8 @@ def _needed(root_nodes, targets) -> dict:
 
 def _call_rule(node, g, create_graph, xp):
     """Unpack the node's saved values and call its reverse rule; a tuple of grads per input."""
+    if node.released:
+        raise RuntimeError(SECOND_BACKWARD)
     op = node.op
     saved = node.saved
     if saved is None:
@@ -283,7 +292,9 @@ def _call_rule(node, g, create_graph, xp):
     else:
         args = [s.data if isinstance(s, Tensor) else s for s in saved]
         out = node.out
-        xp = np if type(g) is np.ndarray else _namespace_of(g)
+        if type(g) is MaskedGrad:
+            return _masked_call(node, g)
+        xp = np if _cupy is None else _namespace_of(g)
     if op.vjp is None:
         raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
     if len(args) == 1:
@@ -301,16 +312,74 @@ def _call_rule(node, g, create_graph, xp):
 
 
 def _namespace_of(g):
-    from ..backend import xp_of
-
     return xp_of(g)
 
 
+def _pre_hooks(node, g, create_graph, tensor_hooks: bool):
+    """Before the rule, in PyTorch's order: the tensor's hooks, ``retain_grad``, node pre-hooks."""
+    pre = node.pre_hooks
+    if pre is not None and pre.tensor and tensor_hooks:
+        g = _tensor_hooks(pre.tensor, g, create_graph)
+    if node.retains is not None:
+        _retain(node, g, create_graph)
+    if pre is not None and pre.node:
+        g = _node_prehooks(node, pre.node, g, create_graph)
+    return g
+
+
+def _wrapper(create_graph):
+    return (lambda a: a) if create_graph else (lambda a: None if a is None else Tensor._wrap(a))
+
+
+def _hook_result(node, hook, r, n, what):
+    """Check a node hook's return value: ``None`` or a tuple of ``n`` Tensors / ``None``."""
+    if isinstance(r, Tensor):
+        r = (r,)
+    if not isinstance(r, (tuple, list)) or len(r) != n:
+        got = len(r) if isinstance(r, (tuple, list)) else type(r).__name__
+        raise RuntimeError(
+            f"hook '{getattr(hook, '__name__', hook)}' of {node.name()} returned {got} values, "
+            f"expected a tuple of {n} {what} (or None to keep them)")
+    for x in r:
+        if x is not None and not isinstance(x, Tensor):
+            raise TypeError(f"hook '{getattr(hook, '__name__', hook)}' of {node.name()} must "
+                            f"return Tensors or None, got {type(x).__name__}")
+    return r
+
+
+def _node_prehooks(node, hooks, g, create_graph):
+    """``hook(grad_outputs)``: a tuple of one gradient (nodes have one output)."""
+    wrap = _wrapper(create_graph)
+    for hook in list(hooks):
+        r = hook((wrap(g),))
+        if r is not None:
+            r = _hook_result(node, hook, r, 1, "grad_outputs")
+            if r[0] is not None:
+                g = r[0] if create_graph else r[0].data
+    return g
+
+
 def _node_hooks(node, grads, g, create_graph):
-    wrap = (lambda a: a) if create_graph else (lambda a: None if a is None else Tensor._wrap(a))
+    """``hook(grad_inputs, grad_outputs)`` after the rule; ``grad_inputs`` already have their
+    inputs' shapes and dtypes (as in PyTorch, hooks see validated gradients)."""
+    xp = _differentiable_xp() if create_graph else np
+    fixed = []
+    for i, gi in enumerate(grads):
+        if gi is not None and node.edges[i] is not None:
+            if gi.shape != node.shapes[i]:
+                gi = _sum_to(gi, node.shapes[i], node, i, xp)
+            if create_graph:
+                if gi.data.dtype != node.dtypes[i]:
+                    gi = gi.to(node.dtypes[i])
+            elif gi.dtype != node.dtypes[i]:
+                gi = gi.astype(node.dtypes[i])
+        fixed.append(gi)
+    grads = tuple(fixed)
+    wrap = _wrapper(create_graph)
     for hook in list(node.hooks):
         r = hook(tuple(wrap(x) for x in grads), (wrap(g),))
         if r is not None:
+            r = _hook_result(node, hook, r, len(grads), "grad_inputs")
             grads = tuple(x if create_graph or x is None else x.data for x in r)
     return grads
 
@@ -322,6 +391,7 @@ def _retain(node, g, create_graph) -> None:
     if create_graph:
         t._grad = g if t._grad is None else t._grad + g
     else:
+        g = g.view(_ndarray) if type(g) is MaskedGrad else g
         t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad.data + g)
 
 
@@ -331,8 +401,8 @@ def _accumulate(node, g, create_graph, delivered, obs) -> None:
     extra = leaf._extra
     if extra is not None and extra.hooks:
         g = _tensor_hooks(extra.hooks, g, create_graph)
-    if node.pre_hooks:
-        g = _tensor_hooks(node.pre_hooks, g, create_graph)
+    if node.pre_hooks and node.pre_hooks.node:
+        g = _node_prehooks(node, node.pre_hooks.node, g, create_graph)
     if obs:
         for o in obs:
             o.on_accumulate(leaf, g)
@@ -340,11 +410,13 @@ def _accumulate(node, g, create_graph, delivered, obs) -> None:
     if create_graph:
         leaf._grad = g if old is None else old + g
     elif old is None:
-        if id(g) in delivered or g.base is not None or not g.flags.writeable:
+        if type(g) is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
+            g = np.array(g)  # a NumPy scalar from a rule on 0-d arrays
+        elif id(g) in delivered or g.base is not None or not g.flags.writeable:
             g = g.copy()
         delivered.add(id(g))
         leaf._grad = Tensor._wrap(g)
-    elif old.grad_fn is None and old.data.flags.writeable and old.data.shape == g.shape:
+    elif old.grad_fn is None and type(old.data) is _ndarray and old.data.flags.writeable:
         old.data += g
         old._vc[0] += 1
     else:
@@ -354,7 +426,7 @@ def _accumulate(node, g, create_graph, delivered, obs) -> None:
             hook(leaf)
     if node.hooks:
         for hook in list(node.hooks):
-            hook((None,), (Tensor._wrap(g) if not create_graph else g,))
+            hook((), (Tensor._wrap(g) if not create_graph else g,))
 
 
 def warn_nonleaf_grad() -> None:
@@ -367,3 +439,119 @@ def warn_nonleaf_grad() -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Note [structural zeros]
+#     The gradient ``where`` (and ``masked_fill``) sends to the branch it did not take is a
+#     structural zero: it is zero whatever the values, so no local derivative downstream may turn
+#     it into NaN (``0 * inf``). First-order rules mark such gradients by returning a
+#     ``MaskedGrad``: an ndarray (exactly 0 at the masked positions) carrying ``zmask``, the
+#     boolean mask of its structural zeros. The engine understands it in one place:
+#
+#     * a node whose incoming gradient is a ``MaskedGrad`` goes through ``_masked_call``: the rule
+#       runs on the plain array; for an elementwise op (``op.elementwise``) every result gets
+#       exact zeros written at the masked positions and carries the mask on (OR-ed with a mask
+#       the rule returned itself, e.g. a nested ``where``); other ops drop the mask (their
+#       results are still correct numbers: the masked entries were zero);
+#     * adding two masked gradients into one buffer keeps the positions masked in both (AND);
+#       any other arithmetic (summing to an input's shape, adding a plain gradient, ``.grad``
+#       accumulation) gives a plain ndarray.
+#     Normal runs pay one ``type(g) is MaskedGrad`` check per node. ``create_graph=True`` does
+#     not track structural zeros (higher-order gradients behave as in PyTorch).
+
+
+class MaskedGrad(np.ndarray):
+    """A first-order gradient with structural zeros (Note [structural zeros]).
+
+    ``zmask`` is True where the value is a structural zero. Views and copies made by NumPy lose
+    the mask (``zmask`` is None) and count as plain gradients; arithmetic gives plain arrays,
+    except the sum of two masked gradients, masked where both are.
+
+    Example:
+        >>> import numpy as np
+        >>> g = structural_zeros(np.array([0.0, 2.0]), np.array([True, False]))
+        >>> g.zmask.tolist(), type(g + g).__name__, (g + g).zmask.tolist()
+        ([True, False], 'MaskedGrad', [True, False])
+        >>> type(g * 2.0).__name__
+        'ndarray'
+    """
+
+    zmask: np.ndarray | None
+
+    def __array_finalize__(self, obj) -> None:
+        self.zmask = None
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        args = [a.view(_ndarray) if type(a) is MaskedGrad else a for a in inputs]
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(o.view(_ndarray) if type(o) is MaskedGrad else o for o in out)
+        r = getattr(ufunc, method)(*args, **kwargs)
+        if ufunc is np.add and method == "__call__" and out is None and len(inputs) == 2:
+            a, b = inputs
+            if type(a) is MaskedGrad and type(b) is MaskedGrad:
+                if a.zmask is not None and b.zmask is not None:
+                    return structural_zeros(r, a.zmask & b.zmask)
+        return r
+
+
+def structural_zeros(g, zmask):
+    """Mark ``g`` (exactly 0 where ``zmask`` is True) as having structural zeros there; a plain
+    ``g`` when nothing is masked (Note [structural zeros]).
+
+    Example:
+        >>> import numpy as np
+        >>> structural_zeros(np.zeros(2), np.array([True, False])).zmask.tolist()
+        [True, False]
+        >>> type(structural_zeros(np.ones(2), np.zeros(2, bool))).__name__
+        'ndarray'
+    """
+    if type(g) is not _ndarray:
+        if type(g) is MaskedGrad:
+            g = g.view(_ndarray)
+        elif isinstance(g, np.generic):
+            g = np.asarray(g)
+        else:
+            return g  # not a NumPy array (CuPy): no structural zeros
+    zmask = np.asarray(zmask)
+    if not zmask.any():
+        return g
+    if zmask.shape != g.shape:
+        zmask = np.broadcast_to(zmask, g.shape)
+    r = g.view(MaskedGrad)
+    r.zmask = zmask
+    return r
+
+
+def _masked_call(node, g):
+    """Run ``node``'s rule on a masked gradient (Note [structural zeros])."""
+    plain = g.view(_ndarray)
+    mask = g.zmask
+    if mask is None or not getattr(node.op, "elementwise", False):
+        return _call_rule(node, plain, False, None)
+    with np.errstate(all="ignore"):  # 0 * inf at masked positions is expected and discarded
+        grads = _call_rule(node, plain, False, None)
+        res = []
+        for gi in grads:
+            if gi is None:
+                res.append(None)
+            elif gi is plain:
+                res.append(g)  # passed through unchanged: already zero where masked
+            else:
+                res.append(_mask_result(gi, mask))
+    return tuple(res)
+
+
+def _mask_result(gi, mask):
+    own = gi.zmask if type(gi) is MaskedGrad else None
+    arr = gi.view(_ndarray) if type(gi) is MaskedGrad else np.asarray(gi)
+    m = mask
+    if m.shape != arr.shape:
+        try:
+            m = np.broadcast_to(m, arr.shape)
+        except ValueError:
+            return gi  # a rule that reduced its result: leave it (its numbers are right)
+    if own is not None:
+        m = m | own
+    return structural_zeros(np.where(m, np.zeros((), arr.dtype), arr), m)

@@ -43,10 +43,37 @@ class RemovableHandle:
         self.remove()
 
 
-class Node:
+class PreHooks:
+    """What runs before a node's rule: the hooks of the tensor it produced (``tensor``, each
+    ``hook(grad) -> grad | None``) and node pre-hooks (``node``, ``hook(grad_outputs)``)."""
+
+    __slots__ = ("tensor", "node")
+
+    def __init__(self) -> None:
+        self.tensor: list = []
+        self.node: list = []
+
+    def __bool__(self) -> bool:
+        return bool(self.tensor or self.node)
+
+
+class _RareDefaults:
+    """Defaults of the node attributes that most nodes never set (hooks, retained grads, the
+    released flag...). Kept out of ``Node.__slots__`` so that recording a node stores only what
+    every node needs; setting one of these makes the node's ``__dict__`` on first use."""
+
+    released = False
+    pre_hooks = None
+    hooks = None
+    retains = None
+    meta = None
+    out_ver = 0
+
+
+class Node(_RareDefaults):
     """One recorded op application: its rule, saved values and edges to the inputs' producers.
 
-    Slots (the only state a node has):
+    Slots (what every node holds; the rare attributes below default on ``_RareDefaults``):
         op        the op declaration (``ops.registry.Op``): name and rules
         edges     per input: producer ``Node``, ``AccumulateGrad``, or ``None``
         saved     per input: the input ``Tensor`` (or Python scalar) the rule reads, else ``None``
@@ -59,13 +86,12 @@ class Node:
         dtypes    per input: the dtype its gradient must have
         seq       creation order; the engine runs the latest-created ready node first
         released  True once the saved values were freed by a backward
-        pre_hooks / hooks   node hooks (``register_prehook`` / ``register_hook``)
+        pre_hooks   ``PreHooks`` (tensor hooks and node pre-hooks) or ``None``
+        hooks       node post-hooks (``register_hook``) or ``None``
     """
 
-    __slots__ = (
-        "op", "edges", "saved", "versions", "out", "out_vc", "params", "shapes", "dtypes",
-        "seq", "released", "pre_hooks", "hooks", "retains", "meta", "out_ver", "__weakref__",
-    )
+    __slots__ = ("op", "edges", "saved", "versions", "out", "out_vc", "params", "shapes",
+                 "dtypes", "seq")
 
     def __init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes) -> None:
         self.op = op
@@ -78,12 +104,6 @@ class Node:
         self.shapes = shapes
         self.dtypes = dtypes
         self.seq = next(_seq)
-        self.released = False
-        self.pre_hooks = None
-        self.hooks = None
-        self.retains = None
-        self.meta = None
-        self.out_ver = 0
 
     # ------------------------------------------------------------------ what users see
     def name(self) -> str:
@@ -109,11 +129,22 @@ class Node:
         return RemovableHandle(self.hooks, hook)
 
     def register_prehook(self, hook) -> RemovableHandle:
-        """``hook(grad_outputs)`` runs before the node's rule; may return replacement grads."""
-        if self.pre_hooks is None:
-            self.pre_hooks = []
-        self.pre_hooks.append(hook)
-        return RemovableHandle(self.pre_hooks, hook)
+        """``hook(grad_outputs)`` runs before the node's rule; may return replacement grads.
+
+        ``grad_outputs`` is a tuple (one gradient per output of the node); the hook returns
+        ``None`` or a tuple of the same length. Tensor hooks (``Tensor.register_hook``) and
+        ``retain_grad`` run before node pre-hooks, as in PyTorch.
+        """
+        hooks = self._pre().node
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _pre(self) -> PreHooks:
+        """The node's pre-hooks, made on first use (``None`` keeps the engine's check cheap)."""
+        pre = self.pre_hooks
+        if pre is None:
+            pre = self.pre_hooks = PreHooks()
+        return pre
 
     def __getattr__(self, attr: str):
         # Teaching access to saved values: ``y.grad_fn._saved_self``, ``_saved_other``,
@@ -129,11 +160,15 @@ class Node:
             raise RuntimeError(SECOND_BACKWARD)
         names = self.op.input_names
         if key == "result" and self.out is not None:
-            return Tensor._wrap(self.out)
+            from .graph import Packed
+
+            return self.out.get() if type(self.out) is Packed else Tensor._wrap(self.out)
         if key in names:
             v = self.saved[names.index(key)] if self.saved is not None else None
             if v is not None:
-                return v
+                from .graph import saved_value
+
+                return saved_value(self, v)
         if self.params and key in self.params:
             return self.params[key]
         raise AttributeError(f"'{self.name()}' object has no saved value '_saved_{key}'")
@@ -143,11 +178,13 @@ class Node:
 
     # ------------------------------------------------------------------ used by the engine
     def release(self) -> None:
-        """Free the saved values (after a backward without ``retain_graph``)."""
-        if self.saved is not None or self.out is not None:
+        """Free the saved values (after a backward without ``retain_graph``). A node that saved
+        nothing stays usable, as in PyTorch."""
+        op = self.op
+        if op.saves or op.save_out:
             self.released = True
-        self.saved = None
-        self.out = None
+            self.saved = None
+            self.out = None
 
 
 class _AccumulateOp:

@@ -1,3 +1,20 @@
-"""``gradwalk.nn``: neural-network building blocks (``functional`` for now)."""
+"""``gradwalk.nn``: neural-network building blocks with PyTorch's API.
 
-from . import functional  # noqa: F401
+``Module`` and the layers (``gradwalk.nn.modules``), ``Parameter``, ``init`` and ``functional``.
+
+Example:
+    >>> import gradwalk
+    >>> from gradwalk import nn
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> loss = nn.CrossEntropyLoss()(net(gradwalk.randn(5, 4)), gradwalk.tensor([0, 1, 2, 0, 1]))
+    >>> loss.backward()
+    >>> net[0].weight.grad.shape
+    (8, 4)
+"""
+
+from . import functional, init  # noqa: F401
+from .modules import *  # noqa: F401, F403
+from .modules import __all__ as _modules_all
+from .parameter import Buffer, Parameter
+
+__all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]

@@ -1,5 +1,11 @@
 """``gradwalk.nn.functional``: the neural-network ops as functions, PyTorch's names."""
 
+from ..ops.losses import (  # noqa: F401
+    binary_cross_entropy,
+    huber_loss,
+    l1_loss,
+    smooth_l1_loss,
+)
 from ..ops.nn import (  # noqa: F401
     binary_cross_entropy_with_logits,
     cross_entropy,

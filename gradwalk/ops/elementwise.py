@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import kernels as K
-from .registry import apply, apply1, binary, declare, unary
+from .registry import apply, apply1, apply2, binary, declare, unary
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -325,6 +325,15 @@ def _check_broadcast(name, a, b):
 
 
 def _binary(op, a, b, name):
+    """Apply a two-input elementwise op; the fast path is a Tensor and a Tensor or a float."""
+    if isinstance(a, Tensor):
+        tb = type(b)
+        if tb is float or tb is int or isinstance(b, Tensor):
+            try:
+                return apply2(op, a, b)
+            except ValueError:
+                _check_broadcast(name, a, b)
+                raise
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}(): expected at least one Tensor argument, got "
@@ -595,8 +604,8 @@ def where(condition, input=None, other=None):  # noqa: A002
         a = Tensor._wrap(np.asarray(input, dtype=get_default_dtype().np))
         b = Tensor._wrap(np.asarray(other, dtype=get_default_dtype().np))
     else:
-        a = K.as_operand(input, ref, "where")
-        b = K.as_operand(other, ref, "where")
+        a = _where_number(K.as_operand(input, ref, "where"), ref)
+        b = _where_number(K.as_operand(other, ref, "where"), ref)
         if a.data.dtype != b.data.dtype:
             if a.data.dtype.kind == "f" and b.data.dtype.kind != "f":
                 b = cast(b, a.data.dtype)
@@ -609,6 +618,19 @@ def where(condition, input=None, other=None):  # noqa: A002
             f"where(): the shapes of condition {list(cond.shape)}, input {list(a.shape)} and "
             f"other {list(b.shape)} do not broadcast to one shape") from None
     return apply(WHERE, cond, a, b)
+
+
+def _where_number(x, ref):
+    """A Python number given to ``where`` as a tensor of ``ref``'s dtype (the default float
+    dtype for a float number beside a non-float tensor), as PyTorch promotes it."""
+    if isinstance(x, Tensor):
+        return x
+    dt = ref.data.dtype
+    if dt.kind != "f" and isinstance(x, float):
+        from ..dtypes import get_default_dtype
+
+        dt = get_default_dtype().np
+    return Tensor._wrap(np.asarray(x, dtype=dt))
 
 
 def clone(input):  # noqa: A002

@@ -7,6 +7,9 @@ import math
 
 import numpy as np
 
+from ..autograd.engine import structural_zeros as _structural_zeros
+from . import registry as _registry
+
 try:  # SciPy's erf is exact and fast; it is optional
     from scipy.special import erf as _scipy_erf  # type: ignore[import-not-found]
 except Exception:  # pragma: no cover - depends on the environment
@@ -52,8 +55,12 @@ def xlogy_pow(xp, out, a, b):
 
 def where_grad(xp, cond, g, taken: bool):
     """The gradient ``where`` sends to one branch: ``g`` where that branch was taken, else an
-    exact zero."""
-    return xp.where(cond, g, 0.0) if taken else xp.where(cond, 0.0, g)
+    exact zero, marked as a structural zero in first-order NumPy mode so that elementwise rules
+    further down keep it zero (Note [structural zeros] in autograd/engine.py)."""
+    r = xp.where(cond, g, 0.0) if taken else xp.where(cond, 0.0, g)
+    if xp is np:
+        return _structural_zeros(r, np.logical_not(cond) if taken else cond)
+    return r
 
 
 def raise_broadcast_error(op: str, sa, sb):
@@ -77,8 +84,7 @@ _NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
 
 def as_operand(x, ref, op: str):
     """Accept a Tensor, a Python number (kept as is) or an array (wrapped) as an op input."""
-    from ..tensor import Tensor
-
+    Tensor = _tensor_class()
     if isinstance(x, Tensor):
         if x.device != ref.device:
             raise RuntimeError(
@@ -95,6 +101,10 @@ def as_operand(x, ref, op: str):
         return Tensor._wrap(_to_array(x))
     raise TypeError(
         f"{op}(): unsupported operand type {type(x).__name__}; expected a Tensor or a number")
+
+
+def _tensor_class():
+    return _registry.Tensor
 
 
 def nonzero_tuple(condition):

@@ -71,7 +71,9 @@ OUTER = declare("outer", lambda xp, a, b: xp.multiply(xp.expand_dims(a, -1), b),
                 _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0")
 
 
-def _einsum_vjp(xp, g, out, *xs, equation, needs):
+def _einsum_vjp(xp, g, out, *xs, equation, needs=None):
+    if needs is None:  # a single operand: called as a one-input rule (Note [rules])
+        return _einsum_vjp(xp, g, out, *xs, equation=equation, needs=(True,))[0]
     ins, res = equation.split("->")
     specs = ins.split(",")
     grads = []
@@ -117,6 +119,7 @@ def _restore(xp, part, kept, target, shape):
 
 
 def _einsum_jvp(xp, t, out, *xs, equation):
+    t = t if isinstance(t, tuple) else (t,)  # a single operand gets a bare tangent
     r = None
     for k, tk in enumerate(t):
         if tk is None:
@@ -128,7 +131,7 @@ def _einsum_jvp(xp, t, out, *xs, equation):
 
 
 EINSUM = declare("einsum", lambda xp, *xs, equation: xp.einsum(equation, *xs), _einsum_vjp,
-                 _einsum_jvp, inputs=("tensors",))
+                 _einsum_jvp, inputs=("tensors",), saves=tuple(range(64)))  # every operand
 
 
 # --------------------------------------------------------------------------------------------

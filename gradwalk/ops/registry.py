@@ -109,32 +109,99 @@ def _edge(t):
 
 
 def apply1(op: Op, x, params=None):
-    """Apply a one-input op to Tensor ``x``."""
+    """Apply a one-input op to Tensor ``x`` (the hot path: keep it short)."""
     data = x.data
     if type(data) is _ndarray:
         out = op.forward(np, data) if params is None else op.forward(np, data, **params)
         if type(out) is not _ndarray:
             out = _asarray(out)
     else:
-        out = op.forward(xp_of(data), data) if params is None else op.forward(
-            xp_of(data), data, **params)
+        xp = xp_of(data)
+        out = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
     if x._requires_grad and is_grad_enabled_fast():
         fn = x.grad_fn
-        node = Node(
+        saves = op.saves
+        res = _make(out, None)
+        res.grad_fn = Node(
             op, (fn if fn is not None else x._accumulator(),),
-            (x,) if op.saves else (None,),
-            (x._vc[0],) if op.saves else (None,),
-            out if op.save_out else None, None, params, (data.shape,), (data.dtype,),
+            (x,) if saves else _NONE1, (x._vc[0],) if saves else _NONE1,
+            out if op.save_out else None, res._vc if op.save_out else None,
+            params, (data.shape,), (data.dtype,),
         )
-        res = _make(out, node)
-        if op.save_out:
-            node.out_vc = res._vc
+        res._requires_grad = True
     else:
         res = _make(out, None)
     if _forward_hooks:
         for h in _forward_hooks:
             h(op, (x,), res, params)
     return res
+
+
+_NONE1 = (None,)
+
+
+def apply2(op: Op, a, b, params=None):
+    """Apply a two-input elementwise op: ``a`` a Tensor, ``b`` a Tensor or a Python number.
+
+    The common case of ``apply`` written out, because arithmetic is most of an eager program.
+    """
+    ad = a.data
+    if isinstance(b, Tensor):
+        bd = b.data
+        rb = b._requires_grad
+        if ad.dtype is not bd.dtype:
+            ad, bd = _promote2(op, (a, b), [ad, bd])
+    else:
+        bd = b
+        rb = False
+        if type(b) is float and ad.dtype.kind != "f":
+            ad, bd = _promote2(op, (a, b), [ad, bd])
+    if type(ad) is _ndarray:
+        out = op.forward(np, ad, bd) if params is None else op.forward(np, ad, bd, **params)
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+    else:
+        xp = xp_of(ad)
+        out = op.forward(xp, ad, bd) if params is None else op.forward(xp, ad, bd, **params)
+    ra = a._requires_grad
+    if (ra or rb) and is_grad_enabled_fast():
+        saves = op.saves
+        if rb:
+            fa = a.grad_fn
+            ea = (fa if fa is not None else a._accumulator()) if ra else None
+            fb = b.grad_fn
+            eb = fb if fb is not None else b._accumulator()
+            edges = (ea, eb)
+            shapes = (ad.shape, bd.shape)
+            dtypes = (ad.dtype, bd.dtype)
+            if saves:
+                saved = (a, b)
+                versions = (a._vc[0], b._vc[0])
+            else:
+                saved = versions = _NONE2
+        else:
+            fa = a.grad_fn
+            edges = (fa if fa is not None else a._accumulator(), None)
+            shapes = (ad.shape, None)
+            dtypes = (ad.dtype, None)
+            if saves:
+                saved = (a, b)
+                versions = (a._vc[0], None)
+            else:
+                saved = versions = _NONE2
+        res = _make(out, None)
+        res.grad_fn = Node(op, edges, saved, versions, out if op.save_out else None,
+                           res._vc if op.save_out else None, params, shapes, dtypes)
+        res._requires_grad = True
+    else:
+        res = _make(out, None)
+    if _forward_hooks:
+        for h in _forward_hooks:
+            h(op, (a, b), res, params)
+    return res
+
+
+_NONE2 = (None, None)
 
 
 def apply(op: Op, *args, params=None):
@@ -199,7 +266,7 @@ def apply(op: Op, *args, params=None):
 
 
 def _promote2(op, args, datas):
-    """PyTorch's type promotion for two inputs, where NumPy's differs.
+    """PyTorch's type promotion for two inputs, where NumPy's differs (the slow path).
 
     NumPy promotes int64 with float32 to float64 and an integer tensor with a Python float to
     float64; PyTorch keeps float32 (the floating input's dtype, or the default dtype).

@@ -99,7 +99,9 @@ REPEAT = declare("repeat", lambda xp, x, reps, in_shape: xp.tile(x, reps), _repe
                  lambda xp, t, out, x, reps, in_shape: xp.tile(t, reps), saves=())
 
 
-def _cat_vjp(xp, g, out, *xs, axis, sizes, needs):
+def _cat_vjp(xp, g, out, *xs, axis, sizes, needs=None):
+    if needs is None:  # a single tensor: called as a one-input rule (Note [rules])
+        return g
     grads = []
     start = 0
     for n, need in zip(sizes, needs):
@@ -113,6 +115,7 @@ def _cat_vjp(xp, g, out, *xs, axis, sizes, needs):
 
 
 def _cat_jvp(xp, t, out, *xs, axis, sizes):
+    t = t if isinstance(t, tuple) else (t,)  # a single tensor gets a bare tangent
     parts = [xp.zeros_like(x) if ti is None else ti for ti, x in zip(t, xs)]
     return xp.concatenate(parts, axis=axis)
 
@@ -121,11 +124,14 @@ CAT = declare("cat", lambda xp, *xs, axis, sizes: xp.concatenate(xs, axis=axis),
               _cat_jvp, inputs=("tensors",), saves=())
 
 
-def _stack_vjp(xp, g, out, *xs, axis, needs):
+def _stack_vjp(xp, g, out, *xs, axis, needs=None):
+    if needs is None:  # a single tensor: called as a one-input rule (Note [rules])
+        return xp.take(g, 0, axis=axis)
     return tuple(xp.take(g, i, axis=axis) if need else None for i, need in enumerate(needs))
 
 
 def _stack_jvp(xp, t, out, *xs, axis):
+    t = t if isinstance(t, tuple) else (t,)  # a single tensor gets a bare tangent
     return xp.stack([xp.zeros_like(x) if ti is None else ti for ti, x in zip(t, xs)], axis=axis)
 
 
@@ -161,7 +167,7 @@ PAD = declare("pad", _pad_fwd, _pad_vjp,
               saves=(), node_name="ConstantPadNdBackward0")
 
 
-def _to_device_fwd(xp, x, device):
+def _to_device_fwd(xp, x, device, src=None):
     from ..backend import get_namespace, to_numpy
 
     target = get_namespace(device)

@@ -1,0 +1,21 @@
+"""``gradwalk.optim``: optimizers and learning-rate schedules with PyTorch's formulas.
+
+Example:
+    >>> import gradwalk
+    >>> w = gradwalk.tensor([2.0], requires_grad=True)
+    >>> opt = gradwalk.optim.Adam([w], lr=0.1)
+    >>> for _ in range(3):
+    ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+    >>> w.item() < 2.0
+    True
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamw import AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
