@@ -105,10 +105,12 @@ class NumpyMLP:
         return [dW0, db0, dW1, db1, dW2, db2]
 
     def loss_and_grads(self):
+        """Loss and the six gradients, without updating (for the sanity check)."""
         loss, cache = self._forward()
         return float(loss), self._backward(cache)
 
     def step(self) -> dict:
+        """One training step; returns the time of each phase (forward, backward, SGD)."""
         t0 = time.perf_counter()
         loss, cache = self._forward()
         t1 = time.perf_counter()
@@ -144,6 +146,7 @@ class TensorMLP:
         return F.cross_entropy(F.linear(h, W2, b2), self.y)
 
     def loss_and_grads(self):
+        """Loss and the six gradients as arrays, without updating (for the sanity check)."""
         loss = self._forward()
         loss.backward()
         grads = [p.grad.numpy().copy() for p in self.params]
@@ -152,6 +155,7 @@ class TensorMLP:
         return float(loss.item()), grads
 
     def step(self) -> dict:
+        """One training step; returns the time of each phase (forward, backward, SGD)."""
         t0 = time.perf_counter()
         loss = self._forward()
         t1 = time.perf_counter()
@@ -179,9 +183,14 @@ def engines(batch: int, update: str) -> dict:
     return out
 
 
-def sanity_check(batch: int) -> bool:
-    """Loss and the six gradients of gradwalk and NumPy against PyTorch (or NumPy)."""
-    res = {k: e.loss_and_grads() for k, e in engines(batch, "inplace").items()}
+def _as_arrays(params) -> list[np.ndarray]:
+    return [np.array(p) if isinstance(p, np.ndarray) else p.detach().numpy().copy() for p in params]
+
+
+def sanity_check(batch: int, update: str) -> bool:
+    """Loss and the six gradients of gradwalk and NumPy against PyTorch (or NumPy), then the
+    parameters after two timed-style steps (catches an SGD update that does not stick)."""
+    res = {k: e.loss_and_grads() for k, e in engines(batch, update).items()}
     ref_name = "torch" if "torch" in res else "numpy"
     ref_loss, ref_grads = res[ref_name]
     pairs = []
@@ -189,8 +198,20 @@ def sanity_check(batch: int) -> bool:
         if k != ref_name:
             pairs.append((loss, ref_loss))
             pairs.extend(zip(grads, ref_grads))
-    return common.check(f"batch {batch} loss+grads (gradwalk, numpy vs {ref_name})", pairs,
-                        common.RTOL_FLOAT32)
+    ok = common.check(f"batch {batch} loss+grads (gradwalk, numpy vs {ref_name})", pairs,
+                      common.RTOL_FLOAT32)
+    es = engines(batch, update)
+    initial = _as_arrays(es["numpy"].params)
+    after = {}
+    for k, e in es.items():
+        e.step()
+        e.step()
+        after[k] = _as_arrays(e.params)
+    # Compare the parameter *changes*, which are small next to the parameters themselves.
+    deltas = {k: [a - p0 for a, p0 in zip(ps, initial)] for k, ps in after.items()}
+    pairs = [(d, r) for k in deltas if k != ref_name for d, r in zip(deltas[k], deltas[ref_name])]
+    return ok & common.check(f"batch {batch} SGD updates, 2 steps (vs {ref_name})", pairs,
+                             common.RTOL_FLOAT32 * 10)
 
 
 def run(batch: int, repeat: int, update: str) -> dict:
@@ -230,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     results, ok = {}, True
     for batch in batches:
         repeat = args.repeat or (5 if args.quick else (30 if batch <= 256 else 10))
-        ok &= sanity_check(batch)
+        ok &= sanity_check(batch, args.update)
         results[str(batch)] = run(batch, repeat, args.update)
     common.write_json(args.json, {"bench": "mlp", "threads": info, "update": args.update,
                                   "sanity_ok": ok, "results": results})

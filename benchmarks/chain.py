@@ -58,19 +58,23 @@ class TensorChain:
         self.x_const = mod.tensor(x0, dtype=mod.float64)
 
     def nograd(self):
+        """Forward without recording a graph."""
         with self.mod.no_grad():
             return _run_tensor_chain(self.x_const, self.ops, self.reduce)
 
     def fwd(self):
+        """Forward recording the graph; returns ``(leaf, output)`` for :meth:`bwd`."""
         x = self.mod.tensor(self.x0, dtype=self.mod.float64, requires_grad=True)
         return x, _run_tensor_chain(x, self.ops, self.reduce)
 
     def bwd(self, handle) -> np.ndarray:
+        """Backward from :meth:`fwd`'s output; the gradient of the leaf as an array."""
         x, y = handle
         y.backward()
         return x.grad.numpy()
 
     def fwdbwd(self) -> np.ndarray:
+        """Forward and backward; the gradient of the input."""
         return self.bwd(self.fwd())
 
 
@@ -88,6 +92,7 @@ class NumpyChain:
         self.reduce = x0.ndim > 0
 
     def nograd(self):
+        """Forward in plain NumPy, nothing saved."""
         x = self.x0
         for k in self.ops:
             if k == 0:
@@ -101,6 +106,7 @@ class NumpyChain:
         return x.sum() if self.reduce else x
 
     def fwd(self):
+        """Forward keeping a tape of what backward needs; returns ``(tape, last, output)``."""
         x = self.x0
         tape = []
         for k in self.ops:
@@ -119,6 +125,7 @@ class NumpyChain:
         return tape, x, (x.sum() if self.reduce else x)
 
     def bwd(self, handle) -> np.ndarray:
+        """Backward by hand along the tape; the gradient of the input."""
         tape, x, _ = handle
         g = np.ones_like(x)
         for i in range(len(self.ops) - 1, -1, -1):
@@ -133,4 +140,5 @@ class NumpyChain:
         return np.asarray(g)
 
     def fwdbwd(self) -> np.ndarray:
+        """Forward and backward; the gradient of the input."""
         return self.bwd(self.fwd())

@@ -277,9 +277,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], markdown: bool 
 
     Example:
         >>> print(table(["a", "b"], [["x", 1.5]]))
-        | a | b   |
-        |---|-----|
-        | x | 1.5 |
+        | a | b    |
+        |---|------|
+        | x | 1.50 |
     """
     cells = [[c if isinstance(c, str) else fmt(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd.append("--quick")
         if args.json_dir:
             cmd += ["--json", os.path.join(args.json_dir, f"{name}.json")]
-        print(f"\n## {name}: {' '.join(os.path.relpath(c) if c.endswith('.py') else c for c in cmd)}",
-              flush=True)
+        shown = " ".join(os.path.relpath(c) if c.endswith(".py") else c for c in cmd[1:])
+        print(f"\n## {name}: python3 {shown}", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.call(cmd)
         print(f"## {name}: exit {rc} in {time.perf_counter() - t0:.1f} s", flush=True)

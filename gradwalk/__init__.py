@@ -204,6 +204,7 @@ from .ops.shape import (  # noqa: E402
 )
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
+from . import data  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype

@@ -183,8 +183,8 @@ def run(print_fn: Callable[[str], Any] = print, *, lib: ModuleType | None = None
     t = _lib(lib)
     say = print_fn
 
-    say("Autograd in four steps")
-    say("======================")
+    say("The autograd lesson")
+    say("===================")
     say("")
     say("1. One input. Mark x with requires_grad=True, compute with it, call backward():")
     say("   x = torch.tensor(3.0, requires_grad=True)")
@@ -221,7 +221,7 @@ def run(print_fn: Callable[[str], Any] = print, *, lib: ModuleType | None = None
     say("   One backward() gave every parameter its gradient. Now a few steps of gradient")
     say("   descent (w -= lr * w.grad under no_grad(), then w.grad = None):")
     for k, value in enumerate(r["losses"]):
-        say(f"   step {k}: loss = {value:.4f}")
+        say(f"   step {k}: loss = {value:.4f}" + ("  (before any step)" if k == 0 else ""))
     say(f"   w = {r['w']!r}")
     say(f"   b = {r['b']!r}")
     say("")

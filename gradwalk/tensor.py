@@ -21,7 +21,8 @@ _new = object.__new__
 class _Extra:
     """The rarely used state of a tensor, kept out of the hot path (one slot on Tensor)."""
 
-    __slots__ = ("accum", "hooks", "post_hooks", "retains_grad", "base", "name", "view_chain")
+    __slots__ = ("accum", "hooks", "post_hooks", "retains_grad", "base", "name", "view_chain",
+                 "views")
 
     def __init__(self) -> None:
         self.accum = None
@@ -31,6 +32,7 @@ class _Extra:
         self.base = None
         self.name = None
         self.view_chain = ()
+        self.views = None  # a base's live views (weakrefs), see ops/inplace_views.track_view
 
 
 class _TensorDefaults:
@@ -56,7 +58,7 @@ class Tensor(_TensorDefaults):
         tensor(8.)
     """
 
-    __slots__ = ("data", "grad_fn", "_requires_grad", "_vc")
+    __slots__ = ("data", "grad_fn", "_requires_grad", "_vcl")
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
@@ -69,7 +71,7 @@ class Tensor(_TensorDefaults):
         self.data = arr
         self.grad_fn = None
         self._requires_grad = False
-        self._vc = [0]
+        self._vcl = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -81,7 +83,7 @@ class Tensor(_TensorDefaults):
         t.data = data
         t.grad_fn = grad_fn
         t._requires_grad = grad_fn is not None
-        t._vc = [0]
+        t._vcl = None
         return t
 
     @staticmethod
@@ -91,7 +93,7 @@ class Tensor(_TensorDefaults):
         t.data = data
         t.grad_fn = None
         t._requires_grad = False
-        t._vc = [0]
+        t._vcl = None
         return t
 
     def _ex(self) -> _Extra:
@@ -267,7 +269,22 @@ class Tensor(_TensorDefaults):
 
     @property
     def _version(self) -> int:
-        return self._vc[0]
+        vc = self._vcl
+        return 0 if vc is None else vc[0]
+
+    @property
+    def _vc(self) -> list:
+        """The version counter: a one-element list shared by a tensor and its views, bumped by
+        every in-place change. Made on first use (``_vcl`` is ``None`` until then, meaning
+        version 0), so that op outputs cost no allocation for it."""
+        vc = self._vcl
+        if vc is None:
+            vc = self._vcl = [0]
+        return vc
+
+    @_vc.setter
+    def _vc(self, value: list) -> None:
+        self._vcl = value
 
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(grad)`` whenever the gradient of this tensor is computed.

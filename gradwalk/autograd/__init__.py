@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import engine
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .explain import explain
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -24,10 +26,13 @@ from .grad_mode import (
 )
 from .node import AccumulateGrad, Node, RemovableHandle
 from . import graph  # noqa: I001
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck  # binds the function, as torch.autograd does
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "Node", "AccumulateGrad", "RemovableHandle",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "explain",
 ]
 
 

@@ -5,7 +5,8 @@ With anomaly mode on:
 * every op records, when it runs, the line of the user's code that called it (the first frame
   outside the ``gradwalk`` package): file, line number and function, stored on its node as
   ``node.metadata["anomaly_site"]`` (the code text is read only when an error is reported);
-* the forward checks each op's output for NaN/Inf (``check_forward``, on by default);
+* the forward checks the output of each recorded op (one that will take part in a backward) for
+  NaN/Inf (``check_forward``, on by default);
 * the backward checks every gradient each node produces; the first bad one raises a
   ``RuntimeError`` naming the op, the user's line that created it, the shapes and how many
   elements are bad.
@@ -141,36 +142,40 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
 
 
 # ------------------------------------------------------------------------------ the forward side
+_inside: dict = {}  # code object -> True when it belongs to gradwalk (a cache)
+
+
 def _user_site(depth: int = 2):
     """(file, line, function) of the first frame outside gradwalk, walking out from ``depth``."""
     f = sys._getframe(depth)
-    pkg = _PKG_DIR
-    while f is not None and f.f_code.co_filename.startswith(pkg):
+    inside = _inside
+    while f is not None:
+        code = f.f_code
+        known = inside.get(code)
+        if known is None:
+            known = inside[code] = code.co_filename.startswith(_PKG_DIR)
+        if not known:
+            return (code.co_filename, f.f_lineno, code.co_name)
         f = f.f_back
-    if f is None:
-        return None
-    return (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+    return None
 
 
 def _forward_hook(op, args, res, params) -> None:
     """Record where the op was called from; check its output (``check_forward``)."""
     node = res.grad_fn
-    site = None
-    if node is not None:
-        site = _user_site(2)
-        meta = node.meta
-        if meta is None:
-            node.meta = {"anomaly_site": site}
-        else:
-            meta["anomaly_site"] = site
+    if node is None:
+        return  # not recorded (no grad needed, or no_grad): not part of any backward
+    site = _user_site(2)
+    meta = node.meta
+    if meta is None:
+        node.meta = {"anomaly_site": site}
+    else:
+        meta["anomaly_site"] = site
     if _State.check_forward:
         data = res.data
         if data.dtype.kind in "fc" and not _all_finite(data):
-            if site is None:
-                site = _user_site(2)
-            name = node.name() if node is not None else op.node_name
             raise RuntimeError(_message(
-                f"Function '{name}' returned {_kinds(data)} values in its forward output",
+                f"Function '{node.name()}' returned {_kinds(data)} values in its forward output",
                 data, site, _shapes(args), "forward"))
 
 
@@ -184,12 +189,23 @@ class _BackwardCheck:
         for i, gi in enumerate(grads_out):
             if gi is None:
                 continue
-            data = gi.data if isinstance(gi, engine.Tensor) else gi
-            data = np.asarray(data)
+            t = type(gi)
+            if t is np.float64 or t is np.float32:  # a rule's result on 0-d data
+                if math.isfinite(gi):
+                    continue
+                data = np.asarray(gi)
+            elif t is np.ndarray:
+                data = gi
+            else:
+                data = gi.data if isinstance(gi, engine.Tensor) else np.asarray(gi)
             if data.dtype.kind in "fc" and not _all_finite(data):
                 site = (node.meta or {}).get("anomaly_site")
+                in_shapes = node.shapes
+                if in_shapes is None:  # a one-input elementwise op: input shaped as output
+                    in_shapes = (np.shape(grad_in.data if isinstance(grad_in, engine.Tensor)
+                                          else grad_in),)
                 shapes = ", ".join(str(list(s)) if s is not None else "scalar"
-                                   for s in node.shapes)
+                                   for s in in_shapes)
                 raise RuntimeError(_message(
                     f"Function '{node.name()}' returned {_kinds(data)} values in its {i}th "
                     "output", data, site, shapes, "backward", grad_in=grad_in))

@@ -67,24 +67,35 @@ def _differentiable_xp():
 def _check_versions(node) -> None:
     saved, versions = node.saved, node.versions
     for i, t in enumerate(saved):
-        if versions[i] is not None and t._vc[0] != versions[i]:
-            _raise_version_error(node, t, versions[i], t._vc[0])
+        if versions[i] is not None and t._version != versions[i]:
+            _raise_version_error(node, t, versions[i], t._version)
     if node.out_vc is not None and node.out_vc[0] != node.out_ver:
         _raise_version_error(node, None, node.out_ver, node.out_vc[0],
                              shape=node.out.shape, dtype=node.out.dtype)
 
 
+_LEGACY_TYPE = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
 def _raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None:
+    """PyTorch's message: the tensor's legacy type and shape, the op that produced it, both
+    versions; then the node that saved it and the anomaly-mode hint."""
+    producer = node
     if t is not None:
         shape, dtype = t.data.shape, t.data.dtype
-    from ..dtypes import from_numpy_dtype
-
+        producer = t.grad_fn
+    kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
+    of = f", which is output 0 of {producer.name()}," if producer is not None else ""
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{from_numpy_dtype(dtype)} {list(shape)}], which is output 0 of "
-        f"{node.name()}, is at version {now_v}; expected version {saved_v} instead. Hint: enable "
-        "anomaly detection to find the operation that failed to compute its gradient, with "
-        "gradwalk.autograd.set_detect_anomaly(True)."
+        f"operation: [gradwalk.{kind}Tensor {list(shape)}]{of} is at version {now_v}; expected "
+        f"version {saved_v} instead. It was saved for the backward of {node.name()}. Hint: "
+        "enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with gradwalk.autograd.set_detect_anomaly(True)."
     )
 
 
@@ -194,32 +205,45 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
                 params = node.params
                 vjp = node.op.vjp
                 gxp = np if _cupy is None else _namespace_of(g)
+                out = node.out
+                scalars = node.op.elementwise  # Note [0-d scalars] in ops/registry.py
+                if scalars and out is not None and not out.ndim:
+                    out = out[()]
                 if len(edges) == 1:
                     a = node.saved[0]
                     if versions[0] is not None:
-                        if a._vc[0] != versions[0]:
+                        vc = a._vcl
+                        if vc is not None and vc[0] != versions[0]:
                             _check_versions(node)
                         a = a.data
+                        if scalars and not a.ndim:
+                            a = a[()]
                     if params is None:
-                        grads = (vjp(gxp, g, node.out, a),)
+                        grads = (vjp(gxp, g, out, a),)
                     else:
-                        grads = (vjp(gxp, g, node.out, a, **params),)
+                        grads = (vjp(gxp, g, out, a, **params),)
                 else:
                     a, b = node.saved
                     va, vb = versions
                     if va is not None:
-                        if a._vc[0] != va:
+                        vc = a._vcl
+                        if vc is not None and vc[0] != va:
                             _check_versions(node)
                         a = a.data
+                        if scalars and not a.ndim:
+                            a = a[()]
                     if vb is not None:
-                        if b._vc[0] != vb:
+                        vc = b._vcl
+                        if vc is not None and vc[0] != vb:
                             _check_versions(node)
                         b = b.data
+                        if scalars and not b.ndim:
+                            b = b[()]
                     needs = (edges[0] is not None, edges[1] is not None)
                     if params is None:
-                        grads = vjp(gxp, g, node.out, a, b, needs=needs)
+                        grads = vjp(gxp, g, out, a, b, needs=needs)
                     else:
-                        grads = vjp(gxp, g, node.out, a, b, needs=needs, **params)
+                        grads = vjp(gxp, g, out, a, b, needs=needs, **params)
             if node.hooks:
                 grads = _node_hooks(node, grads, g, create_graph)
             if obs:
@@ -232,7 +256,9 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
                 if e is None:
                     continue
                 gi = grads[i]
-                if gi is not None:
+                if gi is None:
+                    continue
+                if shapes is not None:
                     if gi.shape != shapes[i]:
                         gi = _sum_to(gi, shapes[i], node, i, xp or np)
                     dt = dtypes[i]
@@ -241,14 +267,14 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
                             gi = gi.to(dt)
                     elif gi.dtype is not dt and gi.dtype != dt:
                         gi = gi.astype(dt)
-                    prev = buffers.get(e)
-                    if prev is None:
-                        if targets is None or needed.get(e, False):
-                            buffers[e] = gi
-                            heappush(ready, (-e.seq, e))
-                    else:
-                        buffers[e] = prev + gi
-            if not retain_graph:
+                prev = buffers.get(e)
+                if prev is None:
+                    if targets is None or needed.get(e, False):
+                        buffers[e] = gi
+                        heappush(ready, (-e.seq, e))
+                else:
+                    buffers[e] = prev + gi
+            if not retain_graph and not node.released:
                 node.release()
     finally:
         grad_mode._grad_enabled.reset(token)
@@ -365,7 +391,7 @@ def _node_hooks(node, grads, g, create_graph):
     xp = _differentiable_xp() if create_graph else np
     fixed = []
     for i, gi in enumerate(grads):
-        if gi is not None and node.edges[i] is not None:
+        if gi is not None and node.edges[i] is not None and node.shapes is not None:
             if gi.shape != node.shapes[i]:
                 gi = _sum_to(gi, node.shapes[i], node, i, xp)
             if create_graph:
@@ -488,11 +514,18 @@ class MaskedGrad(np.ndarray):
         if out is not None:
             kwargs["out"] = tuple(o.view(_ndarray) if type(o) is MaskedGrad else o for o in out)
         r = getattr(ufunc, method)(*args, **kwargs)
-        if ufunc is np.add and method == "__call__" and out is None and len(inputs) == 2:
+        if ufunc is not np.add or out is not None:
+            return r
+        if method == "__call__" and len(inputs) == 2:
             a, b = inputs
             if type(a) is MaskedGrad and type(b) is MaskedGrad:
                 if a.zmask is not None and b.zmask is not None:
                     return structural_zeros(r, a.zmask & b.zmask)
+        elif method == "reduce" and self.zmask is not None and kwargs.get("where", True) is True:
+            # summing to an input's shape: a sum is a structural zero where all terms were
+            m = np.logical_and.reduce(self.zmask, axis=kwargs.get("axis", 0),
+                                      keepdims=kwargs.get("keepdims", False))
+            return structural_zeros(r, m)
         return r
 
 

@@ -60,21 +60,24 @@ class _Mode:
                 gen = fn(*args, **kwargs)
                 # Each resume of the generator runs under the mode; the caller's mode is restored
                 # between resumes, as PyTorch does.
-                with self.clone():
-                    request = gen.send(None)
-                while True:
-                    try:
-                        response = yield request
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
-                    except BaseException as e:  # noqa: BLE001 - forwarded into the generator
-                        with self.clone():
-                            request = gen.throw(e)
-                    else:
-                        with self.clone():
-                            request = gen.send(response)
+                try:
+                    with self.clone():
+                        request = gen.send(None)
+                    while True:
+                        try:
+                            response = yield request
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as e:  # noqa: BLE001 - forwarded into the generator
+                            with self.clone():
+                                request = gen.throw(e)
+                        else:
+                            with self.clone():
+                                request = gen.send(response)
+                except StopIteration as stop:  # the generator is done: so are we
+                    return stop.value
 
             return gen_wrapper
 
@@ -86,7 +89,16 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):  # noqa: N801
+class _NoParamMode(_Mode):
+    """A mode usable as a decorator without parentheses too: ``@no_grad`` or ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):  # noqa: N801
     """Context manager and decorator that turns graph recording off.
 
     Example:
@@ -101,7 +113,7 @@ class no_grad(_Mode):  # noqa: N801
     _value = False
 
 
-class enable_grad(_Mode):  # noqa: N801
+class enable_grad(_NoParamMode):  # noqa: N801
     """Context manager and decorator that turns graph recording on (inside ``no_grad``).
 
     Example:
@@ -146,6 +158,11 @@ class set_grad_enabled(_Mode):  # noqa: N801
     def clone(self):
         return _SetGrad(self._value)
 
+    def __call__(self, fn):
+        # Used as a decorator, the mode applies to the calls only: undo the constructor's switch.
+        _grad_enabled.set(self._prev)
+        return super().__call__(fn)
+
 
 class _SetGrad(_Mode):
     def __init__(self, value: bool) -> None:
@@ -163,6 +180,11 @@ class inference_mode(_Mode):  # noqa: N801
         >>> y.requires_grad
         False
     """
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # ``@inference_mode`` without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__()

@@ -51,6 +51,10 @@ class Packed:
 
     __slots__ = ("value", "unpack")
 
+    # The engine's 0-d fast path (Note [0-d scalars] in ops/registry.py) turns 0-d saved arrays
+    # into scalars when ``ndim`` is 0; a packed value is unpacked by ``UnpackingOp`` instead.
+    ndim = 1
+
     def __init__(self, value: Any, unpack: Callable) -> None:
         self.value = value
         self.unpack = unpack
@@ -158,6 +162,8 @@ def _pop() -> None:
 class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     """Context manager: ``pack(tensor)`` runs when a node saves a tensor, ``unpack(packed)`` when
     the backward reads it back (it must return a tensor of the same value).
+
+    ``pack`` runs with grad mode off, so what it computes records no graph of its own.
 
     Example:
         >>> import gradwalk

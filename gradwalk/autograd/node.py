@@ -62,7 +62,6 @@ class _RareDefaults:
     released flag...). Kept out of ``Node.__slots__`` so that recording a node stores only what
     every node needs; setting one of these makes the node's ``__dict__`` on first use."""
 
-    released = False
     pre_hooks = None
     hooks = None
     retains = None
@@ -82,8 +81,9 @@ class Node(_RareDefaults):
         out_vc    the output's version counter, when ``out`` is saved
         out_ver   the output's version when it was saved (0, or the version after an in-place op)
         params    keyword parameters of the op (``dim``, ``keepdim``...), or ``None``
-        shapes    per input: the shape its gradient must have
-        dtypes    per input: the dtype its gradient must have
+        shapes    per input: the shape its gradient must have (``None`` for a one-input
+                  elementwise op, whose rule keeps the gradient's shape and dtype)
+        dtypes    per input: the dtype its gradient must have (or ``None``, as ``shapes``)
         seq       creation order; the engine runs the latest-created ready node first
         released  True once the saved values were freed by a backward
         pre_hooks   ``PreHooks`` (tensor hooks and node pre-hooks) or ``None``
@@ -91,7 +91,7 @@ class Node(_RareDefaults):
     """
 
     __slots__ = ("op", "edges", "saved", "versions", "out", "out_vc", "params", "shapes",
-                 "dtypes", "seq")
+                 "dtypes", "seq", "released")
 
     def __init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes) -> None:
         self.op = op
@@ -104,6 +104,7 @@ class Node(_RareDefaults):
         self.shapes = shapes
         self.dtypes = dtypes
         self.seq = next(_seq)
+        self.released = False
 
     # ------------------------------------------------------------------ what users see
     def name(self) -> str:

@@ -18,3 +18,4 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]
+from . import utils  # noqa: E402, F401  (gradient clipping: gradwalk.nn.utils)

@@ -1,5 +1,16 @@
 """``gradwalk.nn.functional``: the neural-network ops as functions, PyTorch's names."""
 
+from ..ops.conv import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv3d,
+    max_pool1d,
+    max_pool2d,
+)
 from ..ops.losses import (  # noqa: F401
     binary_cross_entropy,
     huber_loss,
@@ -22,4 +33,106 @@ from ..ops.nn import (  # noqa: F401
     softplus,
     tanh,
 )
+from ..ops.norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer ids ``input``; the row ``padding_idx`` gets no
+    gradient, ``max_norm`` renormalizes the rows it picks in place (as PyTorch does).
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.embedding(gradwalk.tensor([1, 1]), gradwalk.eye(3))
+        tensor([[0., 1., 0.],
+                [0., 1., 0.]])
+    """
+    import numpy as np
+
+    from ..autograd.grad_mode import no_grad
+    from ..ops import elementwise as E
+    from ..tensor import Tensor
+
+    idx = input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input))
+    if idx.data.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {idx.dtype} instead (call .long() on the indices)")
+    n = weight.shape[0]
+    ids = idx.data
+    if ids.size and (int(ids.min()) < -n or int(ids.max()) >= n):
+        raise IndexError(f"embedding(): index out of range in self: ids must be in [0, {n}), "
+                         f"got min {int(ids.min())} and max {int(ids.max())}")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    if max_norm is not None:
+        with no_grad():
+            rows = np.unique(ids % n)
+            w = weight.data
+            norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+            scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+            w[rows] = w[rows] * scale[:, None].astype(w.dtype)
+            weight._vc[0] += 1
+    out = weight[idx]
+    if not out.requires_grad:
+        return out
+    if padding_idx is not None:
+        mask = ids == padding_idx
+        if mask.any():
+            out = E.where(Tensor._wrap(mask[..., None]), out.detach(), out)
+    if scale_grad_by_freq:
+        uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        s = (1.0 / counts[inverse.reshape(ids.shape)]).astype(out.data.dtype)[..., None]
+        s_t = Tensor._wrap(s)
+        out = out * s_t + out.detach() * Tensor._wrap(1.0 - s)
+    return out
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims.
+
+    ``attn_mask`` is a bool mask (True: take part in attention) or a float mask added to the
+    scores; ``is_causal`` masks out future positions; ``scale`` defaults to
+    ``1 / sqrt(query.size(-1))``.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> q = k = v = gradwalk.ones(1, 2, 4)
+        >>> F.scaled_dot_product_attention(q, k, v).shape
+        (1, 2, 4)
+    """
+    import math
+
+    import numpy as np
+
+    from ..ops import indexing as I
+    from ..ops import nn as N
+    from ..tensor import Tensor
+
+    e = query.shape[-1]
+    s = 1.0 / math.sqrt(e) if scale is None else scale
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        raise NotImplementedError("scaled_dot_product_attention(): enable_gqa with fewer key "
+                                  "heads than query heads is not supported; repeat the keys")
+    scores = (query * s) @ key.transpose(-2, -1)
+    lq, lk = scores.shape[-2], scores.shape[-1]
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention(): explicit attn_mask should not "
+                               "be set when is_causal=True")
+        keep = np.tril(np.ones((lq, lk), dtype=bool))
+        scores = I.masked_fill(scores, Tensor._wrap(~keep), float("-inf"))
+    if attn_mask is not None:
+        m = attn_mask if isinstance(attn_mask, Tensor) else Tensor._wrap(np.asarray(attn_mask))
+        if m.data.dtype == np.bool_:
+            scores = I.masked_fill(scores, Tensor._wrap(~m.data), float("-inf"))
+        else:
+            scores = scores + m
+    attn = N.softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = N.dropout(attn, dropout_p, True)
+    return attn @ value

@@ -142,6 +142,9 @@ def pad(a, widths, mode="constant", constant_values=0.0):
     flat = []
     for lo, hi in reversed(widths):
         flat += [lo, hi]
+    if mode != "constant":  # NumPy's mode names, as gradwalk's pad spells them
+        return S.pad(a, flat, mode={"edge": "replicate", "reflect": "reflect",
+                                    "wrap": "circular"}[mode])
     return S.pad(a, flat, value=constant_values)
 
 

@@ -169,7 +169,8 @@ LOG2 = unary("log2", lambda xp, x: xp.log2(x), lambda xp, g, out, x: g / (x * _L
 LOG10 = unary("log10", lambda xp, x: xp.log10(x), lambda xp, g, out, x: g / (x * _LN10),
               lambda xp, t, out, x: t / (x * _LN10), elementwise=True)
 LOG1P = unary("log1p", lambda xp, x: xp.log1p(x), lambda xp, g, out, x: g / (x + 1.0),
-              lambda xp, t, out, x: t / (x + 1.0), elementwise=True)
+              lambda xp, t, out, x: t / (x + 1.0), elementwise=True,
+              node_name="Log1PBackward0")
 SIN = unary("sin", lambda xp, x: xp.sin(x), lambda xp, g, out, x: g * xp.cos(x),
             lambda xp, t, out, x: t * xp.cos(x), elementwise=True)
 COS = unary("cos", lambda xp, x: xp.cos(x), lambda xp, g, out, x: -g * xp.sin(x),
@@ -686,7 +687,8 @@ def _data(x):
 
 
 def _nondiff_result(arr, *refs):
-    if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__"):
+    if type(arr) is not np.ndarray and not hasattr(arr, "__cuda_array_interface__") and \
+            not hasattr(arr, "_gw_batched"):  # vmap's batched arrays stay as they are
         arr = np.asarray(arr)
     return Tensor._wrap(arr)
 
@@ -718,7 +720,11 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def _logic(fn, name):
     def logic(input, other):  # noqa: A002
-        return _nondiff_result(fn(_data(input), _data(other)))
+        a, b = _data(input), _data(other)
+        try:
+            return _nondiff_result(fn(a, b))
+        except ValueError:
+            K.raise_broadcast_error(name, getattr(a, "shape", ()), getattr(b, "shape", ()))
 
     logic.__name__ = logic.__qualname__ = name
     logic.__doc__ = (f"Elementwise ``{name}``; a bool tensor.\n\n    Example:\n"

@@ -209,6 +209,12 @@ def apply_inplace(self, fn, *args, **kwargs):
     """
     from ..tensor import Tensor
 
+    flags = getattr(self.data, "flags", None)
+    if flags is not None and not flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            f"single memory location (an expanded or broadcast view of shape {list(self.shape)})"
+            ". Please clone() the tensor before performing the operation.")
     recording = is_grad_enabled()
     if recording and self._requires_grad and self.grad_fn is None:
         raise RuntimeError(
@@ -229,6 +235,8 @@ def apply_inplace(self, fn, *args, **kwargs):
             old = self  # unreachable: leaves are refused above
         res = fn(old, *args, **kwargs)
     else:
+        if not kwargs and len(args) == 1 and _inplace_ufunc(self, fn, args[0]):
+            return self
         from ..autograd.grad_mode import no_grad
 
         with no_grad():
@@ -242,14 +250,48 @@ def apply_inplace(self, fn, *args, **kwargs):
     self._vc[0] += 1
     if needs_graph:
         node = res.grad_fn
+        old_fn = self.grad_fn
         self.grad_fn = node
         self._requires_grad = True
         if node is not None and node.out_vc is not None:
             node.out_vc = self._vc
             node.out_ver = self._vc[0]
+        if old_fn is not None and old_fn.retains is not None and node is not None:
+            node.retains = old_fn.retains  # retain_grad follows the tensor to its new value
+            old_fn.retains = None
         if base is not None and base is not self:
             _rebase_view(self, base, node)
+        from . import inplace_views
+
+        inplace_views.refresh_views(base if base is not None else self, self)
     return self
+
+
+_INPLACE_UFUNCS: dict = {}
+
+
+def _inplace_ufunc(self, fn, other) -> bool:
+    """The optimizer's path: ``p -= lr * g`` with no graph to record, written straight into
+    ``self``'s memory by the matching ufunc (no temporary, no copy). Returns False to leave any
+    case it does not cover (and every error message) to the general path."""
+    if not _INPLACE_UFUNCS:
+        from . import elementwise as E
+
+        _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
+                                E.div: np.true_divide})
+    uf = _INPLACE_UFUNCS.get(fn)
+    data = self.data
+    if uf is None or type(data) is not np.ndarray:
+        return False
+    od = other.data if isinstance(other, Tensor) else other
+    if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
+        return False
+    try:
+        uf(data, od, out=data, casting="same_kind")
+    except (TypeError, ValueError):
+        return False
+    self._vc[0] += 1
+    return True
 
 
 def _rebase_view(view, base, node) -> None:
@@ -506,6 +548,17 @@ def scatter(input, dim, index, src=None, value=None):  # noqa: A002
     return apply(SCATTER, input, src, params={"index": idx, "axis": axis})
 
 
+def _check_vector_index(input, idx, axis, op) -> None:
+    """A 1-D index within the size of ``input`` along ``axis`` (PyTorch's IndexError if not)."""
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    n = input.shape[axis] if input.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(f"index out of range in self: index {bad} for dimension {axis} with "
+                         f"size {n} in {op}()")
+
+
 def index_select(input, dim, index):  # noqa: A002
     """The slices of ``input`` at ``index`` (1-D) along ``dim``.
 
@@ -517,13 +570,7 @@ def index_select(input, dim, index):  # noqa: A002
     """
     axis = _dim(input, dim, "index_select")
     idx = _index_tensor(index, "index_select")
-    if idx.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    n = input.shape[axis] if input.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(f"index out of range in self: index {bad} for dimension {axis} with "
-                         f"size {n}")
+    _check_vector_index(input, idx, axis, "index_select")
     return apply1(INDEX_SELECT, input, {"index": idx.reshape(-1), "axis": axis,
                                         "shape": input.shape})
 
@@ -538,6 +585,11 @@ def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     """
     axis = _dim(input, dim, "index_add")
     idx = _index_tensor(index, "index_add")
+    _check_vector_index(input, idx, axis, "index_add")
+    m = source.shape[axis] if getattr(source, "ndim", 0) else 1
+    if idx.size != m:
+        raise RuntimeError(f"index_add(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({m}), for dim: {axis}")
     return apply(INDEX_ADD, input, source, params={"index": idx, "axis": axis, "alpha": alpha})
 
 

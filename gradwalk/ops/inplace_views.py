@@ -4,9 +4,17 @@ When ``v = base[idx]`` (or any chain of view ops) is changed in place by an op w
 ``node``, the base now holds ``base_old`` outside the view and ``v_new`` inside it. The base's
 new node ``copy_slices`` has two inputs: the old base (its gradient is ``g`` with the view's
 region zeroed) and the view's new value (its gradient is the view of ``g``).
+
+Other views of the same base still point at the base's old node: their values changed, so their
+graph must change too. ``track_view`` keeps weak references to the live views of a base that has
+a graph (a non-leaf), and ``refresh_views`` gives each of them, after an in-place change, a new
+``grad_fn``: its chain of view ops replayed on the base's new node (PyTorch regenerates them
+lazily the same way).
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -50,16 +58,16 @@ def _copy_slices_jvp(xp, t, out, base, view, chain):
     mask = _region_mask(out.shape, chain)
     r = xp.zeros_like(out) if tb is None else tb * mask
     if tv is not None:
-        from . import kernels as K
-
-        r = r + K.index_add_into(xp, out.shape, (Ellipsis,), _embed(xp, out.shape, chain, tv))
+        r = r + _embed(xp, chain, tv)
     return r
 
 
-def _embed(xp, shape, chain, tv):
-    z = np.zeros(shape, dtype=tv.dtype)
-    view_of(np, chain, z)[...] = tv
-    return z
+def _embed(xp, chain, tv):
+    """``tv`` in zeros of the base's shape, where the view sits: the transpose of the chain of
+    view ops, that is their reverse rules applied last to first (so it works in every mode)."""
+    for op, params in reversed(chain):
+        tv = op.vjp(xp, tv, None, None, **params)
+    return tv
 
 
 COPY_SLICES = declare("copy_slices", _copy_slices_fwd, _copy_slices_vjp, _copy_slices_jvp,
@@ -79,3 +87,42 @@ def rebase(view, base, node) -> None:
         res = apply(COPY_SLICES, old, new_view, params={"chain": view._extra.view_chain})
     base.grad_fn = res.grad_fn
     base._requires_grad = True
+
+
+def track_view(base, view) -> None:
+    """Remember ``view`` (weakly) among the views of ``base``, a tensor with a ``grad_fn``."""
+    ex = base._ex()
+    views = ex.views
+    if views is None:
+        views = ex.views = []
+    elif len(views) >= 64 and (len(views) & (len(views) - 1)) == 0:
+        views[:] = [r for r in views if r() is not None]  # drop dead views now and then
+    views.append(weakref.ref(view))
+
+
+def refresh_views(base, changed) -> None:
+    """After an in-place change of ``base``'s memory (through ``changed``, the base itself or
+    one of its views), give every other live view a ``grad_fn`` replayed from the base's node."""
+    from ..autograd.grad_mode import enable_grad
+    from ..tensor import Tensor
+    from .registry import apply1
+
+    ex = base._extra
+    views = ex.views if ex is not None else None
+    if not views or base.grad_fn is None:
+        return
+    live = []
+    for ref in views:
+        v = ref()
+        if v is None:
+            continue
+        live.append(ref)
+        if v is changed or v._vc is not base._vc:
+            continue
+        t = Tensor._make(base.data, base.grad_fn)
+        with enable_grad():
+            for op, params in v._extra.view_chain:
+                t = apply1(op, t, params)
+        v.grad_fn = t.grad_fn
+        v._requires_grad = True
+    views[:] = live

@@ -75,8 +75,8 @@ def raise_broadcast_error(op: str, sa, sb):
                 f"{op}(): the size of tensor a ({pa[k]}) must match the size of tensor b "
                 f"({pb[k]}) at non-singleton dimension {k}: shapes {list(sa)} and {list(sb)} do "
                 "not broadcast. Reshape one of them (e.g. with unsqueeze) so that each dimension "
-                "is equal or 1.")
-    raise RuntimeError(f"{op}(): shapes {list(sa)} and {list(sb)} do not broadcast")
+                "is equal or 1.") from None  # called while NumPy's error is handled: hide it
+    raise RuntimeError(f"{op}(): shapes {list(sa)} and {list(sb)} do not broadcast") from None
 
 
 _NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
@@ -127,11 +127,21 @@ def sum_to_shape(xp, g, shape):
     return g
 
 
+def _zeros(xp, shape, dtype, *like):
+    """Zeros to scatter into: batched when ``vmap``'s batched arrays are among ``like`` (the
+    values or the index), so that the writes below can differ per sample."""
+    for a in like:
+        for b in (a if isinstance(a, tuple) else (a,)):
+            if getattr(b, "_gw_batched", False):
+                return xp.zeros_like(b, dtype=dtype, shape=shape)
+    return xp.zeros(shape, dtype=dtype)
+
+
 def scatter_into(xp, shape, axis, index, g):
     """Zeros of ``shape`` with ``g`` put at ``index`` along ``axis`` (``put_along_axis``)."""
     if is_dxp(xp):
         return xp.scatter_into(shape, axis, index, g)
-    z = xp.zeros(shape, dtype=g.dtype)
+    z = _zeros(xp, shape, g.dtype, g, index)
     xp.put_along_axis(z, index, g, axis=axis)
     return z
 
@@ -150,7 +160,7 @@ def index_add_into(xp, shape, index, g):
     indices accumulate (the reverse of ``x[index]``)."""
     if is_dxp(xp):
         return xp.index_add_into(shape, index, g)
-    z = xp.zeros(shape, dtype=g.dtype)
+    z = _zeros(xp, shape, g.dtype, g, index)
     if _is_basic(index):
         z[index] = g
     else:
@@ -219,6 +229,6 @@ def scatter_add_into(xp, shape, axis, index, g):
 
         z = Tensor._wrap(np.zeros(shape, dtype=g.data.dtype))
         return scatter_add(z, axis, Tensor._wrap(index), g)
-    z = xp.zeros(shape, dtype=g.dtype)
+    z = _zeros(xp, shape, g.dtype, g, index)
     np_scatter_add(xp, z, axis, index, g)
     return z

@@ -171,7 +171,8 @@ def matmul(input, other):  # noqa: A002
         if input.ndim <= 2 and other.ndim <= 2:
             sa = "x".join(map(str, input.shape if input.ndim == 2 else (1,) + input.shape))
             sb = "x".join(map(str, other.shape if other.ndim == 2 else other.shape + (1,)))
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+            raise RuntimeError(
+                f"matmul(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
         raise RuntimeError(
             f"matmul(): the last dim of the first operand ({ka}, shape {list(input.shape)}) must "
             f"equal the {'first' if other.ndim == 1 else 'second-to-last'} dim of the second "
@@ -200,6 +201,10 @@ def mm(input, mat2):  # noqa: A002
     _pair(input, mat2, "mm")
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm(): expected 2-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
+    if input.shape[1] != mat2.shape[0]:
+        (n, k), (k2, m) = input.shape, mat2.shape
+        raise RuntimeError(
+            f"mm(): mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     return matmul(input, mat2)
 
 
@@ -218,7 +223,7 @@ def bmm(input, mat2):  # noqa: A002
         raise RuntimeError(f"bmm(): batch sizes differ: {input.shape[0]} and {mat2.shape[0]}")
     if input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"bmm(): Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     return apply(BMM, input, mat2)
 
@@ -236,7 +241,7 @@ def mv(input, vec):  # noqa: A002
         raise RuntimeError(f"mv(): expected a 2-D matrix and a 1-D vector, got {input.ndim}-D "
                            f"and {vec.ndim}-D")
     if input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
+        raise RuntimeError(f"mv(): size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
     return apply(MV, input, vec)
 
@@ -255,7 +260,7 @@ def dot(input, tensor):  # noqa: A002
                            "tensors")
     if input.shape[0] != tensor.shape[0]:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+            f"dot(): inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
             f"[{tensor.shape[0]}] to have the same number of elements, but got "
             f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
     return apply(DOT, input, tensor)

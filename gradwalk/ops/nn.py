@@ -37,7 +37,12 @@ def _log_softmax_vjp(xp, g, out, x, axis):
     return g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True)
 
 
-LOG_SOFTMAX = declare("log_softmax", _log_softmax_fwd, _log_softmax_vjp, _log_softmax_vjp,
+def _log_softmax_jvp(xp, t, out, x, axis):
+    # J = I - 1 softmax^T is not symmetric (softmax's Jacobian is): the jvp is not the vjp
+    return t - xp.sum(xp.exp(out) * t, axis=axis, keepdims=True)
+
+
+LOG_SOFTMAX = declare("log_softmax", _log_softmax_fwd, _log_softmax_vjp, _log_softmax_jvp,
                       saves=(), save_out=True)
 
 
@@ -100,11 +105,11 @@ def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
     valid = target != ignore_index
     t = np.where(valid, target, 0)
     w = valid.astype(np.float64)
-    onehot = np.zeros(tuple(x.shape), dtype=bool)
+    # zeros_like(t, shape=...) and no float(): also right for vmap's batched targets
+    onehot = np.zeros_like(t, dtype=bool, shape=tuple(x.shape))
     np.put_along_axis(onehot, np.expand_dims(t, 1), True, axis=1)
-    n = float(w.sum())
-    if reduction == "mean":
-        scale = (w / n if n else w * 0.0).astype(_np_dtype(x))
+    if reduction == "mean":  # w is 0 everywhere when no target is valid: the scale is 0 then
+        scale = (w / np.maximum(w.sum(), 1.0)).astype(_np_dtype(x))
     else:
         scale = w.astype(_np_dtype(x))
     if reduction == "none":
@@ -115,7 +120,7 @@ def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
 
 
 def _np_dtype(x):
-    return x.dtype if isinstance(x, np.ndarray) else x.data.dtype
+    return x.data.dtype if hasattr(x, "grad_fn") else x.dtype  # Tensor, or an array
 
 
 def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
@@ -326,6 +331,9 @@ def _class_target(input, target, op):
 
 
 def _check_classes(target_data, n_classes, ignore_index, op):
+    from .batching import all_samples
+
+    target_data = all_samples(target_data)  # under vmap: check the targets of every sample
     t = target_data[target_data != ignore_index]
     if t.size and (t.min() < 0 or t.max() >= n_classes):
         bad = int(t.max()) if t.max() >= n_classes else int(t.min())
@@ -532,7 +540,7 @@ def linear(input, weight, bias=None):  # noqa: A002
         sa = "x".join(map(str, (math.prod(input.shape[:-1]), input.shape[-1])))
         sb = "x".join(map(str, (weight.shape[-1], weight.shape[0]) if weight.ndim == 2
                           else weight.shape))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+        raise RuntimeError(f"linear(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     if input.data.dtype != weight.data.dtype:
         raise RuntimeError(
             f"linear(): expected input and weight to have the same dtype, but got "

@@ -129,14 +129,21 @@ def _prod_fwd(xp, x, axes, keepdim):
 
 
 def _prod_grad(xp, out, x, axes, keepdim):
-    """d prod / dx, exact where x holds zeros (the product of the other elements)."""
+    """d prod / dx, exact where x holds zeros (the product of the other elements).
+
+    At a zero that product is the product of the nonzero elements times the other zeros: with
+    one zero the nonzero product; with two, the nonzero product times the other zero (0, but
+    written as that zero so that double backward sees its derivative); with more, 0.
+    """
     is_zero = x == 0
     outk = _grow(xp, out, x.shape, axes, keepdim)
     safe = xp.where(is_zero, 1.0, x)
     nonzero_prod = xp.prod(safe, axis=axes, keepdims=True)
     zeros = xp.sum(is_zero * 1.0, axis=axes, keepdims=True)
-    at_zero = xp.where(zeros == 1.0, nonzero_prod, 0.0)
-    return xp.where(is_zero, xp.broadcast_to(at_zero, x.shape), outk / safe)
+    other_zero = xp.sum(xp.where(is_zero, x, 0.0), axis=axes, keepdims=True) - x
+    at_zero = xp.where(zeros == 1.0, nonzero_prod,
+                       xp.where(zeros == 2.0, nonzero_prod * other_zero, 0.0))
+    return xp.where(is_zero, at_zero, outk / safe)
 
 
 def _prod_vjp(xp, g, out, x, axes, keepdim):
@@ -174,8 +181,10 @@ def _amax_jvp(xp, t, out, x, axes, keepdim):
 
 AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True)
 AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True)
-MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True)
-MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True)
+MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
+                  node_name="MaxBackward1")
+MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
+                  node_name="MinBackward1")
 
 
 def _select_fwd(xp, x, index, axis, keepdim, shape):

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .inplace_views import track_view
 from .registry import apply, apply1, declare
 
 
@@ -31,6 +32,8 @@ def _share(out, x, op, params):
         else:
             ex.base = x
             ex.view_chain = ((op, params),)
+        if ex.base.grad_fn is not None:
+            track_view(ex.base, out)
     return out
 
 
@@ -176,9 +179,19 @@ def _to_device_fwd(xp, x, device, src=None):
     return target.asarray(x)
 
 
-TO_DEVICE = declare("to_device", _to_device_fwd,
-                    lambda xp, g, out, x, device, src: _to_device_fwd(xp, g, src),
-                    lambda xp, t, out, x, device, src: _to_device_fwd(xp, t, device), saves=(),
+def _to_device_vjp(xp, g, out, x, device, src):
+    if getattr(xp, "IS_DIFFERENTIABLE", False):  # create_graph: the move back is recorded
+        return to_device(g, src)
+    return _to_device_fwd(xp, g, src)
+
+
+def _to_device_jvp(xp, t, out, x, device, src):
+    if getattr(xp, "IS_DIFFERENTIABLE", False):
+        return to_device(t, device)
+    return _to_device_fwd(xp, t, device)
+
+
+TO_DEVICE = declare("to_device", _to_device_fwd, _to_device_vjp, _to_device_jvp, saves=(),
                     node_name="ToCopyBackward0")
 
 

@@ -171,7 +171,7 @@ class Optimizer:
             ...     loss.backward()
             ...     return loss
             >>> opt.step(closure)
-            tensor(9., requires_grad=True)
+            tensor(9., grad_fn=<SumBackward0>)
             >>> w
             tensor([1.5000], requires_grad=True)
         """

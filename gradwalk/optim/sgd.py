@@ -26,7 +26,7 @@ class SGD(Optimizer):
         >>> for _ in range(2):
         ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
         >>> round(w.item(), 4)
-        0.658
+        0.46
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,

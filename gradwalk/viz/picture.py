@@ -58,7 +58,7 @@ class Picture:
         >>> p = Picture("demo")
         >>> p.add_box("a", "x", kind="leaf"); p.add_box("b", "Mul"); p.add_arrow("a", "b")
         >>> print(p.source.splitlines()[0])
-        digraph demo {
+        digraph "demo" {
         >>> len(p.boxes), len(p.arrows)
         (2, 1)
     """
@@ -88,7 +88,7 @@ class Picture:
             >>> 'n0 [label="say \\\\"hi\\\\""' in p.to_dot()
             True
         """
-        lines = [f"digraph {self.name} {{",
+        lines = [f"digraph {_quote(self.name)} {{",
                  f"  graph [rankdir={self.rankdir}, fontname=Helvetica];",
                  '  node [fontname=Helvetica, fontsize=11];',
                  '  edge [fontname=Helvetica, fontsize=9];']

@@ -290,6 +290,18 @@ def _inplace_view_ref(x, v):
     return b
 
 
+def _inplace_view_chain(m, x, v):
+    b = x.clone()
+    b.t()[1:3].mul_(v)
+    return b
+
+
+def _inplace_view_chain_ref(x, v):
+    b = x.copy()
+    b.T[1:3] *= v
+    return b
+
+
 def _fill(m, x, v):
     b = x.clone()
     b.fill_(v)
@@ -578,7 +590,10 @@ INDEXING = [
       lambda a, s: _scatter_add_ref(a, 1, SADD_IDX, s)),
     S("scatter_add_bigger_src", "scatter_add",
       lambda m, a, s: a.scatter_add(1, _t(m, SIDX), s), ((3, 4), (3, 4)),
-      lambda a, s: _scatter_add_ref(a, 1, SIDX, s)),
+      lambda a, s: _scatter_add_ref(a, 1, SIDX, s),
+      # PyTorch's backward refuses a src larger than the index; the unused columns of src
+      # do not change the function, so its counterpart takes the used part only
+      torch=lambda m, a, s: a.scatter_add(1, _t(m, SIDX), s[:, :2])),
     S("scatter", "scatter", lambda m, a, s: m.scatter(a, 1, _t(m, SIDX), s), ((3, 4), (3, 2)),
       lambda a, s: _scatter_ref(a, 1, SIDX, s)),
     S("index_select", "index_select", lambda m, a: m.index_select(a, 0, _t(m, RIDX)),
@@ -739,6 +754,156 @@ LOSSES = [
       ((2, 3), (2, 3)), lambda a, b: 2.0 * _huber(a - b, 2.0), _diff_domain(0.1, 1.8)),
 ]
 
+def _conv_loops(x, w, stride, padding, dilation, groups):
+    """Naive convolution: yields (output index, window slice, input channels, o) per position."""
+    d = x.ndim - 2
+    k = w.shape[2:]
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    out = tuple((n - dl * (kk - 1) - 1) // s + 1
+                for n, kk, s, dl in zip(padded, k, stride, dilation))
+    cg, og = w.shape[1], w.shape[0] // groups
+    for o in range(w.shape[0]):
+        chans = slice((o // og) * cg, (o // og + 1) * cg)
+        for pos in np.ndindex(*out):
+            sl = tuple(slice(q * s, q * s + dl * (kk - 1) + 1, dl)
+                       for q, s, dl, kk in zip(pos, stride, dilation, k))
+            yield (slice(None), o) + pos, (slice(None), chans) + sl, o, out, d
+
+
+def _conv_ref(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    xp_ = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    y = None
+    for yi, win, o, out, d in _conv_loops(x, w, stride, padding, dilation, groups):
+        if y is None:
+            y = np.zeros((x.shape[0], w.shape[0]) + out)
+        y[yi] = (xp_[win] * w[o]).sum(axis=tuple(range(1, 2 + d)))
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return y
+
+
+def _conv_input_grad_ref(g, w, x_shape, stride=(1, 1), padding=(0, 0)):
+    dilation = (1,) * len(stride)
+    gx = np.zeros(x_shape[:2] + tuple(n + 2 * p for n, p in zip(x_shape[2:], padding)))
+    for yi, win, o, _, d in _conv_loops(np.zeros(x_shape), w, stride, padding, dilation, 1):
+        gx[win] += g[yi].reshape((-1,) + (1,) * (d + 1)) * w[o]
+    return gx[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(
+        padding, x_shape[2:]))]
+
+
+def _conv_weight_grad_ref(x, g, w_shape, stride=(1, 1), padding=(0, 0)):
+    xp_ = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    gw = np.zeros(w_shape)
+    dilation = (1,) * len(stride)
+    for yi, win, o, _, d in _conv_loops(x, np.zeros(w_shape), stride, padding, dilation, 1):
+        gw[o] += (g[yi].reshape((-1,) + (1,) * (d + 1)) * xp_[win]).sum(axis=0)
+    return gw
+
+
+X_IMG = np.random.default_rng(7).standard_normal((2, 2, 4, 4))
+W_IMG = np.random.default_rng(8).standard_normal((3, 2, 2, 2))
+
+
+def _conv_input_grad(m, g, w):
+    x = m.tensor(X_IMG, requires_grad=True)
+    y = m.nn.functional.conv2d(x, w, stride=2, padding=1)
+    return m.autograd.grad(y, x, g, create_graph=True)[0]
+
+
+def _conv_weight_grad(m, x, g):
+    w = m.tensor(W_IMG, requires_grad=True)
+    y = m.nn.functional.conv2d(x, w, stride=2, padding=1)
+    return m.autograd.grad(y, w, g, create_graph=True)[0]
+
+
+def _pool_ref(x, k, stride, padding, fn, pad_value):
+    xp_ = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding),
+                 constant_values=pad_value)
+    out = tuple((n - kk) // s + 1 for n, kk, s in zip(xp_.shape[2:], k, stride))
+    y = np.zeros(x.shape[:2] + out)
+    for pos in np.ndindex(*out):
+        sl = tuple(slice(q * s, q * s + kk) for q, s, kk in zip(pos, stride, k))
+        y[(slice(None), slice(None)) + pos] = fn(xp_[(slice(None), slice(None)) + sl])
+    return y
+
+
+def _max_window(a):
+    return a.reshape(a.shape[:2] + (-1,)).max(axis=-1)
+
+
+def _mean_window(a):
+    return a.reshape(a.shape[:2] + (-1,)).mean(axis=-1)
+
+
+def _avg_exclude_pad(x, k, stride, padding):
+    s = _pool_ref(x, k, stride, padding, lambda a: a.reshape(a.shape[:2] + (-1,)).sum(-1), 0.0)
+    n = _pool_ref(np.ones_like(x), k, stride, padding,
+                  lambda a: a.reshape(a.shape[:2] + (-1,)).sum(-1), 0.0)
+    return s / n
+
+
+def _layer_norm_ref(x, axes, w=None, b=None, eps=1e-5):
+    mu = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    y = (x - mu) / np.sqrt(var + eps)
+    return y * (1.0 if w is None else w) + (0.0 if b is None else b)
+
+
+def _channel(p, ndim):
+    return p.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+F_CONV = [
+    S("conv2d", "conv", lambda m, x, w, b: m.nn.functional.conv2d(x, w, b),
+      ((2, 2, 4, 4), (3, 2, 2, 2), (3,)), lambda x, w, b: _conv_ref(x, w, b)),
+    S("conv2d_stride_pad_nobias", "conv",
+      lambda m, x, w: m.nn.functional.conv2d(x, w, stride=2, padding=1),
+      ((1, 2, 5, 4), (2, 2, 3, 2)), lambda x, w: _conv_ref(x, w, None, (2, 2), (1, 1))),
+    S("conv2d_dilation_groups", "conv",
+      lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, dilation=2, groups=2),
+      ((1, 4, 5, 5), (2, 2, 2, 2), (2,)),
+      lambda x, w, b: _conv_ref(x, w, b, dilation=(2, 2), groups=2)),
+    S("conv1d", "conv", lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, padding=1),
+      ((2, 2, 5), (3, 2, 3), (3,)),
+      lambda x, w, b: _conv_ref(x, w, b, (1,), (1,), (1,))),
+    S("conv_input_grad_via_double_backward", "conv_input_grad", _conv_input_grad,
+      ((2, 3, 3, 3), (3, 2, 2, 2)),
+      lambda g, w: _conv_input_grad_ref(g, w, X_IMG.shape, (2, 2), (1, 1))),
+    S("conv_weight_grad_via_double_backward", "conv_weight_grad", _conv_weight_grad,
+      ((2, 2, 4, 4), (2, 3, 3, 3)),
+      lambda x, g: _conv_weight_grad_ref(x, g, W_IMG.shape, (2, 2), (1, 1))),
+    S("max_pool2d", "max_pool", lambda m, x: m.nn.functional.max_pool2d(x, 2),
+      ((2, 2, 4, 4),), lambda x: _pool_ref(x, (2, 2), (2, 2), (0, 0), _max_window, -np.inf),
+      distinct),
+    S("max_pool2d_stride_pad", "max_pool",
+      lambda m, x: m.nn.functional.max_pool2d(x, 3, stride=2, padding=1), ((1, 2, 5, 5),),
+      lambda x: _pool_ref(x, (3, 3), (2, 2), (1, 1), _max_window, -np.inf), distinct),
+    S("max_pool1d", "max_pool", lambda m, x: m.nn.functional.max_pool1d(x, 2, stride=1),
+      ((2, 3, 5),), lambda x: _pool_ref(x, (2,), (1,), (0,), _max_window, -np.inf),
+      distinct),
+    S("avg_pool2d", "avg_pool", lambda m, x: m.nn.functional.avg_pool2d(x, 2),
+      ((2, 2, 4, 4),), lambda x: _pool_ref(x, (2, 2), (2, 2), (0, 0), _mean_window, 0.0)),
+    S("avg_pool2d_pad_exclude", "avg_pool",
+      lambda m, x: m.nn.functional.avg_pool2d(x, 3, stride=2, padding=1,
+                                              count_include_pad=False),
+      ((1, 2, 5, 5),), lambda x: _avg_exclude_pad(x, (3, 3), (2, 2), (1, 1))),
+    S("avg_pool1d_pad", "avg_pool",
+      lambda m, x: m.nn.functional.avg_pool1d(x, 3, stride=1, padding=1), ((2, 2, 5),),
+      lambda x: _pool_ref(x, (3,), (1,), (1,), _mean_window, 0.0)),
+    S("layer_norm", "layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (4,), w, b),
+      ((3, 4), (4,), (4,)), lambda x, w, b: _layer_norm_ref(x, -1, w, b)),
+    S("layer_norm_2d_noaffine", "layer_norm",
+      lambda m, x: m.nn.functional.layer_norm(x, (3, 4)), ((2, 3, 4),),
+      lambda x: _layer_norm_ref(x, (1, 2))),
+    S("batch_norm_train", "batch_norm",
+      lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
+      ((4, 3), (3,), (3,)), lambda x, w, b: _layer_norm_ref(x, 0, w, b)),
+    S("batch_norm_train_4d", "batch_norm",
+      lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
+      ((2, 3, 2, 2), (3,), (3,)),
+      lambda x, w, b: _layer_norm_ref(x, (0, 2, 3), _channel(w, 4), _channel(b, 4))),
+]
+
 # Internal ops, reached through the public call that records them.
 INTERNAL = [
     S("scatter_into_via_max_dim_grad", "scatter_into", _max_dim_grad, ((3,),),
@@ -749,9 +914,11 @@ INTERNAL = [
       _slice_into_ref),
     S("copy_slices_via_inplace_view", "copy_slices", _inplace_view, ((3, 4), (2, 3)),
       _inplace_view_ref, jvp_forward=_copy_slices_semantics),
+    S("copy_slices_via_inplace_view_chain", "copy_slices", _inplace_view_chain,
+      ((3, 4), (2, 3)), _inplace_view_chain_ref, jvp_forward=_copy_slices_semantics),
 ]
 
 SAMPLES: list[Sample] = (ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + LINALG + NN + LOSSES
-                         + INTERNAL)
+                         + F_CONV + INTERNAL)
 SAMPLES_BY_NAME: dict[str, Sample] = {s.name: s for s in SAMPLES}
 assert len(SAMPLES_BY_NAME) == len(SAMPLES), "sample names must be unique"

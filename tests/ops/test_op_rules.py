@@ -284,3 +284,22 @@ def test_jvp_is_adjoint_of_vjp(sample):
     tol = (1e-9 if sample.atol < 1e-5 else 1e-4) * max(1.0, abs(lhs), abs(rhs))
     assert abs(lhs - rhs) <= tol, (
         f"{sample.name} ({op.name}): <u, J t> = {lhs} but <J^T u, t> = {rhs}")
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=ids)
+def test_jvp_rule_runs_on_the_differentiable_namespace(sample):
+    """The forward rule with ``xp = dxp`` on Tensors (forward mode under ``create_graph``, or
+    reverse over forward) gives the tangent it gives on raw arrays."""
+    from gradwalk.ops import dxp
+
+    op, args, res, params = _recorded(sample)
+    rng = _rng(sample, "jvp")
+    datas = [a.data if isinstance(a, gradwalk.Tensor) else a for a in args]
+    tangents = [rng.standard_normal(a.shape).astype(a.data.dtype) if _has_tangent(a) else None
+                for a in args]
+    expected = _call_jvp(op, tangents, res.data, datas, params)
+    ts = [None if t is None else gradwalk.tensor(t, requires_grad=True) for t in tangents]
+    t = ts[0] if len(args) == 1 else tuple(ts)
+    r = op.jvp(dxp, t, res, *args, **(params or {}))
+    assert isinstance(r, gradwalk.Tensor), f"{sample.name}: jvp under dxp gave {type(r)}"
+    _close(np.broadcast_to(r.data, res.shape), expected, sample, "jvp under dxp")

@@ -1,0 +1,317 @@
+"""Forward-mode AD: dual tensors carry a tangent through every op, by each op's forward rule.
+
+Inside ``with dual_level():``, ``make_dual(x, v)`` makes a tensor that carries the tangent ``v``;
+every op applied to it computes its result's tangent with the op's ``jvp`` rule (the same
+declaration that holds its forward and reverse rules, see Note [rules] in ``ops/registry.py``);
+``unpack_dual(y)`` reads it back. One forward pass gives a Jacobian-vector product ``J v``.
+
+Note [how tangents travel]
+    Entering a level adds a hook to ``registry._forward_hooks``; the registry calls it after
+    every op with ``(op, args, result, params)``. The hook looks up the tangents of the op's
+    tensor inputs and, when any is present, calls ``op.jvp`` and stores the result's tangent.
+    Tangents live in a side table keyed by the tensor (or, for a non-leaf, by the node that made
+    it, so the copy of an op's output that the engine rebuilds under ``create_graph`` finds the
+    same tangent); entries go away with their tensor and all of them when the level exits.
+
+    A tangent is computed on raw arrays (fast) unless reverse mode must see through it: when
+    grad mode is on and a primal or tangent requires grad, the rule runs with the
+    differentiable namespace on Tensors, so ``grad`` of a ``jvp`` works (reverse over forward).
+    Forward over reverse (``jvp`` of ``grad``, Hessian-vector products) needs nothing special:
+    the backward pass of ``create_graph=True`` runs ops, which carry tangents like any other.
+
+Limits: one level at a time (nested forward levels are not supported and raise), and in-place
+ops on a dual tensor outside grad mode do not update its tangent.
+
+Example:
+    >>> import gradwalk
+    >>> import gradwalk.autograd.forward_ad as fwAD
+    >>> x = gradwalk.tensor([1.0, 2.0])
+    >>> with fwAD.dual_level():
+    ...     y = fwAD.make_dual(x, gradwalk.tensor([1.0, 0.0])) ** 2
+    ...     fwAD.unpack_dual(y).tangent
+    tensor([2., 0.])
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+from ..backend import xp_of
+from ..ops import registry as _registry
+from .grad_mode import is_grad_enabled
+
+__all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
+           "exit_dual_level"]
+
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+UnpackedDualTensor.__doc__ = """``(primal, tangent)`` of a dual tensor (``tangent`` is None when
+it has none)."""
+
+_level: int | None = None  # the active level, or None
+_count = 0
+_by_tensor: dict = {}  # id(tensor) -> (weakref to tensor, tangent Tensor)
+_by_node: dict = {}  # id(node) -> (weakref to node, tangent Tensor)
+_busy = False  # True while the hook computes a tangent (its own ops carry none)
+
+
+class dual_level:  # noqa: N801 - PyTorch's name
+    """Context manager for forward AD: tangents exist only inside it.
+
+    ``__enter__`` returns the level number. Levels do not nest in gradwalk.
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     x = fwAD.make_dual(gradwalk.tensor(0.0), gradwalk.tensor(1.0))
+        ...     fwAD.unpack_dual(x.sin()).tangent
+        tensor(1.)
+    """
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc) -> None:
+        exit_dual_level()
+
+
+def enter_dual_level() -> int:
+    """Enter a forward AD level (``dual_level`` is the usual way); returns its number."""
+    global _level, _count
+    if _level is not None:
+        raise RuntimeError(
+            "Nested forward mode AD is not supported: a dual_level is already active (level "
+            f"{_level}). gradwalk has one forward level at a time; exit it first (this also "
+            "means jvp of jvp and jacfwd of jacfwd are not available; use jacfwd(jacrev(f)) "
+            "for Hessians).")
+    _level = _count
+    _count += 1
+    _registry._forward_hooks.append(_hook)
+    return _level
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Leave the active level: every tangent is dropped."""
+    global _level
+    if _level is None:
+        raise RuntimeError("exit_dual_level: no dual level is active")
+    if level is not None and level != _level:
+        raise RuntimeError(f"Trying to exit a forward AD level ({level}) that was not the last "
+                           f"one entered ({_level})")
+    _level = None
+    try:
+        _registry._forward_hooks.remove(_hook)
+    except ValueError:
+        pass
+    _by_tensor.clear()
+    _by_node.clear()
+
+
+def is_active() -> bool:
+    """True inside ``dual_level``."""
+    return _level is not None
+
+
+def make_dual(tensor, tangent, *, level: int | None = None):
+    """A tensor with ``tensor``'s value that carries ``tangent`` through the ops applied to it.
+
+    Reverse mode sees through it to ``tensor`` (and to ``tangent``, for reverse over forward).
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     d = fwAD.make_dual(gradwalk.tensor([3.0]), gradwalk.tensor([2.0]))
+        ...     fwAD.unpack_dual(d * d)
+        UnpackedDualTensor(primal=tensor([9.]), tangent=tensor([12.]))
+    """
+    from ..tensor import Tensor
+
+    if _level is None:
+        raise RuntimeError("make_dual: to create a dual Tensor, enter a dual level first: "
+                           "`with gradwalk.autograd.forward_ad.dual_level(): ...`")
+    if level is not None and level != _level:
+        raise RuntimeError(f"make_dual: level {level} is not the active dual level ({_level})")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(f"make_dual: expected Tensors for the primal and the tangent, got "
+                        f"{type(tensor).__name__} and {type(tangent).__name__}")
+    if tensor.data.dtype.kind not in "fc":
+        raise ValueError(f"make_dual: expected the primal to be floating point, but got "
+                         f"{tensor.dtype}")
+    if tangent.data.dtype.kind not in "fc":
+        raise ValueError(f"make_dual: expected the tangent to be floating point, but got "
+                         f"{tangent.dtype}")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise ValueError(
+            "make_dual: trying to set a forward gradient that has a different size than that of "
+            f"the original Tensor: the primal has shape {list(tensor.shape)} and the tangent "
+            f"{list(tangent.shape)}")
+    if tangent.data.dtype != tensor.data.dtype:
+        tangent = tangent.to(tensor.data.dtype)
+    dual = _alias(tensor)
+    _set(dual, tangent)
+    return dual
+
+
+def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of ``tensor``; ``tangent`` is None outside a level or when it has none.
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> fwAD.unpack_dual(gradwalk.tensor(1.0))
+        UnpackedDualTensor(primal=tensor(1.), tangent=None)
+    """
+    from ..tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"unpack_dual: expected a Tensor, got {type(tensor).__name__}")
+    tangent = get_tangent(tensor)
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    return UnpackedDualTensor(_alias(tensor), tangent)
+
+
+# ----------------------------------------------------------------------------------------------
+# the tangent table
+
+
+def get_tangent(t):
+    """The tangent ``t`` carries at the active level, or None."""
+    if _level is None:
+        return None
+    e = _by_tensor.get(id(t))
+    if e is not None and e[0]() is t:
+        return e[1]
+    fn = t.grad_fn
+    if fn is not None:
+        e = _by_node.get(id(fn))
+        if e is not None and e[0]() is fn:
+            return e[1]
+    return None
+
+
+def set_tangent(t, tangent) -> None:
+    """Attach ``tangent`` (a Tensor of ``t``'s shape) to ``t`` at the active level (internal:
+    ``gradwalk.func`` uses it to keep a tangent on the inputs it re-wraps)."""
+    if _level is not None and tangent is not None:
+        _set(t, tangent)
+
+
+def _set(t, tangent) -> None:
+    fn = t.grad_fn
+    if fn is not None:
+        key = id(fn)
+        _by_node[key] = (weakref.ref(fn, _dropper(_by_node, key)), tangent)
+    else:
+        key = id(t)
+        _by_tensor[key] = (weakref.ref(t, _dropper(_by_tensor, key)), tangent)
+
+
+def _dropper(table, key):
+    def drop(ref) -> None:
+        e = table.get(key)
+        if e is not None and e[0] is ref:
+            del table[key]
+
+    return drop
+
+
+def _alias(t):
+    """A new tensor with ``t``'s value, connected to ``t`` for reverse mode; no tangent."""
+    global _busy
+    from ..tensor import Tensor
+
+    if not (t._requires_grad and is_grad_enabled()):
+        a = Tensor._wrap(t.data)
+        a._vc = t._vc
+        return a
+    prev, _busy = _busy, True
+    try:
+        return t.view_as(t)
+    finally:
+        _busy = prev
+
+
+# ----------------------------------------------------------------------------------------------
+# the hook: one op's tangent from its inputs' tangents
+
+
+def _hook(op, args, res, params) -> None:
+    global _busy
+    if _busy:
+        return
+    from ..tensor import Tensor
+
+    tangents = []
+    found = False
+    for a in args:
+        if isinstance(a, Tensor):
+            tg = get_tangent(a)
+            if tg is not None:
+                found = True
+            tangents.append(tg)
+        else:
+            tangents.append(None)
+    if not found:
+        return
+    if res.data.dtype.kind not in "fc":
+        return  # integer / bool results carry no tangent
+    if op.jvp is None:
+        raise RuntimeError(
+            f"Trying to use forward AD with {op.name} that does not support it: the op "
+            f"'{op.name}' declares no forward rule (jvp). Use reverse mode (backward, "
+            "autograd.grad, jacrev) for it, or add a jvp rule to its declaration.")
+    differentiable = is_grad_enabled() and (
+        any(tg is not None and tg._requires_grad for tg in tangents)
+        or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    _busy = True
+    try:
+        if differentiable:
+            from ..ops import dxp as xp
+
+            ins = args
+            ts = tuple(tangents)
+            out = res
+        else:
+            xp = xp_of(res.data)
+            ins = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+            ts = tuple(None if tg is None else tg.data for tg in tangents)
+            out = res.data
+        t = ts[0] if len(args) == 1 else ts
+        if params is None:
+            r = op.jvp(xp, t, out, *ins)
+        else:
+            r = op.jvp(xp, t, out, *ins, **params)
+        if r is None:
+            return
+        r = _fit(r, res, differentiable)
+    finally:
+        _busy = False
+    _set(res, r)
+
+
+def _fit(r, res, differentiable):
+    """The rule's tangent as a Tensor of the result's shape and dtype."""
+    from ..tensor import Tensor
+
+    shape = res.shape
+    if differentiable:
+        if not isinstance(r, Tensor):
+            r = Tensor._wrap(np.asarray(r, dtype=res.data.dtype))
+        if tuple(r.shape) != tuple(shape):
+            r = r.expand(*shape)
+        if r.data.dtype != res.data.dtype:
+            r = r.to(res.data.dtype)
+        return r
+    if isinstance(r, Tensor):
+        r = r.data
+    if not hasattr(r, "shape") or tuple(r.shape) != tuple(shape):
+        xp = xp_of(res.data)
+        r = xp.broadcast_to(r, shape)
+    if r.dtype != res.data.dtype:
+        r = r.astype(res.data.dtype)
+    return Tensor._wrap(r)

@@ -1,0 +1,35 @@
+"""``gradwalk.data``: datasets, data loaders, and small bundled datasets.
+
+Example:
+    >>> import gradwalk
+    >>> x, y = gradwalk.data.load_digits()
+    >>> loader = gradwalk.data.DataLoader(gradwalk.data.TensorDataset(x, y), batch_size=64,
+    ...                                   shuffle=True, generator=0)
+    >>> xb, yb = next(iter(loader))
+    >>> xb.shape, yb.shape
+    ((64, 64), (64,))
+"""
+
+from .dataloader import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    default_collate,
+)
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .datasets import (
+    char_vocab,
+    encode_text,
+    load_digits,
+    load_text,
+    make_moons,
+    make_spirals,
+    train_test_split,
+)
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+           "load_digits", "train_test_split", "make_moons", "make_spirals", "load_text",
+           "char_vocab", "encode_text"]

@@ -1,0 +1,143 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``."""
+
+from __future__ import annotations
+
+import math
+
+from ... import creation
+from ...ops import conv as C
+from ...ops import shape as S
+from ...tensor import Tensor
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+
+class _ConvNd(Module):
+    _dims = 0
+    _fn = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        d = self._dims
+        name = type(self).__name__
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', but got padding_mode='{padding_mode}'")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = C._tuple(kernel_size, d, "kernel_size", name)
+        self.stride = C._tuple(stride, d, "stride", name)
+        self.dilation = C._tuple(dilation, d, "dilation", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "['valid', 'same']")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = C._tuple(padding, d, "padding", name)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self.weight = Parameter(creation.empty(
+            (out_channels, in_channels // groups) + self.kernel_size, dtype=dtype,
+            device=device))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw the parameters with PyTorch's default initialisation."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias) -> Tensor:  # noqa: A002
+        fn = type(self)._fn
+        if self.padding_mode != "zeros":
+            pads = C._conv_padding(self.padding, self.kernel_size, self.dilation, self.stride,
+                                   type(self).__name__)
+            flat = []
+            for lo, hi in reversed(pads):
+                flat += [lo, hi]
+            x = S.pad(input, tuple(flat), mode=self.padding_mode)
+            return fn(x, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
+        if self.padding != (0,) * len(self.kernel_size):
+            s += ", padding={padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += ", dilation={dilation}"
+        if self.groups != 1:
+            s += ", groups={groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += ", padding_mode={padding_mode}"
+        return s.format(**self.__dict__)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) with weight (C_out, C_in/groups, k).
+
+    Example:
+        >>> import gradwalk
+        >>> conv = gradwalk.nn.Conv1d(3, 8, 3, padding=1)
+        >>> conv(gradwalk.zeros(2, 3, 10)).shape
+        (2, 8, 10)
+        >>> conv
+        Conv1d(3, 8, kernel_size=(3,), stride=(1,), padding=(1,))
+    """
+
+    _dims = 1
+    _fn = staticmethod(C.conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) with weight (C_out, C_in/groups, kh, kw); stride,
+    padding (ints, tuples, ``"same"``, ``"valid"``), dilation, groups and padding modes as in
+    PyTorch. One fused op (im2col + matmul).
+
+    Example:
+        >>> import gradwalk
+        >>> conv = gradwalk.nn.Conv2d(3, 16, 3, stride=2, padding=1)
+        >>> conv(gradwalk.zeros(4, 3, 32, 32)).shape
+        (4, 16, 16, 16)
+        >>> conv
+        Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+    """
+
+    _dims = 2
+    _fn = staticmethod(C.conv2d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.Conv3d(1, 2, 3)(gradwalk.zeros(1, 1, 4, 4, 4)).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    _dims = 3
+    _fn = staticmethod(C.conv3d)

@@ -1,0 +1,401 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their one-step cells.
+
+Weights and gate order follow PyTorch (``weight_ih_l0``, ``weight_hh_l0_reverse``...; LSTM gates
+``i, f, g, o``; GRU gates ``r, z, n``), so state dicts load both ways. The input projection of a
+whole sequence is one ``linear`` op per layer and direction; each time step adds one ``linear``
+for the hidden state and the gate arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ... import creation
+from ...ops import elementwise as E
+from ...ops import nn as F
+from ...ops import shape as S
+from ...tensor import Tensor
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _rnn_step(x_proj, h, w_hh, b_hh, relu: bool):
+    pre = x_proj + F.linear(h, w_hh, b_hh)
+    return E.relu(pre) if relu else E.tanh(pre)
+
+
+def _lstm_step(x_proj, h, c, w_hh, b_hh):
+    gates = x_proj + F.linear(h, w_hh, b_hh)
+    i, f, g, o = S.chunk(gates, 4, -1)
+    c = E.sigmoid(f) * c + E.sigmoid(i) * E.tanh(g)
+    h = E.sigmoid(o) * E.tanh(c)
+    return h, c
+
+
+def _gru_step(x_proj, h, w_hh, b_hh):
+    hp = F.linear(h, w_hh, b_hh)
+    xr, xz, xn = S.chunk(x_proj, 3, -1)
+    hr, hz, hn = S.chunk(hp, 3, -1)
+    r = E.sigmoid(xr + hr)
+    z = E.sigmoid(xz + hz)
+    n = E.tanh(xn + r * hn)
+    return n + z * (h - n)  # (1 - z) * n + z * h
+
+
+class RNNBase(Module):
+    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (see those)."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        if proj_size != 0:
+            raise NotImplementedError("proj_size is not supported by gradwalk's LSTM")
+        if not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if hidden_size <= 0 or num_layers <= 0:
+            raise ValueError("hidden_size and num_layers must be positive")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dirs = 2 if bidirectional else 1
+        gate = _GATES[mode] * hidden_size
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                in_size = input_size if layer == 0 else hidden_size * dirs
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                shapes = [("weight_ih", (gate, in_size)), ("weight_hh", (gate, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gate,)), ("bias_hh", (gate,))]
+                for name, shape in shapes:
+                    setattr(self, name + sfx, Parameter(creation.empty(shape, dtype=dtype,
+                                                                       device=device)))
+                    self._flat_weights_names.append(name + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def _layer_weights(self, layer: int, d: int):
+        sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+        get = self._parameters.get
+        return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
+                get("bias_hh" + sfx))
+
+    def _prepare(self, input: Tensor, hx, n_states: int):  # noqa: A002
+        name = type(self).__name__
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D "
+                             "instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.shape[-1]}")
+        batched = input.ndim == 3
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        n = x.shape[1]
+        dirs = 2 if self.bidirectional else 1
+        shape = (self.num_layers * dirs, n, self.hidden_size)
+        if hx is None:
+            states = [creation.zeros(shape, dtype=x.dtype) for _ in range(n_states)]
+        else:
+            states = list(hx) if n_states == 2 else [hx]
+            for i, h in enumerate(states):
+                if not batched:
+                    if h.ndim != 2:
+                        raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D "
+                                           f"but got {h.ndim}-D tensor")
+                    h = h.unsqueeze(1)
+                if tuple(h.shape) != shape:
+                    raise RuntimeError(f"Expected hidden size {tuple(shape)}, got "
+                                       f"{list(h.shape)}")
+                states[i] = h
+        return x, states, batched
+
+    def _run(self, x: Tensor, states: list):
+        """Run every layer and direction over ``x`` (L, N, In); returns output and states."""
+        dirs = 2 if self.bidirectional else 1
+        relu = self.mode == "RNN_RELU"
+        finals = [[] for _ in states]
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                w_ih, w_hh, b_ih, b_hh = self._layer_weights(layer, d)
+                proj = F.linear(layer_in, w_ih, b_ih)  # (L, N, G*H): the whole sequence at once
+                steps = S.unbind(proj, 0)
+                k = layer * dirs + d
+                h = states[0][k]
+                c = states[1][k] if len(states) == 2 else None
+                order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
+                hs = [None] * len(steps)
+                for t in order:
+                    if self.mode == "LSTM":
+                        h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
+                    elif self.mode == "GRU":
+                        h = _gru_step(steps[t], h, w_hh, b_hh)
+                    else:
+                        h = _rnn_step(steps[t], h, w_hh, b_hh, relu)
+                    hs[t] = h
+                outs.append(S.stack(hs, 0))
+                finals[0].append(h)
+                if c is not None:
+                    finals[1].append(c)
+            layer_in = outs[0] if dirs == 1 else S.cat(outs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        return layer_in, [S.stack(f, 0) for f in finals]
+
+    def _finish(self, out: Tensor, states: list, batched: bool):
+        if batched and self.batch_first:
+            out = out.transpose(0, 1)
+        if not batched:
+            out = out.squeeze(1)
+            states = [s.squeeze(1) for s in states]
+        return out, states
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction."""
+        per = 4 if self.bias else 2
+        names = self._flat_weights_names
+        return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu), over
+    (L, N, H_in) (``batch_first``: (N, L, H_in)) or unbatched (L, H_in). Returns
+    ``(output, h_n)``.
+
+    Example:
+        >>> import gradwalk
+        >>> rnn = gradwalk.nn.RNN(4, 8, num_layers=2, batch_first=True)
+        >>> out, h = rnn(gradwalk.randn(3, 5, 4))
+        >>> out.shape, h.shape
+        ((3, 5, 8), (2, 3, 8))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None):  # noqa: A002
+        x, states, batched = self._prepare(input, hx, 1)
+        out, finals = self._run(x, states)
+        out, finals = self._finish(out, finals, batched)
+        return out, finals[0]
+
+
+class LSTM(RNNBase):
+    """Long short-term memory over (L, N, H_in) (``batch_first``: (N, L, H_in)); gates
+    ``i, f, g, o`` as PyTorch. Returns ``(output, (h_n, c_n))``.
+
+    Example:
+        >>> import gradwalk
+        >>> lstm = gradwalk.nn.LSTM(4, 8, bidirectional=True)
+        >>> out, (h, c) = lstm(gradwalk.randn(5, 3, 4))
+        >>> out.shape, h.shape, c.shape
+        ((5, 3, 16), (2, 3, 8), (2, 3, 8))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple | None = None):  # noqa: A002
+        x, states, batched = self._prepare(input, hx, 2)
+        out, finals = self._run(x, states)
+        out, finals = self._finish(out, finals, batched)
+        return out, (finals[0], finals[1])
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit over (L, N, H_in) (``batch_first``: (N, L, H_in)); gates
+    ``r, z, n`` as PyTorch. Returns ``(output, h_n)``.
+
+    Example:
+        >>> import gradwalk
+        >>> gru = gradwalk.nn.GRU(4, 8)
+        >>> out, h = gru(gradwalk.randn(5, 3, 4))
+        >>> out.shape, h.shape
+        ((5, 3, 8), (1, 3, 8))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None):  # noqa: A002
+        x, states, batched = self._prepare(input, hx, 1)
+        out, finals = self._run(x, states)
+        out, finals = self._finish(out, finals, batched)
+        return out, finals[0]
+
+
+class RNNCellBase(Module):
+    """The shared machinery of the one-step cells."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        g = num_chunks * hidden_size
+        self.weight_ih = Parameter(creation.empty((g, input_size), dtype=dtype, device=device))
+        self.weight_hh = Parameter(creation.empty((g, hidden_size), dtype=dtype,
+                                                  device=device))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(g, dtype=dtype, device=device))
+            self.bias_hh = Parameter(creation.empty(g, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def _state(self, input: Tensor, hx):  # noqa: A002
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got "
+                             f"{input.ndim}D instead")
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        if hx is None:
+            return x, None, batched
+        return x, hx, batched
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        return creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+def _unsq(h, batched):
+    return h if h is None or batched else h.unsqueeze(0)
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN.
+
+    Example:
+        >>> import gradwalk
+        >>> cell = gradwalk.nn.RNNCell(4, 8)
+        >>> cell(gradwalk.randn(3, 4)).shape
+        (3, 8)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x, hx, batched = self._state(input, hx)
+        h = self._zeros(x) if hx is None else _unsq(hx, batched)
+        h = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh, self.nonlinearity == "relu")
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One step of an LSTM; returns ``(h, c)``.
+
+    Example:
+        >>> import gradwalk
+        >>> h, c = gradwalk.nn.LSTMCell(4, 8)(gradwalk.randn(3, 4))
+        >>> h.shape, c.shape
+        ((3, 8), (3, 8))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input: Tensor, hx: tuple | None = None):  # noqa: A002
+        x, hx, batched = self._state(input, hx)
+        if hx is None:
+            h, c = self._zeros(x), self._zeros(x)
+        else:
+            h, c = _unsq(hx[0], batched), _unsq(hx[1], batched)
+        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+                          self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One step of a GRU.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.GRUCell(4, 8)(gradwalk.randn(3, 4)).shape
+        (3, 8)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x, hx, batched = self._state(input, hx)
+        h = self._zeros(x) if hx is None else _unsq(hx, batched)
+        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh)
+        return h if batched else h.squeeze(0)

@@ -1,0 +1,690 @@
+"""Convolution and pooling ops over 1, 2 or 3 spatial dims.
+
+Convolution is im2col plus one batched matmul: ``sliding_window_view`` gives every receptive field
+as a strided view of the (padded) input, one copy lays the fields out as the rows of a matrix, and a
+matmul per call (batched over groups) multiplies them with the flattened weight. The reverse rule
+is two more matmuls; the input gradient is folded back (col2im) with one strided add per kernel
+offset, never a Python loop over pixels.
+
+``conv`` is a primitive with a fused rule (a hot op). Its two gradients are themselves declared
+ops (``conv_input_grad``: the transposed convolution, ``conv_weight_grad``: the correlation of the
+input with the output gradient), so higher-order gradients come from the same rules.
+
+Pooling: ``max_pool`` (recomputes the argmax of each window in its rule) and ``avg_pool`` (linear)
+share the window helpers; both rules work in every mode (Note [rules] in registry.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from . import kernels as K
+from .registry import apply, apply1, declare
+
+# --------------------------------------------------------------------------------------------
+# window helpers (NumPy / CuPy arrays)
+
+
+def _windows(xp, x, k, stride, dilation):
+    """A view of ``x`` (N, C, *spatial), already padded, as (N, C, *out, *k) receptive fields."""
+    d = len(k)
+    keff = tuple(dl * (kk - 1) + 1 for kk, dl in zip(k, dilation))
+    st = xp.lib.stride_tricks if hasattr(xp, "lib") else np.lib.stride_tricks
+    win = st.sliding_window_view(x, keff, axis=tuple(range(2, 2 + d)))
+    sl = (slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride) + tuple(
+        slice(None, None, dl) for dl in dilation)
+    return win[sl]
+
+
+def _pad_widths(x_ndim, padding):
+    return ((0, 0), (0, 0)) + tuple(padding)
+
+
+def _pad(xp, x, padding, value=0.0):
+    if not any(lo or hi for lo, hi in padding):
+        return x
+    if K.is_dxp(xp):
+        return xp.pad(x, _pad_widths(x.ndim, padding), constant_values=value)
+    return xp.pad(x, _pad_widths(x.ndim, padding), constant_values=value)
+
+
+def _crop(x, padding, shape):
+    """The inverse of ``_pad``: the region of the padded array that is the original input."""
+    sl = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n in zip(
+        padding, shape[2:]))
+    return x[sl]
+
+
+def _offset_slices(k, stride, dilation, out):
+    """For each kernel offset, the strided slice of the padded input its taps read."""
+    for offs in itertools.product(*(range(kk) for kk in k)):
+        sl = tuple(slice(o * dl, o * dl + s * (n - 1) + 1, s) for o, dl, s, n in zip(
+            offs, dilation, stride, out))
+        yield offs, (slice(None), slice(None)) + sl
+
+
+def _fold(xp, padded_shape, pieces):
+    """Sum ``(slice, value)`` pieces into zeros of ``padded_shape`` (col2im)."""
+    if K.is_dxp(xp):
+        total = None
+        for sl, v in pieces:
+            part = xp.index_add_into(padded_shape, sl, v)
+            total = part if total is None else total + part
+        return total
+    out = None
+    for sl, v in pieces:
+        if out is None:
+            out = xp.zeros(padded_shape, dtype=v.dtype)
+        out[sl] += v
+    return out
+
+
+def _out_shape(spatial, k, stride, padding, dilation):
+    return tuple((n + lo + hi - (dl * (kk - 1) + 1)) // s + 1 for n, kk, s, (lo, hi), dl in zip(
+        spatial, k, stride, padding, dilation))
+
+
+# --------------------------------------------------------------------------------------------
+# convolution: forward and its two gradients (raw arrays)
+
+
+def _cols(xp, x, k, stride, padding, dilation, groups):
+    """im2col: (G, N*P, Cg*K) rows of receptive fields, and the output's spatial shape."""
+    n, c = x.shape[:2]
+    win = _windows(xp, _pad(xp, x, padding), k, stride, dilation)  # (N, C, *out, *k)
+    out = win.shape[2:2 + len(k)]
+    d = len(k)
+    g = groups
+    win = win.reshape((n, g, c // g) + out + tuple(k))
+    # -> (G, N, *out, Cg, *k)
+    perm = (1, 0) + tuple(range(3, 3 + d)) + (2,) + tuple(range(3 + d, 3 + 2 * d))
+    cols = xp.transpose(win, perm).reshape(g, n * math.prod(out), (c // g) * math.prod(k))
+    return cols, out
+
+
+def _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups):
+    k = tuple(w.shape[2:])
+    n = x.shape[0]
+    o = w.shape[0]
+    cols, out = _cols(xp, x, k, stride, padding, dilation, groups)
+    wm = w.reshape(groups, o // groups, -1)  # (G, Og, K)
+    y = xp.matmul(cols, xp.swapaxes(wm, 1, 2))  # (G, N*P, Og)
+    y = y.reshape((groups, n) + out + (o // groups,))
+    d = len(k)
+    perm = (1, 0, 2 + d) + tuple(range(2, 2 + d))
+    y = xp.transpose(y, perm).reshape((n, o) + out)
+    if b is not None:
+        y = y + b.reshape((1, o) + (1,) * d)
+    return xp.ascontiguousarray(y)
+
+
+def _grad_rows(xp, g, groups):
+    """(N, O, *out) output gradient as (G, N*P, Og) rows."""
+    n, o = g.shape[:2]
+    d = g.ndim - 2
+    gr = g.reshape((n, groups, o // groups, math.prod(g.shape[2:])))
+    return xp.transpose(gr, (1, 0, 3, 2)).reshape(groups, -1, o // groups), d
+
+
+def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
+    """Transposed convolution: the gradient of ``conv`` in its input."""
+    k = tuple(w.shape[2:])
+    o = w.shape[0]
+    n, c = x_shape[:2]
+    out = tuple(g.shape[2:])
+    gm, d = _grad_rows(xp, g, groups)
+    wm = w.reshape(groups, o // groups, -1)
+    gcols = xp.matmul(gm, wm)  # (G, N*P, Cg*K)
+    gcols = gcols.reshape((groups, n) + out + (c // groups,) + k)
+    # -> (N, G, Cg, *k, *out) -> (N, C, *k, *out)
+    perm = (1, 0, 2 + d) + tuple(range(3 + d, 3 + 2 * d)) + tuple(range(2, 2 + d))
+    gcols = xp.transpose(gcols, perm).reshape((n, c) + k + out)
+    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
+    gx = _fold(xp, padded, ((sl, gcols[(slice(None), slice(None)) + offs])
+                            for offs, sl in _offset_slices(k, stride, dilation, out)))
+    return xp.ascontiguousarray(_crop(gx, padding, x_shape))
+
+
+def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups):
+    """The gradient of ``conv`` in its weight: input fields correlated with ``g``."""
+    k = tuple(w_shape[2:])
+    cols, _ = _cols(xp, x, k, stride, padding, dilation, groups)
+    gm, _ = _grad_rows(xp, g, groups)
+    gw = xp.matmul(xp.swapaxes(gm, 1, 2), cols)  # (G, Og, Cg*K)
+    return gw.reshape(w_shape)
+
+
+def _bias_grad(xp, g):
+    return xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
+
+
+# --------------------------------------------------------------------------------------------
+# the declared ops; in create_graph mode (xp is dxp) the rules call the ops themselves
+
+
+def _geom(stride, padding, dilation, groups):
+    return {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _conv(xp, x, w, b, stride, padding, dilation, groups):
+    if K.is_dxp(xp):
+        return apply(CONV, x, w, b, params=_geom(stride, padding, dilation, groups))
+    return _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups)
+
+
+def _input_grad(xp, g, w, x_shape, stride, padding, dilation, groups):
+    if K.is_dxp(xp):
+        return apply(CONV_INPUT_GRAD, g, w, params={
+            "x_shape": tuple(x_shape), **_geom(stride, padding, dilation, groups)})
+    return _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups)
+
+
+def _weight_grad(xp, x, g, w_shape, stride, padding, dilation, groups):
+    if K.is_dxp(xp):
+        return apply(CONV_WEIGHT_GRAD, x, g, params={
+            "w_shape": tuple(w_shape), **_geom(stride, padding, dilation, groups)})
+    return _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups)
+
+
+def _conv_vjp(xp, g, out, x, w, b, stride, padding, dilation, groups, *, needs):
+    geo = (stride, padding, dilation, groups)
+    gx = _input_grad(xp, g, w, x.shape, *geo) if needs[0] else None
+    gw = _weight_grad(xp, x, g, w.shape, *geo) if needs[1] else None
+    gb = _bias_grad(xp, g) if needs[2] else None
+    return gx, gw, gb
+
+
+def _conv_jvp(xp, t, out, x, w, b, stride, padding, dilation, groups):
+    tx, tw, tb = t
+    geo = (stride, padding, dilation, groups)
+    r = None if tx is None else _conv(xp, tx, w, None, *geo)
+    if tw is not None:
+        r2 = _conv(xp, x, tw, None, *geo)
+        r = r2 if r is None else r + r2
+    if tb is not None:
+        tb = xp.reshape(tb, (1, tb.shape[0]) + (1,) * (x.ndim - 2))
+        r = tb + xp.zeros_like(out) if r is None else r + tb
+    return r
+
+
+CONV = declare("conv", _conv_fwd_np, _conv_vjp, _conv_jvp, inputs=("self", "weight", "bias"),
+               node_name="ConvolutionBackward0")
+
+
+def _ig_vjp(xp, h, out, g, w, x_shape, stride, padding, dilation, groups, *, needs):
+    geo = (stride, padding, dilation, groups)
+    gg = _conv(xp, h, w, None, *geo) if needs[0] else None
+    gw = _weight_grad(xp, h, g, w.shape, *geo) if needs[1] else None
+    return gg, gw
+
+
+def _ig_jvp(xp, t, out, g, w, x_shape, stride, padding, dilation, groups):
+    tg, tw = t
+    geo = (stride, padding, dilation, groups)
+    r = None if tg is None else _input_grad(xp, tg, w, x_shape, *geo)
+    if tw is not None:
+        r2 = _input_grad(xp, g, tw, x_shape, *geo)
+        r = r2 if r is None else r + r2
+    return r
+
+
+CONV_INPUT_GRAD = declare(
+    "conv_input_grad", lambda xp, g, w, x_shape, **geo: _input_grad_np(xp, g, w, x_shape, **geo),
+    _ig_vjp, _ig_jvp, inputs=("grad_output", "weight"),
+    node_name="ConvolutionBackwardBackward0")
+
+
+def _wg_vjp(xp, h, out, x, g, w_shape, stride, padding, dilation, groups, *, needs):
+    geo = (stride, padding, dilation, groups)
+    gx = _input_grad(xp, g, h, x.shape, *geo) if needs[0] else None
+    gg = _conv(xp, x, h, None, *geo) if needs[1] else None
+    return gx, gg
+
+
+def _wg_jvp(xp, t, out, x, g, w_shape, stride, padding, dilation, groups):
+    tx, tg = t
+    geo = (stride, padding, dilation, groups)
+    r = None if tx is None else _weight_grad(xp, tx, g, w_shape, *geo)
+    if tg is not None:
+        r2 = _weight_grad(xp, x, tg, w_shape, *geo)
+        r = r2 if r is None else r + r2
+    return r
+
+
+CONV_WEIGHT_GRAD = declare(
+    "conv_weight_grad",
+    lambda xp, x, g, w_shape, **geo: _weight_grad_np(xp, x, g, w_shape, **geo),
+    _wg_vjp, _wg_jvp, inputs=("self", "grad_output"), node_name="ConvolutionBackwardBackward1")
+
+
+# --------------------------------------------------------------------------------------------
+# pooling
+
+
+def _max_mask_pieces(xp, x, k, stride, padding, dilation):
+    """The padded input's shape, and per kernel offset its slice and the mask of the windows
+    whose (first) maximum sits at that offset."""
+    xr = x.data if hasattr(x, "grad_fn") else x
+    xpd = np.pad(xr, _pad_widths(xr.ndim, padding), constant_values=-np.inf) if any(
+        lo or hi for lo, hi in padding) else xr
+    win = _windows(np, xpd, k, stride, dilation)
+    d = len(k)
+    out = win.shape[2:2 + d]
+    arg = win.reshape(win.shape[:2 + d] + (-1,)).argmax(axis=-1)
+    pieces = []
+    for flat, (_offs, sl) in enumerate(_offset_slices(k, stride, dilation, out)):
+        pieces.append((sl, arg == flat))
+    return xpd.shape, pieces
+
+
+def _max_pool_fwd(xp, x, k, stride, padding, dilation):
+    xpd = _pad(xp, x, padding, value=-np.inf)
+    win = _windows(xp, xpd, k, stride, dilation)
+    d = len(k)
+    return xp.ascontiguousarray(win.max(axis=tuple(range(2 + d, 2 + 2 * d))))
+
+
+def _max_pool_vjp(xp, g, out, x, k, stride, padding, dilation):
+    shape, pieces = _max_mask_pieces(xp, x, k, stride, padding, dilation)
+    gx = _fold(xp, shape, ((sl, xp.where(m, g, 0.0)) for sl, m in pieces))
+    return _crop(gx, padding, x.shape)
+
+
+def _max_pool_jvp(xp, t, out, x, k, stride, padding, dilation):
+    _, pieces = _max_mask_pieces(xp, x, k, stride, padding, dilation)
+    tp = _pad(xp, t, padding)
+    r = None
+    for sl, m in pieces:
+        part = xp.where(m, tp[sl], 0.0)
+        r = part if r is None else r + part
+    return r
+
+
+MAX_POOL = declare("max_pool", _max_pool_fwd, _max_pool_vjp, _max_pool_jvp,
+                   node_name="MaxPool2DWithIndicesBackward0")
+
+
+def _avg_pool_fwd(xp, x, k, stride, padding, divisor, x_shape):
+    win = _windows(xp, _pad(xp, x, padding), k, stride, (1,) * len(k))
+    d = len(k)
+    s = win.sum(axis=tuple(range(2 + d, 2 + 2 * d)))
+    return xp.ascontiguousarray(s / divisor)
+
+
+def _avg_pool_vjp(xp, g, out, x, k, stride, padding, divisor, x_shape):
+    gd = g / divisor
+    shape = tuple(x_shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
+    gx = _fold(xp, shape, ((sl, gd) for _, sl in _offset_slices(
+        k, stride, (1,) * len(k), g.shape[2:])))
+    return _crop(gx, padding, x_shape)
+
+
+def _avg_pool_jvp(xp, t, out, x, k, stride, padding, divisor, x_shape):
+    if K.is_dxp(xp):
+        return apply1(AVG_POOL, t, {"k": k, "stride": stride, "padding": padding,
+                                    "divisor": divisor, "x_shape": x_shape})
+    return _avg_pool_fwd(xp, t, k, stride, padding, divisor, x_shape)
+
+
+AVG_POOL = declare("avg_pool", _avg_pool_fwd, _avg_pool_vjp, _avg_pool_jvp, saves=(),
+                   node_name="AvgPool2DBackward0")
+
+
+# --------------------------------------------------------------------------------------------
+# public functions (re-exported by gradwalk.nn.functional)
+
+
+def _tuple(v, d: int, name: str, op: str) -> tuple:
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * d
+    v = tuple(int(i) for i in v)
+    if len(v) == 1:
+        return v * d
+    if len(v) != d:
+        raise ValueError(f"{op}(): expected {name} to be a single int or a tuple of {d} ints, "
+                         f"got {v}")
+    return v
+
+
+def _check_input(input, d: int, op: str):  # noqa: A002
+    from ..tensor import Tensor
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
+                        f"{type(input).__name__}")
+    if input.ndim not in (d + 1, d + 2):
+        raise RuntimeError(
+            f"{op}(): expected {d + 1}D (unbatched) or {d + 2}D (batched) input, but got input "
+            f"of size: {list(input.shape)}")
+    return input.ndim == d + 1
+
+
+def _conv_padding(padding, k, dilation, stride, op: str):
+    d = len(k)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * d
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}(): padding='same' is not supported for strided "
+                                 "convolutions; use stride=1 or an explicit padding")
+            widths = []
+            for kk, dl in zip(k, dilation):
+                total = dl * (kk - 1)
+                widths.append((total // 2, total - total // 2))
+            return tuple(widths)
+        raise ValueError(f"{op}(): invalid padding string {padding!r}, should be one of "
+                         "'valid' or 'same'")
+    p = _tuple(padding, d, "padding", op)
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}(): negative padding is not supported, got {p}")
+    return tuple((v, v) for v in p)
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: str):  # noqa: A002
+    from ..tensor import Tensor
+
+    unbatched = _check_input(input, d, op)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}(): argument 'weight' must be a Tensor, not "
+                        f"{type(weight).__name__}")
+    if weight.ndim != d + 2:
+        raise RuntimeError(f"{op}(): expected weight to be {d + 2}-D (out_channels, "
+                           f"in_channels/groups, *kernel), got {list(weight.shape)}")
+    x = input.unsqueeze(0) if unbatched else input
+    stride = _tuple(stride, d, "stride", op)
+    dilation = _tuple(dilation, d, "dilation", op)
+    if any(v < 1 for v in stride) or any(v < 1 for v in dilation):
+        raise RuntimeError(f"{op}(): stride and dilation must be positive, got stride={stride}, "
+                           f"dilation={dilation}")
+    k = tuple(weight.shape[2:])
+    pad = _conv_padding(padding, k, dilation, stride, op)
+    c = x.shape[1]
+    o = weight.shape[0]
+    if groups < 1 or c % groups or o % groups:
+        raise RuntimeError(f"{op}(): in_channels ({c}) and out_channels ({o}) must both be "
+                           f"divisible by groups ({groups})")
+    if weight.shape[1] * groups != c:
+        raise RuntimeError(
+            f"{op}(): Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
+            "channels instead")
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"{op}(): expected bias of shape [{o}], got {list(bias.shape)}")
+    if x.data.dtype != weight.data.dtype:
+        raise RuntimeError(
+            f"{op}(): Input type ({x.dtype}) and weight type ({weight.dtype}) should be the "
+            f"same. Convert the input with .to({weight.dtype})")
+    for n, kk, (lo, hi), dl in zip(x.shape[2:], k, pad, dilation):
+        if n + lo + hi < dl * (kk - 1) + 1:
+            padded = " x ".join(str(s + a + b) for s, (a, b) in zip(x.shape[2:], pad))
+            kern = " x ".join(str(dl2 * (k2 - 1) + 1) for k2, dl2 in zip(k, dilation))
+            raise RuntimeError(
+                f"{op}(): Calculated padded input size per channel: ({padded}). Kernel size: "
+                f"({kern}). Kernel size can't be greater than actual input size")
+    y = apply(CONV, x, weight, bias, params=_geom(stride, pad, dilation, groups))
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, k).
+
+    ``padding`` is an int, a tuple, ``"valid"`` or ``"same"``.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.tensor([[[1.0, 2.0, 3.0, 4.0]]])
+        >>> gradwalk.nn.functional.conv1d(x, gradwalk.tensor([[[1.0, -1.0]]]))
+        tensor([[[-1., -1., -1.]]])
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, kh, kw).
+
+    One fused op: im2col over a sliding-window view and one matmul; ``padding`` is an int, a
+    tuple, ``"valid"`` or ``"same"``.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.arange(16.0).reshape(1, 1, 4, 4)
+        >>> gradwalk.nn.functional.conv2d(x, gradwalk.ones(1, 1, 2, 2), stride=2)
+        tensor([[[[10., 18.],
+                  [42., 50.]]]])
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """3-D convolution of (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw).
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.conv3d(gradwalk.ones(1, 1, 3, 3, 3), gradwalk.ones(1, 1, 3, 3, 3)).shape
+        (1, 1, 1, 1, 1)
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, op):  # noqa: A002
+    k = _tuple(kernel_size, d, "kernel_size", op)
+    stride = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        _tuple(stride, d, "stride", op)
+    pad = _tuple(padding, d, "padding", op)
+    dilation = _tuple(dilation, d, "dilation", op)
+    for kk, p in zip(k, pad):
+        if p > kk // 2:
+            raise RuntimeError(f"{op}(): pad should be at most half of effective kernel size, "
+                               f"but got pad={p}, kernel_size={kk}")
+    spatial = input.shape[-d:]
+    widths = []
+    out = []
+    for n, kk, s, p, dl in zip(spatial, k, stride, pad, dilation):
+        keff = dl * (kk - 1) + 1
+        span = n + 2 * p - keff
+        if span < 0:
+            raise RuntimeError(f"{op}(): input size {list(input.shape)} is too small for "
+                               f"kernel size {k} with padding {pad}")
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1  # the last window must start inside the input or the left padding
+        widths.append((p, max(p, (o - 1) * s + keff - n - p)))
+        out.append(o)
+    return k, stride, tuple(widths), dilation, tuple(pad), tuple(out)
+
+
+def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,  # noqa: A002
+                d, op):
+    unbatched = _check_input(input, d, op)
+    x = input.unsqueeze(0) if unbatched else input
+    k, stride, widths, dilation, _, _ = _pool_geometry(x, kernel_size, stride, padding,
+                                                       dilation, ceil_mode, d, op)
+    y = apply1(MAX_POOL, x, {"k": k, "stride": stride, "padding": widths,
+                             "dilation": dilation})
+    if unbatched:
+        y = y.squeeze(0)
+    if return_indices:
+        return y, _max_indices(x, k, stride, widths, dilation, unbatched)
+    return y
+
+
+def _max_indices(x, k, stride, widths, dilation, unbatched):
+    """The flat index into each input plane of every window's maximum (PyTorch's indices)."""
+    from ..tensor import Tensor
+
+    d = len(k)
+    spatial = x.shape[2:]
+    xr = np.pad(x.data, _pad_widths(x.ndim, widths), constant_values=-np.inf)
+    win = _windows(np, xr, k, stride, dilation)
+    out = win.shape[2:2 + d]
+    arg = win.reshape(win.shape[:2 + d] + (-1,)).argmax(axis=-1)
+    offs = np.unravel_index(arg, k)
+    flat = np.zeros(arg.shape, dtype=np.int64)
+    for i in range(d):
+        shape = [1] * (2 + d)
+        shape[2 + i] = out[i]
+        start = (np.arange(out[i]) * stride[i] - widths[i][0]).reshape(shape)
+        pos = start + offs[i] * dilation[i]
+        flat = flat * spatial[i] + pos
+    return Tensor._wrap(flat[0] if unbatched else flat)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """1-D max pooling over (N, C, L).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.max_pool1d(gradwalk.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        tensor([[[3., 2.]]])
+    """
+    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """2-D max pooling over (N, C, H, W); the gradient goes to the first maximum of a window.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.arange(16.0).reshape(1, 1, 4, 4)
+        >>> gradwalk.nn.functional.max_pool2d(x, 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    return _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       2, "max_pool2d")
+
+
+def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
+                divisor_override, d, op):
+    unbatched = _check_input(input, d, op)
+    x = input.unsqueeze(0) if unbatched else input
+    k, stride, widths, dilation, pad, out = _pool_geometry(x, kernel_size, stride, padding, 1,
+                                                           ceil_mode, d, op)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}(): divisor must be not zero")
+        divisor = float(divisor_override)
+    elif (count_include_pad or not any(pad)) and all(hi == lo for lo, hi in widths):
+        divisor = float(math.prod(k))
+    else:
+        divisor = _avg_divisor(x.shape[2:], k, stride, widths, pad, count_include_pad,
+                               x.data.dtype)
+    y = apply1(AVG_POOL, x, {"k": k, "stride": stride, "padding": widths, "divisor": divisor,
+                             "x_shape": tuple(x.shape)})
+    return y.squeeze(0) if unbatched else y
+
+
+def _avg_divisor(spatial, k, stride, widths, pad, count_include_pad, dtype):
+    """Per output position, how many elements its window averages (PyTorch's rule: padding
+    counts unless ``count_include_pad=False``; the extra ceil-mode border never counts)."""
+    ones = np.ones((1, 1) + tuple(spatial), dtype=dtype)
+    if count_include_pad:
+        ones = np.pad(ones, ((0, 0), (0, 0)) + tuple((p, p) for p in pad), constant_values=1)
+        extra = tuple((0, hi - p) for (lo, hi), p in zip(widths, pad))
+        region = np.pad(ones, ((0, 0), (0, 0)) + tuple((0, max(e, 0)) for _, e in extra))
+        region = region[(slice(None), slice(None)) + tuple(
+            slice(0, n + 2 * p + e) for n, p, (_, e) in zip(spatial, pad, extra))]
+    else:
+        region = np.pad(ones, ((0, 0), (0, 0)) + tuple(widths))
+    win = _windows(np, region, k, stride, (1,) * len(k))
+    d = len(k)
+    return win.sum(axis=tuple(range(2 + d, 2 + 2 * d)))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True):
+    """1-D average pooling over (N, C, L).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.avg_pool1d(gradwalk.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        tensor([[[2., 1.]]])
+    """
+    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                       1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling over (N, C, H, W).
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.arange(16.0).reshape(1, 1, 4, 4)
+        >>> gradwalk.nn.functional.avg_pool2d(x, 2)
+        tensor([[[[ 2.5000,  4.5000],
+                  [10.5000, 12.5000]]]])
+    """
+    return _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, 2, "avg_pool2d")
+
+
+def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
+    """(n_out, n_in) averaging weights of PyTorch's adaptive windows
+    ``[floor(i*n_in/n_out), ceil((i+1)*n_in/n_out))``."""
+    m = np.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        lo = (i * n_in) // n_out
+        hi = -(-((i + 1) * n_in) // n_out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+def _adaptive_avg(input, output_size, d, op):  # noqa: A002
+    from ..tensor import Tensor
+    from .linalg import matmul
+
+    unbatched = _check_input(input, d, op)
+    x = input.unsqueeze(0) if unbatched else input
+    if output_size is None or isinstance(output_size, (int, np.integer)):
+        output_size = (output_size,) * d
+    output_size = tuple(output_size)
+    if len(output_size) != d:
+        raise ValueError(f"{op}(): output_size must have {d} elements, got {output_size}")
+    spatial = x.shape[2:]
+    sizes = tuple(n if o is None else int(o) for n, o in zip(spatial, output_size))
+    y = x
+    dt = x.data.dtype
+    for i, (n, o) in enumerate(zip(spatial, sizes)):
+        if n == o:
+            continue
+        m = Tensor._wrap(_adaptive_matrix(n, o, dt))
+        axis = 2 + i
+        last = y.ndim - 1
+        if axis == last:
+            y = matmul(y, m.t())
+        else:
+            y = matmul(y.transpose(axis, last), m.t()).transpose(axis, last)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """Average pooling of (N, C, L) to ``output_size`` positions, PyTorch's windows.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.adaptive_avg_pool1d(gradwalk.tensor([[[1.0, 2.0, 3.0, 4.0]]]), 1)
+        tensor([[[2.5000]]])
+    """
+    return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average pooling of (N, C, H, W) to ``output_size`` (an int, a pair, None keeps a dim).
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.adaptive_avg_pool2d(gradwalk.ones(2, 3, 5, 7), 1).shape
+        (2, 3, 1, 1)
+    """
+    return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")

@@ -1,0 +1,215 @@
+"""Normalization ops: ``layer_norm`` and ``batch_norm`` (training statistics) as primitives.
+
+Both normalize ``x`` over some axes, ``xhat = (x - mean) / sqrt(var + eps)`` (biased variance),
+then scale and shift it by ``weight`` and ``bias`` laid along other axes. One fused rule serves
+both, so a normalization layer is one node instead of about ten:
+
+    gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)),   gxhat = g * weight
+    gweight = sum(g * xhat),   gbias = sum(g)   (over the axes the parameters do not span)
+
+The rules use only ``xp`` functions and arithmetic, so they run in every mode (Note [rules]).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import apply
+
+
+def _param_shape(ndim, waxes, shape):
+    return tuple(shape[a] if a in waxes else 1 for a in range(ndim))
+
+
+def _stats(xp, x, axes, eps):
+    mu = xp.mean(x, axis=axes, keepdims=True)
+    xc = x - mu
+    var = xp.mean(xc * xc, axis=axes, keepdims=True)
+    rstd = 1.0 / xp.sqrt(var + eps)
+    return xc * rstd, rstd
+
+
+def _bcast(xp, p, x, waxes):
+    return xp.reshape(p, _param_shape(x.ndim, waxes, x.shape))
+
+
+def _norm_fwd(xp, x, w, b, axes, waxes, eps):
+    xhat, _ = _stats(xp, x, axes, eps)
+    y = xhat
+    if w is not None:
+        y = y * _bcast(xp, w, x, waxes)
+    if b is not None:
+        y = y + _bcast(xp, b, x, waxes)
+    return y
+
+
+def _reduce_to_param(xp, v, waxes, p_shape):
+    other = tuple(a for a in range(v.ndim) if a not in waxes)
+    return xp.reshape(xp.sum(v, axis=other), p_shape)
+
+
+def _norm_vjp(xp, g, out, x, w, b, axes, waxes, eps, *, needs):
+    xhat, rstd = _stats(xp, x, axes, eps)
+    gx = gw = gb = None
+    if needs[0]:
+        gxh = g if w is None else g * _bcast(xp, w, x, waxes)
+        gx = rstd * (gxh - xp.mean(gxh, axis=axes, keepdims=True)
+                     - xhat * xp.mean(gxh * xhat, axis=axes, keepdims=True))
+    if needs[1]:
+        gw = _reduce_to_param(xp, g * xhat, waxes, w.shape)
+    if needs[2]:
+        gb = _reduce_to_param(xp, g, waxes, b.shape)
+    return gx, gw, gb
+
+
+def _norm_jvp(xp, t, out, x, w, b, axes, waxes, eps):
+    tx, tw, tb = t
+    xhat, rstd = _stats(xp, x, axes, eps)
+    r = None
+    if tx is not None:
+        dxh = rstd * (tx - xp.mean(tx, axis=axes, keepdims=True)
+                      - xhat * xp.mean(tx * xhat, axis=axes, keepdims=True))
+        r = dxh if w is None else dxh * _bcast(xp, w, x, waxes)
+    if tw is not None:
+        r2 = xhat * _bcast(xp, tw, x, waxes)
+        r = r2 if r is None else r + r2
+    if tb is not None:
+        r3 = _bcast(xp, tb, x, waxes) + xp.zeros_like(out)
+        r = r3 if r is None else r + r3
+    return r
+
+
+def _declare(name, node_name):
+    from .registry import declare
+
+    return declare(name, _norm_fwd, _norm_vjp, _norm_jvp, inputs=("self", "weight", "bias"),
+                   node_name=node_name)
+
+
+LAYER_NORM = _declare("layer_norm", "NativeLayerNormBackward0")
+BATCH_NORM = _declare("batch_norm", "NativeBatchNormBackward0")
+
+
+# --------------------------------------------------------------------------------------------
+# public functions (re-exported by gradwalk.nn.functional)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift by
+    ``weight`` and ``bias`` (of ``normalized_shape``). One fused op.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.layer_norm(gradwalk.tensor([[1.0, 3.0]]), (2,))
+        tensor([[-1.0000,  1.0000]])
+    """
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"layer_norm(): Given normalized_shape={list(normalized_shape)}, expected input "
+            f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], but got input of "
+            f"size {list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"layer_norm(): expected {name} of shape "
+                               f"{list(normalized_shape)}, got {list(p.shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return apply(LAYER_NORM, input, weight, bias,
+                 params={"axes": axes, "waxes": axes, "eps": float(eps)})
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Batch normalization of (N, C, ...) over all dims but the channel dim C.
+
+    In training, normalize with the batch statistics (one fused op) and update
+    ``running_mean``/``running_var`` in place (unbiased variance; ``momentum=None`` gives a
+    cumulative average only through the module); otherwise normalize with the running
+    statistics.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> x = gradwalk.tensor([[1.0], [3.0]])
+        >>> F.batch_norm(x, None, None, training=True)
+        tensor([[-1.0000],
+                [ 1.0000]])
+    """
+    from ..autograd.grad_mode import no_grad
+    from ..tensor import Tensor
+
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm(): expected 2D or more input (N, C, ...), got "
+                         f"{input.ndim}D input of size {list(input.shape)}")
+    c = input.shape[1]
+    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(f"batch_norm(): expected {name} of shape [{c}] (one per "
+                               f"channel), got {list(p.shape)}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.numel() // c
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got "
+                             f"input size {list(input.shape)}")
+        if running_mean is not None or running_var is not None:
+            x = input.data
+            with no_grad():
+                if running_mean is not None:
+                    mean = x.mean(axis=axes)
+                    rm = running_mean.data
+                    rm *= 1.0 - momentum
+                    rm += momentum * mean.astype(rm.dtype, copy=False)
+                    running_mean._vc[0] += 1
+                if running_var is not None:
+                    var = x.var(axis=axes, ddof=1)
+                    rv = running_var.data
+                    rv *= 1.0 - momentum
+                    rv += momentum * var.astype(rv.dtype, copy=False)
+                    running_var._vc[0] += 1
+        return apply(BATCH_NORM, input, weight, bias,
+                     params={"axes": axes, "waxes": (1,), "eps": float(eps)})
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm(): running_mean and running_var must be given when "
+                           "training=False")
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dt = input.data.dtype
+    scale = 1.0 / np.sqrt(running_var.data.astype(dt) + eps)
+    shift = -running_mean.data.astype(dt) * scale
+    y = input * Tensor._wrap(scale.reshape(shape)) + Tensor._wrap(shift.reshape(shape))
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalize (N, C, ...) over groups of ``C // num_groups`` channels (and all spatial
+    positions), then scale and shift per channel.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.group_norm(gradwalk.tensor([[1.0, 3.0]]), 1)
+        tensor([[-1.0000,  1.0000]])
+    """
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"group_norm(): Expected number of channels in input ({c}) to be "
+                           f"divisible by num_groups ({num_groups})")
+    xg = input.reshape(n, num_groups, -1)
+    y = apply(LAYER_NORM, xg, None, None, params={"axes": (2,), "waxes": (2,),
+                                                  "eps": float(eps)})
+    y = y.reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y

@@ -1,0 +1,166 @@
+"""The backward walk, step by step (``gradwalk.autograd.explain``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gradwalk
+from gradwalk.autograd import engine
+from gradwalk.autograd.explain import RULES, fmt_array, rule_texts
+
+# y = x**2 + 2*x + 1 at x = 3. The graph: Add(Add(Pow(x), Mul(2, x)), 1). The engine runs the
+# latest-created ready node first, so after both Adds the Mul (2*x, created after x**2) runs
+# before the Pow; x's AccumulateGrad runs last and receives 2 (from Mul: grad * a = 1 * 2) and
+# 6 (from Pow: grad * 2 * x = 1 * 2 * 3); the terms are shown in forward order: 6 + 2 = 8.
+LESSON_TABLE = """\
+backward walk: 5 steps
+
+step  node              grad in  input  rule          with      sends  to
+----  ----------------  -------  -----  ------------  --------  -----  -------------------------
+   1  AddBackward0 (y)  1        a      grad                    1      step 2 AddBackward0
+                                 b      -                       -      (constant, no gradient)
+   2  AddBackward0      1        a      grad                    1      step 4 PowBackward0
+                                 b      grad                    1      step 3 MulBackward0
+   3  MulBackward0      1        a      -             a=2, b=3  -      (constant, no gradient)
+                                 b      grad * a                2      step 5 AccumulateGrad (x)
+   4  PowBackward0      1        x      grad * 2 * x  x=3       6      step 5 AccumulateGrad (x)
+   5  AccumulateGrad    8        x.grad = 6 + 2 = 8"""
+
+
+def test_lesson_walk_table_exact():
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    y = x**2 + 2*x + 1
+    with gradwalk.autograd.explain() as walk:
+        y.backward()
+    assert str(walk) == LESSON_TABLE
+    assert float(x.grad) == 8.0
+
+
+def test_lesson_walk_steps():
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    y = x**2 + 2*x + 1
+    with gradwalk.autograd.explain() as walk:
+        y.backward()
+    names = [s.name for s in walk.steps]
+    assert names == ["AddBackward0", "AddBackward0", "MulBackward0", "PowBackward0",
+                     "AccumulateGrad"]
+    # the three paths: x**2 sends 6, 2*x sends 2, the constant 1 sends nothing
+    first = walk.steps[0]
+    assert [s.grad for s in first.sent] == ["1", None]
+    pow_step = walk.steps[3]
+    assert pow_step.sent[0].rule == "grad * 2 * x" and pow_step.sent[0].grad == "6"
+    assert walk.steps[2].sent[1].grad == "2"
+    acc = walk.steps[-1]
+    assert acc.kind == "accumulate" and acc.text == "x.grad = 6 + 2 = 8"
+    assert acc.grad_value == 8.0
+
+
+def test_name_beats_variable_name_and_square():
+    a = gradwalk.tensor(2.0, requires_grad=True, name="w")
+    with gradwalk.autograd.explain() as walk:
+        (a * a).backward()
+    # mul sends grad * b = 2 to a and grad * a = 2 to b: the same leaf, 2 + 2
+    assert walk.steps[-1].text == "w.grad = 2 + 2 = 4"
+
+
+def test_accumulation_across_backward_calls():
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    (x**2 + 2*x + 1).backward()
+    y = x**2 + 2*x + 1
+    with gradwalk.autograd.explain() as walk:
+        y.backward()
+    assert walk.steps[-1].text == "x.grad = 8 + 6 + 2 = 16"
+
+
+def test_big_tensors_show_shape_and_norm():
+    x = gradwalk.ones(4, 5, requires_grad=True)
+    with gradwalk.autograd.explain() as walk:
+        (x * 3.0).sum().backward()
+    sum_step, mul_step, acc = walk.steps
+    assert sum_step.grad_in == "1"
+    # sum sends ones(4, 5): norm sqrt(20) = 4.472; mul sends 3 * ones: norm 3 * sqrt(20) = 13.42
+    assert sum_step.sent[0].grad == "shape [4, 5], norm 4.472"
+    assert mul_step.sent[0].grad == "shape [4, 5], norm 13.42"
+    assert acc.text.endswith("= shape [4, 5], norm 13.42")
+
+
+def test_broadcast_gradient_is_shown_reduced():
+    b = gradwalk.tensor([1.0, 2.0], requires_grad=True, name="b")
+    m = gradwalk.ones(3, 2)
+    with gradwalk.autograd.explain() as walk:
+        (m + b).sum().backward()
+    add = walk.steps[1]
+    # the rule returns a (3, 2) gradient; b receives it summed over the broadcast rows
+    assert add.sent[1].grad == "[3, 3]"
+    assert add.sent[0].why_none == "needs no gradient"
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 3.0])
+
+
+def test_observer_removed_and_walk_empty_outside():
+    x = gradwalk.tensor(1.0, requires_grad=True)
+    with gradwalk.autograd.explain() as walk:
+        pass
+    assert engine.observers == []
+    (x * 2).backward()
+    assert len(walk) == 0
+
+
+def test_observer_removed_on_error():
+    x = gradwalk.tensor(1.0, requires_grad=True)
+    y = x * 2
+    y.backward()
+    try:
+        with gradwalk.autograd.explain():
+            y.backward()  # second backward through a freed graph raises
+    except RuntimeError:
+        pass
+    assert engine.observers == []
+
+
+def test_walk_draw_has_steps_and_gradients_on_arrows():
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    y = x**2 + 2*x + 1
+    with gradwalk.autograd.explain() as walk:
+        y.backward()
+    pic = walk.draw()
+    labels = sorted(b.label for b in pic.boxes.values())
+    assert labels == ["step 1: Add\ngrad in: 1", "step 2: Add\ngrad in: 1",
+                      "step 3: Mul\ngrad in: 1", "step 4: Pow\ngrad in: 1",
+                      "step 5: x\nx.grad = 6 + 2 = 8"]
+    by_id = {b.id: b.label.split("\n")[0] for b in pic.boxes.values()}
+    arrows = sorted((by_id[a.src], by_id[a.dst], a.label) for a in pic.arrows)
+    assert arrows == [("step 1: Add", "step 2: Add", "1"), ("step 2: Add", "step 3: Mul", "1"),
+                      ("step 2: Add", "step 4: Pow", "1"), ("step 3: Mul", "step 5: x", "2"),
+                      ("step 4: Pow", "step 5: x", "6")]
+    assert "->" in pic.source
+
+
+def test_rule_texts_table_and_fallback():
+    x = gradwalk.tensor(2.0, requires_grad=True)
+    assert rule_texts((x ** 3).grad_fn) == ("grad * 3 * x**2",)
+    assert rule_texts(x.sin().grad_fn) == ("grad * cos(x)",)
+    assert rule_texts((x / 2.0).grad_fn) == RULES["div"]
+    # an op missing from the table gets the generic text
+    node = x.sin().grad_fn
+    saved = RULES.pop("sin")
+    try:
+        assert rule_texts(node) == ("vector-Jacobian product of SinBackward0",)
+    finally:
+        RULES["sin"] = saved
+
+
+def test_fmt_array():
+    assert fmt_array(np.array(6.0)) == "6"
+    assert fmt_array(np.array([0.5, -2.0])) == "[0.5, -2]"
+    assert fmt_array(np.zeros((2, 2))) == "[[0, 0], [0, 0]]"
+    assert fmt_array(np.full(10, 2.0)) == "shape [10], norm 6.325"
+
+
+def test_explain_with_autograd_grad():
+    x = gradwalk.tensor(2.0, requires_grad=True)
+    with gradwalk.autograd.explain() as walk:
+        (g,) = gradwalk.autograd.grad(x.exp(), x)
+    # grad() does not accumulate into .grad: one step, the exp rule
+    assert [s.name for s in walk.steps] == ["ExpBackward0"]
+    assert walk.steps[0].sent[0].rule == "grad * out"
+    assert abs(float(g) - np.exp(2.0)) < 1e-5
