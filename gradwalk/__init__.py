@@ -205,6 +205,9 @@ from .ops.shape import (  # noqa: E402
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
 from . import data  # noqa: E402
+from . import func  # noqa: E402
+from .autograd import forward_ad, functional  # noqa: E402, F401 - torch.autograd.forward_ad
+from .func import vmap  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype

@@ -34,6 +34,7 @@ UNARY = {
     "relu": lambda m, x: m.relu(x),
     "abs": lambda m, x: m.abs(x),
     "scale": lambda m, x: 0.5 * x - 1.25,
+    "clamp": lambda m, x: m.clamp(x, -0.5, 0.7),
 }
 
 BINARY = {
@@ -58,10 +59,18 @@ def _reduce(name, m, x, k):
         return x.amax(dim=dim, keepdim=keepdim)
     if name == "logsumexp":
         return m.logsumexp(x, dim=dim, keepdim=keepdim)
+    if name == "var" and x.shape[dim] > 1:
+        return x.var(dim=dim, keepdim=keepdim)
+    if name == "norm":
+        return m.norm(x * x + 0.1, dim=dim, keepdim=keepdim)
+    if name == "cumsum":
+        return m.cumsum(x, dim=dim)
+    if name == "prod":
+        return m.prod(x, dim=dim, keepdim=keepdim)
     return m.softmax(x, dim=dim)
 
 
-REDUCE = ("sum", "mean", "amax", "logsumexp", "softmax")
+REDUCE = ("sum", "mean", "amax", "logsumexp", "softmax", "var", "norm", "cumsum", "prod")
 
 
 def _reshape(name, m, x, k):
@@ -75,10 +84,19 @@ def _reshape(name, m, x, k):
         return x[..., 1:]
     if name == "matmul" and x.ndim >= 2:
         return x @ x.transpose(-1, -2)
+    if name == "cat" and x.ndim >= 1:
+        return m.cat([x, m.tanh(x)], dim=k % x.ndim)
+    if name == "stack":
+        return m.stack([x, x * x], dim=k % (x.ndim + 1))
+    if name == "index" and x.ndim >= 1:
+        return x[..., [0, 0]] if k & 1 else x[[0, 0]]
+    if name == "reshape":
+        return x.reshape(-1)
     return x * 1.0
 
 
-RESHAPE = ("transpose", "unsqueeze", "flip", "slice", "matmul")
+RESHAPE = ("transpose", "unsqueeze", "flip", "slice", "matmul", "cat", "stack", "index",
+           "reshape")
 STEPS = tuple(UNARY) + tuple(BINARY) + REDUCE + RESHAPE
 
 

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import engine
+from . import engine, forward_ad, functional, graph
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .explain import explain
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -24,15 +25,15 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .node import AccumulateGrad, Node, RemovableHandle
-from . import graph  # noqa: I001
-from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck  # binds the function, as torch.autograd does
+from .node import AccumulateGrad, Node, RemovableHandle
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "Node", "AccumulateGrad", "RemovableHandle",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "explain",
+    "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck", "graph",
+    "forward_ad", "functional",
 ]
 
 
@@ -156,6 +157,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     seeds = _root_grads(outs, grad_outputs, create_graph, "grad")
     captured = engine.run_backward(outs, seeds, retain_graph=retain_graph,
                                    create_graph=create_graph, inputs=ins, accumulate=False)
+    if engine.grad_filters:
+        for f in engine.grad_filters:
+            captured = [g if g is None else f(g, t, create_graph) for t, g in zip(ins, captured)]
     result = []
     for k, (t, g) in enumerate(zip(ins, captured)):
         if g is None:

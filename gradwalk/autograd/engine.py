@@ -47,8 +47,15 @@ from . import grad_mode
 from ..backend import _cupy, xp_of
 from .node import SECOND_BACKWARD, AccumulateGrad
 
-# Observers (explain mode, anomaly detection) register here; empty in normal runs.
+# Observers (explain mode, anomaly detection) register here; empty in normal runs. The engine
+# calls ``o.on_backward(accumulate)`` (if defined) when a walk starts, ``o.on_node(node,
+# grad_in, grads_out)`` after each rule, and ``o.on_accumulate(leaf, grad)`` before adding into
+# ``leaf.grad``.
 observers: list = []
+# Functions ``f(g, tensor, create_graph) -> g`` applied to the gradient that reaches a leaf (or an
+# input of ``autograd.grad``); empty unless ``vmap`` has run: it adds one that sums a gradient
+# over the batch of a vmap call that has returned (``ops/batching.py``).
+grad_filters: list = []
 
 _ndarray = np.ndarray
 _dxp = None  # the differentiable namespace, imported on first create_graph use
@@ -173,6 +180,11 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
     xp = _differentiable_xp() if create_graph else None
     delivered = set(id(g) for g in root_grads)
     obs = observers
+    if obs:  # observers may want to know a walk starts (explain numbers its backward calls)
+        for o in obs:
+            start = getattr(o, "on_backward", None)
+            if start is not None:
+                start(accumulate)
     heappush, heappop = heapq.heappush, heapq.heappop
     token = grad_mode._grad_enabled.set(create_graph)
     try:
@@ -424,6 +436,9 @@ def _retain(node, g, create_graph) -> None:
 def _accumulate(node, g, create_graph, delivered, obs) -> None:
     """Step 4: add ``g`` into ``leaf.grad`` (see Note [ownership of leaf gradients])."""
     leaf = node.variable
+    if grad_filters:
+        for f in grad_filters:
+            g = f(g, leaf, create_graph)
     extra = leaf._extra
     if extra is not None and extra.hooks:
         g = _tensor_hooks(extra.hooks, g, create_graph)

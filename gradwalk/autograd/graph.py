@@ -112,6 +112,10 @@ def _pack_node(op, args, res, params) -> None:
     node = res.grad_fn
     if node is None or node.op is not op or not _stack or node.released:
         return
+    from ..tensor import Tensor
+
+    if node.out is None and not any(isinstance(s, Tensor) for s in node.saved):
+        return  # nothing saved (add, views...): nothing to pack
     pack, unpack = _stack[-1]
     node.saved = pack_values(node.saved, pack, unpack)
     if node.out is not None:

@@ -21,6 +21,11 @@ SECOND_BACKWARD = (
 )
 
 
+# PyTorch's names for saved values that gradwalk's declarations call otherwise
+# (``MmBackward0._saved_mat2`` is matmul's ``other``; reductions keep ``dim`` as ``axes``).
+_SAVED_ALIASES = {"mat2": "other", "dim": "axes"}
+
+
 class RemovableHandle:
     """Returned by ``register_hook`` and friends; ``remove()`` takes the hook out again."""
 
@@ -172,6 +177,17 @@ class Node(_RareDefaults):
                 return saved_value(self, v)
         if self.params and key in self.params:
             return self.params[key]
+        alias = _SAVED_ALIASES.get(key)
+        if alias is not None:
+            if alias in names and self.saved is not None:
+                v = self.saved[names.index(alias)]
+                if v is not None:
+                    from .graph import saved_value
+
+                    return saved_value(self, v)
+            if self.params and alias in self.params:
+                v = self.params[alias]
+                return (v,) if isinstance(v, int) else v
         raise AttributeError(f"'{self.name()}' object has no saved value '_saved_{key}'")
 
     def __repr__(self) -> str:

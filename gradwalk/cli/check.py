@@ -66,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
         argv = argv[1:]
+    # "-2*x" is an expression, not an option: argparse would take it for one
+    options = ("--at", "--expect", "--order", "-h", "--help")
+    argv = [" " + a if a.startswith("-") and a.split("=")[0] not in options else a
+            for a in argv]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

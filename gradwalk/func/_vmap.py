@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from ..ops.batching import add_batch_dim, new_level, remove_batch_dim
+from ..ops.batching import active_level, add_batch_dim, new_level, remove_batch_dim
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
@@ -106,9 +106,10 @@ def _vmap_call(func, in_dims, out_dims, args, kwargs):
             "vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
             f"{sizes} for the mapped dimension")
     level = new_level()
-    batched = [leaf if d is None else add_batch_dim(leaf, level, d, size)
-               for leaf, d in zip(leaves, norm)]
-    out = func(*tree_unflatten(spec, batched), **kwargs)
+    with active_level(level):
+        batched = [leaf if d is None else add_batch_dim(leaf, level, d, size)
+                   for leaf, d in zip(leaves, norm)]
+        out = func(*tree_unflatten(spec, batched), **kwargs)
     out_leaves, out_spec = tree_flatten(out)
     odims = broadcast_prefix(out_dims, out, "vmap(out_dims)")
     result = []

@@ -47,11 +47,30 @@ from . import registry as _registry
 from .registry import Op, apply1
 
 _levels = itertools.count(1)
+_active: list = []  # the levels of the vmap calls running now, innermost last
 
 
 def new_level() -> int:
     """A fresh vmap level (monotonic, never reused)."""
     return next(_levels)
+
+
+class active_level:  # noqa: N801 - a context manager named like a function
+    """Marks ``level`` as running for the duration of a vmap call (see ``sum_finished``)."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def __enter__(self) -> int:
+        from ..autograd import engine
+
+        if _sum_finished_filter not in engine.grad_filters:
+            engine.grad_filters.append(_sum_finished_filter)
+        _active.append(self.level)
+        return self.level
+
+    def __exit__(self, *exc) -> None:
+        _active.remove(self.level)
 
 
 class BatchedArray(NDArrayOperatorsMixin):
@@ -69,7 +88,6 @@ class BatchedArray(NDArrayOperatorsMixin):
     _gw_batched = True  # registry/elementwise keep such arrays as they are (no np.asarray)
 
     def __init__(self, a, level: int) -> None:
-        assert not (type(a) is BatchedArray and a._level >= level), (a._level, level)
         self._a = a
         self._level = level
 
@@ -646,6 +664,30 @@ def _like(func):
     return rule
 
 
+def _full_like(level, a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw):
+    pa, ba = _un(a, level)
+    pf, bf = _un(fill_value, level)
+    if shape is None:
+        shape = tuple(a.shape)
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    dtype = dtype if dtype is not None else a.dtype
+    if not bf:
+        size = _batch_size(level, [a])
+        return _wrap(np.full_like(pa if ba else a, pf, dtype=dtype, shape=(size,) + shape), level)
+    pf = _lift(pf, len(shape) - (pf.ndim - 1))
+    return _wrap(np.broadcast_to(pf, (pf.shape[0],) + shape).astype(dtype), level)
+
+
+def _sliding_window_view(level, x, window_shape, axis=None, *, subok=False, writeable=False):
+    p, _ = _un(x, level)
+    nd = p.ndim - 1
+    ws = tuple(window_shape) if isinstance(window_shape, (tuple, list)) else (window_shape,)
+    if axis is None:
+        axis = tuple(range(nd))
+    return _wrap(np.lib.stride_tricks.sliding_window_view(
+        p, ws, axis=_shift_axes(axis, nd), writeable=writeable), level)
+
+
 def _copy(level, a, order="K", subok=False):
     p, _ = _un(a, level)
     return _wrap(np.copy(p), level)
@@ -693,6 +735,14 @@ def _matmul(level, a, b, **kw):
     lb = pb.ndim - 1 if bb else _nd(pb)
     if la == 0 or lb == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions")
+    # Fast paths: fold the batch into the rows of one matrix product (NumPy's broadcast matmul
+    # would run one small product per sample).
+    if ba and not bb and lb == 2:
+        k = pa.shape[-1]
+        r = np.matmul(np.reshape(pa, (-1, k)), pb, **kw)
+        return _wrap(np.reshape(r, tuple(pa.shape[:-1]) + (pb.shape[-1],)), level)
+    if bb and not ba and lb == 1 and la == 2:
+        return _wrap(np.matmul(pb, np.swapaxes(pa, -1, -2), **kw), level)
     # promote vectors to matrices (logical), remember which dims to drop again
     if la == 1:
         pa = np.expand_dims(pa, -2)
@@ -704,7 +754,10 @@ def _matmul(level, a, b, **kw):
         pa = _lift(pa, n - na)
     if bb:
         pb = _lift(pb, n - nb)
-    r = np.matmul(pa, pb, **kw)
+    if pa.shape[-1] == 1 and ba and bb and not kw:  # outer products: broadcasting is faster
+        r = np.multiply(pa, pb)
+    else:
+        r = np.matmul(pa, pb, **kw)
     if la == 1:
         r = np.squeeze(r, -2)
     if lb == 1:
@@ -847,7 +900,8 @@ _RULES: dict = {
     np.zeros_like: _like(np.zeros_like),
     np.ones_like: _like(np.ones_like),
     np.empty_like: _like(np.empty_like),
-    np.full_like: _like(np.full_like),
+    np.full_like: _full_like,
+    np.lib.stride_tricks.sliding_window_view: _sliding_window_view,
     np.copy: _copy,
     np.astype: _astype,
     np.shape: _shape,
@@ -913,6 +967,51 @@ def _add_jvp(xp, t, out, x, level, dim, size):
     if getattr(xp, "IS_DIFFERENTIABLE", False):
         return apply1(ADD_BATCH_DIM, t, {"level": level, "dim": dim, "size": size})
     return _wrap_at(t, level, dim)
+
+
+def _levels_of(x) -> list:
+    out = []
+    while type(x) is BatchedArray:
+        out.append(x._level)
+        x = x._a
+    return out
+
+
+def sum_finished(g, like):
+    """``g`` summed over the batch of every vmap level that has returned and that ``like`` (the
+    array of the tensor the gradient is for) does not have.
+
+    A tensor from outside a vmap call (a closure, or an input with ``in_dims=None``) is shared
+    by all samples, so the gradient it gets from a backward pass run *after* the call is the sum
+    over the samples (``grad(vmap(f))``). While the call runs, the batch is kept: that is
+    ``vmap(grad(f))``, per-sample gradients.
+
+    Example:
+        >>> import numpy as np
+        >>> from gradwalk.ops.batching import BatchedArray, sum_finished, new_level
+        >>> sum_finished(BatchedArray(np.ones((4, 2)), new_level()), np.zeros(2))
+        array([4., 4.])
+    """
+    mine = set(_levels_of(like))
+    for lv in _levels_of(g):
+        if lv not in mine and lv not in _active:
+            g = _unwrap_at(g, lv, 0, 0).sum(axis=0)
+    return g
+
+
+def _sum_finished_filter(g, tensor, create_graph):
+    """The engine's ``grad_filters`` entry (``autograd/engine.py``)."""
+    if create_graph:
+        if type(g.data) is not BatchedArray:
+            return g
+        mine = set(_levels_of(tensor.data))
+        for lv in _levels_of(g.data):
+            if lv not in mine and lv not in _active:
+                g = apply1(REMOVE_BATCH_DIM, g, {"level": lv, "dim": 0, "size": 0}).sum(0)
+        return g
+    if type(g) is not BatchedArray:
+        return g
+    return sum_finished(g, tensor.data)
 
 
 ADD_BATCH_DIM = Op("add_batch_dim", _add_fwd, _add_vjp, _add_jvp, inputs=("self",), saves=(),

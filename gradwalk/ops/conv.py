@@ -77,7 +77,7 @@ def _fold(xp, padded_shape, pieces):
     out = None
     for sl, v in pieces:
         if out is None:
-            out = xp.zeros(padded_shape, dtype=v.dtype)
+            out = K._zeros(xp, padded_shape, v.dtype, v)  # batched under vmap
         out[sl] += v
     return out
 
@@ -266,25 +266,31 @@ CONV_WEIGHT_GRAD = declare(
 
 def _max_mask_pieces(xp, x, k, stride, padding, dilation):
     """The padded input's shape, and per kernel offset its slice and the mask of the windows
-    whose (first) maximum sits at that offset."""
+    whose (first) maximum sits at that offset. One vectorized pass per kernel offset."""
     xr = x.data if hasattr(x, "grad_fn") else x
-    xpd = np.pad(xr, _pad_widths(xr.ndim, padding), constant_values=-np.inf) if any(
-        lo or hi for lo, hi in padding) else xr
-    win = _windows(np, xpd, k, stride, dilation)
-    d = len(k)
-    out = win.shape[2:2 + d]
-    arg = win.reshape(win.shape[:2 + d] + (-1,)).argmax(axis=-1)
+    xpd = _pad(np, xr, padding, value=-np.inf)
+    out = _out_shape(xr.shape[2:], k, stride, padding, dilation)
+    best = _max_pool_fwd(np, xr, k, stride, padding, dilation)
+    taken = np.zeros(best.shape, dtype=bool)
     pieces = []
-    for flat, (_offs, sl) in enumerate(_offset_slices(k, stride, dilation, out)):
-        pieces.append((sl, arg == flat))
+    for _, sl in _offset_slices(k, stride, dilation, out):
+        m = xpd[sl] == best
+        m &= ~taken
+        taken |= m
+        pieces.append((sl, m))
     return xpd.shape, pieces
 
 
 def _max_pool_fwd(xp, x, k, stride, padding, dilation):
     xpd = _pad(xp, x, padding, value=-np.inf)
-    win = _windows(xp, xpd, k, stride, dilation)
-    d = len(k)
-    return xp.ascontiguousarray(win.max(axis=tuple(range(2 + d, 2 + 2 * d))))
+    out = _out_shape(x.shape[2:], k, stride, padding, dilation)
+    best = None
+    for _, sl in _offset_slices(k, stride, dilation, out):
+        if best is None:
+            best = xpd[sl].copy()
+        else:
+            xp.maximum(best, xpd[sl], out=best)
+    return best
 
 
 def _max_pool_vjp(xp, g, out, x, k, stride, padding, dilation):
@@ -308,10 +314,15 @@ MAX_POOL = declare("max_pool", _max_pool_fwd, _max_pool_vjp, _max_pool_jvp,
 
 
 def _avg_pool_fwd(xp, x, k, stride, padding, divisor, x_shape):
-    win = _windows(xp, _pad(xp, x, padding), k, stride, (1,) * len(k))
-    d = len(k)
-    s = win.sum(axis=tuple(range(2 + d, 2 + 2 * d)))
-    return xp.ascontiguousarray(s / divisor)
+    xpd = _pad(xp, x, padding)
+    out = _out_shape(x.shape[2:], k, stride, padding, (1,) * len(k))
+    total = None
+    for _, sl in _offset_slices(k, stride, (1,) * len(k), out):
+        if total is None:
+            total = xpd[sl].copy()
+        else:
+            total += xpd[sl]
+    return total / divisor
 
 
 def _avg_pool_vjp(xp, g, out, x, k, stride, padding, divisor, x_shape):

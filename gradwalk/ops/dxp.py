@@ -188,7 +188,9 @@ def softmax(a, axis):
 
 
 def _scatter_into_fwd(xp, g, shape, axis, index):
-    z = xp.zeros(shape, dtype=g.dtype)
+    from .kernels import _zeros
+
+    z = _zeros(xp, shape, g.dtype, g, index)  # batched under vmap
     xp.put_along_axis(z, index, g, axis=axis)
     return z
 

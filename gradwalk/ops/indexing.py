@@ -77,8 +77,9 @@ def _normalize_index(x, index):
             if a.dtype.kind == "b":
                 out.append(a)
             else:
-                out.append(a.astype(np.int64, copy=False) if a.ndim else int(a))
-                if a.ndim == 0:
+                batched = hasattr(a, "_gw_batched")  # vmap: a different index per sample
+                out.append(a.astype(np.int64, copy=False) if a.ndim or batched else int(a))
+                if a.ndim == 0 and not batched:
                     continue
             advanced = True
         elif isinstance(i, (list, np.ndarray)):

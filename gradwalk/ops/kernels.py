@@ -198,7 +198,7 @@ def pad_backward(xp, g, widths, mode):
             pos = np.abs(pos) % period
             pos = np.where(pos >= n, period - pos, pos)
         maps.append(pos)
-    out = xp.zeros(src_shape, dtype=g.dtype)
+    out = _zeros(xp, src_shape, g.dtype, g)
     grids = np.ix_(*maps)
     xp.add.at(out, grids, g)
     del idx

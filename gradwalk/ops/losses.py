@@ -40,7 +40,10 @@ def _bshape(a, b):
 
 
 def _bce_logs(xp, x):
-    return (xp.maximum(xp.log(x), _LOG_FLOOR), xp.maximum(xp.log(1.0 - x), _LOG_FLOOR))
+    if K.is_dxp(xp):
+        return (xp.maximum(xp.log(x), _LOG_FLOOR), xp.maximum(xp.log(1.0 - x), _LOG_FLOOR))
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 like PyTorch
+        return (xp.maximum(xp.log(x), _LOG_FLOOR), xp.maximum(xp.log(1.0 - x), _LOG_FLOOR))
 
 
 def _bce_fwd(xp, x, t, weight, reduction):

@@ -399,7 +399,7 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
     values = apply1(op_dim, input, {"index": index, "axis": axis, "keepdim": keepdim,
                                     "shape": input.shape})
     idx = np.expand_dims(index, axis) if keepdim else index
-    return _Ret(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
+    return _Ret(values, Tensor._wrap(_int64(idx)))
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
@@ -470,7 +470,14 @@ def _arg(input, dim, keepdim, f, name):
         r = f(a, axis=axis) if a.ndim else np.asarray(0)
         if keepdim and a.ndim:
             r = np.expand_dims(r, axis)
-    return Tensor._wrap(np.asarray(r, dtype=np.int64))
+    return Tensor._wrap(_int64(r))
+
+
+def _int64(r):
+    """Indices as an int64 array (vmap's batched arrays stay batched)."""
+    if getattr(r, "_gw_batched", False):
+        return r.astype(np.int64)
+    return np.asarray(r, dtype=np.int64)
 
 
 def argmax(input, dim=None, keepdim=False):  # noqa: A002

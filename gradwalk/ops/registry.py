@@ -16,7 +16,9 @@ Rule conventions (Note [rules]):
   returns a tuple and receives ``needs``, a tuple of bools saying which inputs want a gradient.
   ``None`` means "no gradient". Rules never unbroadcast: the engine sums to the input's shape.
 * ``jvp(xp, t, out, *inputs, **params)`` gets the input tangent (a tuple, with ``None`` for zero
-  tangents, for ops of several inputs) and returns the output tangent.
+  tangents, for ops of several inputs) and returns the output tangent, which may be any array that
+  broadcasts to the output's shape (``add`` given only its smaller input's tangent returns it as
+  is); forward mode broadcasts it.
 * ``xp`` is numpy (or cupy) with raw arrays for first-order work, and ``gradwalk.ops.dxp``, the
   differentiable namespace, with Tensors when the engine runs with ``create_graph=True``. So rules
   use only ``xp`` functions, arithmetic operators, ``.shape``/``.ndim`` and the helpers of

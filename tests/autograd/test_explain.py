@@ -12,16 +12,18 @@ from gradwalk.autograd.explain import RULES, fmt_array, rule_texts
 # latest-created ready node first, so after both Adds the Mul (2*x, created after x**2) runs
 # before the Pow; x's AccumulateGrad runs last and receives 2 (from Mul: grad * a = 1 * 2) and
 # 6 (from Pow: grad * 2 * x = 1 * 2 * 3); the terms are shown in forward order: 6 + 2 = 8.
+# The Add with the Python number 1 keeps nothing about it ("needs no gradient"); the Mul saved
+# its inputs, so the constant 2 is named.
 LESSON_TABLE = """\
 backward walk: 5 steps
 
 step  node              grad in  input  rule          with      sends  to
 ----  ----------------  -------  -----  ------------  --------  -----  -------------------------
    1  AddBackward0 (y)  1        a      grad                    1      step 2 AddBackward0
-                                 b      -                       -      (constant, no gradient)
+                                 b      -                       -      (needs no gradient)
    2  AddBackward0      1        a      grad                    1      step 4 PowBackward0
                                  b      grad                    1      step 3 MulBackward0
-   3  MulBackward0      1        a      -             a=2, b=3  -      (constant, no gradient)
+   3  MulBackward0      1        a      -             a=2, b=3  -      (constant 2, no gradient)
                                  b      grad * a                2      step 5 AccumulateGrad (x)
    4  PowBackward0      1        x      grad * 2 * x  x=3       6      step 5 AccumulateGrad (x)
    5  AccumulateGrad    8        x.grad = 6 + 2 = 8"""

@@ -161,6 +161,24 @@ def test_saved_values_by_name_unpack_packed_values():
                                rtol=1e-6)
 
 
+def _names(lib):
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = lib.tensor([[1.0, 0.5], [2.0, 1.0]], requires_grad=True)
+    out = {
+        "pow_exponent": x.pow(3).grad_fn._saved_exponent,
+        "mm_mat2": x.mm(w).grad_fn._saved_mat2.detach().numpy().tolist(),
+        "sum_dim": tuple(x.sum(0).grad_fn._saved_dim),
+        "sum_keepdim": x.sum(0).grad_fn._saved_keepdim,
+        "clamp": (x.clamp(0, 2).grad_fn._saved_min, x.clamp(0, 2).grad_fn._saved_max),
+        "tanh_result": x.tanh().grad_fn._saved_result.detach().numpy().round(5).tolist(),
+    }
+    return out
+
+
+def test_more_saved_names_match_pytorch(torch):
+    assert _names(gradwalk) == _names(torch)
+
+
 def test_saved_names_match_pytorch(torch):
     for lib in (gradwalk, torch):
         x = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -76,6 +76,8 @@ CASES = [
     (sinc, [0.0, 1.0], [0.0, np.cos(1.0) - np.sin(1.0)]),
     (masked_log, [-1.0, 0.0, 2.0], [0.0, 0.0, 0.5]),
     (safe_norm, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]),
+    (sqrt_pos, -1.0, 0.0),  # 0-d tensors take the engine's scalar path
+    (sinc, 0.0, 0.0),
 ]
 
 

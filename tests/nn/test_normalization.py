@@ -19,7 +19,7 @@ def _randomize(tmod, seed=0):
     with torch.no_grad():
         for _, p in tmod.named_parameters():
             p.copy_(torch.tensor(rng.standard_normal(p.shape)))
-        for name, b in tmod.named_buffers():
+        for _, b in tmod.named_buffers():
             if b.is_floating_point():
                 b.copy_(torch.tensor(rng.uniform(0.5, 1.5, b.shape)))
 

@@ -61,6 +61,11 @@ def fractional(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return rng.integers(-3, 3, shape) + frac
 
 
+def ties(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Small integers: many exact zeros and tied values (subgradient conventions)."""
+    return rng.integers(-2, 3, shape).astype(np.float64)
+
+
 def distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     """Values pairwise at least 0.2 apart, so maxima have no ties (max, amax, norm inf)."""
     n = int(np.prod(shape))
@@ -90,6 +95,8 @@ class Sample:
         eps         finite-difference step
         jvp_forward the op's forward for the finite differences of its jvp when ``op.forward``
                     is not the op's mathematical function (copy_slices writes through a view)
+        smooth      False for inputs on a kink or a tie (``relu`` at 0, tied maxima): finite
+                    differences do not apply there, but PyTorch's choice of subgradient does
     """
 
     name: str
@@ -104,6 +111,7 @@ class Sample:
     atol: float = 1e-6
     eps: float = 1e-6
     jvp_forward: Callable[..., Any] | None = None
+    smooth: bool = True
     note: str = ""
 
     def inputs(self) -> list[np.ndarray]:
@@ -238,6 +246,7 @@ COND = np.array([[True, False, True, True], [False, True, False, False],
 TARGET = np.array([1, 0, 3])                         # class indices for (3, 4) logits
 TARGET_IGN = np.array([1, -100, 3])
 CLASS_W = np.array([0.5, 2.0, 1.0, 1.5])
+ZERO_ROWS = np.array([[1.0], [0.0], [1.0]])           # row 1 is a zero vector
 X_CONST = np.array([[0.3, -1.2, 2.0, 0.7], [1.5, 0.1, -0.4, -2.2], [0.0, 0.9, -0.6, 0.2]])
 
 
@@ -904,6 +913,38 @@ F_CONV = [
       lambda x, w, b: _layer_norm_ref(x, (0, 2, 3), _channel(w, 4), _channel(b, 4))),
 ]
 
+# Inputs on kinks and ties: no finite differences, but the same subgradient as PyTorch.
+_K = {"domain": ties, "smooth": False}
+KINKS = [
+    S("relu_at_zero", "relu", lambda m, a: m.relu(a), ((3, 4),), lambda a: np.maximum(a, 0), **_K),
+    S("abs_at_zero", "abs", lambda m, a: a.abs(), ((3, 4),), np.abs, **_K),
+    S("leaky_relu_at_zero", "leaky_relu", lambda m, a: m.nn.functional.leaky_relu(a, 0.2),
+      ((3, 4),), lambda a: np.where(a > 0, a, 0.2 * a), **_K),
+    S("clamp_at_bounds", "clamp", lambda m, a: m.clamp(a, -1.0, 1.0), ((3, 4),),
+      lambda a: np.clip(a, -1, 1), **_K),
+    S("maximum_ties", "maximum", lambda m, a, b: m.maximum(a, b), ((3, 4), (4,)), np.maximum,
+      **_K),
+    S("minimum_ties", "minimum", lambda m, a, b: m.minimum(a, b), ((3, 4), (3, 1)), np.minimum,
+      **_K),
+    S("amax_ties", "amax", lambda m, a: a.amax(dim=1), ((4, 5),), lambda a: a.max(axis=1), **_K),
+    S("amin_ties_all", "amin", lambda m, a: m.amin(a, dim=(0, 1)), ((3, 4),), np.min, **_K),
+    S("max_all_ties", "max", lambda m, a: a.max(), ((3, 4),), np.max, **_K),
+    S("min_all_ties", "min", lambda m, a: a.min(), ((3, 4),), np.min, **_K),
+    S("max_dim_ties", "max_dim", lambda m, a: m.max(a, dim=1).values, ((4, 5),),
+      lambda a: a.max(axis=1), **_K),
+    S("min_dim_ties", "min_dim", lambda m, a: a.min(dim=0).values, ((4, 5),),
+      lambda a: a.min(axis=0), **_K),
+    S("norm_zero_rows", "norm", lambda m, a: m.norm(a * _t(m, ZERO_ROWS), dim=1), ((3, 4),),
+      lambda a: np.sqrt(((a * ZERO_ROWS) ** 2).sum(axis=1)), **_K),
+    S("norm_inf_ties", "norm", lambda m, a: m.norm(a, p=math.inf, dim=1), ((4, 5),),
+      lambda a: np.abs(a).max(axis=1), **_K),
+    S("l1_loss_zero_diff", "l1_loss", lambda m, a, b: m.nn.functional.l1_loss(a, b),
+      ((3, 4), (3, 4)), lambda a, b: np.abs(a - b).mean(), **_K),
+    S("max_pool_ties", "max_pool", lambda m, x: m.nn.functional.max_pool2d(x, 2),
+      ((1, 2, 4, 4),), lambda x: _pool_ref(x, (2, 2), (2, 2), (0, 0), _max_window, -np.inf),
+      **_K),
+]
+
 # Internal ops, reached through the public call that records them.
 INTERNAL = [
     S("scatter_into_via_max_dim_grad", "scatter_into", _max_dim_grad, ((3,),),
@@ -919,6 +960,6 @@ INTERNAL = [
 ]
 
 SAMPLES: list[Sample] = (ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + LINALG + NN + LOSSES
-                         + F_CONV + INTERNAL)
+                         + F_CONV + KINKS + INTERNAL)
 SAMPLES_BY_NAME: dict[str, Sample] = {s.name: s for s in SAMPLES}
 assert len(SAMPLES_BY_NAME) == len(SAMPLES), "sample names must be unique"

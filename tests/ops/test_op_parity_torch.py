@@ -18,7 +18,9 @@ except ImportError:  # tests/ops is not a package: pytest put this directory on 
     import op_samples
 
 PAIRED = [s for s in op_samples.SAMPLES if s.torch_call() is not None]
-SECOND = [s for s in PAIRED if s.double]
+# Second derivatives on a kink do not exist: there PyTorch gives NaN (norm at 0) where
+# gradwalk's where-safe rules give 0, so second-order parity is checked on smooth samples.
+SECOND = [s for s in PAIRED if s.double and s.smooth]
 
 RTOL, ATOL = 1e-9, 1e-12
 

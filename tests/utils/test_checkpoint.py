@@ -153,3 +153,21 @@ def test_matches_torch_checkpoint(torch):
         out.append((x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()))
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_double_backward_through_checkpoint():
+    x = gradwalk.tensor([0.3, 0.8], dtype=gradwalk.float64, requires_grad=True)
+    w = gradwalk.tensor([1.5, -0.7], dtype=gradwalk.float64, requires_grad=True)
+
+    def f(a, b):
+        return checkpoint(lambda t, u: (t * u).sin() * t, a, b, use_reentrant=False)
+
+    assert gradwalk.autograd.gradgradcheck(f, (x, w))
+
+    def g(a, b):
+        return checkpoint(lambda t, u: (t * u).sin() * t, a, b, use_reentrant=True)
+
+    assert gradwalk.autograd.gradcheck(g, (x, w))
+    (gx,) = gradwalk.autograd.grad(g(x, w).sum(), x, create_graph=False)
+    with pytest.raises(RuntimeError, match="does not support create_graph=True"):
+        gradwalk.autograd.grad(g(x, w).sum(), x, create_graph=True)

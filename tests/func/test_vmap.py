@@ -1,0 +1,333 @@
+"""``gradwalk.func.vmap``: the batch dim carried through every op (no loop over samples).
+
+The broad check maps every sample of ``tests/ops/op_samples.py`` over a batch of 3 and compares
+with calling it sample by sample. Ops that read values into Python cannot be batched; they must
+raise an error that names the op (listed in ``NOT_BATCHABLE``, each one checked).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import gradwalk
+import gradwalk.nn.functional as F
+from gradwalk.func import grad, jacrev, vjp, vmap
+from gradwalk.ops import batching
+
+
+def _load_samples():
+    if "op_samples" in sys.modules:
+        return sys.modules["op_samples"]
+    path = pathlib.Path(__file__).resolve().parents[1] / "ops" / "op_samples.py"
+    spec = importlib.util.spec_from_file_location("op_samples", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["op_samples"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+op_samples = _load_samples()
+
+
+def t64(a):
+    return gradwalk.tensor(np.asarray(a, dtype=np.float64), dtype=gradwalk.float64)
+
+
+RNG = np.random.default_rng(0)
+
+
+# ------------------------------------------------------------------------------- behaviour
+
+
+def test_rows_and_in_dims():
+    x = RNG.standard_normal((4, 3))
+    w = RNG.standard_normal(3)
+    out = vmap(lambda r: (r * t64(w)).sum())(t64(x))
+    np.testing.assert_allclose(out.numpy(), x @ w)
+    out = vmap(lambda c: c.exp().sum(), in_dims=1)(t64(x))  # columns
+    np.testing.assert_allclose(out.numpy(), np.exp(x).sum(0))
+    out = vmap(lambda a, b: a.dot(b), in_dims=(0, None))(t64(x), t64(w))
+    np.testing.assert_allclose(out.numpy(), x @ w)
+    out = vmap(lambda a, b: a * b, in_dims=(0, 1))(t64(x), t64(x.T))
+    np.testing.assert_allclose(out.numpy(), x * x)
+
+
+def test_logical_shapes_inside():
+    seen = []
+
+    def f(x):
+        seen.append((x.shape, x.ndim, x.numel(), len(x)))
+        return x.sum(-1)
+
+    vmap(f)(t64(np.zeros((5, 2, 3))))
+    assert seen == [((2, 3), 2, 6, 2)]
+
+
+def test_out_dims_and_pytree_outputs():
+    x = RNG.standard_normal((4, 3))
+    out = vmap(lambda r: r * 2, out_dims=1)(t64(x))
+    np.testing.assert_allclose(out.numpy(), 2 * x.T)
+    d = vmap(lambda r: {"s": r.sum(), "p": (r * r,)})(t64(x))
+    np.testing.assert_allclose(d["s"].numpy(), x.sum(1))
+    np.testing.assert_allclose(d["p"][0].numpy(), x * x)
+
+
+def test_unbatched_output_is_expanded():
+    c = t64([1.0, 2.0])
+    out = vmap(lambda r: c * 1.0)(t64(np.zeros((3, 5))))
+    np.testing.assert_array_equal(out.numpy(), np.tile([1.0, 2.0], (3, 1)))
+
+
+def test_pytree_inputs_with_prefix_in_dims():
+    p = {"w": t64(RNG.standard_normal((2, 3))), "b": t64(RNG.standard_normal(2))}
+    xs = RNG.standard_normal((5, 3))
+    out = vmap(lambda p, x: p["w"] @ x + p["b"], in_dims=(None, 0))(p, t64(xs))
+    np.testing.assert_allclose(out.numpy(), xs @ p["w"].numpy().T + p["b"].numpy())
+
+
+def test_nested_vmap():
+    x = RNG.standard_normal((3, 4, 5))
+    out = vmap(vmap(lambda v: v.softmax(-1)))(t64(x))
+    e = np.exp(x - x.max(-1, keepdims=True))
+    np.testing.assert_allclose(out.numpy(), e / e.sum(-1, keepdims=True))
+    outer = vmap(vmap(lambda a, b: a * b, in_dims=(None, 0)), in_dims=(0, None))
+    a, b = RNG.standard_normal(3), RNG.standard_normal(4)
+    np.testing.assert_allclose(outer(t64(a), t64(b)).numpy(), np.outer(a, b))
+
+
+def test_matmul_cases():
+    a = RNG.standard_normal((4, 3))
+    m = RNG.standard_normal((3, 2))
+    bm = RNG.standard_normal((4, 3, 2))
+    np.testing.assert_allclose(vmap(lambda v: v @ t64(m))(t64(a)).numpy(), a @ m)
+    np.testing.assert_allclose(vmap(lambda v, w: v @ w)(t64(a), t64(bm)).numpy(),
+                               np.einsum("bi,bij->bj", a, bm))
+    np.testing.assert_allclose(vmap(lambda w: t64(m.T) @ w)(t64(bm)).numpy(),
+                               np.einsum("ij,bjk->bik", m.T, bm))
+    np.testing.assert_allclose(vmap(lambda w: w.T @ t64(a[0]))(t64(bm)).numpy(),
+                               np.einsum("bij,i->bj", bm, a[0]))
+
+
+def test_indexing_with_batched_indices():
+    x = RNG.standard_normal((4, 6))
+    idx = np.array([0, 5, 2, 2])
+    out = vmap(lambda r, i: r[i])(t64(x), gradwalk.tensor(idx))
+    np.testing.assert_allclose(out.numpy(), x[np.arange(4), idx])
+    out = vmap(lambda r: r[1:4:2])(t64(x))
+    np.testing.assert_allclose(out.numpy(), x[:, 1:4:2])
+
+
+def test_where_with_batched_condition_and_relu():
+    x = RNG.standard_normal((5, 3))
+    out = vmap(lambda r: gradwalk.where(r > 0, r, 0.0))(t64(x))
+    np.testing.assert_allclose(out.numpy(), np.maximum(x, 0))
+
+
+def test_chunk_size_gives_the_same_result():
+    x = RNG.standard_normal((7, 3))
+    f = lambda r: r.exp().cumsum(0)  # noqa: E731
+    np.testing.assert_allclose(vmap(f, chunk_size=3)(t64(x)).numpy(), vmap(f)(t64(x)).numpy())
+
+
+# --------------------------------------------------------------------- autograd inside vmap
+
+
+def _mlp_loss(p, x, y):
+    h = F.linear(x.unsqueeze(0), p["W0"], p["b0"]).tanh()
+    return F.cross_entropy(F.linear(h, p["W1"], p["b1"]), y.unsqueeze(0))
+
+
+def _mlp_data(n=6):
+    p = {"W0": t64(RNG.standard_normal((5, 3))), "b0": t64(RNG.standard_normal(5)),
+         "W1": t64(RNG.standard_normal((4, 5))), "b1": t64(RNG.standard_normal(4))}
+    return p, t64(RNG.standard_normal((n, 3))), gradwalk.tensor(RNG.integers(0, 4, n))
+
+
+def test_per_sample_gradients_match_a_loop():
+    p, x, y = _mlp_data()
+    got = vmap(grad(_mlp_loss), in_dims=(None, 0, 0))(p, x, y)
+    for i in range(x.shape[0]):
+        one = grad(_mlp_loss)(p, x[i], y[i])
+        for k in p:
+            np.testing.assert_allclose(got[k][i].numpy(), one[k].numpy(), rtol=1e-12)
+    # their mean is the batch gradient
+    leaves = {k: v.detach().requires_grad_() for k, v in p.items()}
+    F.cross_entropy(F.linear(F.linear(x, leaves["W0"], leaves["b0"]).tanh(), leaves["W1"],
+                             leaves["b1"]), y).backward()
+    for k in p:
+        np.testing.assert_allclose(got[k].numpy().mean(0), leaves[k].grad.numpy(), rtol=1e-10)
+
+
+def test_backward_through_vmap_sums_over_the_batch():
+    # grad outside vmap: a tensor shared by all samples gets the sum of their gradients
+    w = t64([1.0, 2.0, 3.0]).requires_grad_()
+    x = RNG.standard_normal((4, 3))
+    out = vmap(lambda r: (r * w).sin().sum())(t64(x))
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), (np.cos(x * w.detach().numpy()) * x).sum(0))
+    assert type(w.grad.data) is np.ndarray
+    xs = t64(x).requires_grad_()
+    (g,) = gradwalk.autograd.grad(vmap(lambda r: (r * r).sum())(xs).sum(), xs)
+    np.testing.assert_allclose(g.numpy(), 2 * x)
+
+
+def test_grad_of_vmap_and_jacrev_through_vmap():
+    w = t64([0.5, -1.0])
+    xs = t64(RNG.standard_normal((3, 2)))
+    g = grad(lambda w: vmap(lambda r: (r * w).tanh().sum())(xs).sum())(w)
+    expect = ((1 - np.tanh(xs.numpy() * w.numpy()) ** 2) * xs.numpy()).sum(0)
+    np.testing.assert_allclose(g.numpy(), expect)
+    j = jacrev(lambda w: vmap(lambda r: (r * w).sum())(xs))(w)
+    np.testing.assert_allclose(j.numpy(), xs.numpy())
+
+
+def test_vmap_of_vjp():
+    x = t64(RNG.standard_normal(3))
+    _, fn = vjp(lambda x: x.exp() * 2, x)
+    basis = t64(np.eye(3))
+    rows = vmap(fn)(basis)[0]
+    np.testing.assert_allclose(rows.numpy(), np.diag(2 * np.exp(x.numpy())))
+
+
+# ------------------------------------------------------------------------------- misuse
+
+
+def test_mismatched_batch_sizes():
+    with pytest.raises(ValueError, match="same size in the mapped dimension"):
+        vmap(lambda a, b: a + b)(t64(np.zeros((3, 2))), t64(np.zeros((4, 2))))
+
+
+def test_in_dims_errors():
+    with pytest.raises(ValueError, match="out of range"):
+        vmap(lambda a: a, in_dims=2)(t64(np.zeros((3, 2))))
+    with pytest.raises(ValueError, match="only Tensor inputs can be mapped"):
+        vmap(lambda a, n: a * n)(t64(np.zeros(3)), 2)
+    with pytest.raises(ValueError, match="at least one input must be mapped"):
+        vmap(lambda a: a, in_dims=None)(t64(np.zeros(3)))
+    with pytest.raises(ValueError, match="one in_dim per argument"):
+        vmap(lambda a, b: a, in_dims=(0,))(t64(np.zeros(3)), t64(np.zeros(3)))
+    with pytest.raises(ValueError, match="ints and None"):
+        vmap(lambda a: a, in_dims=0.5)
+
+
+def test_non_tensor_output():
+    with pytest.raises(ValueError, match="must return Tensors"):
+        vmap(lambda a: 3)(t64(np.zeros(3)))
+
+
+def test_data_dependent_control_flow_is_refused():
+    def f(r):
+        if r.sum() > 0:
+            return r
+        return -r
+
+    with pytest.raises(RuntimeError, match="vmap: cannot .*Data-dependent control flow"):
+        vmap(f)(t64(np.ones((2, 3))))
+    with pytest.raises(RuntimeError, match="vmap"):
+        vmap(lambda r: gradwalk.tensor(r.item()))(t64(np.ones(2)))
+
+
+def test_unsupported_function_names_numpy_function_and_op():
+    # an op whose forward uses a NumPy function with no batching rule
+    from gradwalk.ops import registry
+
+    op = registry.Op("uses_partition", lambda xp, x: np.partition(x, 1), None, None,
+                     inputs=("self",), saves=(), save_out=False, node_name=None,
+                     elementwise=False)
+    with pytest.raises(RuntimeError, match="'partition'.*'uses_partition'"):
+        vmap(lambda r: registry.apply1(op, r))(t64(np.ones((2, 3))))
+
+
+def test_levels_are_closed_after_errors():
+    with pytest.raises(ValueError):
+        vmap(lambda a: 3)(t64(np.zeros(3)))
+    assert batching._active == []
+
+
+# ------------------------------------------------------------------ every op: vmap vs a loop
+
+# Ops whose public call reads values into Python or NumPy (not batchable); each must raise an
+# error that says vmap cannot run it.
+NOT_BATCHABLE = {"to_device", "binary_cross_entropy", "binary_cross_entropy_weight_sum",
+                 "binary_cross_entropy_none", "conv2d", "conv2d_stride_pad_nobias",
+                 "conv2d_dilation_groups", "conv1d", "conv_input_grad_via_double_backward",
+                 "conv_weight_grad_via_double_backward", "max_pool2d", "max_pool2d_stride_pad",
+                 "max_pool1d", "avg_pool2d", "avg_pool2d_pad_exclude", "avg_pool1d_pad",
+                 "max_pool_ties"}
+
+
+def _batch_inputs(sample, b=3):
+    xs = sample.inputs()
+    rng = np.random.default_rng(5)
+    # small per-sample perturbations keep the values inside the sample's domain
+    return [np.stack([x + 1e-3 * k * rng.standard_normal(x.shape) * (x != 0)
+                      for k in range(b)]) for x in xs]
+
+
+@pytest.mark.parametrize("sample", op_samples.SAMPLES, ids=[s.name for s in op_samples.SAMPLES])
+def test_vmap_matches_a_loop(sample):
+    batch = _batch_inputs(sample)
+    call = lambda *a: sample.call(gradwalk, *a)  # noqa: E731
+    if sample.name in NOT_BATCHABLE:
+        with pytest.raises(RuntimeError, match="vmap"):
+            vmap(call)(*[t64(x) for x in batch])
+        return
+    got = vmap(call)(*[t64(x) for x in batch])
+    expect = np.stack([call(*[t64(x[k]) for x in batch]).detach().numpy()
+                       for k in range(batch[0].shape[0])])
+    assert got.shape == expect.shape
+    np.testing.assert_allclose(got.detach().numpy(), expect, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["tanh", "softmax", "linear", "cross_entropy", "sum_dims",
+                                  "gather_prefix", "einsum_batch", "index_tensor_pair",
+                                  "var_dim_keepdim", "max_dim", "cat", "pad_reflect"])
+def test_vmap_of_grad_matches_a_loop(name):
+    sample = op_samples.SAMPLES_BY_NAME[name]
+    batch = _batch_inputs(sample)
+
+    def loss(*a):
+        return (sample.call(gradwalk, *a) ** 2).sum()
+
+    argnums = tuple(range(len(batch)))
+    got = vmap(grad(loss, argnums=argnums))(*[t64(x) for x in batch])
+    for k in range(batch[0].shape[0]):
+        one = grad(loss, argnums=argnums)(*[t64(x[k]) for x in batch])
+        for g, o in zip(got, one):
+            np.testing.assert_allclose(g[k].numpy(), o.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------------- PyTorch parity
+
+
+def test_per_sample_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as tF
+
+    p, x, y = _mlp_data()
+
+    def tloss(p, x, y):
+        h = tF.linear(x.unsqueeze(0), p["W0"], p["b0"]).tanh()
+        return tF.cross_entropy(tF.linear(h, p["W1"], p["b1"]), y.unsqueeze(0))
+
+    ours = vmap(grad(_mlp_loss), in_dims=(None, 0, 0))(p, x, y)
+    tp = {k: torch.tensor(v.numpy()) for k, v in p.items()}
+    theirs = torch.func.vmap(torch.func.grad(tloss), in_dims=(None, 0, 0))(
+        tp, torch.tensor(x.numpy()), torch.tensor(y.numpy()))
+    for k in p:
+        np.testing.assert_allclose(ours[k].numpy(), theirs[k].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_vmap_in_out_dims_match_torch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((3, 4, 5))
+    f = lambda a, b: (a * b).sum(0)  # noqa: E731
+    ours = vmap(f, in_dims=(2, None), out_dims=1)(t64(x), t64(x[:, :, 0]))
+    theirs = torch.vmap(f, in_dims=(2, None), out_dims=1)(torch.tensor(x),
+                                                          torch.tensor(x[:, :, 0]))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())

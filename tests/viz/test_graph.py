@@ -1,0 +1,187 @@
+"""Pictures of the recorded graph (``gradwalk.viz``): checked on the DOT structure."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+import gradwalk
+from gradwalk import nn, viz
+from gradwalk.autograd.explain import fmt_number
+from gradwalk.viz import Picture
+
+
+def _parse(pic: Picture):
+    """Boxes (id -> first label line, full label, style) and arrows (src, dst, label) from the
+    DOT text itself, so the tests check what Graphviz would get."""
+    src = pic.source
+    boxes = {}
+    for m in re.finditer(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', src, re.M):
+        label = m.group(2).replace("\\n", "\n")
+        boxes[m.group(1)] = (label.split("\n")[0], label, m.group(3))
+    arrows = []
+    for m in re.finditer(r'^  (\w+) -> (\w+)(?: \[label="([^"]*)"\])?;$', src, re.M):
+        arrows.append((m.group(1), m.group(2), m.group(3) or ""))
+    return boxes, arrows
+
+
+def _named_arrows(pic):
+    boxes, arrows = _parse(pic)
+    return sorted((boxes[a][0], boxes[b][0], lab) for a, b, lab in arrows)
+
+
+def test_lesson_graph_structure():
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    y = x**2 + 2*x + 1
+    pic = viz.draw(y)
+    boxes, arrows = _parse(pic)
+    assert sorted(v[0] for v in boxes.values()) == ["Add", "Add", "Mul", "Pow", "x"]
+    # x feeds Pow and Mul; Pow and Mul feed the inner Add; that feeds the root Add
+    assert _named_arrows(pic) == [("Add", "Add", "self"), ("Mul", "Add", "other"),
+                                  ("Pow", "Add", "self"), ("x", "Mul", "other"),
+                                  ("x", "Pow", "")]
+    labels = {v[1] for v in boxes.values()}
+    assert "Add\nscalar float32 = 16" in labels  # the root's value
+    assert "x\nscalar float32 = 3" in labels    # the leaf: caller's variable name and value
+    assert pic.source.startswith('digraph "graph" {')
+
+
+def test_gradients_after_backward_and_explicit_names():
+    w = gradwalk.tensor([1.0, 2.0], requires_grad=True, name="weights")
+    loss = (w * w).sum()
+    loss.backward()
+    boxes, _ = _parse(viz.draw(loss))
+    leaf = next(v[1] for v in boxes.values() if v[0] == "weights")
+    assert leaf == "weights\n[2] float32\ngrad [2, 4]"
+    boxes, _ = _parse(viz.draw(loss, show_grads=False, show_values=False))
+    assert next(v[1] for v in boxes.values() if v[0] == "weights") == "weights\n[2] float32"
+
+
+def test_intermediate_shapes_and_recorded_values():
+    a = gradwalk.ones(2, 3, requires_grad=True)
+    with viz.record():
+        h = (a * 2.0).tanh()
+        s = h.sum()
+        t = s * 3.0
+    s_value = float(s)
+    t.backward()  # frees the graph: the recorded values still show
+    boxes, _ = _parse(viz.draw(t))
+    labels = sorted(v[1] for v in boxes.values())
+    assert "Mul\n[2, 3] float32" in labels and "Tanh\n[2, 3] float32" in labels
+    assert f"Sum\nscalar float32 = {fmt_number(s_value)}" in labels
+
+
+def test_several_roots_share_nodes():
+    x = gradwalk.tensor(1.0, requires_grad=True, name="x")
+    e = x.exp()
+    pic = viz.draw([e * 2.0, e + 1.0])
+    boxes, arrows = _parse(pic)
+    assert sorted(v[0] for v in boxes.values()) == ["Add", "Exp", "Mul", "x"]
+    assert len(arrows) == 3
+
+
+def test_leaf_without_graph_and_bad_input():
+    pic = viz.draw(gradwalk.zeros(2))
+    assert len(pic.boxes) == 1 and not pic.arrows
+    with pytest.raises(TypeError, match="draw\\(\\) expects Tensors"):
+        viz.draw([1.0])
+
+
+def test_deep_chain_has_no_recursion_limit():
+    x = gradwalk.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(3000):
+        y = y * 1.0001
+    pic = viz.draw(y, show_values=False)
+    assert len(pic.boxes) == 3001 and len(pic.arrows) == 3000
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 4)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return x + self.fc2(self.act(self.fc1(x)))
+
+
+def test_collapse_repeated_blocks_of_a_big_model():
+    model = nn.Sequential(*[Block() for _ in range(70)])
+    with viz.record(model):
+        loss = model(gradwalk.ones(2, 4)).sum()
+    full = viz.draw(loss)
+    assert len(full.boxes) == 70 * 8 + 1 > 500  # 2 Addmm, 4 params, Tanh, Add per block
+    # one box per block (the first part of the dotted module name)
+    pic = viz.draw(loss, collapse_modules=1)
+    boxes, arrows = _parse(pic)
+    modules = [v for v in boxes.values() if "box3d" in v[2]]
+    assert len(modules) == 70 and len(boxes) == 71  # 70 blocks and the Sum
+    assert sorted(v[0] for v in boxes.values())[:3] == ["0 (Block)", "1 (Block)", "10 (Block)"]
+    root = next(v[1] for v in boxes.values() if v[0] == "69 (Block)")
+    # ops listed in the order the walk from the loss meets them: the residual Add first
+    assert root.split("\n")[1:] == ["4 ops: Add, 2x Addmm, Tanh", "4 params, 40 values"]
+    assert len(arrows) == 70  # the input data is not drawn: a chain of blocks plus the Sum
+    # one box per innermost module: Linear, Tanh, Linear per block, the residual add alone
+    inner = viz.draw(loss, collapse_modules=True)
+    assert 3 * 70 < len(inner.boxes) < len(full.boxes)
+
+
+def test_collapse_without_tags_uses_parameter_names():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+    loss = model(gradwalk.ones(2, 3)).sum()
+    boxes, _ = _parse(viz.draw(loss, collapse_modules=True))
+    firsts = sorted(v[0] for v in boxes.values())
+    # Linear 0 and 2 (their parameters and Addmm) become boxes; Tanh and Sum stay ops
+    assert firsts == ["0", "2", "Sum", "Tanh"]
+
+
+def test_record_removes_its_hooks():
+    from gradwalk.ops import registry
+
+    model = nn.Linear(2, 2)
+    n = len(registry._forward_hooks)
+    with viz.record(model):
+        assert len(registry._forward_hooks) == n + 1
+    assert len(registry._forward_hooks) == n
+    out = model(gradwalk.ones(1, 2))
+    assert out.grad_fn.meta is None
+
+
+def test_mimebundle_always_has_dot_text():
+    x = gradwalk.tensor(1.0, requires_grad=True, name="x")
+    bundle = viz.draw(x * 2.0)._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("digraph")
+
+
+def test_missing_dot_program_gives_remedy(monkeypatch, tmp_path):
+    pytest.importorskip("graphviz")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no 'dot' here
+    pic = viz.draw(gradwalk.tensor(1.0, requires_grad=True) * 2.0)
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        pic.svg()
+    assert pic._repr_svg_() is None
+    assert "image/svg+xml" not in pic._repr_mimebundle_()
+    path = tmp_path / "g.dot"
+    pic.save(str(path))  # DOT text needs nothing
+    assert path.read_text().startswith("digraph")
+
+
+def test_renders_svg_and_png(tmp_path):
+    pytest.importorskip("graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed (apt-get install graphviz)")
+    x = gradwalk.tensor(3.0, requires_grad=True, name="x")
+    y = x**2 + 2*x + 1
+    y.backward()
+    pic = viz.draw(y)
+    svg = pic.svg()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert svg.count('class="node"') == 5 and svg.count('class="edge"') == 5
+    assert ">grad 8<" in svg
+    png = pic.save(str(tmp_path / "g.png"))
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "image/svg+xml" in pic._repr_mimebundle_()
