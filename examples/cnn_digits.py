@@ -1,6 +1,6 @@
 """Train a small convolutional network (Conv2d + MaxPool2d) on the 8x8 handwritten digits.
 
-    python examples/cnn_digits.py               # about 98% test accuracy
+    python examples/cnn_digits.py               # about 97% test accuracy in seconds
     python examples/cnn_digits.py --steps 10    # a quick smoke run
 """
 
@@ -38,6 +38,8 @@ def main(argv=None):
     x, y = load_digits(flatten=False)  # (1797, 1, 8, 8): channels first, as Conv2d expects
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, seed=args.seed,
                                                         stratify=y)
+    mean, std = x_train.mean().item(), x_train.std().item()  # one scale for all pixels
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
                         shuffle=True, generator=args.seed)
     model = make_model(args.channels)

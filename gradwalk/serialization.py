@@ -288,19 +288,51 @@ def _array(node: dict, zf, infos, cache, source: str) -> np.ndarray:
     if name not in infos:
         raise _fail(source, f"the array {name!r} named in the manifest is missing")
     try:
-        with zf.open(name) as member:
-            arr = np.lib.format.read_array(member, allow_pickle=False)
+        arr = _read_npy(zf, infos[name], source)
     except ValueError as e:
-        raise _fail(source, f"array {name!r} cannot be read safely ({e})") from None
+        if str(e).startswith("gradwalk.load"):
+            raise
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise _fail(source, f"array {name!r} cannot be read safely ({reason})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise _fail(source, f"array {name!r} is corrupted or truncated ({e})") from None
-    if arr.dtype.kind not in _ALLOWED_KINDS or arr.dtype.hasobject:
-        raise _fail(source, f"array {name!r} has the disallowed dtype {arr.dtype}")
     if node.get("dtype") != arr.dtype.str or node.get("shape") != list(arr.shape):
         raise _fail(source, f"array {name!r} is {arr.dtype.str} {list(arr.shape)} but the "
                             f"manifest says {node.get('dtype')} {node.get('shape')}")
     cache[key] = arr
     return arr
+
+
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> np.ndarray:
+    """Read one ``.npy`` member: header first, checked against the member's size, then exactly
+    the bytes it announces (no pickle, no allocation larger than the file backs)."""
+    fmt = np.lib.format
+    name = info.filename
+    with zf.open(info) as member:
+        version = fmt.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(member, max_header_size=10000)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = fmt.read_array_header_2_0(member, max_header_size=10000)
+        else:
+            raise _fail(source, f"array {name!r} has the unknown .npy version {version}")
+        if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
+            raise _fail(source, f"array {name!r} has the disallowed dtype {dtype} (object, "
+                                "string and structured arrays are never loaded)")
+        count = 1
+        for n in shape:
+            count *= int(n)
+        nbytes = count * dtype.itemsize
+        header = member.tell()
+        if header + nbytes != info.file_size:
+            raise _fail(source, f"array {name!r} announces {list(shape)} {dtype} "
+                                f"({nbytes} bytes) but the member holds "
+                                f"{info.file_size - header} bytes of data")
+        buf = bytearray(nbytes)
+        if member.readinto(buf) != nbytes:
+            raise _fail(source, f"array {name!r} is truncated")
+    arr = np.frombuffer(buf, dtype=dtype, count=count)
+    return arr.reshape(shape, order="F" if fortran else "C")
 
 
 def _tensor(arr: np.ndarray, node: dict, map_location: Any) -> Tensor:

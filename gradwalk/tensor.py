@@ -35,6 +35,25 @@ class _Extra:
         self.views = None  # a base's live views (weakrefs), see ops/inplace_views.track_view
 
 
+def _inplace_of(name: str):
+    """A method ``name_`` that runs the method ``name`` in place (see ``Tensor._inplace``)."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace(getattr(Tensor, name), *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``: the result is written into this tensor's memory."
+    return method
+
+
+def _addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    return input + value * tensor1 * tensor2
+
+
+def _addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    return input + value * tensor1 / tensor2
+
+
 class _TensorDefaults:
     """Defaults of the tensor attributes that only leaves and a few others set (``.grad``, the
     rare state in ``_Extra``); kept out of ``Tensor.__slots__`` so that an op's output is made
@@ -740,6 +759,49 @@ class Tensor(_TensorDefaults):
         from . import creation
 
         return self._inplace(_E.copy_from, creation.randn(*self.shape, dtype=self.dtype) * std + mean)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(_addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(_addcdiv, tensor1, tensor2, value=value)
+
+    def clamp_min_(self, min):  # noqa: A002
+        return self._inplace(_E.clamp, min, None)
+
+    def clamp_max_(self, max):  # noqa: A002
+        return self._inplace(_E.clamp, None, max)
+
+    # in-place forms of out-of-place methods: ``x.floor_()`` writes ``x.floor()`` into x
+    lerp_ = _inplace_of("lerp")
+    square_ = _inplace_of("square")
+    floor_ = _inplace_of("floor")
+    ceil_ = _inplace_of("ceil")
+    round_ = _inplace_of("round")
+    trunc_ = _inplace_of("trunc")
+    sign_ = _inplace_of("sign")
+    log1p_ = _inplace_of("log1p")
+    expm1_ = _inplace_of("expm1")
+    rsqrt_ = _inplace_of("rsqrt")
+    log2_ = _inplace_of("log2")
+    log10_ = _inplace_of("log10")
+    tan_ = _inplace_of("tan")
+    asin_ = _inplace_of("asin")
+    acos_ = _inplace_of("acos")
+    atan_ = _inplace_of("atan")
+    sinh_ = _inplace_of("sinh")
+    cosh_ = _inplace_of("cosh")
+    erf_ = _inplace_of("erf")
+    remainder_ = _inplace_of("remainder")
+    floor_divide_ = _inplace_of("floor_divide")
+    scatter_ = _inplace_of("scatter")
+    tril_ = _inplace_of("tril")
+    triu_ = _inplace_of("triu")
+    true_divide_ = _inplace_of("div")
+    multiply_ = _inplace_of("mul")
+    subtract_ = _inplace_of("sub")
+    negative_ = _inplace_of("neg")
+    absolute_ = _inplace_of("abs")
 
     # ------------------------------------------------------------------ math methods
     def add(self, other, *, alpha=1):

@@ -243,3 +243,31 @@ def test_wrong_argument_types():
         gradwalk.save({}, 3)
     with pytest.raises(TypeError, match="path or a binary file"):
         gradwalk.load(3)
+
+
+def test_npy_header_claiming_a_huge_array_is_refused():
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    node = {"t": "tensor", "k": "a0", "dtype": "<f8", "shape": [10**12]}
+    raw = _zip({"__gradwalk__.json": _manifest(node), "a0.npy": header.getvalue() + b"\0" * 64})
+    with pytest.raises(ValueError, match="announces"):
+        _load_bytes(raw)
+
+
+def test_loaded_arrays_are_writable_and_fortran_order_kept():
+    a = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    out = _roundtrip({"t": gradwalk.tensor(a), "n": a})
+    out["t"].add_(1)
+    np.testing.assert_array_equal(out["t"].numpy(), a + 1)
+    np.testing.assert_array_equal(out["n"], a)
+
+
+def test_huge_npy_header_refused():
+    d = repr({"descr": "<f8", "fortran_order": False, "shape": (1,)})
+    header = d + " " * 200000 + "\n"
+    blob = b"\x93NUMPY\x02\x00" + len(header).to_bytes(4, "little") + header.encode()
+    node = {"t": "tensor", "k": "a0", "dtype": "<f8", "shape": [1]}
+    raw = _zip({"__gradwalk__.json": _manifest(node), "a0.npy": blob + b"\0" * 8})
+    with pytest.raises(ValueError, match="a0.npy"):
+        _load_bytes(raw)

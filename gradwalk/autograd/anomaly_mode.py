@@ -176,7 +176,7 @@ def _forward_hook(op, args, res, params) -> None:
         if data.dtype.kind in "fc" and not _all_finite(data):
             raise RuntimeError(_message(
                 f"Function '{node.name()}' returned {_kinds(data)} values in its forward output",
-                data, site, _shapes(args), "forward"))
+                data, site, _shapes(args), "forward", inputs=args))
 
 
 # ----------------------------------------------------------------------------- the backward side
@@ -238,7 +238,7 @@ def _shapes(args) -> str:
     return ", ".join(parts)
 
 
-def _message(head, data, site, shapes, side, grad_in=None) -> str:
+def _message(head, data, site, shapes, side, grad_in=None, inputs=None) -> str:
     bad = int(data.size - np.count_nonzero(np.isfinite(data)))
     lines = [f"{head} ({bad} of {data.size} elements)."]
     if site is not None:
@@ -251,6 +251,12 @@ def _message(head, data, site, shapes, side, grad_in=None) -> str:
         lines.append("  (no creation site: the op ran before anomaly mode was turned on)")
     lines.append(f"  input shapes: {shapes}; {side} output shape {list(data.shape)}, "
                  f"dtype {data.dtype}")
+    if inputs is not None:
+        bad_in = [k for k, a in enumerate(inputs) if isinstance(a, engine.Tensor)
+                  and a.data.dtype.kind in "fc" and not _all_finite(a.data)]
+        lines.append("  the inputs were all finite: this op made the first bad value" if not bad_in
+                     else f"  input(s) {bad_in} already held nan/inf: the bad value came in "
+                     "from outside the recorded graph")
     if grad_in is not None:
         g = grad_in.data if isinstance(grad_in, engine.Tensor) else np.asarray(grad_in)
         ok = "finite" if _all_finite(g) else "already not finite"

@@ -263,6 +263,7 @@ class Sent:
     target: object       # the Node (or AccumulateGrad) it went to, or None
     grad: str | None     # the gradient sent (reduced to the input's shape), as text
     why_none: str = ""   # why nothing was sent
+    run: int = 1         # which backward call of the block
 
 
 @dataclass
@@ -278,6 +279,7 @@ class Step:
     sent: list = field(default_factory=list)
     text: str = ""                   # for an accumulation: "x.grad = 6 + 2 = 8"
     grad_value: np.ndarray | None = None  # the arrived gradient, for small tensors
+    run: int = 1                     # which backward call of the block (1, 2...)
 
 
 class Walk:
@@ -300,21 +302,31 @@ class Walk:
     def __init__(self) -> None:
         self.steps: list[Step] = []
         self._terms: dict = {}      # id(leaf) -> [(sender seq, text)]
-        self._step_of: dict = {}    # node -> step number
+        self._step_of: dict = {}    # (run, node) -> step number
+        self._run = 0               # backward calls seen
+        self._captures: set = set()  # runs of autograd.grad (nothing accumulated)
         self._names: dict = {}      # id(tensor) -> variable name
         self._leaves: dict = {}     # id(leaf) -> leaf (kept for labels)
         self._node_names: dict = {}  # id(node) -> name of the variable holding its output
 
     # ------------------------------------------------------------------ engine observer
+    def on_backward(self, accumulate: bool) -> None:
+        """A new walk starts (``backward``, or ``autograd.grad`` when not ``accumulate``)."""
+        self._run += 1
+        self._terms = {}
+        if not accumulate:
+            self._captures.add(self._run)
+
     def on_node(self, node, grad_in, grads_out) -> None:
         number = len(self.steps) + 1
-        self._step_of[node] = number
+        run = max(self._run, 1)
+        self._step_of[(run, node)] = number
         n = len(node.edges)
         rules = rule_texts(node)
         letters = _input_letters(n)
         saved = node.saved
         step = Step(number, "node", node, node.name(), fmt_array(_raw(grad_in)),
-                    grad_value=_small_copy(grad_in))
+                    grad_value=_small_copy(grad_in), run=run)
         used = " ".join(r for r in rules if r)
         vals = []
         for i, letter in enumerate(letters):
@@ -336,14 +348,15 @@ class Walk:
                     why = "needs no gradient"
                 if rules[i] is None:
                     why = "no gradient (not differentiable)"
-                step.sent.append(Sent(i, letters[i], rules[i], None, None, why))
+                step.sent.append(Sent(i, letters[i], rules[i], None, None, why, run))
                 continue
             if gi is None:
-                step.sent.append(Sent(i, letters[i], rules[i], e, None, "no gradient returned"))
+                step.sent.append(Sent(i, letters[i], rules[i], e, None, "no gradient returned",
+                                      run))
                 continue
             g = _reduce(_raw(gi), shape)
             text = fmt_array(g)
-            step.sent.append(Sent(i, letters[i], rules[i], e, text))
+            step.sent.append(Sent(i, letters[i], rules[i], e, text, run=run))
             if type(e) is AccumulateGrad:
                 leaf = e.variable
                 self._leaves[id(leaf)] = leaf
@@ -352,8 +365,9 @@ class Walk:
 
     def on_accumulate(self, leaf, grad) -> None:
         number = len(self.steps) + 1
+        run = max(self._run, 1)
         acc = leaf._accumulator()
-        self._step_of[acc] = number
+        self._step_of[(run, acc)] = number
         self._leaves[id(leaf)] = leaf
         terms = [t for _, t in sorted(self._terms.pop(id(leaf), []), key=lambda p: p[0])]
         total = fmt_array(_raw(grad))
@@ -366,7 +380,7 @@ class Walk:
         text = f"{self._leaf_label(leaf)}.grad = "
         text += " + ".join(parts) + " = " + total if parts else total
         step = Step(number, "accumulate", acc, "AccumulateGrad", fmt_array(_raw(grad)),
-                    text=text, grad_value=_small_copy(grad))
+                    text=text, grad_value=_small_copy(grad), run=run)
         self.steps.append(step)
 
     # ------------------------------------------------------------------ names and labels
@@ -392,17 +406,26 @@ class Walk:
         name = self._node_names.get(id(node))
         return f"{node.name()} ({name})" if name else node.name()
 
-    def _target(self, node) -> str:
-        k = self._step_of.get(node)
-        where = f"step {k} " if k is not None else "(not run) "
-        return where + self.label(node)
+    def _target(self, node, run: int) -> str:
+        k = self._step_of.get((run, node))
+        if k is not None:
+            return f"step {k} {self.label(node)}"
+        if type(node) is AccumulateGrad and run in self._captures:
+            return f"{self._leaf_label(node.variable)} (returned by grad)"
+        return f"(not run) {self.label(node)}"
 
     # ------------------------------------------------------------------ the table
     def table(self) -> str:
         """The walk as a text table (what ``print(walk)`` shows)."""
         head = ("step", "node", "grad in", "input", "rule", "with", "sends", "to")
         rows = []
+        runs = len({s.run for s in self.steps})
+        last = None
         for s in self.steps:
+            if runs > 1 and s.run != last:
+                what = "autograd.grad" if s.run in self._captures else "backward"
+                rows.append(("", f"-- {what} call {s.run} --"))
+            last = s.run
             if s.kind == "accumulate":
                 rows.append((str(s.number), s.name, s.grad_in, s.text))
                 continue
@@ -416,17 +439,21 @@ class Walk:
                     rows.append(lead + (sent.letter, rule, with_, "-", f"({sent.why_none})"))
                 else:
                     rows.append(lead + (sent.letter, sent.rule, with_, sent.grad,
-                                        self._target(sent.target)))
+                                        self._target(sent.target, sent.run)))
                 first = False
             if first:
                 rows.append((str(s.number), s.name, s.grad_in, "", "", "", "", ""))
         widths = [len(h) for h in head]
         for r in rows:
+            if len(r) == 2:
+                continue
             n = len(head) if len(r) == len(head) else 3
             widths[:n] = [max(w, len(c)) for w, c in zip(widths[:n], r[:n])]
         lines = [_row(head, widths), _row(tuple("-" * w for w in widths), widths)]
         for r in rows:
-            if len(r) == len(head):
+            if len(r) == 2:  # a separator between backward calls
+                lines.append(r[1])
+            elif len(r) == len(head):
                 lines.append(_row(r, widths))
             else:  # an accumulation: its text spans the rule columns
                 lines.append(_row(r[:3], widths[:3]) + "  " + r[3])
@@ -460,7 +487,7 @@ class Walk:
             if key in ids:
                 return ids[key]
             ids[key] = bid = f"n{len(ids)}"
-            k = self._step_of.get(node)
+            k = next((s.number for s in self.steps if s.node is node), None)
             head = f"step {k}: " if k is not None else ""
             if type(node) is AccumulateGrad:
                 leaf = node.variable

@@ -57,6 +57,17 @@ def _outputs(out, fn: str) -> tuple[bool, tuple]:
     return _as_tuple(out, "outputs of the user-provided function", fn)
 
 
+def _checked(func, in_tuple: bool, fn: str):
+    """``func`` taking the inputs as separate arguments, its outputs checked to be Tensors."""
+
+    def call(*a):
+        out = func(*a) if in_tuple else func(a[0])
+        _outputs(out, fn)
+        return out
+
+    return call
+
+
 def _finish(xs, create_graph: bool):
     """Results detached unless ``create_graph``."""
     if create_graph:
@@ -125,8 +136,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     in_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
     if strict:
         _strict_check(func, ins, "vjp")
-    out, vjp_fn = _func().vjp(lambda *a: func(*a) if in_tuple else func(a[0]),
-                              *_prepared(ins, create_graph))
+    out, vjp_fn = _func().vjp(_checked(func, in_tuple, "vjp"), *_prepared(ins, create_graph))
     out_tuple, outs = _outputs(out, "vjp")
     if v is None:
         if len(outs) != 1 or outs[0].numel() != 1:
@@ -168,8 +178,8 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         _check_v(vs, ins, "jvp", "input")
     if strict:
         _strict_check(func, ins, "jvp")
-    out, tan = _func().jvp(lambda *a: func(*a) if in_tuple else func(a[0]),
-                           _prepared(ins, create_graph), tuple(vs))
+    out, tan = _func().jvp(_checked(func, in_tuple, "jvp"), _prepared(ins, create_graph),
+                           tuple(vs))
     out_tuple, outs = _outputs(out, "jvp")
     _, tans = _outputs(tan, "jvp")
     outs = _finish(outs, create_graph)
@@ -220,7 +230,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
                            "`strict=False` or `vectorize=False`.")
     if strict:
         _strict_check(func, ins, "jacobian")
-    f = (lambda *a: func(*a)) if in_tuple else (lambda a: func(a))
+    f = _checked(func, in_tuple, "jacobian")
     ins_p = _prepared(ins, create_graph)
     # one forward pass to learn the output sizes (needed for "auto" only)
     n_in = sum(t.numel() for t in ins)

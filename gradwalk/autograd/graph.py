@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from .node import Node, RemovableHandle
@@ -42,8 +43,12 @@ __all__ = [
 ]
 
 # The stack of active (pack, unpack) pairs; the innermost one is used, as in PyTorch.
-_stack: list[tuple[Callable, Callable]] = []
-_disabled: list[str] = []
+# Per thread / context, like grad mode: a tuple of (pack, unpack) pairs, innermost last, and
+# the messages of open ``disable_saved_tensors_hooks`` blocks. ``_open`` counts the contexts open
+# in all threads: the registry hook stays installed while it is positive.
+_stack: ContextVar[tuple] = ContextVar("gradwalk_saved_tensors_hooks", default=())
+_disabled: ContextVar[tuple] = ContextVar("gradwalk_saved_tensors_hooks_disabled", default=())
+_open = [0]
 
 
 class Packed:
@@ -110,13 +115,14 @@ class UnpackingOp:
 def _pack_node(op, args, res, params) -> None:
     """The registry's forward hook while a ``saved_tensors_hooks`` context is open."""
     node = res.grad_fn
-    if node is None or node.op is not op or not _stack or node.released:
+    stack = _stack.get()
+    if node is None or node.op is not op or not stack or node.released:
         return
     from ..tensor import Tensor
 
     if node.out is None and not any(isinstance(s, Tensor) for s in node.saved):
         return  # nothing saved (add, views...): nothing to pack
-    pack, unpack = _stack[-1]
+    pack, unpack = stack[-1]
     node.saved = pack_values(node.saved, pack, unpack)
     if node.out is not None:
         node.out = Packed(_call_pack(pack, res), unpack)
@@ -142,24 +148,28 @@ def _call_pack(pack, t):
 
 def current_hooks() -> tuple[Callable, Callable] | None:
     """The innermost active ``(pack, unpack)`` pair, or ``None`` (used by custom Functions)."""
-    return _stack[-1] if _stack else None
+    stack = _stack.get()
+    return stack[-1] if stack else None
 
 
-def _push(pack, unpack) -> None:
+def _push(pack, unpack):
     from ..ops import registry
 
-    if _disabled:
-        raise RuntimeError(_disabled[-1])
-    if not _stack:
+    disabled = _disabled.get()
+    if disabled:
+        raise RuntimeError(disabled[-1])
+    if _open[0] == 0 and _pack_node not in registry._forward_hooks:
         registry._forward_hooks.append(_pack_node)
-    _stack.append((pack, unpack))
+    _open[0] += 1
+    return _stack.set(_stack.get() + ((pack, unpack),))
 
 
-def _pop() -> None:
+def _pop(token) -> None:
     from ..ops import registry
 
-    _stack.pop()
-    if not _stack and _pack_node in registry._forward_hooks:
+    _stack.reset(token)
+    _open[0] -= 1
+    if _open[0] == 0 and _pack_node in registry._forward_hooks:
         registry._forward_hooks.remove(_pack_node)
 
 
@@ -186,11 +196,11 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         self.unpack_hook = unpack_hook
 
     def __enter__(self):
-        _push(self.pack_hook, self.unpack_hook)
+        self._token = _push(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc) -> None:
-        _pop()
+        _pop(self._token)
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
@@ -240,13 +250,13 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         self.error_message = error_message
 
     def __enter__(self):
-        if _stack:
+        if _stack.get():
             raise RuntimeError(self.error_message)
-        _disabled.append(self.error_message)
+        self._token = _disabled.set(_disabled.get() + (self.error_message,))
         return self
 
     def __exit__(self, *exc) -> None:
-        _disabled.pop()
+        _disabled.reset(self._token)
 
 
 def saved_value(node: Node, value):

@@ -373,7 +373,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False,
         else:
             rows = vmap(pull, chunk_size=chunk_size)(*basis)
         jac = _assemble_rev(rows, o_leaves, in_leaves)
-        result = _nest(jac, o_spec, diff, nums, argnums)
+        result = _nest(jac, o_spec, diff, argnums)
         return (result, r[2]) if has_aux else result
 
     return wrapper
@@ -391,13 +391,13 @@ def _assemble_rev(rows, o_leaves, in_leaves):
     return jac
 
 
-def _nest(jac, o_spec, diff, nums, argnums):
+def _nest(jac, o_spec, diff, argnums):
     """Arrange ``jac[k][j]`` as PyTorch does: outputs outside, then argnums, then arg pytrees."""
     per_out = []
     for row in jac:
         k = 0
         per_arg = []
-        for n, d in zip(nums, diff):
+        for d in diff:
             leaves, spec = tree_flatten(d)
             per_arg.append(tree_unflatten(spec, row[k:k + len(leaves)]))
             k += len(leaves)
@@ -457,7 +457,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *,
                 per_in.append(part.reshape(out_shape + tuple(t.shape)))
                 j0 += m
             jac.append(per_in)
-        result = _nest(jac, o_spec, diff, nums, argnums)
+        result = _nest(jac, o_spec, diff, argnums)
         if has_aux:
             from ..tensor import Tensor
 

@@ -136,3 +136,43 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         attn = N.dropout(attn, dropout_p, True)
     return attn @ value
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """``x * sigmoid(x)`` (swish).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.silu(gradwalk.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.7311])
+    """
+    from ..ops import elementwise as E
+
+    return input * E.sigmoid(input)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.elu(gradwalk.tensor([-1.0, 2.0]))
+        tensor([-0.6321,  2.0000])
+    """
+    from ..ops import elementwise as E
+
+    return E.where(input > 0, input, E.expm1(E.clamp(input, None, 0.0)) * alpha)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+    """``input / max(norm_p(input, dim), eps)``: unit vectors along ``dim``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.functional.normalize(gradwalk.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+    from ..ops import elementwise as E
+    from ..ops import reductions as R
+
+    return input / E.clamp(R.norm(input, p, dim, keepdim=True), eps)

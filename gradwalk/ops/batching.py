@@ -304,15 +304,15 @@ def all_samples(x):
 
 
 def _max_level(args, more=()) -> int:
+    """The highest vmap level among the arrays in ``args``/``more`` (one level of nesting)."""
     level = 0
     for group in (args, more):
-        if type(group) is not tuple and type(group) is not list:
-            group = (group,)
         for a in group:
-            if type(a) is BatchedArray:
+            t = type(a)
+            if t is BatchedArray:
                 if a._level > level:
                     level = a._level
-            elif type(a) in (list, tuple):
+            elif t is list or t is tuple:
                 for b in a:
                     if type(b) is BatchedArray and b._level > level:
                         level = b._level
@@ -754,8 +754,8 @@ def _matmul(level, a, b, **kw):
         pa = _lift(pa, n - na)
     if bb:
         pb = _lift(pb, n - nb)
-    if pa.shape[-1] == 1 and ba and bb and not kw:  # outer products: broadcasting is faster
-        r = np.multiply(pa, pb)
+    if pa.shape[-1] == 1 and ba and bb and not kw:  # outer products (per-sample weight grads)
+        r = np.einsum("...ik,...kj->...ij", pa, pb)  # faster than matmul's loop or multiply
     else:
         r = np.matmul(pa, pb, **kw)
     if la == 1:

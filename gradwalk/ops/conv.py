@@ -92,41 +92,47 @@ def _out_shape(spatial, k, stride, padding, dilation):
 
 
 def _cols(xp, x, k, stride, padding, dilation, groups):
-    """im2col: (G, N*P, Cg*K) rows of receptive fields, and the output's spatial shape."""
+    """im2col, transposed: (G, Cg*K, N*P) columns of receptive fields (one per output position),
+    and the output's spatial shape. This layout copies with contiguous inner runs (the output
+    positions), which is faster than a row per receptive field."""
     n, c = x.shape[:2]
     win = _windows(xp, _pad(xp, x, padding), k, stride, dilation)  # (N, C, *out, *k)
-    out = win.shape[2:2 + len(k)]
     d = len(k)
+    out = win.shape[2:2 + d]
     g = groups
     win = win.reshape((n, g, c // g) + out + tuple(k))
-    # -> (G, N, *out, Cg, *k)
-    perm = (1, 0) + tuple(range(3, 3 + d)) + (2,) + tuple(range(3 + d, 3 + 2 * d))
-    cols = xp.transpose(win, perm).reshape(g, n * math.prod(out), (c // g) * math.prod(k))
+    # -> (G, Cg, *k, N, *out)
+    perm = (1, 2) + tuple(range(3 + d, 3 + 2 * d)) + (0,) + tuple(range(3, 3 + d))
+    cols = xp.transpose(win, perm).reshape(g, (c // g) * math.prod(k), n * math.prod(out))
     return cols, out
+
+
+def _bmm(xp, a, b):
+    """Batched matmul over groups; one plain 2-D matmul (BLAS) when there is one group."""
+    if a.shape[0] == 1:
+        return xp.matmul(a[0], b[0])[None]
+    return xp.matmul(a, b)
 
 
 def _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups):
     k = tuple(w.shape[2:])
     n = x.shape[0]
     o = w.shape[0]
-    cols, out = _cols(xp, x, k, stride, padding, dilation, groups)
-    wm = w.reshape(groups, o // groups, -1)  # (G, Og, K)
-    y = xp.matmul(cols, xp.swapaxes(wm, 1, 2))  # (G, N*P, Og)
-    y = y.reshape((groups, n) + out + (o // groups,))
     d = len(k)
-    perm = (1, 0, 2 + d) + tuple(range(2, 2 + d))
-    y = xp.transpose(y, perm).reshape((n, o) + out)
+    cols, out = _cols(xp, x, k, stride, padding, dilation, groups)
+    wm = w.reshape(groups, o // groups, -1)  # (G, Og, Cg*K)
+    y = _bmm(xp, wm, cols)  # (G, Og, N*P)
+    y = y.reshape((o, n) + out)
     if b is not None:
-        y = y + b.reshape((1, o) + (1,) * d)
-    return xp.ascontiguousarray(y)
+        y += b.reshape((o,) + (1,) * (d + 1)).astype(y.dtype, copy=False)
+    return K.contiguous(xp, xp.swapaxes(y, 0, 1))  # (vmap's batched arrays stay)
 
 
-def _grad_rows(xp, g, groups):
-    """(N, O, *out) output gradient as (G, N*P, Og) rows."""
+def _grad_cols(xp, g, groups):
+    """(N, O, *out) output gradient as (G, Og, N*P) columns."""
     n, o = g.shape[:2]
-    d = g.ndim - 2
     gr = g.reshape((n, groups, o // groups, math.prod(g.shape[2:])))
-    return xp.transpose(gr, (1, 0, 3, 2)).reshape(groups, -1, o // groups), d
+    return xp.transpose(gr, (1, 2, 0, 3)).reshape(groups, o // groups, -1)
 
 
 def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
@@ -135,25 +141,24 @@ def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
     o = w.shape[0]
     n, c = x_shape[:2]
     out = tuple(g.shape[2:])
-    gm, d = _grad_rows(xp, g, groups)
+    gm = _grad_cols(xp, g, groups)  # (G, Og, N*P)
     wm = w.reshape(groups, o // groups, -1)
-    gcols = xp.matmul(gm, wm)  # (G, N*P, Cg*K)
-    gcols = gcols.reshape((groups, n) + out + (c // groups,) + k)
-    # -> (N, G, Cg, *k, *out) -> (N, C, *k, *out)
-    perm = (1, 0, 2 + d) + tuple(range(3 + d, 3 + 2 * d)) + tuple(range(2, 2 + d))
-    gcols = xp.transpose(gcols, perm).reshape((n, c) + k + out)
-    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
-    gx = _fold(xp, padded, ((sl, gcols[(slice(None), slice(None)) + offs])
+    gcols = _bmm(xp, xp.swapaxes(wm, 1, 2), gm)  # (G, Cg*K, N*P)
+    gcols = gcols.reshape((c,) + k + (n,) + out)
+    # fold (col2im) into a (C, N, *padded) buffer: one strided add per kernel offset
+    padded = (c, n) + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
+    gx = _fold(xp, padded, ((sl, gcols[(slice(None),) + offs])
                             for offs, sl in _offset_slices(k, stride, dilation, out)))
-    return xp.ascontiguousarray(_crop(gx, padding, x_shape))
+    return K.contiguous(xp, xp.swapaxes(_crop(gx, padding, (c, n) + tuple(x_shape[2:])),
+                                        0, 1))
 
 
 def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups):
     """The gradient of ``conv`` in its weight: input fields correlated with ``g``."""
     k = tuple(w_shape[2:])
     cols, _ = _cols(xp, x, k, stride, padding, dilation, groups)
-    gm, _ = _grad_rows(xp, g, groups)
-    gw = xp.matmul(xp.swapaxes(gm, 1, 2), cols)  # (G, Og, Cg*K)
+    gm = _grad_cols(xp, g, groups)
+    gw = _bmm(xp, gm, xp.swapaxes(cols, 1, 2))  # (G, Og, Cg*K)
     return gw.reshape(w_shape)
 
 
@@ -271,7 +276,7 @@ def _max_mask_pieces(xp, x, k, stride, padding, dilation):
     xpd = _pad(np, xr, padding, value=-np.inf)
     out = _out_shape(xr.shape[2:], k, stride, padding, dilation)
     best = _max_pool_fwd(np, xr, k, stride, padding, dilation)
-    taken = np.zeros(best.shape, dtype=bool)
+    taken = np.zeros_like(best, dtype=bool)  # batched like best under vmap
     pieces = []
     for _, sl in _offset_slices(k, stride, dilation, out):
         m = xpd[sl] == best
@@ -425,6 +430,9 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: 
             "channels instead")
     if bias is not None and tuple(bias.shape) != (o,):
         raise RuntimeError(f"{op}(): expected bias of shape [{o}], got {list(bias.shape)}")
+    if bias is not None and bias.data.dtype != weight.data.dtype:
+        raise RuntimeError(f"{op}(): expected bias of dtype {weight.dtype} (the weight's), got "
+                           f"{bias.dtype}. Convert it with .to({weight.dtype})")
     if x.data.dtype != weight.data.dtype:
         raise RuntimeError(
             f"{op}(): Input type ({x.dtype}) and weight type ({weight.dtype}) should be the "

@@ -36,7 +36,8 @@ def erf(xp, x):
     if xp is np:
         if _scipy_erf is not None:
             return _scipy_erf(x).astype(x.dtype, copy=False)
-        return _erf_py(x).astype(x.dtype)
+        # math.erf elementwise; a 0-d input gives a Python float, hence the asarray
+        return np.asarray(_erf_py(x), dtype=np.float64).astype(x.dtype)
     return xp.asarray(erf(np, xp.asnumpy(x)))
 
 
@@ -135,6 +136,11 @@ def _zeros(xp, shape, dtype, *like):
             if getattr(b, "_gw_batched", False):
                 return xp.zeros_like(b, dtype=dtype, shape=shape)
     return xp.zeros(shape, dtype=dtype)
+
+
+def contiguous(xp, a):
+    """``ascontiguousarray``; vmap's batched arrays are left as they are."""
+    return a if getattr(a, "_gw_batched", False) else xp.ascontiguousarray(a)
 
 
 def scatter_into(xp, shape, axis, index, g):

@@ -128,3 +128,14 @@ def test_finite_run_unchanged():
         (x.exp() * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])),
                                rtol=1e-6)
+
+
+def test_forward_message_says_whether_inputs_were_finite():
+    x = gradwalk.tensor([1.0, -1.0], requires_grad=True)
+    with gradwalk.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="inputs were all finite"):
+            x.log()
+    bad = gradwalk.tensor([float("nan"), 1.0], requires_grad=True)
+    with gradwalk.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match=r"input\(s\) \[0\] already held nan/inf"):
+            bad * 2.0

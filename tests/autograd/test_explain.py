@@ -166,3 +166,18 @@ def test_explain_with_autograd_grad():
     assert [s.name for s in walk.steps] == ["ExpBackward0"]
     assert walk.steps[0].sent[0].rule == "grad * out"
     assert abs(float(g) - np.exp(2.0)) < 1e-5
+
+
+def test_grad_then_backward_are_separate_calls():
+    x = gradwalk.tensor(2.0, requires_grad=True)
+    with gradwalk.autograd.explain() as walk:
+        (g,) = gradwalk.autograd.grad(x**3, x, create_graph=True)  # g = 3 x**2 = 12
+        g.backward()  # d/dx 3 x**2 = 6 x = 12
+    table = str(walk).splitlines()
+    assert table[4] == "-- autograd.grad call 1 --"
+    assert table[5].split()[:2] == ["1", "PowBackward0"]
+    assert table[5].endswith("12     x (returned by grad)")
+    assert "-- backward call 2 --" in table
+    # the gradient returned by grad() is not a term of the later accumulation
+    assert walk.steps[-1].text == "x.grad = 12"
+    assert float(x.grad) == 12.0

@@ -158,3 +158,40 @@ def test_hooks_under_create_graph_receive_differentiable_tensors():
     assert gx.item() == 3 * 4.0 * 2.0
     (ggx,) = gradwalk.autograd.grad(gx, x)
     assert ggx.item() == 9 * 4.0  # d/dx of 3 x^3
+
+
+def _inplace_and_function_hooks(lib):
+    log = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: log.append(("before", g.tolist())))  # stays on the old value
+    y.retain_grad()  # follows y to its new value
+    y.mul_(2)
+    y.register_hook(lambda g: log.append(("after", g.tolist())))
+    (y * y).sum().backward()
+    log.append(("y.grad", y.grad.tolist()))
+    log.append(("x.grad", x.grad.tolist()))
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a * 2 + b * 3
+
+    x.grad = None
+    a, b = Two.apply(x)
+    a.register_hook(lambda g: log.append(("a", g.tolist())) or g * 10)
+    b.retain_grad()
+    (a.sum() + (b * b).sum()).backward()
+    log.append(("b.grad", b.grad.tolist()))
+    log.append(("x.grad", x.grad.tolist()))
+    return log
+
+
+def test_hooks_with_inplace_and_custom_functions_match_pytorch(torch):
+    ours = _inplace_and_function_hooks(gradwalk)
+    assert ours == _inplace_and_function_hooks(torch)
+    assert ours[0] == ("after", [12.0, 24.0]) and ours[1] == ("before", [24.0, 48.0])

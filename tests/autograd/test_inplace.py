@@ -278,3 +278,64 @@ def test_grad_fn_names_match_pytorch(torch):
         z[0].mul_(2)
         names.append((y.grad_fn.name(), z.grad_fn.name().split("::")[-1]))
     assert names[0] == names[1] == ("AddBackward0", "CopySlices")
+
+
+INPLACE_METHODS = [
+    ("add_", (0.5,)), ("sub_", (0.25,)), ("mul_", (3.0,)), ("div_", (4.0,)), ("pow_", (3,)),
+    ("exp_", ()), ("log_", ()), ("sqrt_", ()), ("sin_", ()), ("cos_", ()), ("tanh_", ()),
+    ("sigmoid_", ()), ("relu_", ()), ("reciprocal_", ()), ("neg_", ()), ("abs_", ()),
+    ("clamp_", (0.3, 0.7)), ("clamp_min_", (0.4,)), ("clamp_max_", (0.5,)), ("square_", ()),
+    ("log1p_", ()), ("expm1_", ()), ("rsqrt_", ()), ("tan_", ()), ("atan_", ()), ("sinh_", ()),
+    ("cosh_", ()), ("log2_", ()), ("erf_", ()), ("tril_", ()), ("floor_", ()),
+    ("multiply_", (2.0,)), ("subtract_", (1.0,)), ("true_divide_", (2.0,)), ("zero_", ()),
+    ("fill_", (2.0,)),
+]
+
+
+def _method_grads(lib, name, args):
+    x = lib.tensor([[0.3, 0.6], [0.2, 0.9]], dtype=lib.float64, requires_grad=True)
+    t = lib.tensor([[1.5, 2.0], [0.5, 1.0]], dtype=lib.float64, requires_grad=True)
+    y = x * t
+    r = getattr(y, name)(*args)
+    assert r is y and y._version == 1
+    (y * y).sum().backward()
+    # zero_/fill_ cut the gradient: PyTorch delivers zeros, gradwalk a structural "no gradient"
+    return tuple(np.zeros((2, 2)) if v.grad is None else v.grad.detach().numpy() for v in (x, t))
+
+
+@pytest.mark.parametrize("name,args", INPLACE_METHODS, ids=[m[0] for m in INPLACE_METHODS])
+def test_inplace_methods_match_pytorch(torch, name, args):
+    ours, theirs = _method_grads(gradwalk, name, args), _method_grads(torch, name, args)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_argument_inplace_methods_match_pytorch(torch):
+    def run(lib):
+        x = lib.tensor([[0.3, 0.6], [0.2, 0.9]], dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([[1.5, 2.0], [0.5, 1.0]], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.addcmul_(t, x, value=0.5).addcdiv_(x, t, value=2).lerp_(t, 0.25)
+        z = y * 1
+        z.copy_(t * 2 + y)
+        z[0].masked_fill_(lib.tensor([True, False]), 0.0)
+        (z ** 2).sum().backward()
+        return x.grad.detach().numpy(), t.grad.detach().numpy(), y._version, z._version
+
+    ours, theirs = run(gradwalk), run(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10)
+    assert ours[2:] == theirs[2:]
+
+
+def test_chain_of_inplace_ops_that_save_values_raises_like_pytorch(torch):
+    msgs = []
+    for lib in (gradwalk, torch):
+        x = lib.tensor([0.3, 0.6], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.tan_().atan_()  # tan saved its result, atan_ overwrote it
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        msgs.append(str(info.value))
+    for m in msgs:
+        assert "which is output 0 of Tan" in m and "is at version 2; expected version 1" in m

@@ -188,3 +188,28 @@ def test_saved_names_match_pytorch(torch):
         assert np.allclose(m.grad_fn._saved_other.detach().numpy(), [3.0, 4.0])
         np.testing.assert_allclose(x.exp().grad_fn._saved_result.detach().numpy(),
                                    np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_hooks_are_per_thread():
+    import threading
+
+    packed = []
+    other_thread_packed = []
+    started, done = threading.Event(), threading.Event()
+
+    def other():
+        started.wait()
+        x = gradwalk.tensor([1.0], requires_grad=True)
+        with saved_tensors_hooks(lambda t: other_thread_packed.append(1) or t, lambda t: t):
+            pass
+        x.sin()  # the main thread's hooks are open, but not in this thread
+        done.set()
+
+    th = threading.Thread(target=other)
+    th.start()
+    with saved_tensors_hooks(lambda t: packed.append(1) or t, lambda t: t):
+        started.set()
+        done.wait(10)
+        gradwalk.tensor([1.0], requires_grad=True).sin()
+    th.join()
+    assert packed == [1] and other_thread_packed == []

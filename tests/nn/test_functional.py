@@ -128,3 +128,24 @@ def test_functional_errors():
         F.group_norm(gradwalk.zeros(2, 3, 4), 2)
     with pytest.raises(TypeError, match="must be a Tensor"):
         F.conv2d([[1.0]], gradwalk.zeros(1, 1, 1, 1))
+
+
+@pytest.mark.parametrize("name,kw", [("silu", {}), ("elu", dict(alpha=0.7)),
+                                     ("normalize", {}), ("normalize", dict(p=1.0, dim=0))])
+def test_composite_functions_match_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    res = []
+    for m in (torch, gradwalk):
+        t = m.tensor(x, requires_grad=True)
+        y = getattr(m.nn.functional, name)(t, **kw)
+        (y * y).sum().backward()
+        res.append((y.detach().numpy(), t.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_conv_bias_dtype_error():
+    with pytest.raises(RuntimeError, match="expected bias of dtype"):
+        F.conv2d(gradwalk.zeros(1, 1, 3, 3), gradwalk.zeros(1, 1, 2, 2),
+                 gradwalk.zeros(1, dtype=gradwalk.float64))

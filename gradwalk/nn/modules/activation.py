@@ -113,7 +113,9 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return input * E.sigmoid(input)
+        from .. import functional
+
+        return functional.silu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -134,8 +136,9 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        neg = E.clamp(input, None, 0.0)
-        return E.where(input > 0, input, E.expm1(neg) * self.alpha)
+        from .. import functional
+
+        return functional.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -400,4 +403,10 @@ def _pad_last(mask: Tensor) -> Tensor:
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """``Linear`` under the name PyTorch gives ``MultiheadAttention.out_proj``."""
+    """``Linear`` under the name PyTorch gives ``MultiheadAttention.out_proj``.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nn.MultiheadAttention(4, 2).out_proj
+        NonDynamicallyQuantizableLinear(in_features=4, out_features=4, bias=True)
+    """

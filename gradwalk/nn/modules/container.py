@@ -321,7 +321,7 @@ class ParameterList(Module):
         lines = []
         for i, p in enumerate(self):
             size = "x".join(str(s) for s in p.shape)
-            lines.append(f"({i}): Parameter containing: [{p.dtype} of size {size}]")
+            lines.append(f"  ({i}): Parameter containing: [{p.dtype} of size {size}]")
         return "\n".join(lines)
 
 
@@ -380,3 +380,10 @@ class ParameterDict(Module):
         items = parameters.items() if isinstance(parameters, Mapping) else parameters
         for k, v in items:
             self[k] = v
+
+    def extra_repr(self) -> str:
+        lines = []
+        for k, p in self.items():
+            size = "x".join(str(s) for s in p.shape)
+            lines.append(f"  ({k}): Parameter containing: [{p.type()} of size {size}]")
+        return "\n".join(lines)

@@ -46,7 +46,15 @@ def _gru_step(x_proj, h, w_hh, b_hh):
 
 
 class RNNBase(Module):
-    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (see those)."""
+    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (see those); ``all_weights``
+    groups the parameters per layer and direction.
+
+    Example:
+        >>> import gradwalk
+        >>> lstm = gradwalk.nn.LSTM(2, 3, num_layers=2)
+        >>> isinstance(lstm, gradwalk.nn.RNNBase), [len(ws) for ws in lstm.all_weights]
+        (True, [4, 4])
+    """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -278,7 +286,14 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """The shared machinery of the one-step cells."""
+    """The shared machinery of the one-step cells (``weight_ih``, ``weight_hh``, ``bias_ih``,
+    ``bias_hh``).
+
+    Example:
+        >>> import gradwalk
+        >>> [n for n, _ in gradwalk.nn.GRUCell(2, 3).named_parameters()]
+        ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device=None, dtype=None) -> None:
