@@ -10,10 +10,17 @@ import numpy as np
 from ..autograd.engine import structural_zeros as _structural_zeros
 from . import registry as _registry
 
-try:  # SciPy's erf is exact and fast; it is optional
-    from scipy.special import erf as _scipy_erf  # type: ignore[import-not-found]
-except Exception:  # pragma: no cover - depends on the environment
-    _scipy_erf = None
+_scipy_erf = False  # SciPy's erf (exact and fast, optional), looked up on first use
+
+
+def _find_scipy_erf():
+    global _scipy_erf
+    try:
+        from scipy.special import erf  # type: ignore[import-not-found]
+    except Exception:  # SciPy is optional
+        erf = None
+    _scipy_erf = erf
+    return erf
 
 _erf_py = np.frompyfunc(math.erf, 1, 1)
 
@@ -34,8 +41,9 @@ def erf(xp, x):
     if is_dxp(xp):
         return xp.erf(x)
     if xp is np:
-        if _scipy_erf is not None:
-            return _scipy_erf(x).astype(x.dtype, copy=False)
+        scipy_erf = _find_scipy_erf() if _scipy_erf is False else _scipy_erf
+        if scipy_erf is not None:
+            return scipy_erf(x).astype(x.dtype, copy=False)
         # math.erf elementwise; a 0-d input gives a Python float, hence the asarray
         return np.asarray(_erf_py(x), dtype=np.float64).astype(x.dtype)
     return xp.asarray(erf(np, xp.asnumpy(x)))
