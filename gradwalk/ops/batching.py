@@ -253,6 +253,25 @@ class BatchedArray(NDArrayOperatorsMixin):
 
     # ---------------------------------------------------------------- NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if not kwargs and method == "__call__" and len(inputs) == 2 and ufunc is not np.matmul:
+            # the common case, written out: a binary elementwise call
+            a, b = inputs
+            ta, tb = type(a), type(b)
+            if ta is BatchedArray and tb is BatchedArray:
+                if a._level == b._level:
+                    pa, pb = a._a, b._a
+                    da, db = pa.ndim, pb.ndim
+                    if da < db:
+                        pa = _lift(pa, db - da)
+                    elif db < da:
+                        pb = _lift(pb, da - db)
+                    return BatchedArray(ufunc(pa, pb), a._level)
+            elif ta is BatchedArray and (tb is float or tb is int or (
+                    tb is np.ndarray and b.ndim <= a._a.ndim - 1)):
+                return BatchedArray(ufunc(a._a, b), a._level)
+            elif tb is BatchedArray and (ta is float or ta is int or (
+                    ta is np.ndarray and a.ndim <= b._a.ndim - 1)):
+                return BatchedArray(ufunc(a, b._a), b._level)
         level = _max_level(inputs, kwargs.get("out", ()))
         if method == "__call__":
             if ufunc is np.matmul:
