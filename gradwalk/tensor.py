@@ -753,12 +753,14 @@ class Tensor(_TensorDefaults):
     def uniform_(self, a: float = 0.0, b: float = 1.0):
         from . import creation
 
-        return self._inplace(_E.copy_from, creation.rand(*self.shape, dtype=self.dtype) * (b - a) + a)
+        sample = creation.rand(*self.shape, dtype=self.dtype) * (b - a) + a
+        return self._inplace(_E.copy_from, sample)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0):
         from . import creation
 
-        return self._inplace(_E.copy_from, creation.randn(*self.shape, dtype=self.dtype) * std + mean)
+        sample = creation.randn(*self.shape, dtype=self.dtype) * std + mean
+        return self._inplace(_E.copy_from, sample)
 
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return self._inplace(_addcmul, tensor1, tensor2, value=value)

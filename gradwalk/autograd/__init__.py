@@ -9,8 +9,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from . import engine, forward_ad, functional, graph

@@ -43,8 +43,8 @@ import warnings
 
 import numpy as np
 
-from . import grad_mode
 from ..backend import _cupy, xp_of
+from . import grad_mode
 from .node import SECOND_BACKWARD, AccumulateGrad
 
 # Observers (explain mode, anomaly detection) register here; empty in normal runs. The engine

@@ -309,8 +309,10 @@ def _fit(r, res, differentiable):
         return r
     if isinstance(r, Tensor):
         r = r.data
-    if not hasattr(r, "shape") or tuple(r.shape) != tuple(shape):
-        xp = xp_of(res.data)
+    xp = xp_of(res.data)
+    if not hasattr(r, "shape") or isinstance(r, np.generic):  # a Python or NumPy scalar
+        r = xp.asarray(r)
+    if tuple(r.shape) != tuple(shape):
         r = xp.broadcast_to(r, shape)
     if r.dtype != res.data.dtype:
         r = r.astype(res.data.dtype)

@@ -339,7 +339,8 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
 
     For a tuple of inputs the result is a tuple of tuples, ``H[i][j]`` of shape
     ``inputs[i].shape + inputs[j].shape``. ``outer_jacobian_strategy="forward-mode"`` takes the
-    outer Jacobian in forward mode (forward over reverse).
+    outer Jacobian in forward mode (forward over reverse). Both Jacobians are vectorized with
+    ``vmap`` whatever ``vectorize`` says (the result is the same).
 
     Example:
         >>> import gradwalk

@@ -103,7 +103,14 @@ def _split_aux(out, has_aux: bool, api: str):
     return out
 
 
-def _grads(outs, cots, inputs, create: bool):
+def _detach_tree(tree):
+    """``tree`` with its Tensors detached (aux outputs leave the transform like its value)."""
+    T = _tensor_cls()
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten(spec, [x.detach() if isinstance(x, T) else x for x in leaves])
+
+
+def _grads(outs, cots, inputs, create: bool, retain: bool = True):
     """Gradients of ``outs`` (seeded with ``cots``) with respect to ``inputs``; zeros where an
     input does not reach an output."""
     from ..autograd import grad as _autograd_grad
@@ -112,7 +119,7 @@ def _grads(outs, cots, inputs, create: bool):
     if not pairs:
         return [_zeros_like(t) for t in inputs]
     gs = _autograd_grad([o for o, _ in pairs], inputs, [c for _, c in pairs],
-                        retain_graph=True, create_graph=create, allow_unused=True)
+                        retain_graph=retain or create, create_graph=create, allow_unused=True)
     return [g if g is not None else _zeros_like(t) for g, t in zip(gs, inputs)]
 
 
@@ -190,15 +197,16 @@ def _grad_impl(func, argnums, has_aux, args, kwargs, api):
                 f"{out.ndim} dims and shape {list(out.shape)}. Maybe you wanted to use the vjp "
                 "or jacrev APIs instead?")
         ones = T._wrap(np.ones(out.shape, dtype=out.data.dtype))
-        gs = _grads([out], [ones], inputs, create)
+        gs = _grads([out], [ones], inputs, create, retain=False)
     result = []
     k = 0
     for spec, n in specs:
         result.append(tree_unflatten(spec, gs[k:k + n]))
         k += n
     g = result[0] if isinstance(argnums, int) else tuple(result)
-    value = out if create else out.detach()
-    return g, value, aux
+    if create:
+        return g, out, aux
+    return g, out.detach(), _detach_tree(aux)
 
 
 def vjp(func: Callable, *primals, has_aux: bool = False):
@@ -250,6 +258,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
         return tree_unflatten(spec, gs)
 
     value = out if create else tree_unflatten(out_spec, [o.detach() for o in out_leaves])
+    if has_aux and not create:
+        aux = _detach_tree(aux)
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
@@ -438,13 +448,12 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *,
 
             r = jvp(f_diff, diff, tree_unflatten(in_spec, list(tans)), has_aux=has_aux)
             o_leaves, o_spec = tree_flatten(r[1])
-            spec_box[:] = [o_spec]
-            p_leaves = tree_flatten(r[0])[0]
-            a_leaves = tree_flatten(r[2])[0] if has_aux else []
-            return o_leaves, p_leaves, a_leaves
+            a_leaves, a_spec = tree_flatten(r[2]) if has_aux else ([], None)
+            spec_box[:] = [o_spec, a_spec]
+            return o_leaves, a_leaves
 
-        cols, _, aux_b = vmap(push)(*basis)
-        o_spec = spec_box[0]
+        cols, aux_b = vmap(push)(*basis)
+        o_spec, a_spec = spec_box
         jac = []
         for c in cols:
             out_shape = tuple(c.shape[1:])
@@ -458,18 +467,11 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *,
                 j0 += m
             jac.append(per_in)
         result = _nest(jac, o_spec, diff, argnums)
-        if has_aux:
-            from ..tensor import Tensor
-
-            aux = [a[0] if isinstance(a, Tensor) else a for a in aux_b]
-            return result, _aux_tree(func, aux)
+        if has_aux:  # aux does not depend on the tangent: every row of the batch is the same
+            return result, tree_unflatten(a_spec, [a[0] for a in aux_b])
         return result
 
     return wrapper
-
-
-def _aux_tree(func, aux_leaves):
-    return aux_leaves[0] if len(aux_leaves) == 1 else tuple(aux_leaves)
 
 
 def hessian(func: Callable, argnums=0) -> Callable:

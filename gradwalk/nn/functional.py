@@ -8,6 +8,8 @@ from ..ops.conv import (  # noqa: F401
     conv1d,
     conv2d,
     conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
     max_pool1d,
     max_pool2d,
 )

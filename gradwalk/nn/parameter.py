@@ -30,9 +30,7 @@ class Parameter(Tensor):
         self.data = arr
         self.grad_fn = None
         self._requires_grad = False
-        self._grad = None
-        self._vc = data._vc if isinstance(data, Tensor) else [0]
-        self._extra = None
+        self._vc = data._vc if isinstance(data, Tensor) else [0]  # shares data, so versions
         if requires_grad:
             self.requires_grad_(True)
 

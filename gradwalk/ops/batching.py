@@ -240,16 +240,16 @@ class BatchedArray(NDArrayOperatorsMixin):
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index):
-        pidx, bdim = _physical_index(self, index, self._level)
+        pidx, perm = _physical_index(self, index, self._level)
         r = self._a[pidx]
-        if bdim:
-            r = np.moveaxis(r, bdim, 0)
+        if perm is not None:
+            r = np.transpose(r, perm)
         return BatchedArray(r, self._level)
 
     def __setitem__(self, index, value) -> None:
-        pidx, bdim = _physical_index(self, index, self._level)
+        pidx, perm = _physical_index(self, index, self._level)
         target_nd = _indexed_ndim(self._a, pidx) - 1
-        self._a[pidx] = _align_value(value, self._level, target_nd, bdim)
+        self._a[pidx] = _align_value(value, self._level, target_nd, perm)
 
     # ---------------------------------------------------------------- NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -496,9 +496,9 @@ def _ufunc_at(ufunc, level, a, indices, b=None):
     p, batched = _un(a, level)
     if not batched:
         raise _unsupported(f"{ufunc.__name__}.at into an unbatched array")
-    pidx, bdim = _physical_index(a, indices, level)
+    pidx, perm = _physical_index(a, indices, level)
     args = (p, pidx) if b is None else (p, pidx, _align_value(b, level,
-                                                               _indexed_ndim(p, pidx) - 1, bdim))
+                                                               _indexed_ndim(p, pidx) - 1, perm))
     ufunc.at(*args)
 
 
@@ -817,8 +817,9 @@ def _is_array_index(i) -> bool:
 
 
 def _physical_index(a, index, level):
-    """The physical index for ``a[index]`` (``a`` batched at ``level``) and the dim where the
-    batch ends up in the result (numpy moves advanced-index dims first in some cases)."""
+    """The physical index for ``a[index]`` (``a`` batched at ``level``), and the permutation
+    that puts the result's dims in the order ``(batch, per-sample dims...)`` (None when they
+    already are): NumPy moves advanced-index dims to the front in some cases."""
     nd = a.ndim
     idx = index if isinstance(index, tuple) else (index,)
     # bool masks (unbatched) become integer arrays; lists become arrays
@@ -842,48 +843,61 @@ def _physical_index(a, index, level):
         idx = idx[:k] + [slice(None)] * (nd - consumed) + idx[k + 1:]
     arrays = [j for j, i in enumerate(idx) if _is_array_index(i)]
     if not arrays:
-        return (slice(None),) + tuple(idx), 0
+        return (slice(None),) + tuple(idx), None
     adv = [j for j, i in enumerate(idx) if _is_array_index(i) or isinstance(i, (int, np.integer))]
     contiguous = adv == list(range(adv[0], adv[0] + len(adv)))
+    nb = len(np.broadcast_shapes(*[tuple(idx[j].shape) if hasattr(idx[j], "shape")
+                                   else np.shape(idx[j]) for j in arrays]))
+    # result dims (per sample) that come from the index entries before the advanced block
+    before = sum(1 for i in idx[:adv[0]] if i is None or isinstance(i, slice))
     batched = [j for j in arrays if _un(idx[j], level)[1]]
     if not batched:
+        pidx = (slice(None),) + tuple(idx)
         if contiguous:
-            return (slice(None),) + tuple(idx), 0
-        r = max(_nd(idx[j]) for j in arrays)
-        shapes = [np.shape(idx[j]) for j in arrays]
-        return (slice(None),) + tuple(idx), len(np.broadcast_shapes(*shapes)) if shapes else r
+            return pidx, None
+        # NumPy put the advanced dims first: (bcast..., batch, rest...)
+        total = _indexed_ndim(a._a, pidx)
+        return pidx, (nb,) + tuple(range(nb)) + tuple(range(nb + 1, total))
     size = _batch_size(level, [idx[j] for j in batched])
-    r = max((idx[j].ndim if type(idx[j]) is BatchedArray else _nd(idx[j])) for j in arrays)
     new = list(idx)
     for j in batched:
         p = idx[j]._a
-        new[j] = _lift(p, r - (p.ndim - 1))
-    barange = np.arange(size).reshape((size,) + (1,) * r)
-    return (barange,) + tuple(new), 0
+        new[j] = _lift(p, nb - (p.ndim - 1))
+    barange = np.arange(size).reshape((size,) + (1,) * nb)
+    pidx = (barange,) + tuple(new)
+    if not contiguous or before == 0:
+        return pidx, None  # (batch, bcast..., rest...) is the per-sample order already
+    # per sample the advanced dims sit after ``before`` sliced dims: move them there
+    total = _indexed_ndim(a._a, pidx)
+    perm = ((0,) + tuple(range(1 + nb, 1 + nb + before)) + tuple(range(1, 1 + nb))
+            + tuple(range(1 + nb + before, total)))
+    return pidx, perm
 
 
 def _indexed_ndim(p, pidx) -> int:
     """The rank of ``p[pidx]`` without computing it."""
     arrays = [i for i in pidx if not (i is None or isinstance(i, (slice, int, np.integer)))]
     n_none = sum(1 for i in pidx if i is None)
-    n_int = sum(1 for i in pidx if isinstance(i, (int, np.integer)))
-    n_idx = sum(1 for i in pidx if i is not None)
-    rest = p.ndim - n_idx
     n_slice = sum(1 for i in pidx if isinstance(i, slice))
-    if arrays:
-        bshape = np.broadcast_shapes(*[np.shape(i) for i in arrays])
-        return len(bshape) + n_slice + n_none + rest
-    return n_slice + n_none + rest - 0 * n_int
+    rest = p.ndim - sum(1 for i in pidx if i is not None)  # dims the index does not reach
+    n_adv = len(np.broadcast_shapes(*[np.shape(i) for i in arrays])) if arrays else 0
+    return n_adv + n_slice + n_none + rest  # integers drop their dim
 
 
-def _align_value(value, level, target_nd: int, bdim: int):
-    """A value to assign into a batched target region of logical rank ``target_nd``."""
+def _align_value(value, level, target_nd: int, perm):
+    """A value to assign into a batched target region of logical rank ``target_nd``, laid out
+    like the physical region (``perm`` from ``_physical_index``)."""
     p, b = _un(value, level)
     if not b:
-        return p
+        if perm is None or _nd(p) == 0:
+            return p
+        # unbatched value: broadcast to the logical region, then to the physical order
+        p = np.expand_dims(np.asarray(p) if not hasattr(p, "shape") else p, 0)
+        p = _lift(p, target_nd - (p.ndim - 1))
+        return np.transpose(p, tuple(np.argsort(perm)))
     p = _lift(p, target_nd - (p.ndim - 1))
-    if bdim:
-        p = np.moveaxis(p, 0, bdim)
+    if perm is not None:
+        p = np.transpose(p, tuple(np.argsort(perm)))
     return p
 
 

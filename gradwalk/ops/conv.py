@@ -221,7 +221,11 @@ CONV = declare("conv", _conv_fwd_np, _conv_vjp, _conv_jvp, inputs=("self", "weig
 
 def _ig_vjp(xp, h, out, g, w, x_shape, stride, padding, dilation, groups, *, needs):
     geo = (stride, padding, dilation, groups)
-    gg = _conv(xp, h, w, None, *geo) if needs[0] else None
+    gg = None
+    if needs[0]:
+        gg = _conv(xp, h, w, None, *geo)
+        if tuple(gg.shape) != tuple(g.shape):  # output_padding of a transposed conv
+            gg = gg[(slice(None), slice(None)) + tuple(slice(0, n) for n in g.shape[2:])]
     gw = _weight_grad(xp, h, g, w.shape, *geo) if needs[1] else None
     return gg, gw
 
@@ -488,6 +492,82 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         (1, 1, 1, 1, 1)
     """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,  # noqa: A002
+                      dilation, d: int, op: str, output_size=None):
+    from ..tensor import Tensor
+
+    unbatched = _check_input(input, d, op)
+    if not isinstance(weight, Tensor) or weight.ndim != d + 2:
+        raise RuntimeError(f"{op}(): expected weight to be a {d + 2}-D Tensor (in_channels, "
+                           f"out_channels/groups, *kernel)")
+    x = input.unsqueeze(0) if unbatched else input
+    stride = _tuple(stride, d, "stride", op)
+    dilation = _tuple(dilation, d, "dilation", op)
+    pad = _tuple(padding, d, "padding", op)
+    k = tuple(weight.shape[2:])
+    c_in = x.shape[1]
+    if groups < 1 or c_in % groups or weight.shape[0] != c_in:
+        raise RuntimeError(
+            f"{op}(): Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {weight.shape[0]} channels (divisible by groups="
+            f"{groups}), but got {c_in} channels instead")
+    if x.data.dtype != weight.data.dtype:
+        raise RuntimeError(
+            f"{op}(): Input type ({x.dtype}) and weight type ({weight.dtype}) should be the "
+            f"same. Convert the input with .to({weight.dtype})")
+    base = tuple((n - 1) * s - 2 * p + dl * (kk - 1) + 1 for n, s, p, dl, kk in zip(
+        x.shape[2:], stride, pad, dilation, k))
+    if output_size is not None:
+        want = tuple(int(v) for v in tuple(output_size)[-d:])
+        output_padding = tuple(w - b for w, b in zip(want, base))
+    out_pad = _tuple(output_padding, d, "output_padding", op)
+    for o, s in zip(out_pad, stride):
+        if not 0 <= o < s:
+            raise ValueError(f"{op}(): output padding must be nonnegative and smaller than "
+                             f"stride, got output_padding={out_pad}, stride={stride}")
+    c_out = weight.shape[1] * groups
+    x_shape = (x.shape[0], c_out) + tuple(b + o for b, o in zip(base, out_pad))
+    if any(v <= 0 for v in x_shape[2:]):
+        raise RuntimeError(f"{op}(): the output size {list(x_shape[2:])} is not positive")
+    y = apply(CONV_INPUT_GRAD, x, weight, params={
+        "x_shape": x_shape, **_geom(stride, tuple((p, p) for p in pad), dilation, groups)})
+    if bias is not None:
+        y = y + bias.reshape((1, c_out) + (1,) * d)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1):
+    """1-D transposed convolution of (N, C_in, L) with weight (C_in, C_out/groups, k).
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.conv_transpose1d(gradwalk.tensor([[[1.0, 2.0]]]), gradwalk.ones(1, 1, 2))
+        tensor([[[1., 3., 2.]]])
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1):
+    """2-D transposed convolution (the gradient of ``conv2d`` in its input) of (N, C_in, H, W)
+    with weight (C_in, C_out/groups, kh, kw). One op, whose rules are convolutions.
+
+    Example:
+        >>> import gradwalk
+        >>> F = gradwalk.nn.functional
+        >>> F.conv_transpose2d(gradwalk.ones(1, 1, 2, 2), gradwalk.ones(1, 1, 2, 2), stride=2)
+        tensor([[[[1., 1., 1., 1.],
+                  [1., 1., 1., 1.],
+                  [1., 1., 1., 1.],
+                  [1., 1., 1., 1.]]]])
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, 2, "conv_transpose2d")
 
 
 def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, op):  # noqa: A002

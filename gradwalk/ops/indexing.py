@@ -498,17 +498,11 @@ def gather(input, dim, index):  # noqa: A002
     axis = _dim(input, dim, "gather")
     idx = _index_tensor(index, "gather")
     _check_gather_index(input, idx, axis, "gather")
-    if idx.shape != input.shape:
-        # take_along_axis broadcasts the index; PyTorch takes a prefix of the other dims
-        sub = tuple(slice(0, n) if k != axis else slice(None) for k, n in enumerate(idx.shape))
-        return apply1(GATHER, input[sub] if input.ndim else input,
-                      {"index": idx, "axis": axis, "shape": input[sub].shape}) if False else             _gather_sub(input, idx, axis, sub)
+    if any(n != m for k, (n, m) in enumerate(zip(idx.shape, input.shape)) if k != axis):
+        # PyTorch reads only the leading part of the other dims; take_along_axis would broadcast
+        input = input[tuple(slice(0, n) if k != axis else slice(None)
+                            for k, n in enumerate(idx.shape))]
     return apply1(GATHER, input, {"index": idx, "axis": axis, "shape": input.shape})
-
-
-def _gather_sub(input, idx, axis, sub):
-    part = input[sub]
-    return apply1(GATHER, part, {"index": idx, "axis": axis, "shape": part.shape})
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002

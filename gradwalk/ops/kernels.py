@@ -238,8 +238,8 @@ def np_scatter_add(xp, out, axis, index, src):
 def scatter_add_into(xp, shape, axis, index, g):
     """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's reverse)."""
     if is_dxp(xp):
-        from .indexing import scatter_add
         from ..tensor import Tensor
+        from .indexing import scatter_add
 
         z = Tensor._wrap(np.zeros(shape, dtype=g.data.dtype))
         return scatter_add(z, axis, Tensor._wrap(index), g)

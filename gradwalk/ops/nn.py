@@ -422,7 +422,7 @@ def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     from . import reductions as R
 
     c = logp.shape[1]
-    valid = Tensor._wrap((target.data != ignore_index))
+    valid = Tensor._wrap(target.data != ignore_index)
     lp = logp if weight is None else logp * _class_view(weight, logp)
     smooth = -R.sum(lp, 1) * _cast_like(valid, logp)
     if reduction == "none":
@@ -474,7 +474,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.nn.functional.mse_loss(gradwalk.tensor([1.0, 3.0]), gradwalk.tensor([1.0, 1.0]))
+        >>> F = gradwalk.nn.functional
+        >>> F.mse_loss(gradwalk.tensor([1.0, 3.0]), gradwalk.tensor([1.0, 1.0]))
         tensor(2.)
     """
     _check_reduction(reduction, "mse_loss")
@@ -530,7 +531,8 @@ def linear(input, weight, bias=None):  # noqa: A002
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.nn.functional.linear(gradwalk.ones(1, 3), gradwalk.ones(2, 3), gradwalk.zeros(2))
+        >>> F = gradwalk.nn.functional
+        >>> F.linear(gradwalk.ones(1, 3), gradwalk.ones(2, 3), gradwalk.zeros(2))
         tensor([[3., 3.]])
     """
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):

@@ -179,7 +179,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                            "training=False")
     shape = (1, c) + (1,) * (input.ndim - 2)
     dt = input.data.dtype
-    scale = 1.0 / np.sqrt(running_var.data.astype(dt) + eps)
+    scale = 1.0 / (running_var.data.astype(dt) + eps) ** 0.5
     shift = -running_mean.data.astype(dt) * scale
     y = input * Tensor._wrap(scale.reshape(shape)) + Tensor._wrap(shift.reshape(shape))
     if weight is not None:

@@ -22,7 +22,8 @@ def _axes(dim, ndim: int, op: str):
             return None
         axes = tuple(sorted(_wrap(d, ndim, op) for d in dim))
         if len(set(axes)) != len(axes):
-            raise RuntimeError(f"{op}(): dim {list(dim)} appears multiple times in the list of dims")
+            raise RuntimeError(
+                f"{op}(): dim {list(dim)} appears multiple times in the list of dims")
         return axes
     return (_wrap(dim, ndim, op),)
 
@@ -103,7 +104,8 @@ def _var_vjp(xp, g, out, x, axes, keepdim, correction):
 def _var_jvp(xp, t, out, x, axes, keepdim, correction):
     n = _count(x.shape, axes)
     mu = xp.mean(x, axis=axes, keepdims=True)
-    return xp.sum(t * (x - mu), axis=axes, keepdims=keepdim) * (2.0 / builtins.max(n - correction, 0))
+    scale = 2.0 / builtins.max(n - correction, 0)
+    return xp.sum(t * (x - mu), axis=axes, keepdims=keepdim) * scale
 
 
 VAR = declare("var", _var_fwd, _var_vjp, _var_jvp)

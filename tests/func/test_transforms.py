@@ -301,3 +301,13 @@ def test_vmap_of_jacrev_matches_torch():
 
     xs = RNG.standard_normal((5, 4))
     _cmp(vmap(jacrev(f_vec))(t64(xs)), tf.vmap(tf.jacrev(f_vec))(torch.tensor(xs)))
+
+
+def test_jacobians_with_aux_keep_its_structure():
+    x = t64(X)
+    for tr in (jacrev, jacfwd):
+        j, aux = tr(lambda x: (x * 2, {"s": x.sum(), "p": (x * x,)}), has_aux=True)(x)
+        np.testing.assert_allclose(j.numpy(), 2 * np.eye(4))
+        assert set(aux) == {"s", "p"}
+        assert aux["s"].item() == pytest.approx(X.sum())
+        np.testing.assert_allclose(aux["p"][0].numpy(), X * X)

@@ -362,3 +362,53 @@ def test_transform_compositions_match_torch(case):
     ours = run(gf, t64)
     theirs = run(tf, torch.tensor)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+_X4 = RNG.standard_normal((3, 4, 5, 6))
+_IB = RNG.integers(0, 5, (3, 2))
+_JB = RNG.integers(0, 6, (3, 2))
+_IU = np.array([1, 3])
+
+
+def _it(a):
+    return gradwalk.tensor(np.asarray(a))
+
+
+# (name, per-sample function of (r, index), batched index or None): the index cases where
+# NumPy moves advanced-index dims (separated or preceded by slices) included
+_INDEX_CASES = [
+    ("slice_then_batched", lambda r, i: r[:, i], _IB),
+    ("batched_first", lambda r, i: r[i % 4], _IB),
+    ("two_batched", lambda r, i: r[:, i, i % 6], _IB),
+    ("ellipsis_batched", lambda r, i: r[..., i], _JB),
+    ("none_and_slice_before", lambda r, i: r[1:, None, i], _IB),
+    ("separated_batched", lambda r, j: r[_it([0, 1]), :, j], _JB),
+    ("separated_unbatched", lambda r, _: r[_it(_IU), :, _it(_IU)], None),
+    ("unbatched_after_slice", lambda r, _: r[:, _it(_IU)], None),
+]
+
+
+@pytest.mark.parametrize("case", _INDEX_CASES, ids=[c[0] for c in _INDEX_CASES])
+def test_advanced_indexing_and_its_gradient(case):
+    _, fn, idx = case
+    i = _it(idx if idx is not None else np.zeros(3, dtype=np.int64))
+    for f in (fn, lambda r, i: grad(lambda r: (fn(r, i) ** 3).sum())(r)):
+        got = vmap(f)(t64(_X4), i).numpy()
+        expect = np.stack([f(t64(_X4[k]), _it(i.numpy()[k])).numpy() for k in range(3)])
+        assert got.shape == expect.shape
+        np.testing.assert_allclose(got, expect, rtol=1e-12)
+
+
+def test_second_order_gradients_through_a_finished_vmap():
+    # create_graph backward after vmap returned: the batch is summed differentiably
+    x = RNG.standard_normal((4, 3))
+    w = gradwalk.tensor(RNG.standard_normal(3), dtype=gradwalk.float64, requires_grad=True)
+    out = vmap(lambda r: (r * w).sin().sum())(t64(x)).sum()
+    (g,) = gradwalk.autograd.grad(out, w, create_graph=True)
+    assert type(g.data) is np.ndarray and g.shape == (3,)
+    wn = w.detach().numpy()
+    np.testing.assert_allclose(g.detach().numpy(), (np.cos(x * wn) * x).sum(0))
+    (h0,) = gradwalk.autograd.grad(g[0], w)
+    expect = np.zeros(3)
+    expect[0] = -(np.sin(x[:, 0] * wn[0]) * x[:, 0] ** 2).sum()
+    np.testing.assert_allclose(h0.numpy(), expect, atol=1e-12)

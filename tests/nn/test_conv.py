@@ -117,3 +117,38 @@ def test_conv_is_one_node():
     y = conv(gradwalk.zeros(1, 2, 4, 4))
     assert y.grad_fn.name() == "ConvolutionBackward0"
     assert y.grad_fn.next_functions[0][0] is None  # the input needs no gradient
+
+
+TRANSPOSE_CASES = [dict(), dict(stride=2), dict(stride=2, padding=1, output_padding=1),
+                   dict(stride=(2, 3), padding=(1, 0), output_padding=(0, 2)),
+                   dict(groups=2, dilation=2), dict(bias=False, stride=3, padding=2)]
+
+
+@pytest.mark.parametrize("kw", TRANSPOSE_CASES, ids=[str(c) for c in TRANSPOSE_CASES])
+def test_conv_transpose2d_matches_torch(kw):
+    x = np.random.default_rng(7).standard_normal((2, 4, 4, 5))
+    check_layer(torch.nn.ConvTranspose2d(4, 6, 3, **kw), nn.ConvTranspose2d(4, 6, 3, **kw), x)
+    assert repr(nn.ConvTranspose2d(4, 6, 3, **kw)) == repr(torch.nn.ConvTranspose2d(4, 6, 3,
+                                                                                   **kw))
+
+
+def test_conv_transpose1d_and_output_size_match_torch():
+    x = np.random.default_rng(8).standard_normal((2, 3, 5))
+    check_layer(torch.nn.ConvTranspose1d(3, 2, 3, stride=2),
+                nn.ConvTranspose1d(3, 2, 3, stride=2), x)
+    x2 = np.random.default_rng(9).standard_normal((1, 2, 3, 3))
+    check_layer(torch.nn.ConvTranspose2d(2, 2, 3, stride=2), nn.ConvTranspose2d(2, 2, 3, stride=2),
+                x2, call=lambda m, x: m(x, output_size=(8, 8)))
+
+
+def test_conv_transpose_second_order_and_errors():
+    rng = np.random.default_rng(10)
+    x = gradwalk.tensor(rng.standard_normal((1, 2, 3, 3)), requires_grad=True)
+    w = gradwalk.tensor(rng.standard_normal((2, 3, 2, 2)), requires_grad=True)
+    f = lambda x, w: nn.functional.conv_transpose2d(x, w, stride=2,  # noqa: E731
+                                                    output_padding=1)
+    assert gradcheck(f, (x, w)) and gradgradcheck(f, (x, w))
+    with pytest.raises(ValueError, match="output padding must be"):
+        nn.ConvTranspose2d(2, 2, 3, output_padding=1)(gradwalk.zeros(1, 2, 3, 3))
+    with pytest.raises(ValueError, match="zeros"):
+        nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")

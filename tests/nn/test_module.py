@@ -229,3 +229,13 @@ def test_get_submodule_parameter_buffer():
     assert net.get_buffer("bn.running_mean") is net.bn.running_mean
     with pytest.raises(AttributeError):
         net.get_submodule("head.9")
+
+
+def test_load_state_dict_assign_replaces_parameters():
+    lin = nn.Linear(2, 2)
+    new_w = gradwalk.ones(2, 2, dtype=gradwalk.float64)
+    lin.load_state_dict({"weight": new_w, "bias": np.zeros(2)}, assign=True)
+    assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad
+    assert lin.weight.dtype == gradwalk.float64 and lin.weight.data is new_w.data
+    with pytest.raises(RuntimeError, match="Missing key"):
+        lin.load_state_dict({"weight": new_w}, assign=True)

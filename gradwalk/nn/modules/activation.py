@@ -336,10 +336,14 @@ class MultiheadAttention(Module):
                                  f"got {e}")
         h, hd = self.num_heads, self.head_dim
         dt = query.data.dtype
-        (wq, wk, wv), (bq, bk, bv) = self._projections()
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
+        if self._qkv_same_embed_dim and query is key and key is value:
+            # self-attention: one projection for q, k and v (as PyTorch does)
+            q, k, v = S.chunk(F.linear(query, self.in_proj_weight, self.in_proj_bias), 3, -1)
+        else:
+            (wq, wk, wv), (bq, bk, bv) = self._projections()
+            q = F.linear(query, wq, bq)
+            k = F.linear(key, wk, bk)
+            v = F.linear(value, wv, bv)
         mask = _float_mask(attn_mask, dt, "attn_mask")
         kpm = _float_mask(key_padding_mask, dt, "key_padding_mask")
         if self.bias_k is not None:

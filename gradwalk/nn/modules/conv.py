@@ -141,3 +141,76 @@ class Conv3d(_ConvNd):
 
     _dims = 3
     _fn = staticmethod(C.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _tfn = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple, not {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = C._tuple(output_padding, self._dims, "output_padding", name)
+        # PyTorch's layout for transposed convolutions: (in, out/groups, *kernel)
+        self.weight = Parameter(creation.empty(
+            (in_channels, out_channels // groups) + self.kernel_size, dtype=dtype,
+            device=device))
+        self.reset_parameters()
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        d = self._dims
+        return C._conv_transposend(input, self.weight, self.bias, self.stride, self.padding,
+                                   self.output_padding, self.groups, self.dilation, d,
+                                   type(self).__name__, output_size=output_size)
+
+    def extra_repr(self) -> str:
+        s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += ", padding={padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += ", dilation={dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += ", output_padding={output_padding}"
+        if self.groups != 1:
+            s += ", groups={groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s.format(**self.__dict__)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (N, C_in, L) -> (N, C_out, L_out), weight
+    (C_in, C_out/groups, k).
+
+    Example:
+        >>> import gradwalk
+        >>> up = gradwalk.nn.ConvTranspose1d(4, 2, 2, stride=2)
+        >>> up(gradwalk.zeros(1, 4, 5)).shape
+        (1, 2, 10)
+    """
+
+    _dims = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (the adjoint of ``Conv2d``), e.g. for upsampling in
+    decoders; ``output_size`` in ``forward`` picks among the possible output shapes.
+
+    Example:
+        >>> import gradwalk
+        >>> up = gradwalk.nn.ConvTranspose2d(8, 4, 3, stride=2)
+        >>> up(gradwalk.zeros(2, 8, 5, 5)).shape
+        (2, 4, 11, 11)
+        >>> up(gradwalk.zeros(2, 8, 5, 5), output_size=(12, 12)).shape
+        (2, 4, 12, 12)
+        >>> up
+        ConvTranspose2d(8, 4, kernel_size=(3, 3), stride=(2, 2))
+    """
+
+    _dims = 2

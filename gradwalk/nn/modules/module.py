@@ -454,17 +454,16 @@ class Module:
             True
         """
         for p in self.parameters():
-            if p._grad is None:
+            g = p.grad
+            if g is None:
                 continue
             if set_to_none:
-                p._grad = None
+                p.grad = None
+            elif g.grad_fn is not None:
+                p.grad = Tensor._wrap(g.data * 0)
             else:
-                g = p._grad
-                if g.grad_fn is not None:
-                    p._grad = Tensor._wrap(g.data * 0)
-                else:
-                    g.data[...] = 0
-                    g._vc[0] += 1
+                with no_grad():
+                    g.zero_()
 
     # ------------------------------------------------------------------ conversion
     def _apply(self, fn: Callable[[Tensor], Tensor], floating_only: bool = True) -> Module:

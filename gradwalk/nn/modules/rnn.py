@@ -29,9 +29,11 @@ def _rnn_step(x_proj, h, w_hh, b_hh, relu: bool):
 
 def _lstm_step(x_proj, h, c, w_hh, b_hh):
     gates = x_proj + F.linear(h, w_hh, b_hh)
-    i, f, g, o = S.chunk(gates, 4, -1)
-    c = E.sigmoid(f) * c + E.sigmoid(i) * E.tanh(g)
-    h = E.sigmoid(o) * E.tanh(c)
+    n = c.shape[-1]
+    sg = E.sigmoid(gates)  # one node for the i, f, o gates (the g quarter is not used)
+    g = E.tanh(gates[..., 2 * n:3 * n])
+    c = sg[..., n:2 * n] * c + sg[..., :n] * g
+    h = sg[..., 3 * n:] * E.tanh(c)
     return h, c
 
 
