@@ -36,8 +36,7 @@ __all__ = [
 
 
 def _as_tuple(x) -> tuple:
-    from ..tensor import Tensor
-
+    Tensor = engine.Tensor
     if x is None:
         return ()
     if isinstance(x, Tensor):
@@ -47,8 +46,7 @@ def _as_tuple(x) -> tuple:
 
 def _root_grads(outputs, grad_outputs, create_graph: bool, op: str) -> list:
     """The seed gradient of each output: given, or ones for a scalar; checked against it."""
-    from ..tensor import Tensor
-
+    Tensor = engine.Tensor
     grads = list(_as_tuple(grad_outputs)) if grad_outputs is not None else [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"{op}: got {len(grads)} gradients for {len(outputs)} outputs; pass "
@@ -137,8 +135,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         >>> dx, gradwalk.autograd.grad(dx, x)
         (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
-    from ..tensor import Tensor
-
+    Tensor = engine.Tensor
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
     if not ins:

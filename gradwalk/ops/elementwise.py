@@ -335,6 +335,9 @@ def _binary(op, a, b, name):
             except ValueError:
                 _check_broadcast(name, a, b)
                 raise
+    elif (op is MUL or op is ADD) and isinstance(b, Tensor) and (type(a) is float
+                                                                or type(a) is int):
+        return apply2(op, b, a)  # ``2 * x``: commutative, so the fast path with the tensor first
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}(): expected at least one Tensor argument, got "

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
 from . import kernels as K
+from . import registry as _registry
 from .registry import apply, apply1, declare
 
 # --------------------------------------------------------------------------------------------
@@ -62,8 +63,7 @@ INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
 
 def _normalize_index(x, index):
     """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
-    from ..tensor import Tensor
-
+    Tensor = _registry.Tensor
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -175,8 +175,7 @@ def getitem(x, index):
 
 def index_put(x, index, value):
     """Out-of-place ``x[index] = value`` (``__setitem__`` applies it in place)."""
-    from ..tensor import Tensor
-
+    Tensor = _registry.Tensor
     idx, _ = _normalize_index(x, index)
     if not isinstance(value, Tensor):
         value = Tensor._wrap(np.asarray(value, dtype=x.data.dtype))
@@ -208,8 +207,11 @@ def apply_inplace(self, fn, *args, **kwargs):
     version counter (shared with its views) goes up by one, so saved copies of the old value are
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
-    from ..tensor import Tensor
-
+    Tensor = _registry.Tensor
+    if (not kwargs and len(args) == 1 and not (is_grad_enabled() and (
+            self._requires_grad or (isinstance(args[0], Tensor) and args[0]._requires_grad)))
+            and _inplace_ufunc(self, fn, args[0])):
+        return self  # no graph to record: written straight into self's memory
     flags = getattr(self.data, "flags", None)
     if flags is not None and not flags.writeable:
         raise RuntimeError(
@@ -236,8 +238,6 @@ def apply_inplace(self, fn, *args, **kwargs):
             old = self  # unreachable: leaves are refused above
         res = fn(old, *args, **kwargs)
     else:
-        if not kwargs and len(args) == 1 and _inplace_ufunc(self, fn, args[0]):
-            return self
         from ..autograd.grad_mode import no_grad
 
         with no_grad():

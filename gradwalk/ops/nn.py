@@ -96,11 +96,20 @@ NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp)
 
 def _ce_fwd(xp, x, target, reduction, ignore_index):
     """Fused log_softmax + nll_loss for (N, C) logits and class indices, without weights."""
+    if xp is np and type(x) is np.ndarray and type(target) is np.ndarray and reduction != "none":
+        valid = target != ignore_index
+        if valid.all():  # the common case, in as few passes as a hand-written NumPy step
+            m = x.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+            total = (lse - x[np.arange(x.shape[0]), target]).sum()
+            return total / x.shape[0] if reduction == "mean" else total
     logp = _log_softmax_fwd(xp, x, 1)
     return _nll_fwd(xp, logp, target, None, ignore_index, reduction)
 
 
 def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
+    if xp is np and type(x) is np.ndarray and type(target) is np.ndarray:
+        return _ce_vjp_numpy(g, x, target, reduction, ignore_index)
     p = _softmax_fwd(xp, x, 1)
     valid = target != ignore_index
     t = np.where(valid, target, 0)
@@ -117,6 +126,32 @@ def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
     else:
         coeff = g * np.expand_dims(scale, 1)
     return coeff * (p - onehot)
+
+
+def _ce_vjp_numpy(g, x, target, reduction, ignore_index):
+    """First-order NumPy case of ``_ce_vjp``: ``(softmax - onehot) * scale`` built in place in
+    the softmax array (the rule of a training step's loss; the general form above is for
+    ``create_graph`` and ``vmap``)."""
+    p = _softmax_fwd(np, x, 1)
+    rows = np.arange(x.shape[0])
+    valid = target != ignore_index
+    if valid.all():
+        p[rows, target] -= 1.0
+        if reduction == "mean":
+            p *= g / x.shape[0]
+        elif reduction == "sum":
+            p *= g
+        else:
+            p *= np.expand_dims(g, 1)
+        return p
+    t = np.where(valid, target, 0)
+    p[rows, t] -= 1.0
+    w = valid.astype(x.dtype)
+    if reduction == "mean":  # w is 0 everywhere when no target is valid: the scale is 0 then
+        w /= max(float(w.sum()), 1.0)
+    p *= np.expand_dims(w, 1)
+    p *= np.expand_dims(g, 1) if reduction == "none" else g
+    return p
 
 
 def _np_dtype(x):
@@ -136,7 +171,10 @@ CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp,
 def _linear_fwd(xp, x, w, b):
     out = xp.matmul(x, _t(xp, w))
     if b is not None:
-        out = out + b
+        if type(out) is np.ndarray and out.dtype == b.dtype and out.ndim:
+            out += b  # the product is a fresh array: add the bias in place
+        else:
+            out = out + b
     return out
 
 
