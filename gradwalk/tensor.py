@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -356,10 +357,8 @@ class Tensor(_TensorDefaults):
             >>> x.grad
             tensor([2., 4.])
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                 inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph=retain_graph,
+                             create_graph=create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data (and version counter), cut from the graph.
@@ -1171,6 +1170,11 @@ class Tensor(_TensorDefaults):
 
     def log_softmax(self, dim):
         return _N.log_softmax(self, dim)
+
+
+def _autograd():
+    """``gradwalk.autograd`` (imported on first use: it imports modules that import this one)."""
+    return sys.modules["gradwalk.autograd"]
 
 
 def _rebuild(arr, requires_grad):

@@ -495,11 +495,13 @@ negative = neg
 def _unary_fn(op, doc_example: str):
     """A public function for a one-input op; its docstring carries a runnable example."""
 
+    int_ok = op.name in _INT_OK
+
     def fn(input):  # noqa: A002
         if not isinstance(input, Tensor):
             raise TypeError(f"{op.name}(): argument 'input' must be a Tensor, not "
                             f"{type(input).__name__}")
-        if input.data.dtype.kind in "biu" and op.name not in _INT_OK:
+        if not int_ok and input.data.dtype.kind in "biu":
             from ..dtypes import get_default_dtype
 
             input = cast(input, get_default_dtype().np)

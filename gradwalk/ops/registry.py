@@ -169,7 +169,8 @@ def apply2(op: Op, a, b, params=None):
     The common case of ``apply`` written out, because arithmetic is most of an eager program.
     """
     ad = a.data
-    bt = isinstance(b, Tensor)
+    tb = type(b)
+    bt = tb is not float and tb is not int and isinstance(b, Tensor)
     if bt:
         bd = b.data
         rb = b._requires_grad
@@ -178,7 +179,7 @@ def apply2(op: Op, a, b, params=None):
     else:
         bd = b
         rb = False
-        if type(b) is float and ad.dtype.kind != "f":
+        if tb is float and ad.dtype.kind != "f":
             ad, bd = _promote2(op, (a, b), [ad, bd])
     if type(ad) is _ndarray:
         if ad.ndim == 0 and op.elementwise and (type(bd) is not _ndarray or bd.ndim == 0) \
