@@ -23,8 +23,8 @@ step  node              grad in  input  rule          with      sends  to
                                  b      -                       -      (needs no gradient)
    2  AddBackward0      1        a      grad                    1      step 4 PowBackward0
                                  b      grad                    1      step 3 MulBackward0
-   3  MulBackward0      1        a      -             a=2, b=3  -      (constant 2, no gradient)
-                                 b      grad * a                2      step 5 AccumulateGrad (x)
+   3  MulBackward0      1        a      grad * b      a=3, b=2  2      step 5 AccumulateGrad (x)
+                                 b      -                       -      (constant 2, no gradient)
    4  PowBackward0      1        x      grad * 2 * x  x=3       6      step 5 AccumulateGrad (x)
    5  AccumulateGrad    8        x.grad = 6 + 2 = 8"""
 
@@ -51,7 +51,7 @@ def test_lesson_walk_steps():
     assert [s.grad for s in first.sent] == ["1", None]
     pow_step = walk.steps[3]
     assert pow_step.sent[0].rule == "grad * 2 * x" and pow_step.sent[0].grad == "6"
-    assert walk.steps[2].sent[1].grad == "2"
+    assert walk.steps[2].sent[0].grad == "2"  # 2*x records mul(x, 2), as PyTorch does
     acc = walk.steps[-1]
     assert acc.kind == "accumulate" and acc.text == "x.grad = 6 + 2 = 8"
     assert acc.grad_value == 8.0

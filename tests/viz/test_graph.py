@@ -40,7 +40,7 @@ def test_lesson_graph_structure():
     assert sorted(v[0] for v in boxes.values()) == ["Add", "Add", "Mul", "Pow", "x"]
     # x feeds Pow and Mul; Pow and Mul feed the inner Add; that feeds the root Add
     assert _named_arrows(pic) == [("Add", "Add", "self"), ("Mul", "Add", "other"),
-                                  ("Pow", "Add", "self"), ("x", "Mul", "other"),
+                                  ("Pow", "Add", "self"), ("x", "Mul", "self"),
                                   ("x", "Pow", "")]
     labels = {v[1] for v in boxes.values()}
     assert "Add\nscalar float32 = 16" in labels  # the root's value
