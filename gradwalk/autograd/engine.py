@@ -190,6 +190,7 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
             if start is not None:
                 start(accumulate)
     heappush, heappop = heapq.heappush, heapq.heappop
+    no_cupy = _cupy is None
     token = grad_mode._grad_enabled.set(create_graph)
     try:
         # ---- 2. the walk
@@ -215,32 +216,33 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
             else:  # first order, one or two inputs: the common case, written out
                 if node.released:
                     raise RuntimeError(SECOND_BACKWARD)
-                versions = node.versions
-                if node.out_vc is not None and node.out_vc[0] != node.out_ver:
-                    _check_versions(node)
-                params = node.params
-                vjp = node.op.vjp
-                gxp = np if _cupy is None else _namespace_of(g)
+                op = node.op
+                scalars = op.elementwise  # Note [0-d scalars] in ops/registry.py
                 out = node.out
-                scalars = node.op.elementwise  # Note [0-d scalars] in ops/registry.py
-                if scalars and out is not None and not out.ndim:
-                    out = out[()]
+                if out is not None:
+                    if node.out_vc is not None and node.out_vc[0] != node.out_ver:
+                        _check_versions(node)
+                    if scalars and type(out) is _ndarray and not out.ndim:
+                        out = out[()]
+                gxp = np if no_cupy else _namespace_of(g)
+                params = node.params
                 if len(edges) == 1:
                     a = node.saved[0]
-                    if versions[0] is not None:
+                    v = node.versions[0]
+                    if v is not None:  # a saved tensor (None: nothing saved, or a packed value)
                         vc = a._vcl
-                        if vc is not None and vc[0] != versions[0]:
+                        if vc is not None and vc[0] != v:
                             _check_versions(node)
                         a = a.data
                         if scalars and not a.ndim:
                             a = a[()]
                     if params is None:
-                        grads = (vjp(gxp, g, out, a),)
+                        grads = (op.vjp(gxp, g, out, a),)
                     else:
-                        grads = (vjp(gxp, g, out, a, **params),)
+                        grads = (op.vjp(gxp, g, out, a, **params),)
                 else:
                     a, b = node.saved
-                    va, vb = versions
+                    va, vb = node.versions
                     if va is not None:
                         vc = a._vcl
                         if vc is not None and vc[0] != va:
@@ -257,9 +259,9 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
                             b = b[()]
                     needs = (edges[0] is not None, edges[1] is not None)
                     if params is None:
-                        grads = vjp(gxp, g, out, a, b, needs=needs)
+                        grads = op.vjp(gxp, g, out, a, b, needs=needs)
                     else:
-                        grads = vjp(gxp, g, out, a, b, needs=needs, **params)
+                        grads = op.vjp(gxp, g, out, a, b, needs=needs, **params)
             if node.hooks:
                 grads = _node_hooks(node, grads, g, create_graph)
             if obs:

@@ -141,16 +141,22 @@ def apply1(op: Op, x, params=None):
         out = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
     if x._requires_grad and is_grad_enabled_fast():
         fn = x.grad_fn
-        saves = op.saves
-        res = _make(out, None)
-        res.grad_fn = Node(
-            op, (fn if fn is not None else x._accumulator(),),
-            (x,) if saves else _NONE1,
-            (_ZERO1 if x._vcl is None else (x._vcl[0],)) if saves else _NONE1,
-            out if op.save_out else None, res._vc if op.save_out else None, params,
-            None if op.elementwise else (data.shape,), None if op.elementwise else (data.dtype,),
-        )
-        res._requires_grad = True
+        if op.saves:
+            saved = (x,)
+            versions = _ZERO1 if x._vcl is None else (x._vcl[0],)
+        else:
+            saved = versions = _NONE1
+        # the output's version counter is made up front only when the node keeps the output
+        vc = [0] if op.save_out else None
+        if op.elementwise:  # the rule keeps the gradient's shape and dtype: nothing to check
+            node = Node(op, (fn if fn is not None else x._accumulator(),), saved, versions,
+                        None if vc is None else out, vc, params, None, None)
+        else:
+            node = Node(op, (fn if fn is not None else x._accumulator(),), saved, versions,
+                        None if vc is None else out, vc, params, (data.shape,), (data.dtype,))
+        res = _make(out, node)
+        if vc is not None:
+            res._vcl = vc
     else:
         res = _make(out, None)
     if _forward_hooks:
@@ -225,10 +231,11 @@ def apply2(op: Op, a, b, params=None):
                 else:
                     versions = _NONE2
             saved = (a, b) if saves else _NONE2
-        res = _make(out, None)
-        res.grad_fn = Node(op, edges, saved, versions, out if op.save_out else None,
-                           res._vc if op.save_out else None, params, shapes, dtypes)
-        res._requires_grad = True
+        vc = [0] if op.save_out else None
+        res = _make(out, Node(op, edges, saved, versions, None if vc is None else out, vc,
+                              params, shapes, dtypes))
+        if vc is not None:
+            res._vcl = vc
     else:
         res = _make(out, None)
     if _forward_hooks:
