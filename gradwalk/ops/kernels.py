@@ -44,8 +44,10 @@ def erf(xp, x):
         scipy_erf = _find_scipy_erf() if _scipy_erf is False else _scipy_erf
         if scipy_erf is not None:
             return scipy_erf(x).astype(x.dtype, copy=False)
-        # math.erf elementwise; a 0-d input gives a Python float, hence the asarray
-        return np.asarray(_erf_py(x), dtype=np.float64).astype(x.dtype)
+        r = _erf_py(x)  # math.erf elementwise: an object array, or a float for a 0-d input
+        if not hasattr(r, "astype"):
+            return np.asarray(r, dtype=x.dtype)
+        return r.astype(x.dtype)
     return xp.asarray(erf(np, xp.asnumpy(x)))
 
 
