@@ -989,48 +989,50 @@ class Tensor(_TensorDefaults):
     def isinf(self):
         return _E.isinf(self)
 
-    def any(self, dim=None, keepdim=False):
-        return _R.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, **kw):
+        return _R.any(self, dim=dim, keepdim=keepdim, **kw)
 
-    def all(self, dim=None, keepdim=False):
-        return _R.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, **kw):
+        return _R.all(self, dim=dim, keepdim=keepdim, **kw)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        return _R.sum(self, dim, keepdim, dtype=dtype)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, **kw):
+        return _R.sum(self, dim=dim, keepdim=keepdim, dtype=dtype, **kw)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        return _R.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, **kw):
+        return _R.mean(self, dim=dim, keepdim=keepdim, dtype=dtype, **kw)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _R.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw):
+        return _R.var(self, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction,
+                      **kw)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _R.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw):
+        return _R.std(self, dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction,
+                      **kw)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return _R.prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None, **kw):
+        return _R.prod(self, dim=dim, keepdim=keepdim, dtype=dtype, **kw)
 
-    def max(self, dim=None, keepdim=False):
-        return _R.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, **kw):
+        return _R.max(self, dim=dim, keepdim=keepdim, **kw)
 
-    def min(self, dim=None, keepdim=False):
-        return _R.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, **kw):
+        return _R.min(self, dim=dim, keepdim=keepdim, **kw)
 
-    def amax(self, dim=(), keepdim=False):
-        return _R.amax(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False, **kw):
+        return _R.amax(self, dim=dim, keepdim=keepdim, **kw)
 
-    def amin(self, dim=(), keepdim=False):
-        return _R.amin(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False, **kw):
+        return _R.amin(self, dim=dim, keepdim=keepdim, **kw)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _R.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, **kw):
+        return _R.argmax(self, dim=dim, keepdim=keepdim, **kw)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _R.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, **kw):
+        return _R.argmin(self, dim=dim, keepdim=keepdim, **kw)
 
-    def logsumexp(self, dim, keepdim=False):
-        return _R.logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim=None, keepdim=False, **kw):
+        return _R.logsumexp(self, dim=dim, keepdim=keepdim, **kw)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         return _R.norm(self, p, dim, keepdim)

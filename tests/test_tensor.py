@@ -401,3 +401,14 @@ def test_backward_matches_torch_for_methods_chain(torch):
 
     for g, t in zip(run(gradwalk), run(torch)):
         np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+
+
+def test_reductions_accept_numpy_axis_and_keepdims_as_pytorch_does():
+    x = gradwalk.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.sum(axis=1, keepdims=True).shape == (2, 1)
+    assert gradwalk.mean(x, axis=0).tolist() == [2.0, 3.0]
+    assert x.max(axis=1).values.tolist() == [2.0, 4.0]
+    x.logsumexp(axis=1).sum().backward()
+    assert x.grad.shape == (2, 2)
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
+        x.sum(1, axis=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -11,6 +12,28 @@ from . import kernels as K
 from .registry import apply1, declare
 
 _Ret = namedtuple("return_types", ["values", "indices"])
+
+
+def numpy_aliases(fn):
+    """Accept NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as PyTorch's
+    reductions do (``x.sum(axis=1, keepdims=True)``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, axis=_UNSET, keepdims=_UNSET, **kwargs):
+        if axis is not _UNSET:
+            if len(args) > 1 or kwargs.get("dim") not in (None, ()):
+                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
+            kwargs["dim"] = axis
+        if keepdims is not _UNSET:
+            if kwargs.get("keepdim"):
+                raise TypeError(f"{fn.__name__}() got both 'keepdim' and its alias 'keepdims'")
+            kwargs["keepdim"] = keepdims
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+_UNSET = object()
 
 
 def _axes(dim, ndim: int, op: str):
@@ -292,6 +315,7 @@ def _float_input(x, op):
     return x
 
 
+@numpy_aliases
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
     """Sum of all elements, or over ``dim`` (int or tuple) keeping it when ``keepdim``.
 
@@ -311,6 +335,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
     return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
 
 
+@numpy_aliases
 def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """Mean of all elements, or over ``dim``.
 
@@ -339,6 +364,7 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
+@numpy_aliases
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """Variance (Bessel-corrected by default, as PyTorch).
 
@@ -356,6 +382,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
                                "correction": _correction(unbiased, correction)})
 
 
+@numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """Standard deviation (Bessel-corrected by default).
 
@@ -369,6 +396,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
                                "correction": _correction(unbiased, correction)})
 
 
+@numpy_aliases
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """Product of elements (gradient exact where inputs are zero).
 
@@ -404,6 +432,7 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
     return _Ret(values, Tensor._wrap(_int64(idx)))
 
 
+@numpy_aliases
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     """Largest value; with ``dim``, ``(values, indices)`` along it.
 
@@ -418,6 +447,7 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     return _extreme(input, dim, keepdim, MAX_ALL, MAX_DIM, _argmax_np, "max")
 
 
+@numpy_aliases
 def min(input, dim=None, keepdim=False):  # noqa: A001, A002
     """Smallest value; with ``dim``, ``(values, indices)`` along it.
 
@@ -439,6 +469,7 @@ def _argmin_np(a, axis):
     return xp.argmin(a, axis=axis)
 
 
+@numpy_aliases
 def amax(input, dim=(), keepdim=False):  # noqa: A002
     """Largest values over ``dim`` (ties share the gradient evenly).
 
@@ -450,6 +481,7 @@ def amax(input, dim=(), keepdim=False):  # noqa: A002
     return apply1(AMAX, input, {"axes": _axes(dim, input.ndim, "amax"), "keepdim": keepdim})
 
 
+@numpy_aliases
 def amin(input, dim=(), keepdim=False):  # noqa: A002
     """Smallest values over ``dim``.
 
@@ -482,6 +514,7 @@ def _int64(r):
     return np.asarray(r, dtype=np.int64)
 
 
+@numpy_aliases
 def argmax(input, dim=None, keepdim=False):  # noqa: A002
     """Index of the largest value (flattened when ``dim`` is None); no gradient.
 
@@ -493,6 +526,7 @@ def argmax(input, dim=None, keepdim=False):  # noqa: A002
     return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
+@numpy_aliases
 def argmin(input, dim=None, keepdim=False):  # noqa: A002
     """Index of the smallest value; no gradient.
 
@@ -504,6 +538,7 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg(input, dim, keepdim, np.argmin, "argmin")
 
 
+@numpy_aliases
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
     """``log(sum(exp(x)))`` over ``dim``, computed stably.
 
@@ -516,6 +551,7 @@ def logsumexp(input, dim, keepdim=False):  # noqa: A002
                                      "keepdim": keepdim})
 
 
+@numpy_aliases
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     """Vector p-norm over ``dim`` (all elements by default); ``"fro"`` is the 2-norm.
 
@@ -545,6 +581,7 @@ def cumsum(input, dim):  # noqa: A002
     return apply1(CUMSUM, input, {"axis": _wrap(dim, input.ndim, "cumsum")})
 
 
+@numpy_aliases
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where any element (over ``dim``) is nonzero.
 
@@ -557,6 +594,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     return Tensor._wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
 
 
+@numpy_aliases
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where all elements (over ``dim``) are nonzero.
 
