@@ -7,10 +7,6 @@ raise an error that names the op (listed in ``NOT_BATCHABLE``, each one checked)
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
-
 import numpy as np
 import pytest
 
@@ -19,19 +15,7 @@ import gradwalk.nn.functional as F
 from gradwalk.func import grad, jacrev, vjp, vmap
 from gradwalk.ops import batching
 
-
-def _load_samples():
-    if "op_samples" in sys.modules:
-        return sys.modules["op_samples"]
-    path = pathlib.Path(__file__).resolve().parents[1] / "ops" / "op_samples.py"
-    spec = importlib.util.spec_from_file_location("op_samples", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["op_samples"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-op_samples = _load_samples()
+from ..ops import op_samples  # noqa: E402 - the samples of the registry-generated tests
 
 
 def t64(a):
