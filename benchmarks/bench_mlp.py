@@ -198,7 +198,8 @@ def sanity_check(batch: int, update: str) -> bool:
         if k != ref_name:
             pairs.append((loss, ref_loss))
             pairs.extend(zip(grads, ref_grads))
-    ok = common.check(f"batch {batch} loss+grads (gradwalk, numpy vs {ref_name})", pairs,
+    others = ", ".join(k for k in res if k != ref_name)
+    ok = common.check(f"batch {batch} loss+grads ({others} vs {ref_name})", pairs,
                       common.RTOL_FLOAT32)
     es = engines(batch, update)
     initial = _as_arrays(es["numpy"].params)

@@ -45,7 +45,8 @@ def sanity_check(name: str, x0: np.ndarray, n: int) -> bool:
     grads = {k: e.fwdbwd() for k, e in es.items()}
     ref_name = "torch" if "torch" in grads else "numpy"
     pairs = [(grads[k], grads[ref_name]) for k in grads if k != ref_name]
-    return common.check(f"{name} grads (gradwalk, numpy vs {ref_name})", pairs,
+    others = ", ".join(k for k in grads if k != ref_name)
+    return common.check(f"{name} grads ({others} vs {ref_name})", pairs,
                         common.RTOL_FLOAT64)
 
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = common.base_parser(__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=N_OPS, help="chain length")
     args = ap.parse_args(argv)
-    repeat = args.repeat or (5 if args.quick else 20)
+    repeat = args.repeat or (5 if args.quick else 30)
     info = common.limit_threads(torch)
     common.print_env(info)
     results, ok = {}, True
