@@ -122,6 +122,24 @@ def _prepared(inputs, create_graph: bool):
 # ----------------------------------------------------------------------------------------------
 
 
+
+def _vectors(v, refs, op: str, what: str) -> tuple:
+    """The vectors of a vjp (one per output, ``what="output"``) or a jvp (one per input);
+    ``v=None`` stands for 1 when there is a single one-element tensor."""
+    if v is None:
+        if len(refs) != 1 or refs[0].numel() != 1:
+            where = ("the user-provided function returns a single Tensor" if what == "output"
+                     else "the input to the user-provided function is a single Tensor")
+            raise RuntimeError(f"The vector v can only be None if {where} with a single element.")
+        return (_ones_like(refs[0]),)
+    _, vs = _as_tuple(v, "v", op)
+    if len(vs) != len(refs):
+        got = (f"the function returned {len(refs)}" if what == "output"
+               else f"there are {len(refs)} inputs")
+        raise RuntimeError(f"v has {len(vs)} tensors but {got}")
+    _check_v(vs, refs, op, what)
+    return vs
+
 def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), v^T J)``: a vector-Jacobian product by reverse mode.
 
@@ -138,16 +156,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         _strict_check(func, ins, "vjp")
     out, vjp_fn = _func().vjp(_checked(func, in_tuple, "vjp"), *_prepared(ins, create_graph))
     out_tuple, outs = _outputs(out, "vjp")
-    if v is None:
-        if len(outs) != 1 or outs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-        vs = (_ones_like(outs[0]),)
-    else:
-        _, vs = _as_tuple(v, "v", "vjp")
-        if len(vs) != len(outs):
-            raise RuntimeError(f"v has {len(vs)} tensors but the function returned {len(outs)}")
-        _check_v(vs, outs, "vjp", "output")
+    vs = _vectors(v, outs, "vjp", "output")
     gs = vjp_fn(vs if out_tuple else vs[0])
     gs = _finish(gs, create_graph)
     outs = _finish(outs, create_graph)
@@ -166,16 +175,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         (tensor([1., 4.]), tensor([2., 4.]))
     """
     in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(ins) != 1 or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        vs = (_ones_like(ins[0]),)
-    else:
-        _, vs = _as_tuple(v, "v", "jvp")
-        if len(vs) != len(ins):
-            raise RuntimeError(f"v has {len(vs)} tensors but there are {len(ins)} inputs")
-        _check_v(vs, ins, "jvp", "input")
+    vs = _vectors(v, ins, "jvp", "input")
     if strict:
         _strict_check(func, ins, "jvp")
     out, tan = _func().jvp(_checked(func, in_tuple, "jvp"), _prepared(ins, create_graph),
