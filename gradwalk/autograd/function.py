@@ -151,7 +151,7 @@ class FunctionOp:
     """The op of a custom Function's node: names it and routes the engine to ``backward``."""
 
     __slots__ = ("cls", "name", "node_name", "input_names", "saves", "save_out", "elementwise",
-                 "batch", "forward")
+                 "forward")
 
     def __init__(self, cls, node_name: str) -> None:
         self.cls = cls
@@ -161,7 +161,6 @@ class FunctionOp:
         self.saves = ()
         self.save_out = False
         self.elementwise = False
-        self.batch = None
         self.forward = None
 
     def __repr__(self) -> str:

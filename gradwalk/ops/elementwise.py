@@ -310,10 +310,6 @@ COPY = declare("copy", _copy_fwd, lambda xp, g, out, dst, src, *, needs: (None, 
 # public functions
 
 
-def _is_tensor(x) -> bool:
-    return isinstance(x, Tensor)
-
-
 def _check_broadcast(name, a, b):
     sa = a.shape if hasattr(a, "shape") else ()
     sb = b.shape if hasattr(b, "shape") else ()

@@ -124,20 +124,6 @@ def nonzero_tuple(condition):
     return tuple(Tensor._wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition.data))
 
 
-def sum_to_shape(xp, g, shape):
-    """Sum ``g`` down to ``shape`` (a broadcast-compatible smaller shape)."""
-    shape = tuple(shape)
-    if tuple(g.shape) == shape:
-        return g
-    nd = len(g.shape) - len(shape)
-    if nd:
-        g = xp.sum(g, axis=tuple(range(nd)))
-    axes = tuple(k for k, s in enumerate(shape) if s == 1 and g.shape[k] != 1)
-    if axes:
-        g = xp.sum(g, axis=axes, keepdims=True)
-    return g
-
-
 def _zeros(xp, shape, dtype, *like):
     """Zeros to scatter into: batched when ``vmap``'s batched arrays are among ``like`` (the
     values or the index), so that the writes below can differ per sample."""

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..backend import xp_of
 from . import kernels as K
 from .registry import apply1, declare
 
@@ -460,13 +461,11 @@ def min(input, dim=None, keepdim=False):  # noqa: A001, A002
 
 
 def _argmax_np(a, axis):
-    xp = np if type(a) is np.ndarray else __import__("gradwalk.backend").backend.xp_of(a)
-    return xp.argmax(a, axis=axis)
+    return xp_of(a).argmax(a, axis=axis)
 
 
 def _argmin_np(a, axis):
-    xp = np if type(a) is np.ndarray else __import__("gradwalk.backend").backend.xp_of(a)
-    return xp.argmin(a, axis=axis)
+    return xp_of(a).argmin(a, axis=axis)
 
 
 @numpy_aliases

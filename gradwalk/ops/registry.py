@@ -62,11 +62,11 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "node_name", "input_names", "saves", "save_out",
-        "elementwise", "doc", "batch",
+        "elementwise",
     )
 
     def __init__(self, name, forward, vjp, jvp, *, inputs, saves, save_out, node_name,
-                 elementwise, batch=None) -> None:
+                 elementwise) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -77,7 +77,6 @@ class Op:
         self.save_out = save_out
         self.node_name = node_name or _default_node_name(name)
         self.elementwise = elementwise
-        self.batch = batch
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -88,13 +87,13 @@ def _default_node_name(name: str) -> str:
 
 
 def declare(name: str, forward, vjp=None, jvp=None, *, inputs=("self",), saves=None,
-            save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
-            batch=None) -> Op:
+            save_out: bool = False, node_name: str | None = None,
+            elementwise: bool = False) -> Op:
     """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...)."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is declared twice")
     op = Op(name, forward, vjp, jvp, inputs=inputs, saves=saves, save_out=save_out,
-            node_name=node_name, elementwise=elementwise, batch=batch)
+            node_name=node_name, elementwise=elementwise)
     REGISTRY[name] = op
     return op
 

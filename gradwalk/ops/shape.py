@@ -83,10 +83,6 @@ EXPAND = declare("expand", lambda xp, x, shape: xp.broadcast_to(x, shape),
                  lambda xp, t, out, x, shape: xp.broadcast_to(t, shape), saves=())
 
 
-def _repeat_fwd(xp, x, reps):
-    return xp.tile(x, reps)
-
-
 def _repeat_vjp(xp, g, out, x, reps, in_shape):
     lead = len(reps) - len(in_shape)
     shape = (1,) * lead + tuple(in_shape)
