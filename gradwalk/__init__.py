@@ -212,6 +212,8 @@ from .serialization import load, save  # noqa: E402
 from . import utils  # noqa: E402
 from . import viz  # noqa: E402 - graphviz itself is imported only when a picture is rendered
 
+autograd._load_all()  # the autograd API names (Note [autograd's two layers])
+
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

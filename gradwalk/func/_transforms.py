@@ -15,31 +15,43 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import numpy as np
 
 from ..autograd import forward_ad as fwd
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from ..autograd._api import grad as _autograd_grad
+from ..tensor import Tensor
 from ._pytree import tree_flatten, tree_unflatten
 from ._vmap import vmap
 
-_depth = 0  # how many transforms are running (Note [nesting])
+# how many transforms are running in this thread or task (Note [nesting]); a ContextVar, like
+# grad mode, so that transforms running in two threads do not count each other
+_depth: ContextVar[int] = ContextVar("gradwalk_transform_depth", default=0)
 
 
 class _Entered:
-    def __enter__(self):
-        global _depth
-        _depth += 1
+    def __enter__(self) -> None:
+        _depth.set(_depth.get() + 1)
 
-    def __exit__(self, *exc):
-        global _depth
-        _depth -= 1
+    def __exit__(self, *exc) -> None:
+        _depth.set(_depth.get() - 1)
 
 
-def _tensor_cls():
-    from ..tensor import Tensor
+def transform_depth() -> int:
+    """How many function transforms (``grad``, ``vjp``, ``jvp``...) run now in this thread.
 
-    return Tensor
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.func import grad
+        >>> from gradwalk.func._transforms import transform_depth
+        >>> seen = []
+        >>> _ = grad(lambda x: (seen.append(transform_depth()), x * x)[1])(gradwalk.tensor(1.0))
+        >>> seen, transform_depth()
+        ([1], 0)
+    """
+    return _depth.get()
 
 
 def _argnums_tuple(argnums, nargs: int, api: str) -> tuple:
@@ -61,9 +73,8 @@ def _argnums_tuple(argnums, nargs: int, api: str) -> tuple:
 
 
 def _check_tensors(leaves, api: str, what: str):
-    T = _tensor_cls()
     for leaf in leaves:
-        if not isinstance(leaf, T):
+        if not isinstance(leaf, Tensor):
             raise TypeError(f"{api}: expected {what} to be Tensors (or tuples/lists/dicts of "
                             f"Tensors), got {type(leaf).__name__}")
         if leaf.data.dtype.kind not in "fc":
@@ -73,16 +84,15 @@ def _check_tensors(leaves, api: str, what: str):
 
 def _needs_graph(leaves) -> bool:
     """Whether the backward pass must record a graph (Note [nesting]); called inside the
-    transform, so ``_depth > 1`` means another transform runs outside it."""
-    return _depth > 1 or fwd.is_active() or any(t._requires_grad for t in leaves)
+    transform, so ``_depth.get() > 1`` means another transform runs outside it."""
+    return _depth.get() > 1 or fwd.is_active() or any(t._requires_grad for t in leaves)
 
 
 def _prepare(t):
     """``t`` re-wrapped as the tensor this transform differentiates with respect to."""
-    T = _tensor_cls()
     if t._requires_grad and is_grad_enabled():
         return t.view_as(t)  # an alias node: the outer graph sees through it
-    a = T._wrap(t.data)
+    a = Tensor._wrap(t.data)
     a._vc = t._vc
     a.requires_grad_(True)
     fwd.set_tangent(a, fwd.get_tangent(t))
@@ -90,8 +100,7 @@ def _prepare(t):
 
 
 def _zeros_like(t):
-    T = _tensor_cls()
-    return T._wrap(np.zeros(t.shape, dtype=t.data.dtype))
+    return Tensor._wrap(np.zeros(t.shape, dtype=t.data.dtype))
 
 
 def _split_aux(out, has_aux: bool, api: str):
@@ -105,16 +114,13 @@ def _split_aux(out, has_aux: bool, api: str):
 
 def _detach_tree(tree):
     """``tree`` with its Tensors detached (aux outputs leave the transform like its value)."""
-    T = _tensor_cls()
     leaves, spec = tree_flatten(tree)
-    return tree_unflatten(spec, [x.detach() if isinstance(x, T) else x for x in leaves])
+    return tree_unflatten(spec, [x.detach() if isinstance(x, Tensor) else x for x in leaves])
 
 
 def _grads(outs, cots, inputs, create: bool, retain: bool = True):
     """Gradients of ``outs`` (seeded with ``cots``) with respect to ``inputs``; zeros where an
     input does not reach an output."""
-    from ..autograd import grad as _autograd_grad
-
     pairs = [(o, c) for o, c in zip(outs, cots) if o._requires_grad]
     if not pairs:
         return [_zeros_like(t) for t in inputs]
@@ -170,7 +176,6 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def _grad_impl(func, argnums, has_aux, args, kwargs, api):
-    T = _tensor_cls()
     nums = _argnums_tuple(argnums, len(args), api)
     args = list(args)
     specs = []
@@ -188,7 +193,7 @@ def _grad_impl(func, argnums, has_aux, args, kwargs, api):
         create = _needs_graph(originals)
         out = func(*args, **kwargs)
         out, aux = _split_aux(out, has_aux, api)
-        if not isinstance(out, T):
+        if not isinstance(out, Tensor):
             raise RuntimeError(f"{api}(f)(*args): Expected f(*args) to return a Tensor, got "
                                f"{type(out).__name__}")
         if out.ndim != 0:
@@ -196,7 +201,7 @@ def _grad_impl(func, argnums, has_aux, args, kwargs, api):
                 f"{api}(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
                 f"{out.ndim} dims and shape {list(out.shape)}. Maybe you wanted to use the vjp "
                 "or jacrev APIs instead?")
-        ones = T._wrap(np.ones(out.shape, dtype=out.data.dtype))
+        ones = Tensor._wrap(np.ones(out.shape, dtype=out.data.dtype))
         gs = _grads([out], [ones], inputs, create, retain=False)
     result = []
     k = 0
@@ -223,7 +228,6 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
         >>> vjp_fn(gradwalk.tensor([1.0, 10.0]))
         (tensor([ 2., 20.]),)
     """
-    T = _tensor_cls()
     leaves, spec = tree_flatten(tuple(primals))
     _check_tensors(leaves, "vjp", "primals")
     with _Entered(), enable_grad():
@@ -233,7 +237,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
         out, aux = _split_aux(out, has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(out)
     for o in out_leaves:
-        if not isinstance(o, T):
+        if not isinstance(o, Tensor):
             raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has only "
                                f"Tensors as outputs, got {type(o).__name__}")
 
@@ -245,7 +249,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
                 f"structure of outputs to the function ({len(out_leaves)} Tensors), got "
                 f"{type(cotangents).__name__} with {len(c_leaves)} leaves")
         for k, (o, c) in enumerate(zip(out_leaves, c_leaves)):
-            if not isinstance(c, T):
+            if not isinstance(c, Tensor):
                 raise TypeError(f"vjp_fn: cotangent {k} must be a Tensor, got "
                                 f"{type(c).__name__}")
             if tuple(c.shape) != tuple(o.shape):
@@ -254,7 +258,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
                     f"the output has shape {list(o.shape)}")
         cg = create if create_graph is None else create_graph
         with _Entered(), enable_grad():
-            gs = _grads(out_leaves, c_leaves, inputs, cg or _depth > 1 or fwd.is_active())
+            gs = _grads(out_leaves, c_leaves, inputs, cg or _depth.get() > 1 or fwd.is_active())
         return tree_unflatten(spec, gs)
 
     value = out if create else tree_unflatten(out_spec, [o.detach() for o in out_leaves])
@@ -279,7 +283,6 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
         >>> jvp(lambda x: x ** 2, (gradwalk.tensor([3.0]),), (gradwalk.tensor([1.0]),))
         (tensor([9.]), tensor([6.]))
     """
-    T = _tensor_cls()
     if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals and tangents to be tuples. E.g. "
@@ -304,14 +307,14 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
             "supported in gradwalk; use reverse mode for the inner transform, e.g. "
             "jacfwd(jacrev(f))")
     with _Entered(), fwd.dual_level():
-        keep = _depth > 1 or any(t._requires_grad for t in p_leaves + t_leaves)
+        keep = _depth.get() > 1 or any(t._requires_grad for t in p_leaves + t_leaves)
         duals = [fwd.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
         out = func(*tree_unflatten(p_spec, duals))
         out, aux = _split_aux(out, has_aux, "jvp")
         o_leaves, o_spec = tree_flatten(out)
         primal_out, tangent_out = [], []
         for o in o_leaves:
-            if not isinstance(o, T):
+            if not isinstance(o, Tensor):
                 raise RuntimeError(f"jvp(f, primals, tangents): Expected f to be a function that "
                                    f"has only Tensors as outputs, got {type(o).__name__}")
             p, t = fwd.unpack_dual(o)
@@ -328,13 +331,12 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
 
 def _basis(n: int, dtype, shapes):
     """Rows of the identity of size ``n``, split into tensors of ``shapes`` (one per leaf)."""
-    T = _tensor_cls()
     eye = np.eye(n, dtype=dtype)
     out = []
     k = 0
     for s in shapes:
         m = int(np.prod(s, dtype=np.int64))
-        out.append(T._wrap(np.ascontiguousarray(eye[:, k:k + m]).reshape((n,) + tuple(s))))
+        out.append(Tensor._wrap(np.ascontiguousarray(eye[:, k:k + m]).reshape((n,) + tuple(s))))
         k += m
     return out
 

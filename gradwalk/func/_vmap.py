@@ -1,7 +1,7 @@
 """``vmap``: map a function over a batch dim by carrying the dim through every op.
 
 The function runs once, on batched tensors (see Note [batching at the array level] in
-``gradwalk/ops/batching.py``), not once per sample.
+``gradwalk/func/_batched_array.py``), not once per sample.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from ..ops.batching import active_level, add_batch_dim, new_level, remove_batch_dim
+from ..ops.shape import cat
+from ..tensor import Tensor
+from . import _batching_rules  # noqa: F401 - fills the BatchedArray's rule table
+from ._levels import active_level, add_batch_dim, new_level, remove_batch_dim
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
@@ -73,8 +76,6 @@ def _flat_in_dims(in_dims, args):
 
 
 def _vmap_call(func, in_dims, out_dims, args, kwargs):
-    from ..tensor import Tensor
-
     leaves, spec = tree_flatten(tuple(args))
     dims = _flat_in_dims(in_dims, args)
     size = None
@@ -130,9 +131,6 @@ def _vmap_call(func, in_dims, out_dims, args, kwargs):
 
 
 def _chunked(func, in_dims, out_dims, chunk_size, args, kwargs):
-    from ..ops.shape import cat
-    from ..tensor import Tensor
-
     leaves, spec = tree_flatten(tuple(args))
     dims = _flat_in_dims(in_dims, args)
     size = next(leaf.shape[d] for leaf, d in zip(leaves, dims)

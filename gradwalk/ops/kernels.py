@@ -234,3 +234,20 @@ def scatter_add_into(xp, shape, axis, index, g):
     z = _zeros(xp, shape, g.dtype, g, index)
     np_scatter_add(xp, z, axis, index, g)
     return z
+
+
+def all_samples(x):
+    """The plain array holding every sample of a batched array (all vmap levels), for checks
+    that validate values (class indices in range...); ``x`` itself when it is not batched. It
+    reads through the registry's hook for vmap's array type (``registry._Batched``).
+
+    Example:
+        >>> import numpy as np
+        >>> from gradwalk.func._batched_array import BatchedArray
+        >>> from gradwalk.ops.kernels import all_samples
+        >>> all_samples(BatchedArray(np.arange(3), level=1))
+        array([0, 1, 2])
+    """
+    while type(x) is _registry._Batched:
+        x = x._a
+    return x

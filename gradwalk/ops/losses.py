@@ -210,10 +210,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size.")
     input, target = _pair(input, target, "binary_cross_entropy", warn=False)
-    from .batching import all_samples
-
     x = input.data
-    xs = all_samples(x)  # under vmap: check every sample
+    xs = K.all_samples(x)  # under vmap: check every sample
     if xs.size and (float(xs.min()) < 0.0 or float(xs.max()) > 1.0):
         raise RuntimeError("binary_cross_entropy(): all elements of input should be between 0 "
                            "and 1; apply sigmoid first, or use binary_cross_entropy_with_logits "

@@ -369,9 +369,7 @@ def _class_target(input, target, op):
 
 
 def _check_classes(target_data, n_classes, ignore_index, op):
-    from .batching import all_samples
-
-    target_data = all_samples(target_data)  # under vmap: check the targets of every sample
+    target_data = K.all_samples(target_data)  # under vmap: check the targets of every sample
     if target_data.size and 0 <= target_data.min() and target_data.max() < n_classes:
         return  # all in range (the common case: two reductions, no mask)
     t = target_data[target_data != ignore_index]

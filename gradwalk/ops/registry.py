@@ -45,12 +45,12 @@ from ..backend import xp_of
 
 _ndarray = np.ndarray
 _asarray = np.asarray
-_Batched = None  # set by ops/batching.py: vmap's BatchedArray type
+_Batched = None  # set by func/_batched_array.py: vmap's BatchedArray type
 
 
 def _as_out(out):
     """A forward's result that is not an ndarray (a NumPy scalar) as a 0-d array; ``vmap``'s
-    batched arrays (``ops/batching.py``) stay as they are."""
+    batched arrays (``func/_batched_array.py``) stay as they are."""
     return out if type(out) is _Batched else _asarray(out)
 
 

@@ -12,8 +12,7 @@ import pytest
 
 import gradwalk
 import gradwalk.nn.functional as F
-from gradwalk.func import grad, jacrev, vjp, vmap
-from gradwalk.ops import batching
+from gradwalk.func import _levels, grad, jacrev, vjp, vmap
 
 from ..ops import op_samples  # noqa: E402 - the samples of the registry-generated tests
 
@@ -230,7 +229,7 @@ def test_unsupported_function_names_numpy_function_and_op():
 def test_levels_are_closed_after_errors():
     with pytest.raises(ValueError):
         vmap(lambda a: 3)(t64(np.zeros(3)))
-    assert batching._active == []
+    assert _levels.active_levels() == ()
 
 
 # ------------------------------------------------------------------ every op: vmap vs a loop
