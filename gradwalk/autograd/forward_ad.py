@@ -13,14 +13,19 @@ Note [how tangents travel]
     it, so the copy of an op's output that the engine rebuilds under ``create_graph`` finds the
     same tangent); entries go away with their tensor and all of them when the level exits.
 
+    The active level and its tables are state of the calling thread (or asyncio task): they
+    live in a ``ContextVar``, like grad mode, so a thread never sees another one's level or
+    tangents, and each thread may enter its own level. The hook list is shared, so the hook is
+    installed while any thread has a level and returns at once in a thread that has none.
+
     A tangent is computed on raw arrays (fast) unless reverse mode must see through it: when
     grad mode is on and a primal or tangent requires grad, the rule runs with the
     differentiable namespace on Tensors, so ``grad`` of a ``jvp`` works (reverse over forward).
     Forward over reverse (``jvp`` of ``grad``, Hessian-vector products) needs nothing special:
     the backward pass of ``create_graph=True`` runs ops, which carry tangents like any other.
 
-Limits: one level at a time (nested forward levels are not supported and raise), and in-place
-ops on a dual tensor outside grad mode do not update its tangent.
+Limits: one level at a time in a thread (nested forward levels are not supported and raise),
+and in-place ops on a dual tensor outside grad mode do not update its tangent.
 
 Example:
     >>> import gradwalk
@@ -34,13 +39,18 @@ Example:
 
 from __future__ import annotations
 
+import itertools
+import threading
 import weakref
 from collections import namedtuple
+from contextvars import ContextVar
 
 import numpy as np
 
 from ..backend import xp_of
+from ..ops import dxp as _dxp
 from ..ops import registry as _registry
+from ..tensor import Tensor
 from .grad_mode import is_grad_enabled
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
@@ -50,11 +60,24 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 UnpackedDualTensor.__doc__ = """``(primal, tangent)`` of a dual tensor (``tangent`` is None when
 it has none)."""
 
-_level: int | None = None  # the active level, or None
-_count = 0
-_by_tensor: dict = {}  # id(tensor) -> (weakref to tensor, tangent Tensor)
-_by_node: dict = {}  # id(node) -> (weakref to node, tangent Tensor)
-_busy = False  # True while the hook computes a tangent (its own ops carry none)
+
+
+class _Level:
+    """One active forward level: its number and its tangent tables (Note [how tangents travel])."""
+
+    __slots__ = ("number", "by_tensor", "by_node", "busy")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.by_tensor: dict = {}  # id(tensor) -> (weakref to tensor, tangent Tensor)
+        self.by_node: dict = {}  # id(node) -> (weakref to node, tangent Tensor)
+        self.busy = False  # True while the hook computes a tangent (its own ops carry none)
+
+
+_state: ContextVar[_Level | None] = ContextVar("gradwalk_forward_ad_level", default=None)
+_count = itertools.count()  # level numbers, shared by all threads (never reused)
+_hook_users = 0  # how many threads have a level (the hook is installed while any has)
+_hook_lock = threading.Lock()
 
 
 class dual_level:  # noqa: N801 - PyTorch's name
@@ -80,42 +103,59 @@ class dual_level:  # noqa: N801 - PyTorch's name
 
 def enter_dual_level() -> int:
     """Enter a forward AD level (``dual_level`` is the usual way); returns its number."""
-    global _level, _count
-    if _level is not None:
+    global _hook_users
+    lv = _state.get()
+    if lv is not None:
         raise RuntimeError(
             "Nested forward mode AD is not supported: a dual_level is already active (level "
-            f"{_level}). gradwalk has one forward level at a time; exit it first (this also "
+            f"{lv.number}). gradwalk has one forward level at a time; exit it first (this also "
             "means jvp of jvp and jacfwd of jacfwd are not available; use jacfwd(jacrev(f)) "
             "for Hessians).")
-    _level = _count
-    _count += 1
-    _registry._forward_hooks.append(_hook)
-    return _level
+    lv = _Level(next(_count))
+    _state.set(lv)
+    with _hook_lock:
+        if _hook_users == 0 and _hook not in _registry._forward_hooks:
+            _registry._forward_hooks.append(_hook)
+        _hook_users += 1
+    return lv.number
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Leave the active level: every tangent is dropped."""
-    global _level
-    if _level is None:
+    global _hook_users
+    lv = _state.get()
+    if lv is None:
         raise RuntimeError("exit_dual_level: no dual level is active")
-    if level is not None and level != _level:
+    if level is not None and level != lv.number:
         raise RuntimeError(f"Trying to exit a forward AD level ({level}) that was not the last "
-                           f"one entered ({_level})")
-    _level = None
-    try:
-        _registry._forward_hooks.remove(_hook)
-    except ValueError:
-        pass
-    _by_tensor.clear()
-    _by_node.clear()
+                           f"one entered ({lv.number})")
+    _state.set(None)
+    with _hook_lock:
+        _hook_users -= 1
+        if _hook_users == 0:
+            try:
+                _registry._forward_hooks.remove(_hook)
+            except ValueError:
+                pass
+    lv.by_tensor.clear()
+    lv.by_node.clear()
 
 
 def is_active() -> bool:
-    """True inside ``dual_level``."""
-    return _level is not None
+    """True inside ``dual_level`` (in this thread).
+
+    Example:
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     fwAD.is_active()
+        True
+        >>> fwAD.is_active()
+        False
+    """
+    return _state.get() is not None
 
 
-def make_dual(tensor, tangent, *, level: int | None = None):
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A tensor with ``tensor``'s value that carries ``tangent`` through the ops applied to it.
 
     Reverse mode sees through it to ``tensor`` (and to ``tangent``, for reverse over forward).
@@ -128,13 +168,13 @@ def make_dual(tensor, tangent, *, level: int | None = None):
         ...     fwAD.unpack_dual(d * d)
         UnpackedDualTensor(primal=tensor([9.]), tangent=tensor([12.]))
     """
-    from ..tensor import Tensor
-
-    if _level is None:
+    lv = _state.get()
+    if lv is None:
         raise RuntimeError("make_dual: to create a dual Tensor, enter a dual level first: "
                            "`with gradwalk.autograd.forward_ad.dual_level(): ...`")
-    if level is not None and level != _level:
-        raise RuntimeError(f"make_dual: level {level} is not the active dual level ({_level})")
+    if level is not None and level != lv.number:
+        raise RuntimeError(f"make_dual: level {level} is not the active dual level "
+                           f"({lv.number})")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError(f"make_dual: expected Tensors for the primal and the tangent, got "
                         f"{type(tensor).__name__} and {type(tangent).__name__}")
@@ -151,12 +191,12 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             f"{list(tangent.shape)}")
     if tangent.data.dtype != tensor.data.dtype:
         tangent = tangent.to(tensor.data.dtype)
-    dual = _alias(tensor)
-    _set(dual, tangent)
+    dual = _alias(tensor, lv)
+    _set(lv, dual, tangent)
     return dual
 
 
-def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of ``tensor``; ``tangent`` is None outside a level or when it has none.
 
     Example:
@@ -165,50 +205,68 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
         >>> fwAD.unpack_dual(gradwalk.tensor(1.0))
         UnpackedDualTensor(primal=tensor(1.), tangent=None)
     """
-    from ..tensor import Tensor
-
     if not isinstance(tensor, Tensor):
         raise TypeError(f"unpack_dual: expected a Tensor, got {type(tensor).__name__}")
     tangent = get_tangent(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    return UnpackedDualTensor(_alias(tensor), tangent)
+    return UnpackedDualTensor(_alias(tensor, _state.get()), tangent)
 
 
 # ----------------------------------------------------------------------------------------------
 # the tangent table
 
 
-def get_tangent(t):
-    """The tangent ``t`` carries at the active level, or None."""
-    if _level is None:
+def get_tangent(t: Tensor) -> Tensor | None:
+    """The tangent ``t`` carries at the active level, or None.
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     fwAD.get_tangent(fwAD.make_dual(gradwalk.tensor(1.0), gradwalk.tensor(5.0)))
+        tensor(5.)
+    """
+    lv = _state.get()
+    if lv is None:
         return None
-    e = _by_tensor.get(id(t))
+    e = lv.by_tensor.get(id(t))
     if e is not None and e[0]() is t:
         return e[1]
     fn = t.grad_fn
     if fn is not None:
-        e = _by_node.get(id(fn))
+        e = lv.by_node.get(id(fn))
         if e is not None and e[0]() is fn:
             return e[1]
     return None
 
 
-def set_tangent(t, tangent) -> None:
+def set_tangent(t: Tensor, tangent: Tensor | None) -> None:
     """Attach ``tangent`` (a Tensor of ``t``'s shape) to ``t`` at the active level (internal:
-    ``gradwalk.func`` uses it to keep a tangent on the inputs it re-wraps)."""
-    if _level is not None and tangent is not None:
-        _set(t, tangent)
+    ``gradwalk.func`` uses it to keep a tangent on the inputs it re-wraps).
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> x = gradwalk.tensor(1.0)
+        >>> with fwAD.dual_level():
+        ...     fwAD.set_tangent(x, gradwalk.tensor(2.0))
+        ...     fwAD.get_tangent(x * 3)
+        tensor(6.)
+    """
+    lv = _state.get()
+    if lv is not None and tangent is not None:
+        _set(lv, t, tangent)
 
 
-def _set(t, tangent) -> None:
+def _set(lv: _Level, t, tangent) -> None:
     fn = t.grad_fn
     if fn is not None:
         key = id(fn)
-        _by_node[key] = (weakref.ref(fn, _dropper(_by_node, key)), tangent)
+        lv.by_node[key] = (weakref.ref(fn, _dropper(lv.by_node, key)), tangent)
     else:
         key = id(t)
-        _by_tensor[key] = (weakref.ref(t, _dropper(_by_tensor, key)), tangent)
+        lv.by_tensor[key] = (weakref.ref(t, _dropper(lv.by_tensor, key)), tangent)
 
 
 def _dropper(table, key):
@@ -220,20 +278,17 @@ def _dropper(table, key):
     return drop
 
 
-def _alias(t):
+def _alias(t, lv: _Level):
     """A new tensor with ``t``'s value, connected to ``t`` for reverse mode; no tangent."""
-    global _busy
-    from ..tensor import Tensor
-
     if not (t._requires_grad and is_grad_enabled()):
         a = Tensor._wrap(t.data)
         a._vc = t._vc
         return a
-    prev, _busy = _busy, True
+    prev, lv.busy = lv.busy, True
     try:
         return t.view_as(t)
     finally:
-        _busy = prev
+        lv.busy = prev
 
 
 # ----------------------------------------------------------------------------------------------
@@ -241,11 +296,9 @@ def _alias(t):
 
 
 def _hook(op, args, res, params) -> None:
-    global _busy
-    if _busy:
-        return
-    from ..tensor import Tensor
-
+    lv = _state.get()
+    if lv is None or lv.busy:
+        return  # no level in this thread, or the hook's own ops
     tangents = []
     found = False
     for a in args:
@@ -268,11 +321,10 @@ def _hook(op, args, res, params) -> None:
     differentiable = is_grad_enabled() and (
         any(tg is not None and tg._requires_grad for tg in tangents)
         or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-    _busy = True
+    lv.busy = True
     try:
         if differentiable:
-            from ..ops import dxp as xp
-
+            xp = _dxp
             ins = args
             ts = tuple(tangents)
             out = res
@@ -290,14 +342,12 @@ def _hook(op, args, res, params) -> None:
             return
         r = _fit(r, res, differentiable)
     finally:
-        _busy = False
-    _set(res, r)
+        lv.busy = False
+    _set(lv, res, r)
 
 
 def _fit(r, res, differentiable):
     """The rule's tangent as a Tensor of the result's shape and dtype."""
-    from ..tensor import Tensor
-
     shape = res.shape
     if differentiable:
         if not isinstance(r, Tensor):

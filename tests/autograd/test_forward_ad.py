@@ -6,6 +6,8 @@ dual inputs and compares the tangent ``J v`` with the reverse pass: ``<u, J v> =
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -226,3 +228,54 @@ def test_tangents_match_pytorch(name):
                              for x, v in zip(xs, vs)])
         theirs = tfw.unpack_dual(tout).tangent.numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ the level is per thread
+
+
+def _run_in_thread(body):
+    """Start ``body(inside, done)`` in a thread; returns (thread, done event, errors)."""
+    inside, done, errors = threading.Event(), threading.Event(), []
+
+    def run():
+        try:
+            body(inside, done)
+        except BaseException as e:  # reported by the test's thread
+            errors.append(e)
+            inside.set()
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert inside.wait(30)
+    return t, done, errors
+
+
+def test_dual_level_is_state_of_its_thread():
+    seen = {}
+
+    def body(inside, done):
+        with fwAD.dual_level():
+            x = fwAD.make_dual(gradwalk.tensor(2.0), gradwalk.tensor(1.0))
+            inside.set()
+            assert done.wait(30)
+            seen["active"] = fwAD.is_active()
+            seen["tangent"] = fwAD.unpack_dual(x * x).tangent
+
+    t, done, errors = _run_in_thread(body)
+    try:
+        # the other thread is inside its level; this one has none, and sees no tangents
+        assert not fwAD.is_active()
+        with pytest.raises(RuntimeError, match="enter a dual level first"):
+            fwAD.make_dual(gradwalk.tensor(1.0), gradwalk.tensor(1.0))
+        assert fwAD.unpack_dual(gradwalk.tensor(1.0) * 2).tangent is None
+        # and it can enter its own level while the other one is open (no "nested" error)
+        with fwAD.dual_level():
+            y = fwAD.make_dual(gradwalk.tensor(3.0), gradwalk.tensor(2.0))
+            assert fwAD.unpack_dual(y * y).tangent.item() == 12.0
+        assert not fwAD.is_active()
+    finally:
+        done.set()
+        t.join(30)
+    assert not errors, errors
+    assert seen["active"] is True
+    assert seen["tangent"].item() == 4.0  # d(x*x) = 2*x*dx, x=2, dx=1: untouched by this thread

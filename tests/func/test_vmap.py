@@ -7,12 +7,14 @@ raise an error that names the op (listed in ``NOT_BATCHABLE``, each one checked)
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 import gradwalk
 import gradwalk.nn.functional as F
-from gradwalk.func import _levels, grad, jacrev, vjp, vmap
+from gradwalk.func import _levels, _transforms, grad, jacrev, vjp, vmap
 
 from ..ops import op_samples  # noqa: E402 - the samples of the registry-generated tests
 
@@ -395,3 +397,47 @@ def test_second_order_gradients_through_a_finished_vmap():
     expect = np.zeros(3)
     expect[0] = -(np.sin(x[:, 0] * wn[0]) * x[:, 0] ** 2).sum()
     np.testing.assert_allclose(h0.numpy(), expect, atol=1e-12)
+
+
+# ------------------------------------------------------------------ levels are per thread
+
+
+def test_vmap_levels_and_transform_depth_are_state_of_their_thread():
+    inside, done, seen, errors = threading.Event(), threading.Event(), {}, []
+
+    def per_sample(row):
+        seen["levels"] = _levels.active_levels()
+        seen["depth"] = _transforms.transform_depth()
+        inside.set()
+        assert done.wait(30)
+        return (row * row).sum()
+
+    def run():
+        try:
+            seen["out"] = vmap(grad(per_sample))(t64(np.arange(6.0).reshape(3, 2)))
+        except BaseException as e:  # reported by the test's thread
+            errors.append(e)
+            inside.set()
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        assert inside.wait(30)
+        # the other thread is inside vmap(grad(...)); this one is in no vmap call, no transform
+        assert _levels.active_levels() == ()
+        assert _transforms.transform_depth() == 0
+        # and its own vmap sees only its own level
+        mine = []
+        out = vmap(lambda r: (mine.append(_levels.active_levels()), r * 2)[1])(t64([1.0, 2.0]))
+        assert len(mine) == 1 and len(mine[0]) == 1 and mine[0][0] not in seen["levels"]
+        np.testing.assert_array_equal(out.numpy(), [2.0, 4.0])
+        # a top-level grad here takes the first-order path (no graph), as outside any transform
+        g = grad(lambda x: (x * x).sum())(t64([3.0]))
+        assert g.grad_fn is None and g.numpy().tolist() == [6.0]
+    finally:
+        done.set()
+        t.join(30)
+    assert not errors, errors
+    assert len(seen["levels"]) == 1 and seen["depth"] == 1
+    np.testing.assert_array_equal(seen["out"].numpy(), 2 * np.arange(6.0).reshape(3, 2))
+    assert _levels.active_levels() == ()
