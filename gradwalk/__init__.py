@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import os as _os
+
 from . import autograd
 from .autograd import (
     enable_grad,
@@ -241,6 +243,4 @@ def is_floating_point(input: Tensor) -> bool:  # noqa: A002
 
 
 def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    return _os.cpu_count() or 1

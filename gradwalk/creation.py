@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -36,14 +38,10 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Tensor:
-        import json
-
         state = json.dumps(self._rng.bit_generator.state).encode()
         return Tensor._wrap(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, state: Tensor) -> Generator:
-        import json
-
         self._rng.bit_generator.state = json.loads(bytes(state.data.astype(np.uint8)).decode())
         return self
 

@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import linecache
 import math
 import os
@@ -36,6 +37,7 @@ import threading
 
 import numpy as np
 
+from ..ops import registry
 from . import engine
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -77,8 +79,6 @@ def set_detect_anomaly(mode: bool, check_nan: bool = True, check_forward: bool =
         True
         >>> gradwalk.autograd.set_detect_anomaly(False)
     """
-    from ..ops import registry
-
     with _lock:
         _uninstall(registry)
         _State.enabled = bool(mode)
@@ -131,8 +131,6 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         set_detect_anomaly(*self._prev)
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan, self.check_forward):

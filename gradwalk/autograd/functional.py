@@ -20,29 +20,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import func as _ft
+from ..ops.shape import stack
+from ..tensor import Tensor
+from ._api import grad as autograd_grad
+from .grad_mode import enable_grad, no_grad
+
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 _STRATEGIES = ("reverse-mode", "forward-mode", "auto")
 
 
-def _func():
-    from .. import func
-
-    return func
-
-
-def _tensor_cls():
-    from ..tensor import Tensor
-
-    return Tensor
-
-
 def _as_tuple(x, arg: str, fn: str) -> tuple[bool, tuple]:
-    T = _tensor_cls()
     is_tuple = isinstance(x, (tuple, list))
     xs = tuple(x) if is_tuple else (x,)
     for k, t in enumerate(xs):
-        if not isinstance(t, T):
+        if not isinstance(t, Tensor):
             if is_tuple:
                 raise TypeError(
                     f"The {arg} given to {fn} must be either a Tensor or a tuple of Tensors but "
@@ -76,9 +69,8 @@ def _finish(xs, create_graph: bool):
 
 
 def _check_v(v, ref, fn: str, what: str):
-    T = _tensor_cls()
     for k, (a, b) in enumerate(zip(v, ref)):
-        if not isinstance(a, T):
+        if not isinstance(a, Tensor):
             raise TypeError(f"{fn}: v[{k}] must be a Tensor, got {type(a).__name__}")
         if tuple(a.shape) != tuple(b.shape):
             raise RuntimeError(
@@ -88,9 +80,6 @@ def _check_v(v, ref, fn: str, what: str):
 
 def _strict_check(func, inputs, fn: str) -> None:
     """PyTorch's strict mode: every output must depend on every input."""
-    from . import grad as autograd_grad
-    from .grad_mode import enable_grad
-
     with enable_grad():
         ins = tuple(t.detach().requires_grad_(True) for t in inputs)
         _, outs = _outputs(func(*ins), fn)
@@ -110,8 +99,7 @@ def _strict_check(func, inputs, fn: str) -> None:
 
 
 def _ones_like(t):
-    T = _tensor_cls()
-    return T._wrap(np.ones(t.shape, dtype=t.data.dtype))
+    return Tensor._wrap(np.ones(t.shape, dtype=t.data.dtype))
 
 
 def _prepared(inputs, create_graph: bool):
@@ -154,7 +142,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     in_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
     if strict:
         _strict_check(func, ins, "vjp")
-    out, vjp_fn = _func().vjp(_checked(func, in_tuple, "vjp"), *_prepared(ins, create_graph))
+    out, vjp_fn = _ft.vjp(_checked(func, in_tuple, "vjp"), *_prepared(ins, create_graph))
     out_tuple, outs = _outputs(out, "vjp")
     vs = _vectors(v, outs, "vjp", "output")
     gs = vjp_fn(vs if out_tuple else vs[0])
@@ -178,7 +166,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     vs = _vectors(v, ins, "jvp", "input")
     if strict:
         _strict_check(func, ins, "jvp")
-    out, tan = _func().jvp(_checked(func, in_tuple, "jvp"), _prepared(ins, create_graph),
+    out, tan = _ft.jvp(_checked(func, in_tuple, "jvp"), _prepared(ins, create_graph),
                            tuple(vs))
     out_tuple, outs = _outputs(out, "jvp")
     _, tans = _outputs(tan, "jvp")
@@ -236,8 +224,6 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     n_in = sum(t.numel() for t in ins)
     used = strategy if mode is None and strategy != "auto" else None
     if used is None:
-        from .grad_mode import no_grad
-
         with no_grad():
             _, outs = _outputs(func(*ins) if in_tuple else func(ins[0]), "jacobian")
         used = _pick_mode(strategy, mode, n_in, sum(o.numel() for o in outs), "jacobian")
@@ -245,7 +231,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
         used = _pick_mode(strategy, None, 0, 0, "jacobian")
     argnums = tuple(range(len(ins)))
     if vectorize:
-        tr = _func().jacfwd if used == "forward-mode" else _func().jacrev
+        tr = _ft.jacfwd if used == "forward-mode" else _ft.jacrev
         jac = tr(f, argnums=argnums)(*ins_p)
     elif used == "forward-mode":
         jac = _jac_fwd_loop(f, ins_p)
@@ -265,8 +251,7 @@ jacobian.last_mode = None
 
 def _jac_rev_loop(f, ins):
     """``jac[k][j]`` by one ``vjp`` per output element (PyTorch's ``vectorize=False``)."""
-    T = _tensor_cls()
-    out, vjp_fn = _func().vjp(f, *ins)
+    out, vjp_fn = _ft.vjp(f, *ins)
     out_tuple = isinstance(out, tuple)
     outs = out if out_tuple else (out,)
     rows = []
@@ -278,18 +263,16 @@ def _jac_rev_loop(f, ins):
                 e = np.zeros(oo.numel(), dtype=oo.data.dtype)
                 if kk == k:
                     e[i] = 1.0
-                basis.append(T._wrap(e.reshape(oo.shape)))
+                basis.append(Tensor._wrap(e.reshape(oo.shape)))
             gs = vjp_fn(tuple(basis) if out_tuple else basis[0])
             for j, g in enumerate(gs):
                 per_in[j].append(g.reshape(-1))
         row = []
         for j, t in enumerate(ins):
-            from ..ops.shape import stack
-
             if per_in[j]:
                 m = stack(per_in[j], 0)
             else:
-                m = T._wrap(np.zeros((0, t.numel()), dtype=t.data.dtype))
+                m = Tensor._wrap(np.zeros((0, t.numel()), dtype=t.data.dtype))
             row.append(m.reshape(tuple(o.shape) + tuple(t.shape)))
         rows.append(tuple(row))
     return tuple(rows) if out_tuple else rows[0]
@@ -297,9 +280,6 @@ def _jac_rev_loop(f, ins):
 
 def _jac_fwd_loop(f, ins):
     """``jac[k][j]`` by one ``jvp`` per input element."""
-    T = _tensor_cls()
-    from ..ops.shape import stack
-
     cols_per_in = []
     outs_ref = None
     for j, t in enumerate(ins):
@@ -310,8 +290,8 @@ def _jac_fwd_loop(f, ins):
                 e = np.zeros(tt.numel(), dtype=tt.data.dtype)
                 if jj == j:
                     e[i] = 1.0
-                tans.append(T._wrap(e.reshape(tt.shape)))
-            out, tan = _func().jvp(f, ins, tuple(tans))
+                tans.append(Tensor._wrap(e.reshape(tt.shape)))
+            out, tan = _ft.jvp(f, ins, tuple(tans))
             outs_ref = out
             cols.append(tan if isinstance(tan, tuple) else (tan,))
         cols_per_in.append(cols)
@@ -327,7 +307,7 @@ def _jac_fwd_loop(f, ins):
             if cols:
                 m = stack([c[k].reshape(-1) for c in cols], -1)
             else:
-                m = T._wrap(np.zeros((o.numel(), 0), dtype=o.data.dtype))
+                m = Tensor._wrap(np.zeros((o.numel(), 0), dtype=o.data.dtype))
             row.append(m.reshape(tuple(o.shape) + tuple(t.shape)))
         rows.append(tuple(row))
     return tuple(rows) if out_tuple else rows[0]
@@ -358,8 +338,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
 
     def scalar(*a):
         out = func(*a) if in_tuple else func(a[0])
-        T = _tensor_cls()
-        if not isinstance(out, T):
+        if not isinstance(out, Tensor):
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
             raise RuntimeError(
@@ -368,7 +347,7 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
         return out.reshape(())
 
     argnums = tuple(range(len(ins)))
-    fn = _func()
+    fn = _ft
     inner = fn.jacrev(scalar, argnums=argnums)
     outer = fn.jacfwd if outer_jacobian_strategy == "forward-mode" else fn.jacrev
     h = outer(inner, argnums=argnums)(*_prepared(ins, create_graph))
@@ -418,20 +397,19 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn):
     if strict:
         _strict_check(func, ins, fn)
     f = (lambda *a: func(*a)) if in_tuple else (lambda a: func(a))
-    T = _tensor_cls()
 
     def scalar(*b):
         out = f(*b)
-        if not isinstance(out, T) or out.numel() != 1:
+        if not isinstance(out, Tensor) or out.numel() != 1:
             raise RuntimeError(f"The function given to {fn} should return a single Tensor with "
                                "a single element")
         return out.reshape(())
 
     def grads(*a):
-        return _func().grad(scalar, argnums=tuple(range(len(a))))(*a)
+        return _ft.grad(scalar, argnums=tuple(range(len(a))))(*a)
 
     ins_p = _prepared(ins, create_graph)
-    fnmod = _func()
+    fnmod = _ft
     if fn == "hvp":
         _, prod = fnmod.jvp(grads, ins_p, tuple(vs))
     else:

@@ -16,11 +16,15 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..creation import _rng
+from ..tensor import Tensor
 from . import grad_mode
+from ._api import grad as autograd_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -30,8 +34,6 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x) -> tuple:
-    from ..tensor import Tensor
-
     if isinstance(x, Tensor):
         return (x,)
     if isinstance(x, (tuple, list)):
@@ -40,16 +42,12 @@ def _as_tuple(x) -> tuple:
 
 
 def _differentiable_outputs(fn, inputs) -> tuple:
-    from ..tensor import Tensor
-
     outs = _as_tuple(fn(*inputs))
     return tuple(o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind in "fc")
 
 
 def _numerical_jacobians(fn, inputs, eps: float) -> list[list[np.ndarray]]:
     """``J[i][j]``: the (numel(out_j), numel(in_i)) Jacobian by central differences."""
-    from ..tensor import Tensor
-
     with grad_mode.no_grad():
         base = _differentiable_outputs(fn, inputs)
         jac = []
@@ -78,9 +76,6 @@ def _numerical_jacobians(fn, inputs, eps: float) -> list[list[np.ndarray]]:
 
 def _analytical_jacobians(fn, inputs) -> tuple[list, tuple]:
     """``J[i][j]`` by backward: row ``r`` of output ``j`` is the gradient of ``out_j.flat[r]``."""
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
-
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x._requires_grad]
     outs = _differentiable_outputs(fn, inputs)
     jac = [None if not (isinstance(x, Tensor) and x._requires_grad) else
@@ -147,16 +142,12 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5,
         >>> gradwalk.autograd.gradcheck(BadSquare.apply, (x,), raise_exception=False)
         False
     """
-    from ..tensor import Tensor
-
     inputs = _as_tuple(inputs)
     if not any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._requires_grad and x.data.dtype != np.float64:
-            import warnings
-
             warnings.warn(
                 f"Input #{i} requires gradient and is not a double precision floating point. "
                 "This check will likely fail if all the inputs are not of double precision "
@@ -201,10 +192,6 @@ def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, 
         >>> gradwalk.autograd.gradgradcheck(lambda t: t.exp() * t, (x,))
         True
     """
-    from ..creation import _rng
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
-
     inputs = _as_tuple(inputs)
     with grad_mode.no_grad():
         outs = _differentiable_outputs(func, inputs)

@@ -20,8 +20,8 @@ from contextvars import ContextVar
 import numpy as np
 
 from ..autograd import forward_ad as fwd
-from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd._api import grad as _autograd_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from ._pytree import tree_flatten, tree_unflatten
 from ._vmap import vmap

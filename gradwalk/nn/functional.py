@@ -1,5 +1,16 @@
 """``gradwalk.nn.functional``: the neural-network ops as functions, PyTorch's names."""
 
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..ops import elementwise as E
+from ..ops import indexing as I
+from ..ops import nn as N
+from ..ops import reductions as R
 from ..ops.conv import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -37,10 +48,12 @@ from ..ops.nn import (  # noqa: F401
 )
 from ..ops.norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
+from ..tensor import Tensor
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
-              scale_grad_by_freq=False, sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer ids ``input``; the row ``padding_idx`` gets no
     gradient, ``max_norm`` renormalizes the rows it picks in place (as PyTorch does).
 
@@ -51,12 +64,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
         tensor([[0., 1., 0.],
                 [0., 1., 0.]])
     """
-    import numpy as np
-
-    from ..autograd.grad_mode import no_grad
-    from ..ops import elementwise as E
-    from ..tensor import Tensor
-
     idx = input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input))
     if idx.data.dtype.kind not in "iu":
         raise RuntimeError(
@@ -92,8 +99,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     return out
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims.
 
     ``attn_mask`` is a bool mask (True: take part in attention) or a float mask added to the
@@ -107,14 +116,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         >>> F.scaled_dot_product_attention(q, k, v).shape
         (1, 2, 4)
     """
-    import math
-
-    import numpy as np
-
-    from ..ops import indexing as I
-    from ..ops import nn as N
-    from ..tensor import Tensor
-
     e = query.shape[-1]
     s = 1.0 / math.sqrt(e) if scale is None else scale
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
@@ -140,7 +141,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return attn @ value
 
 
-def silu(input, inplace=False):  # noqa: A002
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * sigmoid(x)`` (swish).
 
     Example:
@@ -148,12 +149,10 @@ def silu(input, inplace=False):  # noqa: A002
         >>> gradwalk.nn.functional.silu(gradwalk.tensor([0.0, 1.0]))
         tensor([0.0000, 0.7311])
     """
-    from ..ops import elementwise as E
-
     return input * E.sigmoid(input)
 
 
-def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
 
     Example:
@@ -161,12 +160,10 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
         >>> gradwalk.nn.functional.elu(gradwalk.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    from ..ops import elementwise as E
-
     return E.where(input > 0, input, E.expm1(E.clamp(input, None, 0.0)) * alpha)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
     """``input / max(norm_p(input, dim), eps)``: unit vectors along ``dim``.
 
     Example:
@@ -174,7 +171,4 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
         >>> gradwalk.nn.functional.normalize(gradwalk.tensor([[3.0, 4.0]]))
         tensor([[0.6000, 0.8000]])
     """
-    from ..ops import elementwise as E
-    from ..ops import reductions as R
-
     return input / E.clamp(R.norm(input, p, dim, keepdim=True), eps)

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ..backend import xp_of
+from ..creation import _rng as _creation_rng
 from ..tensor import Tensor
 
 _GAINS_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -24,17 +26,13 @@ def _write(tensor: Tensor, values) -> Tensor:
     if isinstance(data, np.ndarray):
         data[...] = values
     else:  # another backend (cupy): convert on its side
-        from ..backend import xp_of
-
         data[...] = xp_of(data).asarray(values)
     tensor._vc[0] += 1
     return tensor
 
 
 def _rng(generator=None):
-    from ..creation import _rng as rng
-
-    return rng(generator)
+    return _creation_rng(generator)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

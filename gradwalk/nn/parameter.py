@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..tensor import Tensor
 
 
@@ -47,8 +48,6 @@ class Parameter(Tensor):
         return p
 
     def __reduce_ex__(self, protocol):
-        from ..backend import to_numpy
-
         return (_rebuild_parameter, (to_numpy(self.data), self._requires_grad))
 
 

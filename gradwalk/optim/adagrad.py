@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend import xp_of
 from .optimizer import Optimizer, ParamsT, _bump_version, _state_tensor, _step_tensor
 
 
@@ -35,8 +36,6 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _init_group_state(self, group: dict[str, Any]) -> None:
-        from ..backend import xp_of
-
         for p in group["params"]:
             state = self.state[p]
             state["step"] = _step_tensor()

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp_of
 from ..tensor import Tensor
@@ -41,8 +43,6 @@ def _state_tensor(arr) -> Tensor:
 
 def _step_tensor(value: float = 0.0) -> Tensor:
     """The ``step`` entry of a parameter's state: a 0-d float32 tensor, as in PyTorch."""
-    import numpy as np
-
     return Tensor._wrap(np.array(value, dtype=np.float32))
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ... import creation
 from ...ops import elementwise as E
 from ...ops import nn as F
+from ...ops import shape as S
 from ...tensor import Tensor
+from .. import functional, init
+from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
 
@@ -113,8 +119,6 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        from .. import functional
-
         return functional.silu(input)
 
     def extra_repr(self) -> str:
@@ -136,8 +140,6 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        from .. import functional
-
         return functional.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
@@ -207,8 +209,6 @@ class LogSoftmax(Module):
 
 def _float_mask(mask, dtype, name: str):
     """A bool mask (True: masked out) as an additive float mask (-inf), or a float mask."""
-    import numpy as np
-
     if mask is None:
         return None
     m = mask if isinstance(mask, Tensor) else Tensor._wrap(np.asarray(mask))
@@ -240,10 +240,6 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
                  batch_first: bool = False, device=None, dtype=None) -> None:
-        from ... import creation
-        from .. import init
-        from ..parameter import Parameter
-
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
@@ -311,10 +307,6 @@ class MultiheadAttention(Module):
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,  # noqa: C901
                 need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
                 is_causal: bool = False):
-        import numpy as np
-
-        from ...ops import shape as S
-
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                                "the Transformer module method `generate_square_subsequent_mask`"
@@ -400,8 +392,6 @@ class MultiheadAttention(Module):
 
 def _pad_last(mask: Tensor) -> Tensor:
     """Append one zero column (an attended extra key) to an additive mask."""
-    from ...ops import shape as S
-
     return S.pad(mask, (0, 1))
 
 

@@ -7,6 +7,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
+from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
 
@@ -303,8 +304,6 @@ class ParameterList(Module):
 
     def append(self, value) -> ParameterList:
         """Add ``value`` (a tensor becomes a Parameter) at the end; returns self."""
-        from ...tensor import Tensor
-
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, str(self._size), value)
@@ -346,8 +345,6 @@ class ParameterDict(Module):
         return getattr(self, key)
 
     def __setitem__(self, key: str, value) -> None:
-        from ...tensor import Tensor
-
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         self._keys[key] = None

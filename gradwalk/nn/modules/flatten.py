@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...ops import shape as S
-from ...tensor import Tensor
+from ...tensor import Tensor, _wrap_dim
 from .module import Module
 
 
@@ -43,8 +43,6 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        from ...tensor import _wrap_dim
-
         d = _wrap_dim(self.dim, input.ndim, "Unflatten")
         shape = input.shape[:d] + self.unflattened_size + input.shape[d + 1:]
         return S.reshape(input, shape)

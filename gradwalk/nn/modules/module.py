@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -502,8 +503,6 @@ class Module:
             else:
                 dtype = a
         if dtype is not None:
-            from ... import dtypes
-
             if dtypes.to_numpy_dtype(dtype).kind not in "fc":
                 raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, "
                                 f"but got desired dtype={dtype}")
@@ -515,8 +514,6 @@ class Module:
 
     def float(self) -> Module:
         """Cast floating-point parameters and buffers to float32; returns self."""
-        from ... import dtypes
-
         return self.to(dtypes.float32)
 
     def double(self) -> Module:
@@ -527,14 +524,10 @@ class Module:
             >>> gradwalk.nn.Linear(2, 2).double().bias.dtype
             gradwalk.float64
         """
-        from ... import dtypes
-
         return self.to(dtypes.float64)
 
     def half(self) -> Module:
         """Cast floating-point parameters and buffers to float16; returns self."""
-        from ... import dtypes
-
         return self.to(dtypes.float16)
 
     def type(self, dst_type) -> Module:

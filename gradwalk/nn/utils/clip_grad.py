@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from ...backend import xp_of
 from ...tensor import Tensor
 
@@ -37,8 +39,6 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         >>> a.grad
         tensor([0.6000, 0.8000])
     """
-    import numpy as np
-
     params = _with_grads(parameters)
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
