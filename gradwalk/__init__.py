@@ -38,7 +38,7 @@ from .dtypes import (
 )
 from .tensor import Tensor
 
-from .creation import (  # noqa: E402, I001
+from .creation import (
     Generator,
     arange,
     as_tensor,
@@ -72,7 +72,7 @@ from .creation import (  # noqa: E402, I001
     zeros,
     zeros_like,
 )
-from .ops.elementwise import (  # noqa: E402
+from .ops.elementwise import (
     abs,
     absolute,
     acos,
@@ -148,7 +148,7 @@ from .ops.elementwise import (  # noqa: E402
     trunc,
     where,
 )
-from .ops.indexing import (  # noqa: E402
+from .ops.indexing import (
     gather,
     index_add,
     index_select,
@@ -157,9 +157,9 @@ from .ops.indexing import (  # noqa: E402
     scatter,
     scatter_add,
 )
-from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer  # noqa: E402
-from .ops.nn import log_softmax, softmax  # noqa: E402
-from .ops.reductions import (  # noqa: E402
+from .ops.linalg import bmm, dot, einsum, ger, inner, matmul, mm, mv, outer
+from .ops.nn import log_softmax, softmax
+from .ops.reductions import (
     all,
     amax,
     amin,
@@ -177,7 +177,7 @@ from .ops.reductions import (  # noqa: E402
     sum,
     var,
 )
-from .ops.shape import (  # noqa: E402
+from .ops.shape import (
     broadcast_to,
     cat,
     chunk,
@@ -204,21 +204,21 @@ from .ops.shape import (  # noqa: E402
     unbind,
     unsqueeze,
 )
-from . import nn  # noqa: E402
-from . import optim  # noqa: E402
-from . import data  # noqa: E402
-from . import func  # noqa: E402
-from .autograd import forward_ad, functional  # noqa: E402, F401 - torch.autograd.forward_ad
-from .func import vmap  # noqa: E402
-from .serialization import load, save  # noqa: E402
-from . import utils  # noqa: E402
-from . import viz  # noqa: E402 - graphviz itself is imported only when a picture is rendered
+from . import nn
+from . import optim
+from . import data
+from . import func
+from .autograd import forward_ad, functional  # torch.autograd.forward_ad
+from .func import vmap
+from .serialization import load, save
+from . import utils
+from . import viz  # graphviz itself is imported only when a picture is rendered
 
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 
-bool = bool_  # noqa: A001 - PyTorch's name for the dtype
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+bool = bool_  # PyTorch's name for the dtype
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
 
@@ -234,11 +234,11 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) -> int:  # noqa: A002
+def numel(input: Tensor) -> int:
     return input.numel()
 
 
-def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
 
 

@@ -99,7 +99,7 @@ def _uninstall(registry) -> None:
         _State.observer = None
 
 
-class detect_anomaly:  # noqa: N801 - PyTorch's name
+class detect_anomaly:  # PyTorch's name
     """Context manager (and decorator) that turns anomaly detection on inside its block.
 
     ``check_nan`` checks the gradients of the backward; ``check_forward`` checks the outputs of

@@ -80,7 +80,7 @@ _hook_users = 0  # how many threads have a level (the hook is installed while an
 _hook_lock = threading.Lock()
 
 
-class dual_level:  # noqa: N801 - PyTorch's name
+class dual_level:  # PyTorch's name
     """Context manager for forward AD: tangents exist only inside it.
 
     ``__enter__`` returns the level number. Levels do not nest in gradwalk.

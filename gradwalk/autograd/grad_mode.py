@@ -70,7 +70,7 @@ class _Mode:
                             with self.clone():
                                 gen.close()
                             raise
-                        except BaseException as e:  # noqa: BLE001 - forwarded into the generator
+                        except BaseException as e:  # forwarded into the generator
                             with self.clone():
                                 request = gen.throw(e)
                         else:
@@ -98,7 +98,7 @@ class _NoParamMode(_Mode):
         return cls()(orig_func)
 
 
-class no_grad(_NoParamMode):  # noqa: N801
+class no_grad(_NoParamMode):
     """Context manager and decorator that turns graph recording off.
 
     Example:
@@ -113,7 +113,7 @@ class no_grad(_NoParamMode):  # noqa: N801
     _value = False
 
 
-class enable_grad(_NoParamMode):  # noqa: N801
+class enable_grad(_NoParamMode):
     """Context manager and decorator that turns graph recording on (inside ``no_grad``).
 
     Example:
@@ -129,7 +129,7 @@ class enable_grad(_NoParamMode):  # noqa: N801
     _value = True
 
 
-class set_grad_enabled(_Mode):  # noqa: N801
+class set_grad_enabled(_Mode):
     """Set grad mode on or off: as a function call, a context manager, or a decorator.
 
     Example:
@@ -170,7 +170,7 @@ class _SetGrad(_Mode):
         self._value = value
 
 
-class inference_mode(_Mode):  # noqa: N801
+class inference_mode(_Mode):
     """Like ``no_grad``, for code that will never need gradients; usable as decorator too.
 
     Example:

@@ -103,11 +103,11 @@ class BatchedArray(NDArrayOperatorsMixin):
         return self._a.flags
 
     @property
-    def T(self):  # noqa: N802 - NumPy's name
+    def T(self):  # NumPy's name
         return np.transpose(self)
 
     @property
-    def mT(self):  # noqa: N802
+    def mT(self):
         return np.swapaxes(self, -1, -2)
 
     def __len__(self) -> int:
@@ -171,7 +171,7 @@ class BatchedArray(NDArrayOperatorsMixin):
 
     flatten = ravel
 
-    def clip(self, min=None, max=None, **kw):  # noqa: A002 - NumPy's names
+    def clip(self, min=None, max=None, **kw):  # NumPy's names
         return np.clip(self, min, max, **kw)
 
     def round(self, decimals=0):

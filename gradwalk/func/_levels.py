@@ -59,7 +59,7 @@ def active_levels() -> tuple[int, ...]:
     return _active.get()
 
 
-class active_level:  # noqa: N801 - a context manager named like a function
+class active_level:  # a context manager named like a function
     """Marks ``level`` as running for the duration of a vmap call (see ``sum_finished``).
 
     Example:

@@ -12,10 +12,10 @@ Example:
     (8, 4)
 """
 
-from . import functional, init  # noqa: F401
-from .modules import *  # noqa: F401, F403
+from . import functional, init
+from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
 __all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]
-from . import utils  # noqa: E402, F401  (gradient clipping: gradwalk.nn.utils)
+from . import utils  # noqa: F401 - gradient clipping: gradwalk.nn.utils

@@ -51,7 +51,7 @@ from ..ops.shape import pad  # noqa: F401
 from ..tensor import Tensor
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer ids ``input``; the row ``padding_idx`` gets no
@@ -141,7 +141,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return attn @ value
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish).
 
     Example:
@@ -152,7 +152,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input * E.sigmoid(input)
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
 
     Example:
@@ -163,7 +163,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return E.where(input > 0, input, E.expm1(E.clamp(input, None, 0.0)) * alpha)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm_p(input, dim), eps)``: unit vectors along ``dim``.
 
     Example:

@@ -15,7 +15,7 @@ import gradwalk
 import gradwalk.autograd.forward_ad as fwAD
 from gradwalk.ops import registry
 
-from ..ops import op_samples  # noqa: E402 - the samples of the registry-generated tests
+from ..ops import op_samples  # the samples of the registry-generated tests
 
 
 def t64(a):

@@ -16,7 +16,7 @@ import gradwalk
 import gradwalk.nn.functional as F
 from gradwalk.func import _levels, _transforms, grad, jacrev, vjp, vmap
 
-from ..ops import op_samples  # noqa: E402 - the samples of the registry-generated tests
+from ..ops import op_samples  # the samples of the registry-generated tests
 
 
 def t64(a):

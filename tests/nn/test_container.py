@@ -34,7 +34,7 @@ def test_sequential_mutation():
     seq[2] = nn.Sigmoid()
     assert isinstance(seq[2], nn.Sigmoid)
     with pytest.raises(IndexError):
-        seq[5]  # noqa: B018
+        seq[5]
 
 
 def test_module_list():

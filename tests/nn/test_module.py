@@ -12,7 +12,7 @@ from gradwalk import nn
 torch = pytest.importorskip("torch")
 
 
-def Net(m=nn):  # noqa: N802 - builds the same model class from gradwalk.nn or torch.nn
+def Net(m=nn):  # builds the same model class from gradwalk.nn or torch.nn
     lib = torch if m is torch.nn else gradwalk
 
     class Net(m.Module):

@@ -101,7 +101,7 @@ class Sequential(Module):
             self.append(m)
         return self
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input

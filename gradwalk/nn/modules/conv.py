@@ -66,7 +66,7 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def _conv_forward(self, input: Tensor, weight: Tensor, bias) -> Tensor:  # noqa: A002
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias) -> Tensor:
         fn = type(self)._fn
         if self.padding_mode != "zeros":
             pads = C._conv_padding(self.padding, self.kernel_size, self.dilation, self.stride,
@@ -78,7 +78,7 @@ class _ConvNd(Module):
             return fn(x, weight, bias, self.stride, 0, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -163,7 +163,7 @@ class _ConvTransposeNd(_ConvNd):
             device=device))
         self.reset_parameters()
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
         d = self._dims
         return C._conv_transposend(input, self.weight, self.bias, self.stride, self.padding,
                                    self.output_padding, self.groups, self.dilation, d,

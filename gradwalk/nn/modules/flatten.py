@@ -21,7 +21,7 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return S.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -42,7 +42,7 @@ class Unflatten(Module):
         self.dim = dim
         self.unflattened_size = tuple(unflattened_size)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         d = _wrap_dim(self.dim, input.ndim, "Unflatten")
         shape = input.shape[:d] + self.unflattened_size + input.shape[d + 1:]
         return S.reshape(input, shape)

@@ -107,7 +107,7 @@ class RNNBase(Module):
         return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
                 get("bias_hh" + sfx))
 
-    def _prepare(self, input: Tensor, hx, n_states: int):  # noqa: A002
+    def _prepare(self, input: Tensor, hx, n_states: int):
         name = type(self).__name__
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D "
@@ -229,7 +229,7 @@ class RNN(RNNBase):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None):
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -255,7 +255,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: tuple | None = None):  # noqa: A002
+    def forward(self, input: Tensor, hx: tuple | None = None):
         x, states, batched = self._prepare(input, hx, 2)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -280,7 +280,7 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None):
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -321,7 +321,7 @@ class RNNCellBase(Module):
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
-    def _state(self, input: Tensor, hx):  # noqa: A002
+    def _state(self, input: Tensor, hx):
         if input.ndim not in (1, 2):
             raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got "
                              f"{input.ndim}D instead")
@@ -364,7 +364,7 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, hx, batched = self._state(input, hx)
         h = self._zeros(x) if hx is None else _unsq(hx, batched)
         h = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
@@ -386,7 +386,7 @@ class LSTMCell(RNNCellBase):
                  dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input: Tensor, hx: tuple | None = None):  # noqa: A002
+    def forward(self, input: Tensor, hx: tuple | None = None):
         x, hx, batched = self._state(input, hx)
         if hx is None:
             h, c = self._zeros(x), self._zeros(x)
@@ -410,7 +410,7 @@ class GRUCell(RNNCellBase):
                  dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, hx, batched = self._state(input, hx)
         h = self._zeros(x) if hx is None else _unsq(hx, batched)
         h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,

@@ -58,7 +58,7 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
             self.weight._vc[0] += 1
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
