@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+from typing import Literal
 
 _grad_enabled = contextvars.ContextVar("gradwalk_grad_enabled", default=True)
 _inference = contextvars.ContextVar("gradwalk_inference_mode", default=False)
@@ -45,7 +46,7 @@ class _Mode:
         self._tokens.append(self._enter())
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         _grad_enabled.reset(self._tokens.pop())
         return False
 
@@ -150,7 +151,7 @@ class set_grad_enabled(_Mode):
         self._tokens.append(None)
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         self._tokens.pop()
         _grad_enabled.set(self._prev)
         return False
@@ -194,7 +195,7 @@ class inference_mode(_Mode):
     def _enter(self):
         return (_grad_enabled.set(self._value), _inference.set(self._mode))
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         t_grad, t_inf = self._tokens.pop()
         _inference.reset(t_inf)
         _grad_enabled.reset(t_grad)
