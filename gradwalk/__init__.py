@@ -223,7 +223,7 @@ short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj: object) -> bool:
     """True for gradwalk tensors.
 
     Example:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import dtypes as _dt
 from .backend import get_namespace, to_numpy
 from .tensor import Tensor, _to_array
+
+# the spellings a ``dtype=`` argument accepts: a gradwalk dtype, a NumPy dtype or scalar type, or
+# a name ("float32"); and the Python numbers a fill value or a range bound may be
+DTypeLike = _dt.dtype | np.dtype | type | str
+Scalar = int | float | bool
 
 
 class Generator:
@@ -120,8 +127,8 @@ def _random_float_dtype(dtype, op: str):
     return npd
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
-           name: str | None = None) -> Tensor:
+def tensor(data: Any, *, dtype: DTypeLike | None = None, device: str | None = None,
+           requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
 
     Python floats give the default dtype (float32); ints give int64; bools give bool.
@@ -145,7 +152,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
     return t
 
 
-def as_tensor(data, dtype=None, device=None) -> Tensor:
+def as_tensor(data: Any, dtype: DTypeLike | None = None, device: str | None = None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can.
 
     Example:
@@ -176,7 +183,8 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._wrap(ndarray)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros.
 
     Example:
@@ -187,7 +195,8 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
     Example:
@@ -198,7 +207,8 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (zeros here, to keep runs repeatable).
 
     Example:
@@ -209,7 +219,8 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size: int | Sequence[int], fill_value: Scalar, *, dtype: DTypeLike | None = None,
+         device: str | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch).
 
     Example:
@@ -230,11 +241,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
                            fill_value, dtype=npd), dtype, device, requires_grad)
 
 
-def _like(input, dtype):
+def _like(input: Tensor, dtype):
     return input.data.dtype if dtype is None else _dt.to_numpy_dtype(dtype)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``input``.
 
     Example:
@@ -246,7 +258,8 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -
                    device or input.device, requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``input``.
 
     Example:
@@ -258,12 +271,13 @@ def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) ->
                    device or input.device, requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value: Scalar, *, dtype: DTypeLike | None = None,
+              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``input``.
 
     Example:
@@ -275,7 +289,9 @@ def full_like(input, fill_value, *, dtype=None, device=None,
                    device or input.device, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size: int | Sequence[int], generator: Generator | None = None,
+         dtype: DTypeLike | None = None, device: str | None = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1).
 
     Example:
@@ -289,7 +305,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
                    requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size: int | Sequence[int], generator: Generator | None = None,
+          dtype: DTypeLike | None = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers.
 
     Example:
@@ -302,15 +320,19 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
                    requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, dtype: DTypeLike | None = None,
+              requires_grad: bool = False) -> Tensor:
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, dtype: DTypeLike | None = None,
+               requires_grad: bool = False) -> Tensor:
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+def randint(low: int, high: int | None = None, size: int | Sequence[int] | None = None, *,
+            generator: Generator | None = None, dtype: DTypeLike | None = None,
+            device: str | None = None) -> Tensor:
     """Random integers in ``[low, high)`` (``randint(high, size)`` also works).
 
     Example:
@@ -333,13 +355,14 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         size, int) else (tuple(size),))).astype(npd), dtype, device, False)
 
 
-def randint_like(input, low=0, high=None) -> Tensor:
+def randint_like(input: Tensor, low: int = 0, high: int | None = None) -> Tensor:
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=input.dtype)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
+             device: str | None = None) -> Tensor:
     """A random permutation of ``0..n-1``.
 
     Example:
@@ -351,7 +374,9 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     return _finish(_rng(generator).permutation(n).astype(npd), dtype, device, False)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
+           size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
+           dtype: DTypeLike | None = None) -> Tensor:
     """Normal random numbers with the given mean and std.
 
     Example:
@@ -367,12 +392,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tenso
     return Tensor._wrap((_rng(generator).standard_normal(tuple(size)) * s + m).astype(npd))
 
 
-def bernoulli(input, p=None, *, generator=None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
     probs = input.data if p is None else np.full(input.shape, p)
     return Tensor._wrap((_rng(generator).random(input.shape) < probs).astype(input.data.dtype))
 
 
-def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
     p = np.asarray(input.data, dtype=np.float64)
     rows = p.reshape(-1, p.shape[-1])
     out = [_rng(generator).choice(rows.shape[1], size=num_samples, replace=replacement,
@@ -381,7 +408,8 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     return Tensor._wrap(res.reshape(p.shape[:-1] + (num_samples,)))
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
+def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, *,
+           dtype: DTypeLike | None = None, device: str | None = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for ints, else the
     default float dtype.
@@ -404,8 +432,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     return _finish(arr.astype(npd), dtype, device, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: DTypeLike | None = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     Example:
@@ -419,11 +447,12 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
                    requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tensor:
+def logspace(start: Scalar, end: Scalar, steps: int, base: float = 10.0, *,
+             dtype: DTypeLike | None = None) -> Tensor:
     return Tensor._wrap(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)))
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None, device: str | None = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``).
 

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,8 @@ from ..ops.shape import stack
 from ..tensor import Tensor
 from ._api import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
+
+Tensors = Tensor | tuple[Tensor, ...]  # one tensor, or a tuple of them (as PyTorch takes)
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
@@ -128,7 +131,8 @@ def _vectors(v, refs, op: str, what: str) -> tuple:
     _check_v(vs, refs, op, what)
     return vs
 
-def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vjp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensors, Tensors]:
     """``(func(inputs), v^T J)``: a vector-Jacobian product by reverse mode.
 
     ``v`` may be None only when ``func`` returns a single one-element Tensor.
@@ -151,7 +155,8 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     return (outs if out_tuple else outs[0]), (gs if in_tuple else gs[0])
 
 
-def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def jvp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensors, Tensors]:
     """``(func(inputs), J v)``: a Jacobian-vector product by forward mode (one pass).
 
     ``v`` may be None only when the input is a single one-element Tensor.
@@ -190,9 +195,9 @@ def _pick_mode(strategy: str, mode: str | None, n_in: int, n_out: int, fn: str) 
     return strategy
 
 
-def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
+def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode", *,
-             mode: str | None = None, return_mode: bool = False):
+             mode: str | None = None, return_mode: bool = False) -> Any:
     """The Jacobian of ``func`` at ``inputs``: shape ``output.shape + input.shape`` per pair.
 
     ``strategy`` is PyTorch's: ``"reverse-mode"`` (one backward pass per output element) or
@@ -313,8 +318,8 @@ def _jac_fwd_loop(f, ins):
     return tuple(rows) if out_tuple else rows[0]
 
 
-def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+def hessian(func: Callable, inputs: Tensors, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar function: the Jacobian of its gradient.
 
     For a tuple of inputs the result is a tuple of tuples, ``H[i][j]`` of shape
@@ -357,7 +362,8 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
     return rows[0][0]
 
 
-def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vhp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Tensors]:
     """``(func(inputs), v^T H)`` for a scalar ``func`` (reverse over reverse).
 
     Example:
@@ -369,7 +375,8 @@ def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     return _hessian_product(func, inputs, v, create_graph, strict, "vhp")
 
 
-def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def hvp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Tensors]:
     """``(func(inputs), H v)`` for a scalar ``func`` (forward over reverse: one ``jvp`` of the
     gradient, no Hessian is formed).
 

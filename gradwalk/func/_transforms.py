@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,8 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from ._pytree import tree_flatten, tree_unflatten
 from ._vmap import vmap
+
+Argnums = int | tuple[int, ...]  # which positional arguments a transform differentiates
 
 # how many transforms are running in this thread or task (Note [nesting]); a ContextVar, like
 # grad mode, so that transforms running in two threads do not count each other
@@ -133,7 +136,7 @@ def _grads(outs, cots, inputs, create: bool, retain: bool = True):
 # reverse mode
 
 
-def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad_and_value(func: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
     """Like ``grad``, but also returns the value: ``(grad, value)``, or ``(grad, (value, aux))``.
 
     Example:
@@ -151,7 +154,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     return wrapper
 
 
-def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(func: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
     """The gradient of a scalar function with respect to argument(s) ``argnums``.
 
     ``argnums`` is an int (the gradient has that argument's structure: a Tensor, or a
@@ -214,7 +217,7 @@ def _grad_impl(func, argnums, has_aux, args, kwargs, api):
     return g, out.detach(), _detach_tree(aux)
 
 
-def vjp(func: Callable, *primals, has_aux: bool = False):
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """``func(*primals)`` and a function that maps output cotangents to input gradients.
 
     Returns ``(output, vjp_fn)`` (``(output, vjp_fn, aux)`` with ``has_aux``). ``vjp_fn(v)``
@@ -271,7 +274,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
 # forward mode
 
 
-def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False,
+        has_aux: bool = False) -> tuple:
     """``(func(*primals), J @ tangents)`` in one forward pass (forward-mode AD).
 
     ``primals`` and ``tangents`` are tuples of the same structure (Tensors, or pytrees of them).
@@ -341,7 +345,7 @@ def _basis(n: int, dtype, shapes):
     return out
 
 
-def jacrev(func: Callable, argnums=0, *, has_aux: bool = False,
+def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable:
     """The Jacobian by reverse mode: one ``vjp`` per output element, vectorized with ``vmap``.
 
@@ -417,7 +421,7 @@ def _nest(jac, o_spec, diff, argnums):
     return tree_unflatten(o_spec, per_out)
 
 
-def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *,
+def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False, *,
            randomness: str = "error") -> Callable:
     """The Jacobian by forward mode: one ``jvp`` per input element, vectorized with ``vmap``.
 
@@ -476,7 +480,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *,
     return wrapper
 
 
-def hessian(func: Callable, argnums=0) -> Callable:
+def hessian(func: Callable, argnums: Argnums = 0) -> Callable:
     """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``.
 
     Example:

@@ -15,8 +15,11 @@ from . import _batching_rules  # noqa: F401 - fills the BatchedArray's rule tabl
 from ._levels import active_level, add_batch_dim, new_level, remove_batch_dim
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
+# an in_dims/out_dims argument: an int or None for every leaf, or a tuple/list/dict of them
+Dims = int | None | tuple | list | dict
 
-def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
+
+def vmap(func: Callable, in_dims: Dims = 0, out_dims: Dims = 0, randomness: str = "error", *,
          chunk_size: int | None = None) -> Callable:
     """Vectorize ``func`` over dim ``in_dims`` of its inputs; outputs get the batch at ``out_dims``.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -101,7 +102,7 @@ class Sequential(Module):
             self.append(m)
         return self
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for module in self._modules.values():
             input = module(input)
         return input
@@ -206,7 +207,7 @@ class ModuleList(Module):
             lines.append(_addindent(local, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList is not callable; iterate over its modules")
 
 
@@ -268,7 +269,7 @@ class ModuleDict(Module):
         for key, m in items:
             self[key] = m
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict is not callable; index it by key")
 
 

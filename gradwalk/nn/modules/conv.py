@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ... import creation
+from ...creation import DTypeLike
 from ...ops import conv as C
 from ...ops import shape as S
 from ...tensor import Tensor
@@ -12,14 +14,17 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
+_IntOrTuple = int | tuple[int, ...]  # a size given once for every dim, or per dim
+
 
 class _ConvNd(Module):
     _dims = 0
     _fn = None
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _IntOrTuple,
+                 stride: _IntOrTuple = 1, padding: _IntOrTuple | str = 0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         d = self._dims
         name = type(self).__name__
@@ -146,9 +151,10 @@ class Conv3d(_ConvNd):
 class _ConvTransposeNd(_ConvNd):
     _tfn = None
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _IntOrTuple,
+                 stride: _IntOrTuple = 1, padding: _IntOrTuple | str = 0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         name = type(self).__name__
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
@@ -163,7 +169,7 @@ class _ConvTransposeNd(_ConvNd):
             device=device))
         self.reset_parameters()
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         d = self._dims
         return C._conv_transposend(input, self.weight, self.bias, self.stride, self.padding,
                                    self.output_padding, self.groups, self.dilation, d,

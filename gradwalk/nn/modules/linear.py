@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import creation
+from ...creation import DTypeLike
 from ...ops import nn as F
 from ...tensor import Tensor
 from .. import init
@@ -44,7 +45,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device=None, dtype=None) -> None:
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features

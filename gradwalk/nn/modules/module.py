@@ -102,7 +102,7 @@ class Module(StateDictMixin):
         sa(self, "_state_dict_hooks", OrderedDict())
         sa(self, "_load_state_dict_pre_hooks", OrderedDict())
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -521,7 +521,7 @@ class Module(StateDictMixin):
         """Move parameters and buffers to the CPU; returns self."""
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Module:
+    def cuda(self, device: str | None = None) -> Module:
         """Move parameters and buffers to the GPU (CuPy backend); returns self."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 

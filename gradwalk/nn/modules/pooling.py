@@ -6,9 +6,12 @@ from ...ops import conv as C
 from ...tensor import Tensor
 from .module import Module
 
+_IntOrTuple = int | tuple[int, ...]  # a size given once for every dim, or per dim
+
 
 class _MaxPoolNd(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+    def __init__(self, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
+                 padding: _IntOrTuple = 0, dilation: _IntOrTuple = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
@@ -32,7 +35,7 @@ class MaxPool1d(_MaxPoolNd):
         tensor([[[3., 2.]]])
     """
 
-    def forward(self, input: Tensor):
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -49,7 +52,7 @@ class MaxPool2d(_MaxPoolNd):
         MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     """
 
-    def forward(self, input: Tensor):
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -63,7 +66,8 @@ class AvgPool1d(Module):
         tensor([[[2., 1.]]])
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+    def __init__(self, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
+                 padding: _IntOrTuple = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = C._tuple(kernel_size, 1, "kernel_size", "AvgPool1d")
@@ -95,8 +99,9 @@ class AvgPool2d(Module):
         AvgPool2d(kernel_size=2, stride=2, padding=0)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None) -> None:
+    def __init__(self, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
+                 padding: _IntOrTuple = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -122,7 +127,7 @@ class AdaptiveAvgPool1d(Module):
         tensor([[[2.]]])
     """
 
-    def __init__(self, output_size) -> None:
+    def __init__(self, output_size: int | tuple[int | None, ...]) -> None:
         super().__init__()
         self.output_size = output_size
 
@@ -145,7 +150,7 @@ class AdaptiveAvgPool2d(Module):
         AdaptiveAvgPool2d(output_size=(1, 1))
     """
 
-    def __init__(self, output_size) -> None:
+    def __init__(self, output_size: int | tuple[int | None, ...]) -> None:
         super().__init__()
         self.output_size = output_size
 

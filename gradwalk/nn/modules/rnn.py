@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ... import creation
+from ...creation import DTypeLike
 from ...ops import elementwise as E
 from ...ops import nn as F
 from ...ops import shape as S
@@ -60,8 +61,8 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None,
-                 dtype=None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0, device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         if proj_size != 0:
             raise NotImplementedError("proj_size is not supported by gradwalk's LSTM")
@@ -219,8 +220,8 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None,
-                 dtype=None) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False, device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              "'relu'.")
@@ -229,7 +230,7 @@ class RNN(RNNBase):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -250,12 +251,13 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None,
-                 dtype=None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0, device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: tuple | None = None):
+    def forward(self, input: Tensor,
+                hx: tuple | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         x, states, batched = self._prepare(input, hx, 2)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -274,13 +276,13 @@ class GRU(RNNBase):
         ((5, 3, 8), (1, 3, 8))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -298,7 +300,7 @@ class RNNCellBase(Module):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -358,7 +360,8 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+                 nonlinearity: str = "tanh", device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
@@ -382,11 +385,11 @@ class LSTMCell(RNNCellBase):
         ((3, 8), (3, 8))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input: Tensor, hx: tuple | None = None):
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
         x, hx, batched = self._state(input, hx)
         if hx is None:
             h, c = self._zeros(x), self._zeros(x)
@@ -406,8 +409,8 @@ class GRUCell(RNNCellBase):
         (3, 8)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import creation
+from ...creation import DTypeLike
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -26,8 +27,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: Tensor | None = None, _freeze: bool = False, device=None,
-                 dtype=None) -> None:
+                 _weight: Tensor | None = None, _freeze: bool = False, device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
