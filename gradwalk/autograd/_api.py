@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend import xp_of
 from ..tensor import Tensor
 from . import engine
 
@@ -51,7 +52,7 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str) -> list:
                     f"grad can be implicitly created only for scalar outputs; output {k} has "
                     f"shape {list(out.shape)}. Pass gradient= (backward) or grad_outputs= "
                     "(grad) with a tensor of that shape, e.g. torch.ones_like(out).")
-            xp = np if type(out.data) is np.ndarray else engine._namespace_of(out.data)
+            xp = xp_of(out.data)
             a = xp.ones(out.data.shape, dtype=out.data.dtype)
             seeds.append(Tensor._wrap(a) if create_graph else a)
             continue

@@ -38,6 +38,7 @@ import threading
 import numpy as np
 
 from ..ops import registry
+from ..tensor import Tensor
 from . import engine
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -195,12 +196,12 @@ class _BackwardCheck:
             elif t is np.ndarray:
                 data = gi
             else:
-                data = gi.data if isinstance(gi, engine.Tensor) else np.asarray(gi)
+                data = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
             if data.dtype.kind in "fc" and not _all_finite(data):
                 site = (node.meta or {}).get("anomaly_site")
                 in_shapes = node.shapes
                 if in_shapes is None:  # a one-input elementwise op: input shaped as output
-                    in_shapes = (np.shape(grad_in.data if isinstance(grad_in, engine.Tensor)
+                    in_shapes = (np.shape(grad_in.data if isinstance(grad_in, Tensor)
                                           else grad_in),)
                 shapes = ", ".join(str(list(s)) if s is not None else "scalar"
                                    for s in in_shapes)
@@ -250,13 +251,13 @@ def _message(head, data, site, shapes, side, grad_in=None, inputs=None) -> str:
     lines.append(f"  input shapes: {shapes}; {side} output shape {list(data.shape)}, "
                  f"dtype {data.dtype}")
     if inputs is not None:
-        bad_in = [k for k, a in enumerate(inputs) if isinstance(a, engine.Tensor)
+        bad_in = [k for k, a in enumerate(inputs) if isinstance(a, Tensor)
                   and a.data.dtype.kind in "fc" and not _all_finite(a.data)]
         lines.append("  the inputs were all finite: this op made the first bad value" if not bad_in
                      else f"  input(s) {bad_in} already held nan/inf: the bad value came in "
                      "from outside the recorded graph")
     if grad_in is not None:
-        g = grad_in.data if isinstance(grad_in, engine.Tensor) else np.asarray(grad_in)
+        g = grad_in.data if isinstance(grad_in, Tensor) else np.asarray(grad_in)
         ok = "finite" if _all_finite(g) else "already not finite"
         lines.append(f"  the gradient that arrived (shape {list(g.shape)}) was {ok}")
     lines.append("  Remedy: look at that line's inputs (e.g. log/sqrt/div of values <= 0, "
