@@ -102,7 +102,17 @@ class dual_level:  # PyTorch's name
 
 
 def enter_dual_level() -> int:
-    """Enter a forward AD level (``dual_level`` is the usual way); returns its number."""
+    """Enter a forward AD level (``dual_level`` is the usual way); returns its number.
+
+    Example:
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> lv = fwAD.enter_dual_level()
+        >>> fwAD.is_active()
+        True
+        >>> fwAD.exit_dual_level(level=lv)
+        >>> fwAD.is_active()
+        False
+    """
     global _hook_users
     lv = _state.get()
     if lv is not None:
@@ -121,7 +131,18 @@ def enter_dual_level() -> int:
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    """Leave the active level: every tangent is dropped."""
+    """Leave the active level: every tangent is dropped.
+
+    Example:
+        >>> import gradwalk
+        >>> import gradwalk.autograd.forward_ad as fwAD
+        >>> x = gradwalk.tensor(1.0)
+        >>> lv = fwAD.enter_dual_level()
+        >>> d = fwAD.make_dual(x, gradwalk.tensor(1.0))
+        >>> fwAD.exit_dual_level()
+        >>> fwAD.unpack_dual(d).tangent is None
+        True
+    """
     global _hook_users
     lv = _state.get()
     if lv is None:
