@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 import gradwalk
@@ -37,14 +38,21 @@ def test_lesson_graph_structure():
     y = x**2 + 2*x + 1
     pic = viz.draw(y)
     boxes, arrows = _parse(pic)
-    assert sorted(v[0] for v in boxes.values()) == ["Add", "Add", "Mul", "Pow", "x"]
-    # x feeds Pow and Mul; Pow and Mul feed the inner Add; that feeds the root Add
-    assert _named_arrows(pic) == [("Add", "Add", "self"), ("Mul", "Add", "other"),
-                                  ("Pow", "Add", "self"), ("x", "Mul", "self"),
-                                  ("x", "Pow", "")]
+    # the ops, the leaf, and the constants: the 1, the 2 of 2*x, the exponent 2
+    assert sorted(v[0] for v in boxes.values()) == ["1", "2", "2", "Add", "Add", "Mul", "Pow",
+                                                    "x"]
+    # x feeds Pow and Mul; Pow and Mul feed the inner Add; that feeds the root Add. Every
+    # arrow into an op of several inputs (constants included) is labelled
+    assert _named_arrows(pic) == [("1", "Add", "other"), ("2", "Mul", "other"),
+                                  ("2", "Pow", "exponent"), ("Add", "Add", "self"),
+                                  ("Mul", "Add", "other"), ("Pow", "Add", "self"),
+                                  ("x", "Mul", "self"), ("x", "Pow", "self")]
     labels = {v[1] for v in boxes.values()}
     assert "Add\nscalar float32 = 16" in labels  # the root's value
     assert "x\nscalar float32 = 3" in labels    # the leaf: caller's variable name and value
+    # the intermediate values, without viz.record(): 9, 6, 15
+    assert {"Pow\nscalar float32 = 9", "Mul\nscalar float32 = 6",
+            "Add\nscalar float32 = 15"} <= labels
     assert pic.source.startswith('digraph "graph" {')
 
 
@@ -54,7 +62,7 @@ def test_gradients_after_backward_and_explicit_names():
     loss.backward()
     boxes, _ = _parse(viz.draw(loss))
     leaf = next(v[1] for v in boxes.values() if v[0] == "weights")
-    assert leaf == "weights\n[2] float32\ngrad [2, 4]"
+    assert leaf == "weights\n[2] float32 = [1, 2]\ngrad [2, 4]"  # small tensors show values
     boxes, _ = _parse(viz.draw(loss, show_grads=False, show_values=False))
     assert next(v[1] for v in boxes.values() if v[0] == "weights") == "weights\n[2] float32"
 
@@ -69,7 +77,11 @@ def test_intermediate_shapes_and_recorded_values():
     t.backward()  # frees the graph: the recorded values still show
     boxes, _ = _parse(viz.draw(t))
     labels = sorted(v[1] for v in boxes.values())
-    assert "Mul\n[2, 3] float32" in labels and "Tanh\n[2, 3] float32" in labels
+    # record() kept the small outputs: the [2, 3] ones (6 elements) show their values
+    assert "Mul\n[2, 3] float32 = [[2, 2, 2], [2, 2, 2]]" in labels
+    tanh2 = fmt_number(float(np.tanh(np.float32(2.0))))
+    assert f"Tanh\n[2, 3] float32 = [[{tanh2}, {tanh2}, {tanh2}], [{tanh2}, {tanh2}, {tanh2}]]" \
+        in labels
     assert f"Sum\nscalar float32 = {fmt_number(s_value)}" in labels
 
 
@@ -78,8 +90,8 @@ def test_several_roots_share_nodes():
     e = x.exp()
     pic = viz.draw([e * 2.0, e + 1.0])
     boxes, arrows = _parse(pic)
-    assert sorted(v[0] for v in boxes.values()) == ["Add", "Exp", "Mul", "x"]
-    assert len(arrows) == 3
+    assert sorted(v[0] for v in boxes.values()) == ["1", "2", "Add", "Exp", "Mul", "x"]
+    assert len(arrows) == 3 + 2  # x -> Exp -> (Mul, Add), and the constants 2 and 1
 
 
 def test_leaf_without_graph_and_bad_input():
@@ -114,7 +126,9 @@ def test_collapse_repeated_blocks_of_a_big_model():
     with viz.record(model):
         loss = model(gradwalk.ones(2, 4)).sum()
     full = viz.draw(loss)
-    assert len(full.boxes) == 70 * 8 + 1 > 500  # 2 Addmm, 4 params, Tanh, Add per block
+    # 2 Addmm, 4 params, Tanh, Add per block, the Sum, and block 0's data input twice (into
+    # the first Linear and the residual add, which does not keep it: "constant")
+    assert len(full.boxes) == 70 * 8 + 1 + 2 > 500
     # one box per block (the first part of the dotted module name)
     pic = viz.draw(loss, collapse_modules=1)
     boxes, arrows = _parse(pic)
@@ -135,8 +149,9 @@ def test_collapse_without_tags_uses_parameter_names():
     loss = model(gradwalk.ones(2, 3)).sum()
     boxes, _ = _parse(viz.draw(loss, collapse_modules=True))
     firsts = sorted(v[0] for v in boxes.values())
-    # Linear 0 and 2 (their parameters and Addmm) become boxes; Tanh and Sum stay ops
-    assert firsts == ["0", "2", "Sum", "Tanh"]
+    # Linear 0 and 2 (their parameters and Addmm) become boxes, titled by index and class;
+    # Tanh and Sum stay ops
+    assert firsts == ["0 (Linear)", "2 (Linear)", "Sum", "Tanh"]
 
 
 def test_record_removes_its_hooks():
