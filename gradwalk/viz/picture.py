@@ -175,7 +175,8 @@ class Picture:
         try:
             bundle["image/svg+xml"] = self.svg()
         except RuntimeError as e:
-            bundle["text/html"] = (f"<p>{escape(str(e))}</p>\n<pre>{escape(self.to_dot())}"
+            bundle["text/html"] = (f"<p>{escape(str(e), quote=False)}</p>\n<pre>"
+                                   f"{escape(self.to_dot(), quote=False)}"
                                    "</pre>")
         return bundle
 

@@ -200,3 +200,152 @@ def test_renders_svg_and_png(tmp_path):
     png = pic.save(str(tmp_path / "g.png"))
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert "image/svg+xml" in pic._repr_mimebundle_()
+
+
+# ------------------------------------------------------------------ issue 14: the picture speaks
+
+def _label_of(pic, first):
+    boxes, _ = _parse(pic)
+    return [v[1] for v in boxes.values() if v[0] == first]
+
+
+def test_small_tensor_values_without_record():
+    w = gradwalk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = (w * 2.0).exp()
+    loss = ((h - 1.0) * 0.5).sum()
+    pic = viz.draw(loss)
+    e = np.exp(np.array([2.0, 4.0, 6.0], dtype=np.float32))
+    half = ", ".join(fmt_number(v) for v in (e - 1) * np.float32(0.5))
+    assert _label_of(pic, "Mul") == [f"Mul\n[3] float32 = [{half}]",
+                                     "Mul\n[3] float32 = [2, 4, 6]"]
+    assert _label_of(pic, "Exp") == [
+        "Exp\n[3] float32 = [" + ", ".join(fmt_number(v) for v in e) + "]"]
+    # the subtracted 1 follows from Sub's output (saved by the Mul) and its input
+    assert "Sub\n[3] float32 = [" + ", ".join(fmt_number(v) for v in e - 1) + "]" in \
+        _label_of(pic, "Sub")
+    assert _label_of(pic, "1") == ["1"]
+    # bigger tensors show shape and dtype only
+    big = (gradwalk.ones(3, 3, requires_grad=True) * 2.0).sum()
+    assert _label_of(viz.draw(big), "Mul") == ["Mul\n[3, 3] float32"]
+
+
+def test_values_are_gone_after_backward_and_checked_after_inplace_changes():
+    x = gradwalk.tensor(2.0, requires_grad=True)
+    y = (x * 3.0 + 1.0) * 5.0
+    y.backward()  # frees the graph: only what is still held shows
+    pic = viz.draw(y)
+    assert _label_of(pic, "Add") == ["Add\nscalar float32"]
+    # a graph that saves nothing, then a leaf changed in place: a re-run would be wrong, so
+    # only the values the graph holds are drawn
+    a = gradwalk.tensor(2.0, requires_grad=True)
+    z = (a + 1.0) + 2.0
+    with gradwalk.no_grad():
+        a.add_(10.0)
+    pic = viz.draw(z)
+    assert _label_of(pic, "Add") == ["Add\nscalar float32 = 5", "Add\nscalar float32"]
+    assert sorted(_label_of(pic, "constant")) == ["constant", "constant"]
+
+
+def test_constant_tensor_input_is_named():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    mask = gradwalk.tensor([0.0, 1.0])
+    pic = viz.draw((x * mask).sum())
+    assert _label_of(pic, "mask") == ["mask\n[2] float32 = [0, 1]"]
+    assert ("mask", "Mul", "other") in _named_arrows(pic)
+
+
+def test_edges_into_many_input_ops_are_all_labelled():
+    a = gradwalk.tensor([1.0], requires_grad=True)
+    b = gradwalk.tensor([2.0], requires_grad=True)
+    pic = viz.draw(gradwalk.cat([a, b, a * b]))
+    arrows = [x for x in _named_arrows(pic) if x[1] == "Cat"]
+    assert arrows == [("Mul", "Cat", "tensors[2]"), ("a", "Cat", "tensors[0]"),
+                      ("b", "Cat", "tensors[1]")]
+    pic = viz.draw(gradwalk.clamp(a ** 3, 0.0, 5.0))
+    assert [x for x in _named_arrows(pic) if x[1] == "Clamp"] == [
+        ("0", "Clamp", "min"), ("5", "Clamp", "max"), ("Pow", "Clamp", "self")]
+    assert ("3", "Pow", "exponent") in _named_arrows(pic)
+
+
+def test_cross_entropy_is_drawn_as_torchs_chain():
+    import gradwalk.nn.functional as F
+
+    logits = gradwalk.tensor([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]], requires_grad=True)
+    target = gradwalk.tensor([1, 2])
+    loss = F.cross_entropy(logits, target)
+    assert loss.grad_fn.name() == "NllLossBackward0"
+    pic = viz.draw(loss)
+    assert _named_arrows(pic) == [("LogSoftmax", "NllLoss", "self"),
+                                  ("logits", "LogSoftmax", ""),
+                                  ("target", "NllLoss", "target")]
+    x = logits.detach().numpy().astype(np.float64)
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    text = "[" + ", ".join("[" + ", ".join(fmt_number(float(np.float32(v))) for v in row) + "]"
+                           for row in logp) + "]"
+    assert _label_of(pic, "LogSoftmax") == [f"LogSoftmax\n[2, 3] float32 = {text}"]
+    assert _label_of(pic, "NllLoss") == [f"NllLoss\nscalar float32 = {fmt_number(float(loss))}"]
+    assert _label_of(pic, "target") == ["target\n[2] int64 = [1, 2]"]
+
+
+def test_cross_entropy_chain_names_match_torch():
+    torch = pytest.importorskip("torch")
+    import gradwalk.nn.functional as F
+
+    t_loss = torch.nn.functional.cross_entropy(torch.zeros(2, 3, requires_grad=True),
+                                               torch.tensor([0, 1]))
+    chain = [t_loss.grad_fn.next_functions[0][0].name(), t_loss.grad_fn.name()]
+    g_loss = F.cross_entropy(gradwalk.zeros(2, 3, requires_grad=True), gradwalk.tensor([0, 1]))
+    boxes, arrows = _parse(viz.draw(g_loss))
+    drawn = [(boxes[a][0], boxes[b][0]) for a, b, _ in arrows
+             if boxes[b][0] == "NllLoss" and boxes[a][0] != "target"]
+    assert [n + "Backward0" for n in drawn[0]] == chain
+    assert g_loss.grad_fn.name() == chain[1]
+
+
+def test_sequential_modules_titled_by_index_and_class():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+    with viz.record(model):
+        loss = model(gradwalk.ones(2, 3)).sum()
+    boxes, arrows = _parse(viz.draw(loss, collapse_modules=True))
+    assert sorted(v[0] for v in boxes.values()) == ["0 (Linear)", "1 (Tanh)", "2 (Linear)",
+                                                    "Sum"]
+    # without record() the parameters' module names give the same titles (Tanh has none)
+    loss2 = model(gradwalk.ones(2, 3)).sum()
+    boxes, _ = _parse(viz.draw(loss2, collapse_modules=True))
+    assert sorted(v[0] for v in boxes.values()) == ["0 (Linear)", "2 (Linear)", "Sum", "Tanh"]
+
+
+def test_collapse_modules_called_directly():
+    lstm = nn.LSTM(3, 4)
+    head = nn.Linear(4, 2)
+    out, _ = lstm(gradwalk.ones(5, 1, 3))
+    y = head(out[-1]).sum()
+    full = viz.draw(y)
+    pic = viz.draw(y, collapse_modules=True)
+    boxes, arrows = _parse(pic)
+    assert len(full.boxes) > 50
+    assert sorted(v[0] for v in boxes.values()) == ["Sum", "head (Linear)", "lstm (LSTM)"]
+    lstm_box = next(v[1] for v in boxes.values() if v[0] == "lstm (LSTM)")
+    assert lstm_box.endswith(f"4 params, {sum(p.numel() for p in lstm.parameters())} values")
+    assert _named_arrows(pic) == [("head (Linear)", "Sum", ""),
+                                  ("lstm (LSTM)", "head (Linear)", "")]
+
+
+def test_draw_of_a_number_is_a_clear_type_error():
+    with pytest.raises(TypeError, match=r"draw\(\) expects a Tensor or a list of Tensors, got "
+                                        r"float \(3\.0\)"):
+        viz.draw(3.0)
+    with pytest.raises(TypeError, match="got int"):
+        viz.draw([gradwalk.tensor(1.0), 2])
+
+
+def test_missing_dot_is_one_line_with_the_install_command(monkeypatch, tmp_path):
+    pytest.importorskip("graphviz")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no 'dot' here
+    pic = viz.draw(gradwalk.tensor(1.0, requires_grad=True) * 2.0)
+    with pytest.raises(RuntimeError) as info:
+        pic.png()
+    msg = str(info.value)
+    assert "\n" not in msg and "apt-get install graphviz" in msg and "brew" in msg
+    html = pic._repr_mimebundle_()["text/html"]
+    assert html.splitlines()[0] == f"<p>{msg}</p>" and "digraph" in html
