@@ -7,7 +7,12 @@ rule it applied (in words, from ``RULES``), and what it sent to each input; addi
 ``walk.draw()`` a picture with step numbers and the gradients on the arrows.
 
 Names: a tensor's ``.name`` labels it; otherwise the walk looks up the variable names of the code
-around the ``with`` block (``x``, ``y``) when the block ends, so the lesson reads naturally.
+around the ``with`` block (``x``, ``y``, and ``lin.weight`` for the parameters of a module ``lin``)
+when the block ends, so the lesson reads naturally. Each input of a step is named as the code
+wrote it (``c``, ``b**2``, the constant ``2``) and the rules read in those names (``grad * w``,
+Note [names in the walk]); an input that was broadcast gets ``sum over dim 0 of ...``; every input
+that needs no gradient is a ``constant``. The table fits ``WIDTH`` (100) columns, wrapping long
+cells; in Jupyter a bare ``walk`` shows it as HTML.
 
 Terms of a sum: the gradients that meet at a node are listed in forward order (the order their
 paths were created, i.e. the order of the terms in the formula), e.g. ``x.grad = 6 + 2 = 8`` for
@@ -32,7 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine
-from .explain_names import FUSED, Namer, fmt_const, is_atomic
+from .explain_names import FUSED, Namer, fmt_const, is_atomic, leaf_label, local_names
+from .explain_names import node_names as _node_names
 from .explain_table import fit, row, row_lines, wrap
 from .node import AccumulateGrad
 
@@ -107,49 +113,6 @@ def short_name(node) -> str:
         ('Mul', 'AccumulateGrad')
     """
     return re.sub(r"Backwards?\d*$", "", node.name()) or node.name()
-
-
-def local_names(frame) -> dict:
-    """``{id(tensor): variable name}`` for the tensors bound to names in ``frame``'s locals."""
-    names: dict = {}
-    Tensor = engine.Tensor
-    if frame is None or Tensor is None:
-        return names
-    try:
-        items = list(frame.f_locals.items())
-    except Exception:  # pragma: no cover - exotic frames
-        return names
-    for k, v in items:
-        if isinstance(v, Tensor) and not k.startswith("_") and id(v) not in names:
-            names[id(v)] = k
-    for k, v in items:  # the parameters of the caller's modules: lin.weight, model.0.bias
-        if k.startswith("_") or isinstance(v, Tensor) or not hasattr(v, "named_parameters") \
-                or not hasattr(v, "named_modules"):
-            continue
-        try:
-            params = list(v.named_parameters())
-        except Exception:  # pragma: no cover - not a module after all
-            continue
-        for pname, p in params:
-            names.setdefault(id(p), f"{k}.{pname}")
-    return names
-
-
-def leaf_label(leaf, names: dict) -> str:
-    """A leaf's name: its ``.name``, else the caller's variable (``names``), else its shape.
-
-    A parameter's ``.name`` is given by its module (``weight``); the caller's name for it
-    (``lin.weight``, from the module variable ``lin``) says more and comes first.
-
-    Example:
-        >>> import gradwalk
-        >>> w = gradwalk.tensor([1.0], requires_grad=True)
-        >>> leaf_label(w, {id(w): "w"}), leaf_label(w, {})
-        ('w', 'leaf [1]')
-    """
-    if leaf.name and not (type(leaf).__name__ == "Parameter" and id(leaf) in names):
-        return leaf.name
-    return names.get(id(leaf)) or "leaf " + fmt_shape(leaf.shape)
 
 
 # ------------------------------------------------------------------------- the rules in words
@@ -482,7 +445,7 @@ class Walk:
             vals: list = []
             for i, value in s.used:
                 name = out if i < 0 else names[i]
-                item = f"{name}={value}"
+                item = f"{name if is_atomic(name) else f'({name})'}={value}"
                 if name != value and item not in vals:
                     vals.append(item)
             s.values = ", ".join(vals)
@@ -714,24 +677,6 @@ def _summed_dims(gshape, shape) -> tuple:
     lead = tuple(range(nd))
     return lead + tuple(nd + k for k, s in enumerate(shape)
                         if s == 1 and gshape[nd + k] != 1)
-
-
-def _node_names(frame, names) -> dict:
-    """``{id(node): variable name}`` for the non-leaf tensors named in ``frame``."""
-    out: dict = {}
-    if frame is None:
-        return out
-    try:
-        values = list(frame.f_locals.values())
-    except Exception:  # pragma: no cover - exotic frames
-        return out
-    Tensor = engine.Tensor
-    for v in values:
-        if Tensor is not None and isinstance(v, Tensor) and v.grad_fn is not None:
-            name = names.get(id(v))
-            if name and id(v.grad_fn) not in out:
-                out[id(v.grad_fn)] = name
-    return out
 
 
 def _raw(g):

@@ -31,6 +31,7 @@ import re
 
 import numpy as np
 
+from . import engine
 from .node import AccumulateGrad
 
 MAX_LEN = 24  # the longest expression used as a name before parts become "..."
@@ -72,6 +73,68 @@ def _closes_at_end(text: str, start: int) -> bool:
             if depth == 0:
                 return k == len(text) - 1
     return False
+
+
+def local_names(frame) -> dict:
+    """``{id(tensor): variable name}`` for the tensors bound to names in ``frame``'s locals."""
+    names: dict = {}
+    Tensor = engine.Tensor
+    if frame is None or Tensor is None:
+        return names
+    try:
+        items = list(frame.f_locals.items())
+    except Exception:  # pragma: no cover - exotic frames
+        return names
+    for k, v in items:
+        if isinstance(v, Tensor) and not k.startswith("_") and id(v) not in names:
+            names[id(v)] = k
+    for k, v in items:  # the parameters of the caller's modules: lin.weight, model.0.bias
+        if k.startswith("_") or isinstance(v, Tensor) or not hasattr(v, "named_parameters") \
+                or not hasattr(v, "named_modules"):
+            continue
+        try:
+            params = list(v.named_parameters())
+        except Exception:  # pragma: no cover - not a module after all
+            continue
+        for pname, p in params:
+            names.setdefault(id(p), f"{k}.{pname}")
+    return names
+
+
+def leaf_label(leaf, names: dict) -> str:
+    """A leaf's name: its ``.name``, else the caller's variable (``names``), else its shape.
+
+    A parameter's ``.name`` is given by its module (``weight``); the caller's name for it
+    (``lin.weight``, from the module variable ``lin``) says more and comes first.
+
+    Example:
+        >>> import gradwalk
+        >>> w = gradwalk.tensor([1.0], requires_grad=True)
+        >>> leaf_label(w, {id(w): "w"}), leaf_label(w, {})
+        ('w', 'leaf [1]')
+    """
+    if leaf.name and not (type(leaf).__name__ == "Parameter" and id(leaf) in names):
+        return leaf.name
+    shape = "scalar" if not leaf.shape else str(list(leaf.shape))
+    return names.get(id(leaf)) or f"leaf {shape}"
+
+
+def node_names(frame, names) -> dict:
+    """``{id(node): variable name}`` for the non-leaf tensors named in ``frame``."""
+    out: dict = {}
+    if frame is None:
+        return out
+    try:
+        values = list(frame.f_locals.values())
+    except Exception:  # pragma: no cover - exotic frames
+        return out
+    Tensor = engine.Tensor
+    for v in values:
+        if Tensor is not None and isinstance(v, Tensor) and v.grad_fn is not None:
+            name = names.get(id(v))
+            if name and id(v.grad_fn) not in out:
+                out[id(v.grad_fn)] = name
+    return out
 
 
 def fmt_const(v) -> str | None:
