@@ -83,16 +83,20 @@ def draw(tensors, show_values: bool = True, show_grads: bool = True,
 def _roots(tensors) -> list:
     if isinstance(tensors, Tensor):
         return [tensors]
-    if not isinstance(tensors, (list, tuple)):
+    try:
+        items = None if isinstance(tensors, (str, bytes)) else list(tensors)
+    except TypeError:
+        items = None
+    if items is None:
         raise TypeError(f"draw() expects a Tensor or a list of Tensors, got "
                         f"{type(tensors).__name__} ({tensors!r:.40}): pass the tensor whose "
                         "graph to draw, e.g. draw(y) after y = x * 2 with x = "
                         "gradwalk.tensor(3.0, requires_grad=True)")
-    for t in tensors:
+    for t in items:
         if not isinstance(t, Tensor):
             raise TypeError(f"draw() expects Tensors, got {type(t).__name__} ({t!r:.40}) in "
                             "the list")
-    return list(tensors)
+    return items
 
 
 class _Graph:

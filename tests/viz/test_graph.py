@@ -337,6 +337,10 @@ def test_draw_of_a_number_is_a_clear_type_error():
         viz.draw(3.0)
     with pytest.raises(TypeError, match="got int"):
         viz.draw([gradwalk.tensor(1.0), 2])
+    with pytest.raises(TypeError, match="got str"):
+        viz.draw("y")
+    x = gradwalk.tensor(1.0, requires_grad=True)
+    assert len(viz.draw(t * 2.0 for t in [x]).boxes) == 3  # any iterable of tensors
 
 
 def test_missing_dot_is_one_line_with_the_install_command(monkeypatch, tmp_path):
