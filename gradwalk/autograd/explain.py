@@ -591,6 +591,10 @@ class Walk:
     def __repr__(self) -> str:
         return f"<Walk: {len(self.steps)} steps>"
 
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """IPython's text form of a bare ``walk``: the table (Jupyter shows the HTML one)."""
+        p.text(repr(self) if cycle else self.table())
+
     def __len__(self) -> int:
         return len(self.steps)
 
@@ -630,6 +634,10 @@ class Walk:
             else:
                 step = next((s for s in self.steps if s.node is node), None)
                 extra = f"\ngrad in: {step.grad_in}" if step is not None else ""
+                chain = FUSED.get(getattr(node.op, "name", None))
+                if chain:  # PyTorch's chain, run as one step
+                    extra += "\n(fused " + " -> ".join(re.sub(r"Backward0$", "", c)
+                                                       for c in chain) + ")"
                 pic.add_box(bid, f"{head}{short_name(node)}{extra}",
                             kind="root" if k == 1 else "op")
             return bid

@@ -303,6 +303,24 @@ def test_cross_entropy_step_names_torchs_chain():
     assert step.name == "NllLossBackward0"
     assert step.sent[0].text == "grad * (softmax(logits) - onehot(target)) / n"
     assert "LogSoftmaxBackward0 -> NllLossBackward0" in str(walk)
+    labels = [b.label for b in walk.draw().boxes.values()]
+    assert any(lab.endswith("\n(fused LogSoftmax -> NllLoss)") for lab in labels)
+
+
+def test_ipython_pretty_shows_the_table():
+    class P:
+        def __init__(self):
+            self.out = ""
+
+        def text(self, t):
+            self.out += t
+
+    x = gradwalk.tensor(3.0, requires_grad=True)
+    with gradwalk.autograd.explain() as walk:
+        (x * 2.0).backward()
+    p = P()
+    walk._repr_pretty_(p, False)
+    assert p.out == walk.table()
 
 
 def test_parameters_are_named_by_module_variable():
