@@ -39,7 +39,7 @@ import numpy as np
 from . import engine
 from .explain_names import FUSED, Namer, fmt_const, is_atomic, leaf_label, local_names
 from .explain_names import node_names as _node_names
-from .explain_table import fit, row, row_lines, wrap
+from .explain_table import fit, longest_word, row, row_lines, wrap
 from .node import AccumulateGrad
 
 SMALL = 6  # arrays of at most this many elements are shown in full
@@ -47,12 +47,15 @@ SMALL = 6  # arrays of at most this many elements are shown in full
 # ------------------------------------------------------------------------------- text helpers
 
 
-def fmt_number(v) -> str:
-    """A number as a reader writes it: ``3`` for 3.0, ``0.5``, ``1.23457e+08``.
+def fmt_number(v, digits: int = 6) -> str:
+    """A number as a reader writes it: ``3`` for 3.0, ``0.5``, ``1.23457e+08`` (``digits``
+    significant digits).
 
     Example:
         >>> fmt_number(3.0), fmt_number(-0.0), fmt_number(0.1 + 0.2), fmt_number(float("nan"))
         ('3', '0', '0.3', 'nan')
+        >>> fmt_number(0.123456789, digits=4)
+        '0.1235'
     """
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
@@ -63,10 +66,10 @@ def fmt_number(v) -> str:
         return str(v)
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
-    return f"{v:.6g}"
+    return f"{v:.{digits}g}"
 
 
-def fmt_array(data) -> str:
+def fmt_array(data, digits: int = 6) -> str:
     """Values of a small array (``[1, 2.5]``); shape and norm of a bigger one.
 
     Example:
@@ -80,17 +83,17 @@ def fmt_array(data) -> str:
         data = data.data
     a = np.asarray(data)
     if a.size <= SMALL:
-        return _nested(a.tolist())
+        return _nested(a.tolist(), digits)
     with np.errstate(all="ignore"):
         norm = float(np.sqrt(np.sum(np.abs(a.astype(np.complex128 if a.dtype.kind == "c"
                                                       else np.float64)) ** 2)))
     return f"shape {list(a.shape)}, norm {fmt_number(float(f'{norm:.4g}'))}"
 
 
-def _nested(x) -> str:
+def _nested(x, digits: int = 6) -> str:
     if isinstance(x, list):
-        return "[" + ", ".join(_nested(v) for v in x) + "]"
-    return fmt_number(x)
+        return "[" + ", ".join(_nested(v, digits) for v in x) + "]"
+    return fmt_number(x, digits)
 
 
 def fmt_shape(s) -> str:
@@ -296,6 +299,11 @@ class Step:
 #     while the graph is alive (constants, values) is kept by ``on_node``.
 
 WIDTH = 100  # the table fits this many columns (cells wrap)
+DIGITS = 4   # significant digits of the walk's numbers (as PyTorch prints 4 decimals)
+
+
+def _fmt(a) -> str:
+    return fmt_array(a, DIGITS)
 CONSTANT = "constant"
 
 
@@ -345,7 +353,7 @@ class Walk:
         rules = rule_texts(node)
         letters = _input_letters(n)
         saved = node.saved
-        step = Step(number, "node", node, node.name(), fmt_array(_raw(grad_in)),
+        step = Step(number, "node", node, node.name(), _fmt(_raw(grad_in)),
                     grad_value=_small_copy(grad_in), run=run)
         used = " ".join(r for r in rules if r)
         Tensor = engine.Tensor
@@ -357,12 +365,14 @@ class Walk:
             if node.edges[i] is None:
                 consts[i] = v
             if Tensor is not None and isinstance(v, Tensor) and v.data.size <= SMALL and \
+                    v.data.ndim <= 1 and \
                     re.search(_placeholder_pattern(node, i), used):
-                step.used.append((i, fmt_array(_raw(v))))
+                step.used.append((i, _fmt(_raw(v))))
         self._consts[id(node)] = consts
         self._nodes[id(node)] = node
-        if node.out is not None and np.size(node.out) <= SMALL and re.search(r"\bout\b", used):
-            step.used.append((-1, fmt_array(node.out)))
+        if node.out is not None and np.size(node.out) <= SMALL and np.ndim(node.out) <= 1 and \
+                re.search(r"\bout\b", used):
+            step.used.append((-1, _fmt(node.out)))
         for i in range(n):
             e = node.edges[i]
             gi = grads_out[i] if i < len(grads_out) else None
@@ -376,7 +386,7 @@ class Walk:
                 continue
             raw = _raw(gi)
             g = _reduce(raw, shape)
-            text = fmt_array(g)
+            text = _fmt(g)
             summed = _summed_dims(raw.shape, g.shape) if g is not raw else ()
             step.sent.append(Sent(i, letters[i], rules[i], e, text, run=run, summed=summed))
             if type(e) is AccumulateGrad:
@@ -392,16 +402,16 @@ class Walk:
         self._step_of[(run, acc)] = number
         self._leaves[id(leaf)] = leaf
         terms = [t for _, t in sorted(self._terms.pop(id(leaf), []), key=lambda p: p[0])]
-        total = fmt_array(_raw(grad))
+        total = _fmt(_raw(grad))
         old = leaf.grad
         parts = list(terms) if len(terms) > 1 else []
         if old is not None:
-            before = fmt_array(old.data)
+            before = _fmt(old.data)
             parts = [before] + (parts or [total])
-            total = fmt_array(np.asarray(old.data) + _raw(grad))
+            total = _fmt(np.asarray(old.data) + _raw(grad))
         text = f"{self._leaf_label(leaf)}.grad = "
         text += " + ".join(parts) + " = " + total if parts else total
-        step = Step(number, "accumulate", acc, "AccumulateGrad", fmt_array(_raw(grad)),
+        step = Step(number, "accumulate", acc, "AccumulateGrad", _fmt(_raw(grad)),
                     text=text, grad_value=_small_copy(grad), run=run)
         self.steps.append(step)
 
@@ -519,12 +529,14 @@ class Walk:
         rows = self._rows()
         head = self._HEAD
         widths = [len(h) for h in head]
+        words = [0] * len(head)
         for r in rows:
             if r[0] == "sep":
                 continue
             cells = r[1] if r[0] == "span" else r
             widths[:len(cells)] = [max(w, len(c)) for w, c in zip(widths, cells)]
-        widths = fit(widths, head, width)
+            words[:len(cells)] = [max(w, longest_word(c)) for w, c in zip(words, cells)]
+        widths = fit(widths, head, width, words)
         lines = row_lines(head, widths) + [row(tuple("-" * w for w in widths), widths)]
         for r in rows:
             if r[0] == "sep":  # a separator between backward calls
