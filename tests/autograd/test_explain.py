@@ -331,3 +331,26 @@ def test_parameters_are_named_by_module_variable():
         lin(gradwalk.ones(2, 3)).sum().backward()
     texts = [s.text for s in walk.steps if s.kind == "accumulate"]
     assert sorted(t.split(".grad")[0] for t in texts) == ["lin.bias", "lin.weight"]
+
+
+def test_table_of_a_small_model_fits_and_breaks_between_words():
+    import gradwalk.nn.functional as F
+    from gradwalk import nn
+
+    gradwalk.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3))
+    X = gradwalk.tensor([[1.0, 2.0]])
+    with gradwalk.autograd.explain() as walk:
+        F.cross_entropy(model(X), gradwalk.tensor([2])).backward()
+    lines = str(walk).splitlines()
+    assert max(len(line) for line in lines) <= 100
+    # the parameters are named by the model's variable; a dotted name breaks only at its dots
+    text = "\n".join(lines)
+    assert "model.2.bias.grad = " in text and "model.0.weight.grad = " in text
+    for piece in ("weig", "eight", "bia", "gra"):
+        assert not any(line.rstrip().endswith(piece) for line in lines), piece
+    # numbers have 4 significant digits, as PyTorch prints them
+    acc = next(s for s in walk.steps if s.kind == "accumulate")
+    expected = model[2].bias.grad.numpy()
+    assert acc.text == "model.2.bias.grad = [" + ", ".join(
+        f"{v:.4g}" if v != int(v) else str(int(v)) for v in expected) + "]"
