@@ -180,7 +180,7 @@ class Namer:
 
     def expr(self, node) -> str:
         """The name of ``node``'s output: its variable, else a short expression."""
-        key = id(node)
+        key = node  # the node itself (an id could be reused once a node is freed)
         if key not in self._memo:
             label = self.node_label(node)
             if label:
