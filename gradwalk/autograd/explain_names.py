@@ -186,7 +186,7 @@ class Namer:
             if label:
                 self._memo[key] = label
             else:
-                text = None
+                text = ""
                 for depth in (3, 2, 1):
                     text = self._expr(node, depth)[0]
                     if len(text) <= MAX_LEN:
@@ -269,7 +269,7 @@ def input_key(node, i: int) -> str:
         >>> input_key((x * x).grad_fn, 1), input_key(gradwalk.cat([x, x]).grad_fn, 1)
         ('other', 'tensors[1]')
     """
-    names = getattr(node.op, "input_names", ())
+    names: tuple = getattr(node.op, "input_names", ())
     if i < len(names) and not (len(names) == 1 and len(node.edges) > 1):
         return names[i]
     if len(names) == 1:
