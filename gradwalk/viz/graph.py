@@ -148,8 +148,16 @@ def _collect(roots) -> _Graph:
     return g
 
 
+_DTYPE_NAMES: dict = {}
+
+
 def _dtype(dt) -> str:
-    return str(np.dtype(dt)) if dt is not None else "?"
+    if dt is None:
+        return "?"
+    name = _DTYPE_NAMES.get(dt)
+    if name is None:
+        name = _DTYPE_NAMES[dt] = str(np.dtype(dt))
+    return name
 
 
 def _shown(value) -> str | None:
@@ -226,6 +234,7 @@ def _extra_inputs(node, g, names, show_values) -> list:
 def _draw_full(pic, g, names, show_values, show_grads) -> None:
     ids: dict = {}       # node -> the box its output comes from
     entry: dict = {}     # node -> the box its inputs go into (a fused op's first box)
+    n_extra: dict = {}   # node -> how many constant inputs it has drawn
     k_const = 0
     for k, node in enumerate(g.order):
         bid = ids[node] = entry[node] = f"n{k}"
@@ -238,6 +247,7 @@ def _draw_full(pic, g, names, show_values, show_grads) -> None:
         value = _shown(g.values.get(node)) if show_values else None
         chain = FUSED.get(getattr(node.op, "name", None))
         extra = _extra_inputs(node, g, names, show_values)
+        n_extra[node] = len(extra)
         into = bid
         if chain:  # drawn as PyTorch's chain of nodes: the input goes into the first box
             first = entry[node] = f"{bid}a"
@@ -257,7 +267,7 @@ def _draw_full(pic, g, names, show_values, show_grads) -> None:
         pic.add_box(f"t{k}", _leaf_label(t, names, show_values, show_grads), "tensor")
     for src, dst, i in g.edges:
         label = ""
-        several = len(dst.edges) + len(_extra_inputs(dst, g, names, show_values)) > 1
+        several = len(dst.edges) + n_extra.get(dst, 0) > 1
         if several and not FUSED.get(getattr(dst.op, "name", None)):
             label = input_key(dst, i)
         pic.add_arrow(ids[src], entry[dst], label)
