@@ -7,7 +7,12 @@ rule it applied (in words, from ``RULES``), and what it sent to each input; addi
 ``walk.draw()`` a picture with step numbers and the gradients on the arrows.
 
 Names: a tensor's ``.name`` labels it; otherwise the walk looks up the variable names of the code
-around the ``with`` block (``x``, ``y``) when the block ends, so the lesson reads naturally.
+around the ``with`` block (``x``, ``y``, and ``lin.weight`` for the parameters of a module ``lin``)
+when the block ends, so the lesson reads naturally. Each input of a step is named as the code
+wrote it (``c``, ``b**2``, the constant ``2``) and the rules read in those names (``grad * w``,
+Note [names in the walk]); an input that was broadcast gets ``sum over dim 0 of ...``; every input
+that needs no gradient is a ``constant``. The table fits ``WIDTH`` (100) columns, wrapping long
+cells; in Jupyter a bare ``walk`` shows it as HTML.
 
 Terms of a sum: the gradients that meet at a node are listed in forward order (the order their
 paths were created, i.e. the order of the terms in the formula), e.g. ``x.grad = 6 + 2 = 8`` for
@@ -32,6 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine
+from .explain_names import FUSED, Namer, fmt_const, is_atomic, leaf_label, local_names
+from .explain_names import node_names as _node_names
+from .explain_table import fit, longest_word, row, row_lines, wrap
 from .node import AccumulateGrad
 
 SMALL = 6  # arrays of at most this many elements are shown in full
@@ -39,12 +47,15 @@ SMALL = 6  # arrays of at most this many elements are shown in full
 # ------------------------------------------------------------------------------- text helpers
 
 
-def fmt_number(v) -> str:
-    """A number as a reader writes it: ``3`` for 3.0, ``0.5``, ``1.23457e+08``.
+def fmt_number(v, digits: int = 6) -> str:
+    """A number as a reader writes it: ``3`` for 3.0, ``0.5``, ``1.23457e+08`` (``digits``
+    significant digits).
 
     Example:
         >>> fmt_number(3.0), fmt_number(-0.0), fmt_number(0.1 + 0.2), fmt_number(float("nan"))
         ('3', '0', '0.3', 'nan')
+        >>> fmt_number(0.123456789, digits=4)
+        '0.1235'
     """
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
@@ -55,10 +66,10 @@ def fmt_number(v) -> str:
         return str(v)
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
-    return f"{v:.6g}"
+    return f"{v:.{digits}g}"
 
 
-def fmt_array(data) -> str:
+def fmt_array(data, digits: int = 6) -> str:
     """Values of a small array (``[1, 2.5]``); shape and norm of a bigger one.
 
     Example:
@@ -72,17 +83,17 @@ def fmt_array(data) -> str:
         data = data.data
     a = np.asarray(data)
     if a.size <= SMALL:
-        return _nested(a.tolist())
+        return _nested(a.tolist(), digits)
     with np.errstate(all="ignore"):
         norm = float(np.sqrt(np.sum(np.abs(a.astype(np.complex128 if a.dtype.kind == "c"
                                                       else np.float64)) ** 2)))
     return f"shape {list(a.shape)}, norm {fmt_number(float(f'{norm:.4g}'))}"
 
 
-def _nested(x) -> str:
+def _nested(x, digits: int = 6) -> str:
     if isinstance(x, list):
-        return "[" + ", ".join(_nested(v) for v in x) + "]"
-    return fmt_number(x)
+        return "[" + ", ".join(_nested(v, digits) for v in x) + "]"
+    return fmt_number(x, digits)
 
 
 def fmt_shape(s) -> str:
@@ -105,22 +116,6 @@ def short_name(node) -> str:
         ('Mul', 'AccumulateGrad')
     """
     return re.sub(r"Backwards?\d*$", "", node.name()) or node.name()
-
-
-def local_names(frame) -> dict:
-    """``{id(tensor): variable name}`` for the tensors bound to names in ``frame``'s locals."""
-    names: dict = {}
-    Tensor = engine.Tensor
-    if frame is None or Tensor is None:
-        return names
-    try:
-        items = list(frame.f_locals.items())
-    except Exception:  # pragma: no cover - exotic frames
-        return names
-    for k, v in items:
-        if isinstance(v, Tensor) and not k.startswith("_") and id(v) not in names:
-            names[id(v)] = k
-    return names
 
 
 # ------------------------------------------------------------------------- the rules in words
@@ -241,6 +236,8 @@ def rule_texts(node) -> tuple:
     n = len(node.edges)
     if callable(rule):
         rule = rule(node.params)
+    if rule is not None and len(rule) > n and all(r is None for r in rule[n:]):
+        rule = rule[:n]  # a fused op whose extra input (a target) is a parameter, not an edge
     if rule is None or len(rule) != n:
         return tuple(f"vector-Jacobian product of {node.name()}" for _ in range(n))
     return rule
@@ -255,15 +252,23 @@ def _input_letters(n: int) -> tuple:
 
 @dataclass
 class Sent:
-    """What one node sent to one of its inputs."""
+    """What one node sent to one of its inputs.
+
+    ``rule`` is the local rule with the generic placeholders of ``RULES`` (``x``, ``a``, ``b``);
+    ``input`` and ``text`` say the same in the user's terms (``c``, ``grad * w``), as the table
+    shows them (Note [names in the walk]).
+    """
 
     index: int
-    letter: str          # the input's name in the rule text (x, a, b...)
+    letter: str          # the input's placeholder in the rule text (x, a, b...)
     rule: str | None     # the local rule in words, or None (no gradient for this input)
     target: object       # the Node (or AccumulateGrad) it went to, or None
     grad: str | None     # the gradient sent (reduced to the input's shape), as text
     why_none: str = ""   # why nothing was sent
     run: int = 1         # which backward call of the block
+    summed: tuple = ()   # dims of the rule's result summed away (the input was broadcast)
+    input: str = ""      # the input's name as the user wrote it: c, b**2, 2
+    text: str = ""       # the rule with the user's names (and the broadcast sum)
 
 
 @dataclass
@@ -280,13 +285,34 @@ class Step:
     text: str = ""                   # for an accumulation: "x.grad = 6 + 2 = 8"
     grad_value: np.ndarray | None = None  # the arrived gradient, for small tensors
     run: int = 1                     # which backward call of the block (1, 2...)
+    used: list = field(default_factory=list)  # (input index, -1 for the output; value text)
+
+
+# Note [names in the walk]
+#     The rules of ``RULES`` call the inputs ``x`` (one input) or ``a``, ``b``, ``c``, and also
+#     by the op's input names (``weight``, ``min``...); the table replaces each placeholder by the
+#     input's name in the user's code (``explain_names.Namer``: ``c``, ``b**2``, the constant
+#     ``2``), so that the letters never clash with the user's own variables. Names that are not
+#     atomic get parentheses (``grad * (b**2)``). Leaf and variable names are only known when the
+#     block ends (they are looked up in the caller's frame then), so the names are filled in by
+#     ``_refresh`` at the end of the block and whenever the table is made; what the rules need
+#     while the graph is alive (constants, values) is kept by ``on_node``.
+
+WIDTH = 100  # the table fits this many columns (cells wrap)
+DIGITS = 4   # significant digits of the walk's numbers (as PyTorch prints 4 decimals)
+
+
+def _fmt(a) -> str:
+    return fmt_array(a, DIGITS)
+CONSTANT = "constant"
 
 
 class Walk:
     """The record of one or more backward walks (made by ``explain()``).
 
-    ``steps`` lists ``Step`` records; ``print(walk)`` shows them as a table; ``draw()`` makes a
-    picture with step numbers and the gradients on the arrows.
+    ``steps`` lists ``Step`` records; ``print(walk)`` shows them as a table (at most ``WIDTH``
+    columns; long cells wrap); in Jupyter a bare ``walk`` shows it as an HTML table; ``draw()``
+    makes a picture with step numbers and the gradients on the arrows.
 
     Example:
         >>> import gradwalk
@@ -308,6 +334,8 @@ class Walk:
         self._names: dict = {}      # id(tensor) -> variable name
         self._leaves: dict = {}     # id(leaf) -> leaf (kept for labels)
         self._node_names: dict = {}  # id(node) -> name of the variable holding its output
+        self._consts: dict = {}     # id(node) -> {input index: the constant the node saved}
+        self._nodes: dict = {}      # id(node) -> node (keeps the ids above valid)
 
     # ------------------------------------------------------------------ engine observer
     def on_backward(self, accumulate: bool) -> None:
@@ -325,38 +353,42 @@ class Walk:
         rules = rule_texts(node)
         letters = _input_letters(n)
         saved = node.saved
-        step = Step(number, "node", node, node.name(), fmt_array(_raw(grad_in)),
+        step = Step(number, "node", node, node.name(), _fmt(_raw(grad_in)),
                     grad_value=_small_copy(grad_in), run=run)
         used = " ".join(r for r in rules if r)
-        vals = []
-        for i, letter in enumerate(letters):
-            if saved is not None and i < len(saved) and saved[i] is not None and \
-                    re.search(rf"\b{letter}\b", used):
-                vals.append(f"{letter}={fmt_array(_raw(saved[i]))}")
-        if node.out is not None and re.search(r"\bout\b", used):
-            vals.append(f"out={fmt_array(node.out)}")
-        step.values = ", ".join(vals)
+        Tensor = engine.Tensor
+        consts = {}
+        for i in range(n):
+            v = saved[i] if saved is not None and i < len(saved) else None
+            if v is None:
+                continue
+            if node.edges[i] is None:
+                consts[i] = v
+            if Tensor is not None and isinstance(v, Tensor) and v.data.size <= SMALL and \
+                    v.data.ndim <= 1 and \
+                    re.search(_placeholder_pattern(node, i), used):
+                step.used.append((i, _fmt(_raw(v))))
+        self._consts[id(node)] = consts
+        self._nodes[id(node)] = node
+        if node.out is not None and np.size(node.out) <= SMALL and np.ndim(node.out) <= 1 and \
+                re.search(r"\bout\b", used):
+            step.used.append((-1, _fmt(node.out)))
         for i in range(n):
             e = node.edges[i]
             gi = grads_out[i] if i < len(grads_out) else None
             shape = node.shapes[i] if node.shapes is not None else None
             if e is None:
-                v = saved[i] if saved is not None and i < len(saved) else None
-                if isinstance(v, (int, float, complex, np.number)) and not isinstance(v, bool):
-                    why = f"constant {fmt_number(v)}, no gradient"
-                else:  # a tensor with requires_grad=False, or a constant the node did not keep
-                    why = "needs no gradient"
-                if rules[i] is None:
-                    why = "no gradient (not differentiable)"
-                step.sent.append(Sent(i, letters[i], rules[i], None, None, why, run))
+                step.sent.append(Sent(i, letters[i], rules[i], None, None, CONSTANT, run))
                 continue
             if gi is None:
                 step.sent.append(Sent(i, letters[i], rules[i], e, None, "no gradient returned",
                                       run))
                 continue
-            g = _reduce(_raw(gi), shape)
-            text = fmt_array(g)
-            step.sent.append(Sent(i, letters[i], rules[i], e, text, run=run))
+            raw = _raw(gi)
+            g = _reduce(raw, shape)
+            text = _fmt(g)
+            summed = _summed_dims(raw.shape, g.shape) if g is not raw else ()
+            step.sent.append(Sent(i, letters[i], rules[i], e, text, run=run, summed=summed))
             if type(e) is AccumulateGrad:
                 leaf = e.variable
                 self._leaves[id(leaf)] = leaf
@@ -370,34 +402,63 @@ class Walk:
         self._step_of[(run, acc)] = number
         self._leaves[id(leaf)] = leaf
         terms = [t for _, t in sorted(self._terms.pop(id(leaf), []), key=lambda p: p[0])]
-        total = fmt_array(_raw(grad))
+        total = _fmt(_raw(grad))
         old = leaf.grad
         parts = list(terms) if len(terms) > 1 else []
         if old is not None:
-            before = fmt_array(old.data)
+            before = _fmt(old.data)
             parts = [before] + (parts or [total])
-            total = fmt_array(np.asarray(old.data) + _raw(grad))
+            total = _fmt(np.asarray(old.data) + _raw(grad))
         text = f"{self._leaf_label(leaf)}.grad = "
         text += " + ".join(parts) + " = " + total if parts else total
-        step = Step(number, "accumulate", acc, "AccumulateGrad", fmt_array(_raw(grad)),
+        step = Step(number, "accumulate", acc, "AccumulateGrad", _fmt(_raw(grad)),
                     text=text, grad_value=_small_copy(grad), run=run)
         self.steps.append(step)
 
     # ------------------------------------------------------------------ names and labels
     def _leaf_label(self, leaf) -> str:
-        if leaf.name:
-            return leaf.name
-        name = self._names.get(id(leaf))
-        if name:
-            return name
-        return "leaf " + fmt_shape(leaf.shape)
+        return leaf_label(leaf, self._names)
 
-    def _leaf_text_refresh(self) -> None:
-        """Rewrite accumulation texts with the variable names found when the block ended."""
+    def _const_text(self, node, i: int) -> str | None:
+        v = self._consts.get(id(node), {}).get(i)
+        if v is None:
+            return None
+        Tensor = engine.Tensor
+        if Tensor is not None and isinstance(v, Tensor):
+            name = v.name or self._names.get(id(v))
+            return name or fmt_const(v.data)
+        return fmt_const(v)
+
+    def _namer(self) -> Namer:
+        return Namer(self._leaf_label, lambda node: self._node_names.get(id(node)),
+                     self._const_text)
+
+    def _refresh(self) -> None:
+        """Fill in the user's names (Note [names in the walk])."""
+        namer = self._namer()
         for s in self.steps:
             if s.kind == "accumulate":
                 head, _, rest = s.text.partition(".grad = ")
                 s.text = f"{self._leaf_label(s.node.variable)}.grad = {rest}"
+                continue
+            node = s.node
+            names = [namer.input(node, i) for i in range(len(node.edges))]
+            out = self._node_names.get(id(node)) or "out"
+            for sent in s.sent:
+                sent.input = names[sent.index]
+                text = _named_rule(node, sent.rule, names, out) if sent.rule else ""
+                if text and sent.summed and "summed" not in text:
+                    dims = ", ".join(str(d) for d in sent.summed)
+                    inner = text if " " not in text else f"({text})"
+                    text = f"sum over dim{'s' if len(sent.summed) > 1 else ''} {dims} of {inner}"
+                sent.text = text
+            vals: list = []
+            for i, value in s.used:
+                name = out if i < 0 else names[i]
+                item = f"{name if is_atomic(name) else f'({name})'}={value}"
+                if name != value and item not in vals:
+                    vals.append(item)
+            s.values = ", ".join(vals)
 
     def label(self, node) -> str:
         """How the table names a node: ``AddBackward0``, ``AccumulateGrad (x)``."""
@@ -409,25 +470,31 @@ class Walk:
     def _target(self, node, run: int) -> str:
         k = self._step_of.get((run, node))
         if k is not None:
-            return f"step {k} {self.label(node)}"
+            if type(node) is AccumulateGrad:
+                return f"step {k} {self._leaf_label(node.variable)}.grad"
+            name = self._node_names.get(id(node))
+            return f"step {k} {short_name(node)}" + (f" ({name})" if name else "")
         if type(node) is AccumulateGrad and run in self._captures:
             return f"{self._leaf_label(node.variable)} (returned by grad)"
         return f"(not run) {self.label(node)}"
 
     # ------------------------------------------------------------------ the table
-    def table(self) -> str:
-        """The walk as a text table (what ``print(walk)`` shows)."""
-        head = ("step", "node", "grad in", "input", "rule", "with", "sends", "to")
-        rows = []
+    _HEAD = ("step", "node", "grad in", "input", "rule", "with", "sends", "to")
+
+    def _rows(self) -> list:
+        """The table's rows: 8 cells, ``("span", lead cells, text)`` or ``("sep", text)``."""
+        self._refresh()
+        rows: list = []
         runs = len({s.run for s in self.steps})
         last = None
         for s in self.steps:
             if runs > 1 and s.run != last:
                 what = "autograd.grad" if s.run in self._captures else "backward"
-                rows.append(("", f"-- {what} call {s.run} --"))
+                rows.append(("sep", f"-- {what} call {s.run} --"))
             last = s.run
             if s.kind == "accumulate":
-                rows.append((str(s.number), s.name, s.grad_in, s.text))
+                grad_in = s.grad_in if len(s.grad_in) <= 12 else ""  # the text shows it
+                rows.append(("span", (str(s.number), s.name, grad_in), s.text))
                 continue
             first = True
             for sent in s.sent:
@@ -435,37 +502,110 @@ class Walk:
                     "", "", "")
                 with_ = s.values if first else ""
                 if sent.grad is None:
-                    rule = sent.rule if sent.target is not None and sent.rule else "-"
-                    rows.append(lead + (sent.letter, rule, with_, "-", f"({sent.why_none})"))
+                    rule = sent.text if sent.target is not None and sent.text else "-"
+                    rows.append(lead + (sent.input, rule, with_, "-", f"({sent.why_none})"))
                 else:
-                    rows.append(lead + (sent.letter, sent.rule, with_, sent.grad,
+                    rows.append(lead + (sent.input, sent.text, with_, sent.grad,
                                         self._target(sent.target, sent.run)))
                 first = False
             if first:
-                rows.append((str(s.number), s.name, s.grad_in, "", "", "", "", ""))
+                rows.append((str(s.number), self.label(s.node), s.grad_in, "", "", "", "", ""))
+        return rows
+
+    def table(self, width: int = WIDTH) -> str:
+        """The walk as a text table (what ``print(walk)`` shows), at most ``width`` columns.
+
+        Example:
+            >>> import gradwalk
+            >>> w = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+            >>> c = gradwalk.tensor(3.0, requires_grad=True)
+            >>> with gradwalk.autograd.explain() as walk:
+            ...     (c * w).sum().backward()
+            >>> walk.steps[1].sent[0].text   # c was broadcast against w: its gradient is a sum
+            'sum over dim 0 of (grad * w)'
+            >>> max(len(line) for line in walk.table(width=60).splitlines()) <= 60
+            True
+        """
+        rows = self._rows()
+        head = self._HEAD
         widths = [len(h) for h in head]
+        words = [0] * len(head)
         for r in rows:
-            if len(r) == 2:
+            if r[0] == "sep":
                 continue
-            n = len(head) if len(r) == len(head) else 3
-            widths[:n] = [max(w, len(c)) for w, c in zip(widths[:n], r[:n])]
-        lines = [_row(head, widths), _row(tuple("-" * w for w in widths), widths)]
+            cells = r[1] if r[0] == "span" else r
+            widths[:len(cells)] = [max(w, len(c)) for w, c in zip(widths, cells)]
+            words[:len(cells)] = [max(w, longest_word(c)) for w, c in zip(words, cells)]
+        widths = fit(widths, head, width, words)
+        lines = row_lines(head, widths) + [row(tuple("-" * w for w in widths), widths)]
         for r in rows:
-            if len(r) == 2:  # a separator between backward calls
+            if r[0] == "sep":  # a separator between backward calls
                 lines.append(r[1])
-            elif len(r) == len(head):
-                lines.append(_row(r, widths))
-            else:  # an accumulation: its text spans the rule columns
-                lines.append(_row(r[:3], widths[:3]) + "  " + r[3])
+            elif r[0] == "span":  # an accumulation: its text spans the rule columns
+                lead = row_lines(r[1], widths[:3])
+                text = wrap(r[2], max(width - sum(widths[:3]) - 6, 20))
+                blank = row(("", "", ""), widths[:3])
+                for k in range(max(len(lead), len(text))):
+                    lines.append((lead[k] if k < len(lead) else blank) + "  "
+                                 + (text[k] if k < len(text) else ""))
+            else:
+                lines.extend(row_lines(r, widths))
         n = len(self.steps)
         title = f"backward walk: {n} step{'s' if n != 1 else ''}"
-        return "\n".join([title, ""] + [ln.rstrip() for ln in lines])
+        notes = [wrap(t, width) for t in self.notes()]
+        return "\n".join([title, ""] + [ln.rstrip() for ln in lines]
+                         + ([""] if notes else []) + [ln for t in notes for ln in t])
+
+    def notes(self) -> list:
+        """Notes under the table: the fused steps and the PyTorch nodes each stands for."""
+        out = []
+        for op in dict.fromkeys(getattr(s.node.op, "name", None) for s in self.steps):
+            chain = FUSED.get(op)
+            if chain:
+                out.append(f"{chain[-1]} is PyTorch's {' -> '.join(chain)}, run as one fused "
+                           "step; its rule is that of the chain")
+        return out
+
+    def _repr_html_(self) -> str:
+        """The table as HTML: what a bare ``walk`` shows in Jupyter.
+
+        Example:
+            >>> import gradwalk
+            >>> x = gradwalk.tensor(3.0, requires_grad=True)
+            >>> with gradwalk.autograd.explain() as walk:
+            ...     (x * x).backward()
+            >>> html = walk._repr_html_()
+            >>> html.startswith("<table") and "x.grad = 3 + 3 = 6" in html
+            True
+        """
+        from html import escape
+
+        n = len(self.steps)
+        out = ['<table class="gradwalk-walk">',
+               f"<caption>backward walk: {n} step{'s' if n != 1 else ''}</caption>",
+               "<thead><tr>" + "".join(f"<th>{h}</th>" for h in self._HEAD) + "</tr></thead>",
+               "<tbody>"]
+        k = len(self._HEAD)
+        for r in self._rows():
+            if r[0] == "sep":
+                out.append(f'<tr><td colspan="{k}"><i>{escape(r[1])}</i></td></tr>')
+            elif r[0] == "span":
+                cells = "".join(f"<td>{escape(c)}</td>" for c in r[1])
+                out.append(f'<tr>{cells}<td colspan="{k - 3}">{escape(r[2])}</td></tr>')
+            else:
+                out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>")
+        out.append("</tbody></table>")
+        return "\n".join(out)
 
     def __str__(self) -> str:
         return self.table()
 
     def __repr__(self) -> str:
         return f"<Walk: {len(self.steps)} steps>"
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """IPython's text form of a bare ``walk``: the table (Jupyter shows the HTML one)."""
+        p.text(repr(self) if cycle else self.table())
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -476,6 +616,14 @@ class Walk:
         Arrows point the way the gradient travelled: from the node that sent it to the input
         that received it. Needs nothing to build; rendering it needs graphviz (see
         ``gradwalk.viz.Picture``).
+
+        Example:
+            >>> import gradwalk
+            >>> x = gradwalk.tensor(3.0, requires_grad=True)
+            >>> with gradwalk.autograd.explain() as walk:
+            ...     (x * x).backward()
+            >>> len(walk.draw().boxes)
+            2
         """
         from ..viz.picture import Picture  # the teaching layer sits above autograd
 
@@ -498,6 +646,10 @@ class Walk:
             else:
                 step = next((s for s in self.steps if s.node is node), None)
                 extra = f"\ngrad in: {step.grad_in}" if step is not None else ""
+                chain = FUSED.get(getattr(node.op, "name", None))
+                if chain:  # PyTorch's chain, run as one step
+                    extra += "\n(fused " + " -> ".join(re.sub(r"Backward0$", "", c)
+                                                       for c in chain) + ")"
                 pic.add_box(bid, f"{head}{short_name(node)}{extra}",
                             kind="root" if k == 1 else "op")
             return bid
@@ -510,27 +662,41 @@ class Walk:
         return pic
 
 
-def _node_names(frame, names) -> dict:
-    """``{id(node): variable name}`` for the non-leaf tensors named in ``frame``."""
-    out: dict = {}
-    if frame is None:
-        return out
-    try:
-        values = list(frame.f_locals.values())
-    except Exception:  # pragma: no cover - exotic frames
-        return out
-    Tensor = engine.Tensor
-    for v in values:
-        if Tensor is not None and isinstance(v, Tensor) and v.grad_fn is not None:
-            name = names.get(id(v))
-            if name and id(v.grad_fn) not in out:
-                out[id(v.grad_fn)] = name
-    return out
+def _placeholder_keys(node, i: int) -> set:
+    """The words that stand for input ``i`` in the node's rule texts."""
+    n = len(node.edges)
+    keys = {_input_letters(n)[i]}
+    names = getattr(node.op, "input_names", ())
+    if i < len(names) and len(names) == n:
+        keys.add(names[i])
+    if i == 0:
+        keys |= {"x", "input"}
+    keys.discard("self")
+    return keys
 
 
-def _row(cells, widths) -> str:
-    return "  ".join(c.rjust(w) if k == 0 else c.ljust(w)
-                     for k, (c, w) in enumerate(zip(cells, widths)))
+def _placeholder_pattern(node, i: int) -> str:
+    return r"\b(?:" + "|".join(sorted(_placeholder_keys(node, i), key=len, reverse=True)) + r")\b"
+
+
+def _named_rule(node, rule: str, names: list, out: str) -> str:
+    """``rule`` with its placeholders replaced by the inputs' names (one pass, so names that
+    look like placeholders are never replaced again)."""
+    mapping = {"out": out}
+    for i in range(len(names)):
+        name = names[i] if is_atomic(names[i]) else f"({names[i]})"
+        for k in _placeholder_keys(node, i):
+            mapping.setdefault(k, name)
+    pattern = r"\b(?:" + "|".join(sorted(map(re.escape, mapping), key=len, reverse=True)) + r")\b"
+    return re.sub(pattern, lambda m: mapping[m.group(0)], rule)
+
+
+def _summed_dims(gshape, shape) -> tuple:
+    """The dims (of the rule's result) that broadcasting summed away to give ``shape``."""
+    nd = len(gshape) - len(shape)
+    lead = tuple(range(nd))
+    return lead + tuple(nd + k for k, s in enumerate(shape)
+                        if s == 1 and gshape[nd + k] != 1)
 
 
 def _raw(g):
@@ -595,4 +761,4 @@ class explain:  # noqa: N801 - used like a function, like no_grad
             self.walk._node_names = _node_names(self._frame, self.walk._names)
         finally:
             self._frame = None
-        self.walk._leaf_text_refresh()
+        self.walk._refresh()

@@ -3,18 +3,28 @@
 How the boxes get their numbers. A node does not reference the tensor it produced, so the walk
 starts at the root tensors (their shape, dtype and value are known) and, for every other node,
 reads what its consumers recorded about that input (a one-input elementwise op's input looks like
-its output): ``consumer.shapes[i]``/``dtypes[i]`` give
-the shape and dtype, and the consumer's saved input (``consumer.saved[i]``) or the node's own
-saved output (``node.out``) give the value when it was kept. After ``backward()`` freed the
-graph the values are gone (shapes and dtypes stay). To see every intermediate value, run the
-forward inside ``gradwalk.viz.record()``: a forward hook, installed only inside that block, keeps
-a copy of each small output in the node's ``metadata``. Outside it no hook is installed and
-drawing costs nothing until it is called.
+its output): ``consumer.shapes[i]``/``dtypes[i]`` give the shape and dtype. Values (of scalars
+and tensors of at most ``SMALL`` elements) come from what the graph holds while it is alive, and
+what follows from it (``values.py``, Note [values without recording]); nothing is recorded
+during normal runs. After ``backward()`` freed the graph the values are gone (shapes and dtypes
+stay), unless the forward ran inside ``gradwalk.viz.record()``, which keeps a copy of each small
+output in the node's ``metadata``.
 
-Grouping by module. ``record(model)`` (a context manager around the forward) tags each
-node with the dotted name of the module whose ``forward`` created it; ``collapse_modules`` then
-draws one box per module. Without tags, nodes are grouped by the names of the parameters they
-consume (``layers.0.weight`` puts the node in ``layers.0``).
+Constants. The inputs that need no gradient are drawn too (dashed): the ``2`` of ``2 * x``, the
+exponent of ``x ** 3``, the ``1`` of ``x + 1`` (from its output and ``x`` when both are known;
+``constant`` when not), a tensor without ``requires_grad`` (by its variable name or shape). Every
+arrow into an op of several inputs is labelled with PyTorch's name for that input (``self``,
+``other``, ``exponent``, ``tensors[1]``).
+
+Fused ops. ``F.cross_entropy`` runs as one op for speed; PyTorch records it as
+``LogSoftmaxBackward0 -> NllLossBackward0``, and so the picture draws it as those two boxes
+(``explain_names.FUSED``).
+
+Grouping by module. ``collapse_modules`` draws one box per module: the modules come from
+``record(model)`` tags, else from the modules bound to the caller's variables (a model, an
+``nn.LSTM`` and a ``Linear`` called directly), else from dotted parameter names
+(``collapse.py``, Note [module groups]). A module box is titled by its path and class
+(``0 (Linear)``).
 """
 
 from __future__ import annotations
@@ -24,20 +34,24 @@ import sys
 import numpy as np
 
 from ..autograd.explain import fmt_array, fmt_shape, local_names, short_name
+from ..autograd.explain_names import FUSED, input_key
 from ..autograd.node import AccumulateGrad
 from ..tensor import Tensor
+from . import collapse as C
 from .picture import Picture
+from .values import SMALL, find_values
 
 
 def draw(tensors, show_values: bool = True, show_grads: bool = True,
          collapse_modules: bool | int = False, name: str = "graph") -> Picture:
     """A picture of the graph recorded behind ``tensors`` (a tensor or a sequence).
 
-    One box per op (``Mul`` for ``MulBackward0``) with its output's shape and dtype, and the value
-    of scalars when ``show_values``; one ellipse per leaf with its name (``.name``, else the
-    caller's variable name) and, after backward, its gradient when ``show_grads``. Arrows follow
-    the data (input to op). ``collapse_modules`` draws one box per module (``True``: the
-    innermost module; an int ``k``: the first ``k`` parts of the dotted module name).
+    One box per op (``Mul`` for ``MulBackward0``) with its output's shape and dtype, and its
+    value (scalars and small tensors) when ``show_values``, with the constants it used; one
+    ellipse per leaf with its name (``.name``, else the caller's variable name) and, after
+    backward, its gradient when ``show_grads``. Arrows follow the data (input to op).
+    ``collapse_modules`` draws one box per module (``True``: the innermost module; an int
+    ``k``: the first ``k`` parts of the dotted module name).
 
     Example:
         >>> import gradwalk
@@ -46,23 +60,43 @@ def draw(tensors, show_values: bool = True, show_grads: bool = True,
         >>> y = x * x + 1
         >>> pic = draw(y)
         >>> sorted(b.label.split("\\n")[0] for b in pic.boxes.values())
-        ['Add', 'Mul', 'x']
+        ['1', 'Add', 'Mul', 'x']
         >>> len(pic.arrows)
-        3
+        4
     """
-    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    for t in roots:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"draw() expects Tensors, got {type(t).__name__}")
-    names = local_names(sys._getframe(1))
+    roots = _roots(tensors)
+    frame = sys._getframe(1)
+    names = local_names(frame)
     g = _collect(roots)
+    if show_values:
+        g.values, g.consts = find_values(roots, g.order)
     pic = Picture(name)
     if collapse_modules:
         depth = None if collapse_modules is True else int(collapse_modules)
-        _draw_collapsed(pic, g, names, show_values, show_grads, depth)
+        _draw_collapsed(pic, g, names, show_values, show_grads, depth,
+                        C.frame_modules(frame))
     else:
         _draw_full(pic, g, names, show_values, show_grads)
     return pic
+
+
+def _roots(tensors) -> list:
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    try:
+        items = None if isinstance(tensors, (str, bytes)) else list(tensors)
+    except TypeError:
+        items = None
+    if items is None:
+        raise TypeError(f"draw() expects a Tensor or a list of Tensors, got "
+                        f"{type(tensors).__name__} ({tensors!r:.40}): pass the tensor whose "
+                        "graph to draw, e.g. draw(y) after y = x * 2 with x = "
+                        "gradwalk.tensor(3.0, requires_grad=True)")
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw() expects Tensors, got {type(t).__name__} ({t!r:.40}) in "
+                            "the list")
+    return items
 
 
 class _Graph:
@@ -70,10 +104,12 @@ class _Graph:
 
     def __init__(self) -> None:
         self.order: list = []         # nodes (Node / AccumulateGrad), discovery order
-        self.info: dict = {}          # node -> (shape, dtype, value or None)
+        self.info: dict = {}          # node -> (shape, dtype)
         self.edges: list = []         # (input node, consumer node, input index)
         self.roots: list = []         # root nodes
         self.lone: list = []          # root tensors with no graph (leaves without grad)
+        self.values: dict = {}        # node -> output array (values.find_values)
+        self.consts: dict = {}        # (node, input index) -> constant
 
 
 def _collect(roots) -> _Graph:
@@ -89,31 +125,22 @@ def _collect(roots) -> _Graph:
             g.lone.append(t)
             continue
         g.roots.append(node)
-        g.info[node] = (t.shape, t.data.dtype, _value(t.data))
+        g.info[node] = (t.shape, t.data.dtype)
         if node not in seen:
             seen.add(node)
             g.order.append(node)
             stack.append(node)
     while stack:
         node = stack.pop()
-        saved = node.saved
         for i, e in enumerate(node.edges):
             if e is None:
                 continue
             g.edges.append((e, node, i))
             if e not in g.info:
-                value = _recorded(e)
-                s = saved[i] if saved is not None and i < len(saved) else None
-                if value is not None:
-                    pass
-                elif isinstance(s, Tensor):
-                    value = _value(s.data)
-                elif getattr(e, "out", None) is not None:
-                    value = _value(e.out)
                 if node.shapes is not None:
-                    g.info[e] = (node.shapes[i], node.dtypes[i], value)
+                    g.info[e] = (node.shapes[i], node.dtypes[i])
                 else:  # a one-input elementwise op: its input looks like its output
-                    g.info[e] = g.info[node][:2] + (value,)
+                    g.info[e] = g.info[node]
             if e not in seen:
                 seen.add(e)
                 g.order.append(e)
@@ -121,106 +148,169 @@ def _collect(roots) -> _Graph:
     return g
 
 
-def _recorded(node):
-    """The value ``record()`` kept for ``node``, if any (scalars only are drawn)."""
-    meta = node.meta if type(node) is not AccumulateGrad else None
-    v = meta.get("value") if meta else None
-    return _value(v) if v is not None else None
-
-
-def _value(data):
-    a = np.asarray(data) if type(data) is np.ndarray or np.isscalar(data) else None
-    if a is None or a.size != 1:
-        return None
-    return a.reshape(()).item()
+_DTYPE_NAMES: dict = {}
 
 
 def _dtype(dt) -> str:
-    return str(np.dtype(dt)) if dt is not None else "?"
+    if dt is None:
+        return "?"
+    name = _DTYPE_NAMES.get(dt)
+    if name is None:
+        name = _DTYPE_NAMES[dt] = str(np.dtype(dt))
+    return name
+
+
+def _shown(value) -> str | None:
+    """The value as drawn: scalars and tensors of at most ``SMALL`` elements."""
+    if value is None:
+        return None
+    a = np.asarray(value)
+    return fmt_array(a) if a.size <= SMALL else None
+
+
+def _title(leaf, names) -> str:
+    """A leaf's name: ``.name`` (a parameter's caller name first: ``model.0.weight``)."""
+    if leaf.name and not (type(leaf).__name__ == "Parameter" and id(leaf) in names):
+        return leaf.name
+    return names.get(id(leaf)) or "leaf"
 
 
 def _leaf_label(leaf, names, show_values, show_grads) -> str:
-    title = leaf.name or names.get(id(leaf)) or "leaf"
-    lines = [title, f"{fmt_shape(leaf.shape)} {_dtype(leaf.data.dtype)}"]
-    if show_values and leaf.data.size == 1:
-        lines[-1] += f" = {fmt_array(leaf.data)}"
+    lines = [_title(leaf, names), f"{fmt_shape(leaf.shape)} {_dtype(leaf.data.dtype)}"]
+    if show_values and type(leaf.data) is np.ndarray:
+        v = _shown(leaf.data)
+        if v is not None:
+            lines[-1] += f" = {v}"
     if show_grads and leaf.grad is not None:
         lines.append(f"grad {fmt_array(leaf.grad.data)}")
     return "\n".join(lines)
 
 
-def _op_label(node, info, show_values) -> str:
-    shape, dt, value = info
+def _op_label(title, info, value) -> str:
+    shape, dt = info
     line = f"{fmt_shape(shape)} {_dtype(dt)}"
-    if show_values and value is not None:
-        line += f" = {fmt_array(np.asarray(value))}"
-    return f"{short_name(node)}\n{line}"
+    if value is not None:
+        line += f" = {value}"
+    return f"{title}\n{line}"
+
+
+def _const_label(value, name=None) -> tuple:
+    """``(label, kind)`` of a constant input's box: a number, or a tensor's name and shape."""
+    if value is None:
+        return "constant", "const"
+    a = np.asarray(value)
+    if a.ndim == 0 and name is None:
+        return fmt_array(a), "const"
+    v = _shown(a)
+    text = f"{fmt_shape(a.shape)} {_dtype(a.dtype)}" + (f" = {v}" if v else "")
+    return f"{name or 'constant'}\n{text}", "tensor"
+
+
+def _extra_inputs(node, g, names, show_values) -> list:
+    """The inputs drawn besides the edges: ``(key, label, kind)`` per constant."""
+    if not show_values or type(node) is AccumulateGrad:
+        return []
+    out = []
+    saved = node.saved
+    for i, e in enumerate(node.edges):
+        if e is None:
+            s = saved[i] if saved is not None and i < len(saved) else None
+            name = names.get(id(s)) if isinstance(s, Tensor) else None
+            label, kind = _const_label(g.consts.get((node, i)), name)
+            out.append((input_key(node, i), label, kind))
+    params = node.params
+    op = getattr(node.op, "name", None)
+    if params and op == "pow" and "exponent" in params:
+        out.append(("exponent", fmt_array(np.asarray(params["exponent"])), "const"))
+    elif op == "square" and node.name() == "PowBackward0":  # x**2 records square(x)
+        out.append(("exponent", "2", "const"))
+    target = params.get("target") if params and op in FUSED else None
+    if target is not None:
+        label, _ = _const_label(np.asarray(target), "target")
+        out.append(("target", label, "tensor"))
+    return out
 
 
 def _draw_full(pic, g, names, show_values, show_grads) -> None:
-    ids: dict = {}
+    ids: dict = {}       # node -> the box its output comes from
+    entry: dict = {}     # node -> the box its inputs go into (a fused op's first box)
+    n_extra: dict = {}   # node -> how many constant inputs it has drawn
+    k_const = 0
     for k, node in enumerate(g.order):
-        ids[node] = f"n{k}"
+        bid = ids[node] = entry[node] = f"n{k}"
         if type(node) is AccumulateGrad:
             leaf = node.variable
             kind = "param" if type(leaf).__name__ == "Parameter" else "leaf"
-            pic.add_box(ids[node], _leaf_label(leaf, names, show_values, show_grads), kind)
+            pic.add_box(bid, _leaf_label(leaf, names, show_values, show_grads), kind)
+            continue
+        kind = "root" if node in g.roots else "op"
+        value = _shown(g.values.get(node)) if show_values else None
+        chain = FUSED.get(getattr(node.op, "name", None))
+        extra = _extra_inputs(node, g, names, show_values)
+        n_extra[node] = len(extra)
+        into = bid
+        if chain:  # drawn as PyTorch's chain of nodes: the input goes into the first box
+            first = entry[node] = f"{bid}a"
+            inner = _fused_value(node, g) if show_values else None
+            pic.add_box(first, _op_label(short_name_of(chain[0]), _fused_info(node, g),
+                                         inner), "op")
+            pic.add_box(bid, _op_label(short_name_of(chain[-1]), g.info[node], value), kind)
+            pic.add_arrow(first, bid, "self" if extra else "")
         else:
-            kind = "root" if node in g.roots else "op"
-            pic.add_box(ids[node], _op_label(node, g.info[node], show_values), kind)
+            pic.add_box(bid, _op_label(short_name(node), g.info[node], value), kind)
+        for key, label, ckind in extra:
+            cid = f"c{k_const}"
+            k_const += 1
+            pic.add_box(cid, label, ckind)
+            pic.add_arrow(cid, into, key)
     for k, t in enumerate(g.lone):
         pic.add_box(f"t{k}", _leaf_label(t, names, show_values, show_grads), "tensor")
     for src, dst, i in g.edges:
         label = ""
-        if len(dst.edges) > 1:
-            label = _input_name(dst, i)
-        pic.add_arrow(ids[src], ids[dst], label)
+        several = len(dst.edges) + n_extra.get(dst, 0) > 1
+        if several and not FUSED.get(getattr(dst.op, "name", None)):
+            label = input_key(dst, i)
+        pic.add_arrow(ids[src], entry[dst], label)
 
 
-def _input_name(node, i) -> str:
-    names = getattr(node.op, "input_names", ())
-    return names[i] if i < len(names) else str(i)
+def short_name_of(node_name: str) -> str:
+    """``LogSoftmax`` for ``LogSoftmaxBackward0``."""
+    return node_name[:-len("Backward0")] if node_name.endswith("Backward0") else node_name
+
+
+def _fused_info(node, g) -> tuple:
+    """Shape and dtype of the inner output of a fused op (log_softmax keeps its input's)."""
+    e = node.edges[0]
+    if node.shapes is not None:
+        return node.shapes[0], node.dtypes[0]
+    return g.info.get(e, (None, None))
+
+
+def _fused_value(node, g):
+    """The log-softmax inside a fused cross-entropy, when its input's value is known."""
+    e = node.edges[0]
+    x = g.values.get(e) if e is not None else None
+    if x is None or np.size(x) > SMALL or np.ndim(x) != 2:
+        return None
+    x = np.asarray(x, dtype=np.float64)
+    m = x.max(axis=1, keepdims=True)
+    z = x - m - np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+    return fmt_array(z.astype(np.asarray(g.values[e]).dtype))
 
 
 # ------------------------------------------------------------------------------- collapsing
 
-def _module_of(node, depth) -> str | None:
-    """The module tag of ``node`` (``record_modules``), or the one of its named parameters."""
-    meta = node.meta if type(node) is not AccumulateGrad else None
-    tag = meta.get("module") if meta else None
-    if tag is None:
-        if type(node) is AccumulateGrad:
-            tag = _param_prefix(node.variable)
-        else:
-            for e in node.edges:
-                if type(e) is AccumulateGrad:
-                    tag = _param_prefix(e.variable)
-                    if tag:
-                        break
-    if not tag:
-        return None
-    if depth is not None:
-        tag = ".".join(tag.split(".")[:depth])
-    return tag
-
-
-def _param_prefix(leaf) -> str | None:
-    name = leaf.name
-    if name and "." in name:
-        return name.rsplit(".", 1)[0]
-    return None
-
-
-def _draw_collapsed(pic, g, names, show_values, show_grads, depth) -> None:
+def _draw_collapsed(pic, g, names, show_values, show_grads, depth, modules) -> None:
+    group_of, classes = C.groups(g, modules)
     groups: dict = {}          # node -> box id
     members: dict = {}         # box id -> list of nodes
     box_of_module: dict = {}
     for k, node in enumerate(g.order):
-        tag = _module_of(node, depth)
+        tag = group_of.get(node)
         if tag is None:
             bid = f"n{k}"
         else:
-            bid = box_of_module.setdefault(tag, f"m{len(box_of_module)}")
+            bid = box_of_module.setdefault(C.cut(tag, depth), f"m{len(box_of_module)}")
         groups[node] = bid
         members.setdefault(bid, []).append(node)
     tags = {v: k for k, v in box_of_module.items()}
@@ -228,7 +318,7 @@ def _draw_collapsed(pic, g, names, show_values, show_grads, depth) -> None:
         if bid in tags:
             ops = [n for n in nodes if type(n) is not AccumulateGrad]
             params = [n.variable for n in nodes if type(n) is AccumulateGrad]
-            cls = next((n.meta.get("module_type") for n in ops if n.meta), None)
+            cls = classes.get(tags[bid])
             title = tags[bid] + (f" ({cls})" if cls else "")
             counts: dict = {}
             for n in ops:
@@ -246,7 +336,8 @@ def _draw_collapsed(pic, g, names, show_values, show_grads, depth) -> None:
             kind = "param" if type(leaf).__name__ == "Parameter" else "leaf"
             pic.add_box(bid, _leaf_label(leaf, names, show_values, show_grads), kind)
         else:
-            pic.add_box(bid, _op_label(node, g.info[node], show_values),
+            value = _shown(g.values.get(node)) if show_values else None
+            pic.add_box(bid, _op_label(short_name(node), g.info[node], value),
                         "root" if node in g.roots else "op")
     done = set()
     for src, dst, _ in g.edges:

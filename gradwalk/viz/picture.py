@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Box:
-    """One box of a picture: ``label`` lines, a ``kind`` (``op``, ``leaf``, ``root``, ``module``,
-    ``tensor``) that sets its style, and extra DOT attributes."""
+    """One box of a picture: ``label`` lines, a ``kind`` (``op``, ``leaf``, ``param``, ``root``,
+    ``module``, ``tensor``, ``const``) that sets its style, and extra DOT attributes."""
 
     id: str
     label: str
@@ -37,7 +37,15 @@ _STYLE = {
     "param": {"shape": "ellipse", "style": "filled", "fillcolor": "#e3f2d9"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#efe3f5"},
     "tensor": {"shape": "ellipse", "style": "dashed"},
+    "const": {"shape": "box", "style": "dashed,rounded", "fontcolor": "#444444"},
 }
+
+
+#: One line each: what is missing to render a picture, and how to install it.
+MISSING_DOT = ("drawing needs Graphviz's dot program: install it with apt-get install graphviz, "
+               "brew install graphviz or conda install graphviz (picture.source has the DOT text)")
+MISSING_PACKAGE = ("drawing needs the graphviz Python package: pip install graphviz, and "
+                   "Graphviz's dot program (apt-get install graphviz or brew install graphviz)")
 
 
 def _quote(text: str) -> str:
@@ -124,17 +132,11 @@ class Picture:
         try:
             import graphviz  # type: ignore[import-not-found]
         except ImportError:
-            raise RuntimeError(
-                "rendering a picture needs the 'graphviz' Python package: pip install graphviz "
-                "(and the Graphviz programs: apt-get install graphviz). The DOT text is "
-                "available without them as picture.source") from None
+            raise RuntimeError(MISSING_PACKAGE) from None
         try:
             return graphviz.Source(self.to_dot()).pipe(format=format)
         except graphviz.ExecutableNotFound:
-            raise RuntimeError(
-                "rendering a picture needs Graphviz's 'dot' program on the PATH: "
-                "apt-get install graphviz (or brew install graphviz). The DOT text is available "
-                "as picture.source") from None
+            raise RuntimeError(MISSING_DOT) from None
 
     def svg(self) -> str:
         """The picture as SVG text."""
@@ -165,11 +167,17 @@ class Picture:
             return None
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """Jupyter shows the SVG when Graphviz is installed, else the DOT text."""
+        """Jupyter shows the SVG when Graphviz is installed, else one line saying how to
+        install it, above the DOT text."""
+        from html import escape
+
         bundle = {"text/plain": self.to_dot()}
-        svg = self._repr_svg_()
-        if svg is not None:
-            bundle["image/svg+xml"] = svg
+        try:
+            bundle["image/svg+xml"] = self.svg()
+        except RuntimeError as e:
+            bundle["text/html"] = (f"<p>{escape(str(e), quote=False)}</p>\n<pre>"
+                                   f"{escape(self.to_dot(), quote=False)}"
+                                   "</pre>")
         return bundle
 
 
