@@ -202,6 +202,11 @@ from .ops.shape import (  # noqa: E402
     unbind,
     unsqueeze,
 )
+from .ops import dxp as _dxp  # noqa: E402
+
+# The engine imports no op: it gets the Tensor class and the differentiable namespace here.
+autograd.engine.bind(tensor=Tensor, differentiable=_dxp)
+
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
 from . import data  # noqa: E402

@@ -582,14 +582,11 @@ class explain:  # noqa: N801 - used like a function, like no_grad
 
     def __enter__(self) -> Walk:
         self._frame = sys._getframe(1)
-        engine.observers.append(self.walk)
+        engine.listen(self.walk)
         return self.walk
 
     def __exit__(self, *exc) -> None:
-        try:
-            engine.observers.remove(self.walk)
-        except ValueError:
-            pass
+        engine.unlisten(self.walk)
         try:
             self.walk._names = local_names(self._frame)
             self.walk._node_names = _node_names(self._frame, self.walk._names)

@@ -4,6 +4,25 @@ A ``Node`` is made for every op that ran on inputs requiring grad while grad mod
 the op's rule (``op``), the values the rule needs (``saved``), and one edge per input: the node that
 produced that input, an ``AccumulateGrad`` for a leaf, or ``None`` when the input needs no
 gradient. The engine (``engine.py``) walks these edges; it never looks inside an op.
+
+Note [the op protocol]
+    Every node kind (``Node``, ``MultiNode``, ``AccumulateGrad``, a custom Function's
+    ``FunctionNode``, a packed node's ``UnpackingOp``) offers the engine the same few things:
+
+    * ``edges``: per input, ``None`` (no gradient wanted), a producer ``Node`` (output 0 of a
+      node with one output), or ``(node, k)`` for output ``k`` of a ``MultiNode``;
+    * ``op``: ``name``, ``node_name``, ``elementwise``, ``saves``/``save_out`` and the reverse
+      rule ``op.vjp(xp, g, out, *saved, [needs=...,] **params)``: ``g`` is the output's gradient
+      (a tuple with one entry per output, ``None`` where none arrived, for a ``MultiNode``); it
+      returns one gradient per input (a bare value for one input, else a tuple, ``None`` for
+      "no gradient");
+    * ``saved``/``versions``/``out``/``out_vc``/``out_ver``/``params``: what the rule reads, and
+      the versions the engine checks before reading it;
+    * ``shapes``/``dtypes``: what each input's gradient must be (``None``: the rule keeps them);
+    * ``seq`` (creation order, the walk's priority), ``released`` and ``release()``;
+    * what users see: ``name()``, ``next_functions`` (``(node, output index)`` per input),
+      ``register_hook``, ``register_prehook``, ``metadata``.
+    ``AccumulateGrad`` has no edges and no rule: the engine adds its gradient into the leaf.
 """
 
 from __future__ import annotations
@@ -118,8 +137,9 @@ class Node(_RareDefaults):
 
     @property
     def next_functions(self) -> tuple:
-        """``((node, 0), ...)`` per input, as PyTorch shows the graph; ``(None, 0)`` for no grad."""
-        return tuple((e, 0) for e in self.edges)
+        """``((node, output index), ...)`` per input, as PyTorch shows the graph; ``(None, 0)``
+        for an input that needs no gradient."""
+        return tuple(e if type(e) is tuple else (e, 0) for e in self.edges)
 
     @property
     def metadata(self) -> dict:
@@ -144,6 +164,14 @@ class Node(_RareDefaults):
         hooks = self._pre().node
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def _output_hooks(self, k: int) -> list:
+        """The list of tensor hooks (``Tensor.register_hook``) of output ``k``."""
+        return self._pre().tensor
+
+    def _retain_output(self, k: int, ref) -> None:
+        """``retain_grad`` of output ``k``: ``ref`` is a weak reference to the tensor."""
+        self.retains = ref
 
     def _pre(self) -> PreHooks:
         """The node's pre-hooks, made on first use (``None`` keeps the engine's check cheap)."""
@@ -202,6 +230,72 @@ class Node(_RareDefaults):
             self.released = True
             self.saved = None
             self.out = None
+
+
+class MultiNode(Node):
+    """A node whose op has several outputs (``unbind``, ``split``, a custom Function returning a
+    tuple): one node per call, and edges ``(node, k)`` from the consumers of output ``k``.
+
+    The engine gives it one gradient slot per output and calls its rule once, with a tuple of
+    ``outputs`` gradients (``None`` for outputs that received none). Tensor hooks and
+    ``retain_grad`` are per output (``out_hooks``, ``out_retains``: ``None`` or one entry per
+    output); node pre-hooks and post-hooks see the whole tuple, as in PyTorch.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.ones(3, 2, requires_grad=True)
+        >>> rows = x.unbind()
+        >>> rows[0].grad_fn is rows[2].grad_fn, (rows[2] * 2).grad_fn.next_functions[0][1]
+        (True, 2)
+    """
+
+    __slots__ = ("outputs",)
+
+    views = True  # the outputs are views of the input (unbind, split); not a custom Function's
+    out_hooks = None
+    out_retains = None
+
+    def __init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes,
+                 outputs: int) -> None:
+        Node.__init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes)
+        self.outputs = outputs
+
+    def _output_hooks(self, k: int) -> list:
+        if self.out_hooks is None:
+            self.out_hooks = [None] * self.outputs
+        hooks = self.out_hooks[k]
+        if hooks is None:
+            hooks = self.out_hooks[k] = []
+        return hooks
+
+    def _retain_output(self, k: int, ref) -> None:
+        if self.out_retains is None:
+            self.out_retains = [None] * self.outputs
+        self.out_retains[k] = ref
+
+
+def edge_of(t, fn):
+    """The edge to ``t``'s producer ``fn`` (its ``grad_fn``): ``fn`` itself, or ``(fn, k)`` when
+    ``t`` is output ``k`` of a ``MultiNode`` (Note [the op protocol])."""
+    if type(fn) is not MultiNode and not isinstance(fn, MultiNode):
+        return fn
+    e = getattr(t, "_out_edge", None)
+    if e is None or e[0] is not fn:
+        raise RuntimeError(f"a tensor produced by {fn.name()} does not know its output index")
+    return e
+
+
+def copy_edge(src, dst) -> None:
+    """Give ``dst`` (a new tensor with ``src``'s ``grad_fn``) ``src``'s output index."""
+    e = getattr(src, "_out_edge", None)
+    if e is not None:
+        dst._out_edge = e
+
+
+def output_nr(t) -> int:
+    """Which output of its ``grad_fn`` the tensor ``t`` is (0 unless a ``MultiNode`` made it)."""
+    e = getattr(t, "_out_edge", None)
+    return e[1] if e is not None and e[0] is t.grad_fn else 0
 
 
 class _AccumulateOp:

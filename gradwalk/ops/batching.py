@@ -64,8 +64,7 @@ class active_level:  # noqa: N801 - a context manager named like a function
     def __enter__(self) -> int:
         from ..autograd import engine
 
-        if _sum_finished_filter not in engine.grad_filters:
-            engine.grad_filters.append(_sum_finished_filter)
+        engine.listen(_SUM_FINISHED)
         _active.append(self.level)
         return self.level
 
@@ -1033,7 +1032,7 @@ def sum_finished(g, like):
 
 
 def _sum_finished_filter(g, tensor, create_graph):
-    """The engine's ``grad_filters`` entry (``autograd/engine.py``)."""
+    """The engine listener's ``filter_grad`` (Note [listeners] in ``autograd/engine.py``)."""
     if create_graph:
         if type(g.data) is not BatchedArray:
             return g
@@ -1046,6 +1045,14 @@ def _sum_finished_filter(g, tensor, create_graph):
         return g
     return sum_finished(g, tensor.data)
 
+
+class _SumFinished:
+    """The engine listener that sums gradients over the batch of finished vmap calls."""
+
+    filter_grad = staticmethod(_sum_finished_filter)
+
+
+_SUM_FINISHED = _SumFinished()
 
 ADD_BATCH_DIM = Op("add_batch_dim", _add_fwd, _add_vjp, _add_jvp, inputs=("self",), saves=(),
                    save_out=False, node_name="AddBatchDimBackward0", elementwise=False)
