@@ -185,6 +185,8 @@ class _BackwardCheck(engine.Listener):
     def on_node(self, node, grad_in, grads_out) -> None:
         if not _State.check_nan:
             return
+        if isinstance(grad_in, tuple):  # a multi-output node: describe one arrived gradient
+            grad_in = next((g for g in grad_in if g is not None), None)
         for i, gi in enumerate(grads_out):
             if gi is None:
                 continue

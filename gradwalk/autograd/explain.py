@@ -325,8 +325,13 @@ class Walk:
         rules = rule_texts(node)
         letters = _input_letters(n)
         saved = node.saved
-        step = Step(number, "node", node, node.name(), fmt_array(_raw(grad_in)),
-                    grad_value=_small_copy(grad_in), run=run)
+        if isinstance(grad_in, tuple):  # a multi-output node: one gradient per output
+            text_in = "(" + ", ".join("-" if g is None else fmt_array(_raw(g))
+                                      for g in grad_in) + ")"
+            step = Step(number, "node", node, node.name(), text_in, run=run)
+        else:
+            step = Step(number, "node", node, node.name(), fmt_array(_raw(grad_in)),
+                        grad_value=_small_copy(grad_in), run=run)
         used = " ".join(r for r in rules if r)
         vals = []
         for i, letter in enumerate(letters):
@@ -338,6 +343,8 @@ class Walk:
         step.values = ", ".join(vals)
         for i in range(n):
             e = node.edges[i]
+            if type(e) is tuple:  # output e[1] of a multi-output node
+                e = e[0]
             gi = grads_out[i] if i < len(grads_out) else None
             shape = node.shapes[i] if node.shapes is not None else None
             if e is None:
