@@ -73,17 +73,14 @@ import numpy as np
 
 from ..backend import _cupy, xp_of
 from . import grad_mode
-from .node import SECOND_BACKWARD, AccumulateGrad, MultiNode
+from . import hooks as _hooks
+from .hooks import node_hooks, node_prehooks, retain, tensor_hooks
+from .listeners import Listener, grad_filters, listen, observers, unlisten
+from .node import SECOND_BACKWARD, AccumulateGrad, MultiNode, check_versions
 from .zeros import MaskedGrad, masked_call, structural_zeros
 
-__all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "MaskedGrad",
-           "structural_zeros"]
-
-# The registered listeners (Note [listeners]), split by what they do so the walk asks one list:
-# ``observers`` hold the listeners with ``on_*`` methods, ``grad_filters`` the ``filter_grad``
-# methods of the others (callables ``f(g, tensor, create_graph) -> g``).
-observers: list = []
-grad_filters: list = []
+__all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "observers",
+           "grad_filters", "MaskedGrad", "structural_zeros"]
 
 _ndarray = np.ndarray
 _dxp = None  # the differentiable namespace, handed over by ``bind``
@@ -103,7 +100,7 @@ def bind(*, tensor=None, differentiable=None) -> None:
     """
     global Tensor, _dxp
     if tensor is not None:
-        Tensor = tensor
+        Tensor = _hooks.Tensor = tensor
     if differentiable is not None:
         _dxp = differentiable
 
@@ -114,74 +111,6 @@ def _differentiable_xp():
                            "gradwalk.autograd.engine.bind(differentiable=...) first (importing "
                            "gradwalk does it)")
     return _dxp
-
-
-class Listener:
-    """What the engine calls on a listener (Note [listeners]); subclass it and override the
-    methods you need, or pass any object with some of these methods to ``listen``.
-
-    Example:
-        >>> import gradwalk
-        >>> from gradwalk.autograd import engine
-        >>> class Count(engine.Listener):
-        ...     n = 0
-        ...     def on_node(self, node, grad_in, grads_out):
-        ...         self.n += 1
-        >>> c = Count()
-        >>> engine.listen(c)
-        >>> x = gradwalk.tensor(2.0, requires_grad=True)
-        >>> (x * x + 1).backward()
-        >>> engine.unlisten(c)
-        >>> c.n
-        2
-    """
-
-    def on_backward(self, accumulate: bool) -> None:
-        """A walk starts (``accumulate`` is False for ``autograd.grad``)."""
-
-    def on_node(self, node, grad_in, grads_out) -> None:
-        """``node``'s rule ran on ``grad_in`` and returned ``grads_out`` (one per input)."""
-
-    def on_accumulate(self, leaf, grad) -> None:
-        """``grad`` is about to be added into ``leaf.grad``."""
-
-    def filter_grad(self, g, tensor, create_graph: bool):
-        """The gradient that reaches the leaf (or ``autograd.grad`` input) ``tensor``."""
-        return g
-
-
-_HOOKS = ("on_backward", "on_node", "on_accumulate")
-
-
-def _defines(listener, name: str) -> bool:
-    """Whether ``listener`` has its own ``name`` (not ``Listener``'s no-op default)."""
-    f = getattr(type(listener), name, None)
-    if f is None:
-        return hasattr(listener, name)
-    return f is not getattr(Listener, name, None)
-
-
-def listen(listener) -> None:
-    """Register a listener (Note [listeners]); ``unlisten`` removes it."""
-    if any(_defines(listener, h) for h in _HOOKS) and listener not in observers:
-        for h in _HOOKS[1:]:  # the walk calls these on every observer
-            if not hasattr(listener, h):
-                raise TypeError(f"a listener with on_* methods needs {h}; subclass "
-                                "engine.Listener to get the defaults")
-        observers.append(listener)
-    if _defines(listener, "filter_grad"):
-        f = listener.filter_grad
-        if f not in grad_filters:
-            grad_filters.append(f)
-
-
-def unlisten(listener) -> None:
-    """Remove a listener registered with ``listen`` (nothing happens if it is not there)."""
-    if listener in observers:
-        observers.remove(listener)
-    f = getattr(listener, "filter_grad", None)
-    if f is not None and f in grad_filters:
-        grad_filters.remove(f)
 
 
 # ------------------------------------------------------------------------------- the walk
@@ -320,7 +249,7 @@ def _capture(w: _Walk, node, g):
             continue
         hooks = _tensor_hook_list(node, j)
         if hooks:
-            gj = _tensor_hooks(hooks, gj, w.create_graph)
+            gj = tensor_hooks(hooks, gj, w.create_graph)
             if multi:
                 g[j] = gj
             else:
@@ -347,11 +276,11 @@ def _pre_hooks(w: _Walk, node, g):
         return _pre_hooks_multi(w, node, g, captured)
     pre = node.pre_hooks
     if pre is not None and pre.tensor and not captured:
-        g = _tensor_hooks(pre.tensor, g, cg)
+        g = tensor_hooks(pre.tensor, g, cg)
     if node.retains is not None:
-        _retain(node.retains, g, cg)
+        retain(node.retains, g, cg)
     if pre is not None and pre.node:
-        g = _node_prehooks(node, pre.node, (g,), cg)[0]
+        g = node_prehooks(node, pre.node, (g,), cg)[0]
     return g
 
 
@@ -364,12 +293,12 @@ def _pre_hooks_multi(w: _Walk, node, slots, captured):
         if gj is None:
             continue
         if hooks is not None and hooks[j] and j not in done:
-            slots[j] = gj = _tensor_hooks(hooks[j], gj, cg)
+            slots[j] = gj = tensor_hooks(hooks[j], gj, cg)
         if retains is not None and retains[j] is not None:
-            _retain(retains[j], gj, cg)
+            retain(retains[j], gj, cg)
     pre = node.pre_hooks
     if pre is not None and pre.node:
-        slots[:] = _node_prehooks(node, pre.node, tuple(slots), cg)
+        slots[:] = node_prehooks(node, pre.node, tuple(slots), cg)
     return slots
 
 
@@ -382,7 +311,7 @@ def _general(w: _Walk, node, g) -> None:
     else:
         grads = _call_rule(node, g, cg, w.xp)
     if node.hooks:
-        grads = _node_hooks(node, _fit_all(node, grads, cg, xp), g, cg)
+        grads = node_hooks(node, _fit_all(node, grads, cg, xp), g, cg)
     for o in w.obs:
         o.on_node(node, tuple(g) if type(g) is list else g, grads)
     grads = _fit_all(node, grads, cg, xp)
@@ -475,7 +404,7 @@ def _fast1(node, g, buffers, ready, needed) -> None:
     if v is not None:  # a saved tensor (None: nothing saved, or a packed value)
         vc = a._vcl
         if vc is not None and vc[0] != v:
-            _check_versions(node)
+            check_versions(node)
         a = a.data
         if scalars and not a.ndim:
             a = a[()]
@@ -514,14 +443,14 @@ def _fast2(node, g, buffers, ready, needed) -> None:
     if va is not None:
         vc = a._vcl
         if vc is not None and vc[0] != va:
-            _check_versions(node)
+            check_versions(node)
         a = a.data
         if scalars and not a.ndim:
             a = a[()]
     if vb is not None:
         vc = b._vcl
         if vc is not None and vc[0] != vb:
-            _check_versions(node)
+            check_versions(node)
         b = b.data
         if scalars and not b.ndim:
             b = b[()]
@@ -554,7 +483,7 @@ def _fast2(node, g, buffers, ready, needed) -> None:
 def _saved_out(node, out, scalars):
     """The saved output, version-checked (a scalar for 0-d data, Note [0-d scalars])."""
     if node.out_vc is not None and node.out_vc[0] != node.out_ver:
-        _check_versions(node)
+        check_versions(node)
     if scalars and type(out) is _ndarray and not out.ndim:
         out = out[()]
     return out
@@ -574,7 +503,7 @@ def _call_rule(node, g, create_graph, xp):
     if saved is None:
         saved = (None,) * len(node.edges)
     elif node.versions is not None:
-        _check_versions(node)
+        check_versions(node)
     if type(g) is list:
         g = tuple(x.view(_ndarray) if type(x) is MaskedGrad else x for x in g)
     if create_graph:
@@ -601,116 +530,6 @@ def _first(grads):
     return next(x for x in grads if x is not None)
 
 
-def _check_versions(node) -> None:
-    saved, versions = node.saved, node.versions
-    for i, t in enumerate(saved):
-        if versions[i] is not None and t._version != versions[i]:
-            _raise_version_error(node, t, versions[i], t._version)
-    if node.out_vc is not None and node.out_vc[0] != node.out_ver:
-        _raise_version_error(node, None, node.out_ver, node.out_vc[0],
-                             shape=node.out.shape, dtype=node.out.dtype)
-
-
-_LEGACY_TYPE = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-}
-
-
-def _raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None:
-    """PyTorch's message: the tensor's legacy type and shape, the op that produced it, both
-    versions; then the node that saved it and the anomaly-mode hint."""
-    producer = node
-    if t is not None:
-        shape, dtype = t.data.shape, t.data.dtype
-        producer = t.grad_fn
-    kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
-    of = f", which is output 0 of {producer.name()}," if producer is not None else ""
-    raise RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [gradwalk.{kind}Tensor {list(shape)}]{of} is at version {now_v}; expected "
-        f"version {saved_v} instead. It was saved for the backward of {node.name()}. Hint: "
-        "enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with gradwalk.autograd.set_detect_anomaly(True)."
-    )
-
-
-# ------------------------------------------------------------------------------- hooks
-def _tensor_hooks(hooks, g, create_graph):
-    """Run tensor hooks (``register_hook``): each gets the gradient, may return a new one."""
-    wrap = Tensor._wrap
-    for hook in list(hooks):
-        arg = g if create_graph else wrap(g)
-        r = hook(arg)
-        if r is not None:
-            if not isinstance(r, Tensor):
-                raise TypeError(f"a tensor hook must return a Tensor or None, got {type(r)}")
-            if r.shape != tuple(g.shape):
-                raise RuntimeError(
-                    f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
-                    f"expected {list(g.shape)}, got {list(r.shape)}"
-                )
-            g = r if create_graph else r.data
-    return g
-
-
-def _wrapper(create_graph):
-    return (lambda a: a) if create_graph else (lambda a: None if a is None else Tensor._wrap(a))
-
-
-def _hook_result(node, hook, r, n, what):
-    """Check a node hook's return value: ``None`` or a tuple of ``n`` Tensors / ``None``."""
-    if isinstance(r, Tensor):
-        r = (r,)
-    if not isinstance(r, (tuple, list)) or len(r) != n:
-        got = len(r) if isinstance(r, (tuple, list)) else type(r).__name__
-        raise RuntimeError(
-            f"hook '{getattr(hook, '__name__', hook)}' of {node.name()} returned {got} values, "
-            f"expected a tuple of {n} {what} (or None to keep them)")
-    for x in r:
-        if x is not None and not isinstance(x, Tensor):
-            raise TypeError(f"hook '{getattr(hook, '__name__', hook)}' of {node.name()} must "
-                            f"return Tensors or None, got {type(x).__name__}")
-    return r
-
-
-def _node_prehooks(node, hooks, grads, create_graph) -> tuple:
-    """``hook(grad_outputs)``: a tuple with one gradient per output of the node."""
-    wrap = _wrapper(create_graph)
-    for hook in list(hooks):
-        r = hook(tuple(wrap(x) for x in grads))
-        if r is not None:
-            r = _hook_result(node, hook, r, len(grads), "grad_outputs")
-            grads = tuple(old if x is None else (x if create_graph else x.data)
-                          for old, x in zip(grads, r))
-    return grads
-
-
-def _node_hooks(node, grads, g, create_graph):
-    """``hook(grad_inputs, grad_outputs)`` after the rule; ``grad_inputs`` already have their
-    inputs' shapes and dtypes (as in PyTorch, hooks see validated gradients)."""
-    wrap = _wrapper(create_graph)
-    outs = tuple(wrap(x) for x in g) if type(g) is list else (wrap(g),)
-    for hook in list(node.hooks):
-        r = hook(tuple(wrap(x) for x in grads), outs)
-        if r is not None:
-            r = _hook_result(node, hook, r, len(grads), "grad_inputs")
-            grads = tuple(x if create_graph or x is None else x.data for x in r)
-    return grads
-
-
-def _retain(ref, g, create_graph) -> None:
-    t = ref()
-    if t is None:
-        return
-    if create_graph:
-        t._grad = g if t._grad is None else t._grad + g
-    else:
-        g = g.view(_ndarray) if type(g) is MaskedGrad else g
-        t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad.data + g)
-
-
 def _accumulate(w: _Walk, node, g) -> None:
     """Step 6 at a leaf: add ``g`` into ``leaf.grad`` (Note [ownership of leaf gradients])."""
     create_graph = w.create_graph
@@ -719,9 +538,9 @@ def _accumulate(w: _Walk, node, g) -> None:
         g = f(g, leaf, create_graph)
     extra = leaf._extra
     if extra is not None and extra.hooks:
-        g = _tensor_hooks(extra.hooks, g, create_graph)
+        g = tensor_hooks(extra.hooks, g, create_graph)
     if node.pre_hooks and node.pre_hooks.node:
-        g = _node_prehooks(node, node.pre_hooks.node, (g,), create_graph)[0]
+        g = node_prehooks(node, node.pre_hooks.node, (g,), create_graph)[0]
     for o in w.obs:
         o.on_accumulate(leaf, g)
     old = leaf._grad

@@ -133,14 +133,14 @@ class FunctionCtx:
 
 
 def _version_message(name, t, saved_v) -> str:
-    from .engine import _raise_version_error
+    from .node import raise_version_error
 
     class _N:  # the engine's message wants a node with a name
         def name(self):
             return name
 
     try:
-        _raise_version_error(_N(), t, saved_v, t._vc[0])
+        raise_version_error(_N(), t, saved_v, t._vc[0])
     except RuntimeError as e:
         return str(e)
     return "saved tensor modified in place"  # pragma: no cover

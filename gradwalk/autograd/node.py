@@ -45,6 +45,43 @@ SECOND_BACKWARD = (
 _SAVED_ALIASES = {"mat2": "other", "dim": "axes"}
 
 
+def check_versions(node) -> None:
+    """Raise PyTorch's error if a value ``node`` saved was changed in place since."""
+    saved, versions = node.saved, node.versions
+    for i, t in enumerate(saved):
+        if versions[i] is not None and t._version != versions[i]:
+            raise_version_error(node, t, versions[i], t._version)
+    if node.out_vc is not None and node.out_vc[0] != node.out_ver:
+        raise_version_error(node, None, node.out_ver, node.out_vc[0],
+                             shape=node.out.shape, dtype=node.out.dtype)
+
+
+_LEGACY_TYPE = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None:
+    """PyTorch's message: the tensor's legacy type and shape, the op that produced it, both
+    versions; then the node that saved it and the anomaly-mode hint."""
+    producer = node
+    if t is not None:
+        shape, dtype = t.data.shape, t.data.dtype
+        producer = t.grad_fn
+    kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
+    k = output_nr(t) if t is not None else 0
+    of = f", which is output {k} of {producer.name()}," if producer is not None else ""
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [gradwalk.{kind}Tensor {list(shape)}]{of} is at version {now_v}; expected "
+        f"version {saved_v} instead. It was saved for the backward of {node.name()}. Hint: "
+        "enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with gradwalk.autograd.set_detect_anomaly(True)."
+    )
+
+
 class RemovableHandle:
     """Returned by ``register_hook`` and friends; ``remove()`` takes the hook out again."""
 
@@ -276,7 +313,15 @@ class MultiNode(Node):
 
 def edge_of(t, fn):
     """The edge to ``t``'s producer ``fn`` (its ``grad_fn``): ``fn`` itself, or ``(fn, k)`` when
-    ``t`` is output ``k`` of a ``MultiNode`` (Note [the op protocol])."""
+    ``t`` is output ``k`` of a ``MultiNode`` (Note [the op protocol]).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import edge_of
+        >>> a, b = (gradwalk.ones(2, requires_grad=True) * 1).split(1)
+        >>> edge_of(b, b.grad_fn) == (b.grad_fn, 1), edge_of(b * 2, (b * 2).grad_fn).name()
+        (True, 'MulBackward0')
+    """
     if type(fn) is not MultiNode and not isinstance(fn, MultiNode):
         return fn
     e = getattr(t, "_out_edge", None)
@@ -286,14 +331,31 @@ def edge_of(t, fn):
 
 
 def copy_edge(src, dst) -> None:
-    """Give ``dst`` (a new tensor with ``src``'s ``grad_fn``) ``src``'s output index."""
+    """Give ``dst`` (a new tensor with ``src``'s ``grad_fn``) ``src``'s output index.
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import copy_edge, output_nr
+        >>> rows = gradwalk.ones(2, 2, requires_grad=True).unbind()
+        >>> alias = gradwalk.Tensor._make(rows[1].data, rows[1].grad_fn)
+        >>> copy_edge(rows[1], alias)
+        >>> output_nr(alias)
+        1
+    """
     e = getattr(src, "_out_edge", None)
     if e is not None:
         dst._out_edge = e
 
 
 def output_nr(t) -> int:
-    """Which output of its ``grad_fn`` the tensor ``t`` is (0 unless a ``MultiNode`` made it)."""
+    """Which output of its ``grad_fn`` the tensor ``t`` is (0 unless a ``MultiNode`` made it).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import output_nr
+        >>> [output_nr(r) for r in gradwalk.ones(3, requires_grad=True).unbind()]
+        [0, 1, 2]
+    """
     e = getattr(t, "_out_edge", None)
     return e[1] if e is not None and e[0] is t.grad_fn else 0
 

@@ -638,7 +638,7 @@ def _split_vjp(xp, grads, out, x, axis, sizes):
 
 
 # Not in the registry's table: their forward returns a tuple (``apply_multi``), which the
-# registry-driven op tests do not cover; tests/ops/test_multi_output.py checks them.
+# registry-driven op tests do not cover; tests/autograd/test_node.py checks them.
 UNBIND = Op("unbind", _unbind_fwd, _unbind_vjp, None, inputs=("self",), saves=(),
             save_out=False, node_name="UnbindBackward0", elementwise=False)
 SPLIT = Op("split", _split_fwd, _split_vjp, None, inputs=("self",), saves=(), save_out=False,
