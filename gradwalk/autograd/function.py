@@ -222,7 +222,9 @@ def _call_backward(cls, ctx, grads, xp):
     wrapped = []
     for k, g in enumerate(grads):
         shape, dtype, diff = ctx._out_meta[k]
-        if g is None or not diff:
+        if dtype is None:  # an output that is not a Tensor: no gradient, as in PyTorch
+            g = None
+        elif g is None or not diff:
             if ctx.materialize_grads:
                 g = Tensor._wrap(np.zeros(shape, dtype=dtype))
             else:

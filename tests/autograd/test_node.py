@@ -233,3 +233,27 @@ def test_pieces_take_the_per_piece_path_under_forward_hooks():
     trows = xt.unbind(0)
     (trows[0] * 2 + trows[4]).sum().backward()
     _close(x.grad, xt.grad)
+
+
+def test_custom_function_outputs_that_are_not_differentiable_tensors():
+    seen = {}
+
+    def make(mod):
+        class F(mod.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2, 3, a > 0
+
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                seen[mod.__name__] = (g2, str(g3.dtype).split(".")[-1], tuple(g3.shape),
+                                      bool(g3.any()))
+                return g1 * 2
+
+        return F
+
+    x, xt = _pair()
+    make(gradwalk).apply(x)[0].sum().backward()
+    make(torch).apply(xt)[0].sum().backward()
+    assert seen["gradwalk"] == seen["torch"] == (None, "bool", (5, 4), False)
+    _close(x.grad, xt.grad)
