@@ -12,6 +12,7 @@ from . import dtypes as _dt
 from .autograd import engine as _engine
 from .autograd.grad_mode import is_grad_enabled_fast
 from .autograd.node import AccumulateGrad, RemovableHandle
+from .autograd.node import output_nr as _output_nr
 from .backend import device_of, to_numpy, xp_of
 from .ops import registry as _registry
 
@@ -281,11 +282,12 @@ class Tensor(_TensorDefaults):
         if self.grad_fn is None:
             return
         self._ex().retains_grad = True
-        self.grad_fn.retains = weakref.ref(self)
+        self.grad_fn._retain_output(self.output_nr, weakref.ref(self))
 
     @property
     def output_nr(self) -> int:
-        return 0
+        """Which output of ``grad_fn`` this tensor is (``unbind``'s pieces count up from 0)."""
+        return _output_nr(self)
 
     @property
     def _version(self) -> int:
@@ -328,7 +330,7 @@ class Tensor(_TensorDefaults):
                 ex.hooks = []
             hooks = ex.hooks
         else:
-            hooks = self.grad_fn._pre().tensor
+            hooks = self.grad_fn._output_hooks(self.output_nr)
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 

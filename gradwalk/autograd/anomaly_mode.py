@@ -88,15 +88,14 @@ def set_detect_anomaly(mode: bool, check_nan: bool = True, check_forward: bool =
         if mode:
             registry._forward_hooks.append(_forward_hook)
             _State.observer = _BackwardCheck()
-            engine.observers.append(_State.observer)
+            engine.listen(_State.observer)
 
 
 def _uninstall(registry) -> None:
     while _forward_hook in registry._forward_hooks:
         registry._forward_hooks.remove(_forward_hook)
     if _State.observer is not None:
-        if _State.observer in engine.observers:
-            engine.observers.remove(_State.observer)
+        engine.unlisten(_State.observer)
         _State.observer = None
 
 
@@ -179,12 +178,14 @@ def _forward_hook(op, args, res, params) -> None:
 
 
 # ----------------------------------------------------------------------------- the backward side
-class _BackwardCheck:
-    """The engine observer: checks each gradient a node produces."""
+class _BackwardCheck(engine.Listener):
+    """The engine listener (Note [listeners]): checks each gradient a node produces."""
 
     def on_node(self, node, grad_in, grads_out) -> None:
         if not _State.check_nan:
             return
+        if isinstance(grad_in, tuple):  # a multi-output node: describe one arrived gradient
+            grad_in = next((g for g in grad_in if g is not None), None)
         for i, gi in enumerate(grads_out):
             if gi is None:
                 continue
@@ -208,10 +209,6 @@ class _BackwardCheck:
                 raise RuntimeError(_message(
                     f"Function '{node.name()}' returned {_kinds(data)} values in its {i}th "
                     "output", data, site, shapes, "backward", grad_in=grad_in))
-
-    def on_accumulate(self, leaf, grad) -> None:
-        pass
-
 
 def _all_finite(data) -> bool:
     """NaN/Inf check: one sum first (finite iff no NaN/Inf, unless it overflows), then exact."""

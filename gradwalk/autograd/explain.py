@@ -353,8 +353,13 @@ class Walk:
         rules = rule_texts(node)
         letters = _input_letters(n)
         saved = node.saved
-        step = Step(number, "node", node, node.name(), _fmt(_raw(grad_in)),
-                    grad_value=_small_copy(grad_in), run=run)
+        if isinstance(grad_in, tuple):  # a multi-output node: one gradient per output
+            text_in = "(" + ", ".join("-" if g is None else _fmt(_raw(g))
+                                      for g in grad_in) + ")"
+            step = Step(number, "node", node, node.name(), text_in, run=run)
+        else:
+            step = Step(number, "node", node, node.name(), _fmt(_raw(grad_in)),
+                        grad_value=_small_copy(grad_in), run=run)
         used = " ".join(r for r in rules if r)
         Tensor = engine.Tensor
         consts = {}
@@ -375,6 +380,8 @@ class Walk:
             step.used.append((-1, _fmt(node.out)))
         for i in range(n):
             e = node.edges[i]
+            if type(e) is tuple:  # output e[1] of a multi-output node
+                e = e[0]
             gi = grads_out[i] if i < len(grads_out) else None
             shape = node.shapes[i] if node.shapes is not None else None
             if e is None:
@@ -748,14 +755,11 @@ class explain:  # noqa: N801 - used like a function, like no_grad
 
     def __enter__(self) -> Walk:
         self._frame = sys._getframe(1)
-        engine.observers.append(self.walk)
+        engine.listen(self.walk)
         return self.walk
 
     def __exit__(self, *exc) -> None:
-        try:
-            engine.observers.remove(self.walk)
-        except ValueError:
-            pass
+        engine.unlisten(self.walk)
         try:
             self.walk._names = local_names(self._frame)
             self.walk._node_names = _node_names(self._frame, self.walk._names)

@@ -21,13 +21,13 @@ Example:
     tensor(12.)
 
 Note [custom function nodes]
-    ``apply`` records one ``FunctionNode`` whose op (``FunctionOp``, one per subclass) has a
+    ``apply`` records one node per call whose op (``FunctionOp``, one per subclass) has a
     reverse rule that calls the user's ``backward`` with Tensors, so the engine treats it like any
-    other node. The node's ``params`` hold the ``ctx``. A Function with several differentiable
-    outputs gives each output its own ``FunctionOutputNode``, whose rule stores the output's
-    gradient in the ctx and passes an empty (0-d zero) gradient on to the main node; the engine's
-    dependency counting runs the main node once every output's gradient has arrived, and its rule
-    then calls ``backward`` once with all of them (``None`` or zeros for outputs not reached).
+    other node. The node's ``params`` hold the ``ctx``. A Function returning a tuple records a
+    ``FunctionMultiNode`` (Note [multi-output nodes] in engine.py): output ``k`` reaches it through
+    the edge ``(node, k)``, the engine gathers one gradient per output and the rule calls
+    ``backward`` once with all of them (zeros, or ``None`` without ``materialize_grads``, for
+    outputs that received none).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import grad_mode
-from .node import SECOND_BACKWARD, Node
+from .node import SECOND_BACKWARD, MultiNode, Node
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction"]
 
@@ -77,7 +77,6 @@ class FunctionCtx:
         self._non_differentiable: tuple = ()
         self._saved_for_forward: tuple = ()
         self._out_meta: tuple = ()  # per output: (shape, dtype, differentiable)
-        self._pending = None  # multi-output: gradients gathered per output
         self._in_jvp = False
         self._name = "Function"
 
@@ -134,14 +133,14 @@ class FunctionCtx:
 
 
 def _version_message(name, t, saved_v) -> str:
-    from .engine import _raise_version_error
+    from .node import raise_version_error
 
     class _N:  # the engine's message wants a node with a name
         def name(self):
             return name
 
     try:
-        _raise_version_error(_N(), t, saved_v, t._vc[0])
+        raise_version_error(_N(), t, saved_v, t._vc[0])
     except RuntimeError as e:
         return str(e)
     return "saved tensor modified in place"  # pragma: no cover
@@ -167,52 +166,21 @@ class FunctionOp:
         return f"<custom function {self.name}>"
 
     def vjp(self, xp, g, out, *saved, ctx, needs=None):
-        return _call_backward(self.cls, ctx, (g,), xp)
+        # a FunctionMultiNode's engine passes the tuple of its outputs' gradients
+        return _call_backward(self.cls, ctx, g if type(g) is tuple else (g,), xp)
 
     def jvp(self, xp, t, out, *inputs, ctx, **_):
         tangents = t if isinstance(t, tuple) else (t,)
         return _call_jvp(self.cls, ctx, tangents, xp)
 
 
-class FunctionOutputOp(FunctionOp):
-    """The op of the per-output nodes of a Function with several differentiable outputs."""
-
-    __slots__ = ()
-
-    def vjp(self, xp, g, out, *saved, ctx, index, needs=None):
-        pending = ctx._pending
-        prev = pending[index]
-        pending[index] = g if prev is None else prev + g
-        from ..ops import kernels as K
-
-        z = np.zeros((), dtype=np.float64)
-        if K.is_dxp(xp):
-            from ..tensor import Tensor
-
-            return Tensor._wrap(z)
-        return z
-
-    def jvp(self, *args, **kw):  # forward mode goes through the main node
-        raise RuntimeError("forward-mode AD reaches a custom Function through its main node")
-
-
-class FunctionMainOp(FunctionOp):
-    """The op of the main node of a Function with several differentiable outputs."""
-
-    __slots__ = ()
-
-    def vjp(self, xp, g, out, *saved, ctx, needs=None):
-        grads = tuple(ctx._pending)
-        ctx._pending = [None] * len(grads)
-        return _call_backward(self.cls, ctx, grads, xp)
-
-
-class FunctionNode(Node):
-    """The node of a custom Function; releasing it frees the ctx's saved tensors too."""
+class _FunctionNodeMixin:
+    """What the nodes of custom Functions add to the op protocol (Note [the op protocol])."""
 
     __slots__ = ()
 
     def release(self) -> None:
+        """Free the saved values and the ctx's saved tensors (after a backward)."""
         Node.release(self)
         ctx = self.params["ctx"]
         ctx._released = True
@@ -227,21 +195,21 @@ class FunctionNode(Node):
     def next_functions(self) -> tuple:
         """One entry per Tensor input of ``forward`` (other arguments have no edge)."""
         is_tensor = self.params["ctx"]._input_is_tensor
-        return tuple((e, 0) for e, t in zip(self.edges, is_tensor) if t)
+        return tuple(e if type(e) is tuple else (e, 0)
+                     for e, t in zip(self.edges, is_tensor) if t)
 
 
-class FunctionOutputNode(FunctionNode):
-    """A node per differentiable output of a multi-output Function; it forwards to the main
-    node, so ``next_functions`` shows the Function's inputs."""
+class FunctionNode(_FunctionNodeMixin, Node):
+    """The node of a custom Function with one output."""
 
     __slots__ = ()
 
-    def release(self) -> None:
-        Node.release(self)
 
-    @property
-    def next_functions(self) -> tuple:
-        return self.edges[0].next_functions
+class FunctionMultiNode(_FunctionNodeMixin, MultiNode):
+    """The node of a custom Function returning a tuple: one node, one slot per output."""
+
+    __slots__ = ()
+    views = False  # its outputs are new tensors: they may be changed in place
 
 
 def _call_backward(cls, ctx, grads, xp):
@@ -254,7 +222,9 @@ def _call_backward(cls, ctx, grads, xp):
     wrapped = []
     for k, g in enumerate(grads):
         shape, dtype, diff = ctx._out_meta[k]
-        if g is None or not diff:
+        if dtype is None:  # an output that is not a Tensor: no gradient, as in PyTorch
+            g = None
+        elif g is None or not diff:
             if ctx.materialize_grads:
                 g = Tensor._wrap(np.zeros(shape, dtype=dtype))
             else:
@@ -326,8 +296,6 @@ class FunctionMeta(type):
         super().__init__(name, bases, attrs)
         node_name = f"{name}Backward"
         cls._op = FunctionOp(cls, node_name)
-        cls._main_op = FunctionMainOp(cls, node_name)
-        cls._out_op = FunctionOutputOp(cls, node_name)
 
 
 class Function(metaclass=FunctionMeta):
@@ -453,27 +421,25 @@ def _apply(cls, args, kwargs):
     if record:
         shapes = tuple(a.shape if t else None for a, t in zip(args, is_tensor))
         dtypes = tuple(a.data.dtype if t else None for a, t in zip(args, is_tensor))
-        n_diff = sum(diff)
-        op = cls._op if n_diff <= 1 else cls._main_op
-        node = FunctionNode(op, edges, (None,) * len(args), (None,) * len(args), None, None,
-                            {"ctx": ctx}, shapes, dtypes)
-        if n_diff > 1:
-            ctx._pending = [None] * len(outs)
+        params = {"ctx": ctx}
+        saved = (None,) * len(args)
+        if single:
+            node = FunctionNode(cls._op, edges, saved, saved, None, None, params, shapes, dtypes)
+        else:
+            node = FunctionMultiNode(cls._op, edges, saved, saved, None, None, params, shapes,
+                                     dtypes, len(outs))
         for k, o in enumerate(outs):
             if not diff[k]:
                 if isinstance(o, Tensor) and id(o) in dirty:
                     o.grad_fn = None
                 continue
-            if n_diff > 1:
-                fn = FunctionOutputNode(cls._out_op, (node,), (None,), (None,), None, None,
-                                        {"ctx": ctx, "index": k}, ((),), (np.dtype(np.float64),))
-            else:
-                fn = node
             old_base = o._extra.base if o._extra is not None else None
-            o.grad_fn = fn
+            o.grad_fn = node
             o._requires_grad = True
+            if not single:
+                o._out_edge = (node, k)
             if id(o) in dirty:
-                _rebase_dirty(o, old_base, fn)
+                _rebase_dirty(o, old_base, node)
     _save(ctx, outs, current_hooks(), pack_values)
     if _forward_hooks and single and isinstance(outs[0], Tensor):
         for h in _forward_hooks:

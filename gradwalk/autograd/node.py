@@ -4,6 +4,25 @@ A ``Node`` is made for every op that ran on inputs requiring grad while grad mod
 the op's rule (``op``), the values the rule needs (``saved``), and one edge per input: the node that
 produced that input, an ``AccumulateGrad`` for a leaf, or ``None`` when the input needs no
 gradient. The engine (``engine.py``) walks these edges; it never looks inside an op.
+
+Note [the op protocol]
+    Every node kind (``Node``, ``MultiNode``, ``AccumulateGrad``, a custom Function's
+    ``FunctionNode``, a packed node's ``UnpackingOp``) offers the engine the same few things:
+
+    * ``edges``: per input, ``None`` (no gradient wanted), a producer ``Node`` (output 0 of a
+      node with one output), or ``(node, k)`` for output ``k`` of a ``MultiNode``;
+    * ``op``: ``name``, ``node_name``, ``elementwise``, ``saves``/``save_out`` and the reverse
+      rule ``op.vjp(xp, g, out, *saved, [needs=...,] **params)``: ``g`` is the output's gradient
+      (a tuple with one entry per output, ``None`` where none arrived, for a ``MultiNode``); it
+      returns one gradient per input (a bare value for one input, else a tuple, ``None`` for
+      "no gradient");
+    * ``saved``/``versions``/``out``/``out_vc``/``out_ver``/``params``: what the rule reads, and
+      the versions the engine checks before reading it;
+    * ``shapes``/``dtypes``: what each input's gradient must be (``None``: the rule keeps them);
+    * ``seq`` (creation order, the walk's priority), ``released`` and ``release()``;
+    * what users see: ``name()``, ``next_functions`` (``(node, output index)`` per input),
+      ``register_hook``, ``register_prehook``, ``metadata``.
+    ``AccumulateGrad`` has no edges and no rule: the engine adds its gradient into the leaf.
 """
 
 from __future__ import annotations
@@ -24,6 +43,43 @@ SECOND_BACKWARD = (
 # PyTorch's names for saved values that gradwalk's declarations call otherwise
 # (``MmBackward0._saved_mat2`` is matmul's ``other``; reductions keep ``dim`` as ``axes``).
 _SAVED_ALIASES = {"mat2": "other", "dim": "axes"}
+
+
+def check_versions(node) -> None:
+    """Raise PyTorch's error if a value ``node`` saved was changed in place since."""
+    saved, versions = node.saved, node.versions
+    for i, t in enumerate(saved):
+        if versions[i] is not None and t._version != versions[i]:
+            raise_version_error(node, t, versions[i], t._version)
+    if node.out_vc is not None and node.out_vc[0] != node.out_ver:
+        raise_version_error(node, None, node.out_ver, node.out_vc[0],
+                             shape=node.out.shape, dtype=node.out.dtype)
+
+
+_LEGACY_TYPE = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None:
+    """PyTorch's message: the tensor's legacy type and shape, the op that produced it, both
+    versions; then the node that saved it and the anomaly-mode hint."""
+    producer = node
+    if t is not None:
+        shape, dtype = t.data.shape, t.data.dtype
+        producer = t.grad_fn
+    kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
+    k = output_nr(t) if t is not None else 0
+    of = f", which is output {k} of {producer.name()}," if producer is not None else ""
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [gradwalk.{kind}Tensor {list(shape)}]{of} is at version {now_v}; expected "
+        f"version {saved_v} instead. It was saved for the backward of {node.name()}. Hint: "
+        "enable anomaly detection to find the operation that failed to compute its gradient, "
+        "with gradwalk.autograd.set_detect_anomaly(True)."
+    )
 
 
 class RemovableHandle:
@@ -118,8 +174,9 @@ class Node(_RareDefaults):
 
     @property
     def next_functions(self) -> tuple:
-        """``((node, 0), ...)`` per input, as PyTorch shows the graph; ``(None, 0)`` for no grad."""
-        return tuple((e, 0) for e in self.edges)
+        """``((node, output index), ...)`` per input, as PyTorch shows the graph; ``(None, 0)``
+        for an input that needs no gradient."""
+        return tuple(e if type(e) is tuple else (e, 0) for e in self.edges)
 
     @property
     def metadata(self) -> dict:
@@ -144,6 +201,14 @@ class Node(_RareDefaults):
         hooks = self._pre().node
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def _output_hooks(self, k: int) -> list:
+        """The list of tensor hooks (``Tensor.register_hook``) of output ``k``."""
+        return self._pre().tensor
+
+    def _retain_output(self, k: int, ref) -> None:
+        """``retain_grad`` of output ``k``: ``ref`` is a weak reference to the tensor."""
+        self.retains = ref
 
     def _pre(self) -> PreHooks:
         """The node's pre-hooks, made on first use (``None`` keeps the engine's check cheap)."""
@@ -202,6 +267,97 @@ class Node(_RareDefaults):
             self.released = True
             self.saved = None
             self.out = None
+
+
+class MultiNode(Node):
+    """A node whose op has several outputs (``unbind``, ``split``, a custom Function returning a
+    tuple): one node per call, and edges ``(node, k)`` from the consumers of output ``k``.
+
+    The engine gives it one gradient slot per output and calls its rule once, with a tuple of
+    ``outputs`` gradients (``None`` for outputs that received none). Tensor hooks and
+    ``retain_grad`` are per output (``out_hooks``, ``out_retains``: ``None`` or one entry per
+    output); node pre-hooks and post-hooks see the whole tuple, as in PyTorch.
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.ones(3, 2, requires_grad=True)
+        >>> rows = x.unbind()
+        >>> rows[0].grad_fn is rows[2].grad_fn, (rows[2] * 2).grad_fn.next_functions[0][1]
+        (True, 2)
+    """
+
+    __slots__ = ("outputs",)
+
+    views = True  # the outputs are views of the input (unbind, split); not a custom Function's
+    out_hooks = None
+    out_retains = None
+
+    def __init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes,
+                 outputs: int) -> None:
+        Node.__init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes)
+        self.outputs = outputs
+
+    def _output_hooks(self, k: int) -> list:
+        if self.out_hooks is None:
+            self.out_hooks = [None] * self.outputs
+        hooks = self.out_hooks[k]
+        if hooks is None:
+            hooks = self.out_hooks[k] = []
+        return hooks
+
+    def _retain_output(self, k: int, ref) -> None:
+        if self.out_retains is None:
+            self.out_retains = [None] * self.outputs
+        self.out_retains[k] = ref
+
+
+def edge_of(t, fn):
+    """The edge to ``t``'s producer ``fn`` (its ``grad_fn``): ``fn`` itself, or ``(fn, k)`` when
+    ``t`` is output ``k`` of a ``MultiNode`` (Note [the op protocol]).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import edge_of
+        >>> a, b = (gradwalk.ones(2, requires_grad=True) * 1).split(1)
+        >>> edge_of(b, b.grad_fn) == (b.grad_fn, 1), edge_of(b * 2, (b * 2).grad_fn).name()
+        (True, 'MulBackward0')
+    """
+    if type(fn) is not MultiNode and not isinstance(fn, MultiNode):
+        return fn
+    e = getattr(t, "_out_edge", None)
+    if e is None or e[0] is not fn:
+        raise RuntimeError(f"a tensor produced by {fn.name()} does not know its output index")
+    return e
+
+
+def copy_edge(src, dst) -> None:
+    """Give ``dst`` (a new tensor with ``src``'s ``grad_fn``) ``src``'s output index.
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import copy_edge, output_nr
+        >>> rows = gradwalk.ones(2, 2, requires_grad=True).unbind()
+        >>> alias = gradwalk.Tensor._make(rows[1].data, rows[1].grad_fn)
+        >>> copy_edge(rows[1], alias)
+        >>> output_nr(alias)
+        1
+    """
+    e = getattr(src, "_out_edge", None)
+    if e is not None:
+        dst._out_edge = e
+
+
+def output_nr(t) -> int:
+    """Which output of its ``grad_fn`` the tensor ``t`` is (0 unless a ``MultiNode`` made it).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd.node import output_nr
+        >>> [output_nr(r) for r in gradwalk.ones(3, requires_grad=True).unbind()]
+        [0, 1, 2]
+    """
+    e = getattr(t, "_out_edge", None)
+    return e[1] if e is not None and e[0] is t.grad_fn else 0
 
 
 class _AccumulateOp:

@@ -73,8 +73,7 @@ class active_level:  # a context manager named like a function
         self.level = level
 
     def __enter__(self) -> int:
-        if _sum_finished_filter not in engine.grad_filters:
-            engine.grad_filters.append(_sum_finished_filter)
+        engine.listen(_SUM_FINISHED)
         _active.set(_active.get() + (self.level,))
         return self.level
 
@@ -163,7 +162,7 @@ def sum_finished(g, like):
 
 
 def _sum_finished_filter(g, tensor, create_graph):
-    """The engine's ``grad_filters`` entry (``autograd/engine.py``)."""
+    """The engine listener's ``filter_grad`` (Note [listeners] in ``autograd/engine.py``)."""
     if create_graph:
         if type(g.data) is not BatchedArray:
             return g

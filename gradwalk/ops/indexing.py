@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.node import MultiNode, copy_edge, output_nr
 from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
@@ -219,6 +220,8 @@ def apply_inplace(self, fn, *args, **kwargs):
             f"single memory location (an expanded or broadcast view of shape {list(self.shape)})"
             ". Please clone() the tensor before performing the operation.")
     recording = is_grad_enabled()
+    if recording and isinstance(self.grad_fn, MultiNode):
+        _check_multi_output(self)
     if recording and self._requires_grad and self.grad_fn is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. Wrap the "
@@ -234,6 +237,7 @@ def apply_inplace(self, fn, *args, **kwargs):
     if needs_graph:
         old = Tensor._make(self.data.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
+        copy_edge(self, old)
         if self.grad_fn is None and self._requires_grad:
             old = self  # unreachable: leaves are refused above
         res = fn(old, *args, **kwargs)
@@ -293,6 +297,18 @@ def _inplace_ufunc(self, fn, other) -> bool:
         return False
     self._vc[0] += 1
     return True
+
+
+def _check_multi_output(t) -> None:
+    """PyTorch's refusal to change a piece of ``unbind``/``split``/``chunk`` in place (Note
+    [multi-output views] in ops/shape.py)."""
+    node = t.grad_fn
+    if node.views:
+        raise RuntimeError(
+            f"Output {output_nr(t)} of {node.name()} is a view and is being modified inplace. "
+            "This view is the output of a function that returns multiple views. Such functions "
+            "do not allow the output views to be modified inplace. You should replace the "
+            "inplace operation by an out-of-place one (e.g. x = x * 2), or clone() the piece.")
 
 
 def _rebase_view(view, base, node) -> None:

@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from ..autograd.node import copy_edge
 from .registry import apply, declare
 
 
@@ -80,7 +81,9 @@ def rebase(view, base, node) -> None:
 
     old = Tensor._make(base.data, base.grad_fn)
     old._requires_grad = base._requires_grad
+    copy_edge(base, old)
     new_view = Tensor._make(view.data, node)
+    copy_edge(view, new_view)
     from ..autograd.grad_mode import enable_grad
 
     with enable_grad():
@@ -120,6 +123,7 @@ def refresh_views(base, changed) -> None:
         if v is changed or v._vc is not base._vc:
             continue
         t = Tensor._make(base.data, base.grad_fn)
+        copy_edge(base, t)
         with enable_grad():
             for op, params in v._extra.view_chain:
                 t = apply1(op, t, params)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..autograd.engine import structural_zeros as _structural_zeros
+from ..autograd.zeros import structural_zeros as _structural_zeros
 from . import registry as _registry
 
 _scipy_erf = False  # SciPy's erf (exact and fast, optional), looked up on first use
@@ -67,7 +67,7 @@ def xlogy_pow(xp, out, a, b):
 def where_grad(xp, cond, g, taken: bool):
     """The gradient ``where`` sends to one branch: ``g`` where that branch was taken, else an
     exact zero, marked as a structural zero in first-order NumPy mode so that elementwise rules
-    further down keep it zero (Note [structural zeros] in autograd/engine.py)."""
+    further down keep it zero (Note [structural zeros] in autograd/zeros.py)."""
     r = xp.where(cond, g, 0.0) if taken else xp.where(cond, 0.0, g)
     if xp is np:
         return _structural_zeros(r, np.logical_not(cond) if taken else cond)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled_fast
-from ..autograd.node import Node
+from ..autograd.node import MultiNode, Node, edge_of
 from ..backend import xp_of
 
 _ndarray = np.ndarray
@@ -116,9 +116,11 @@ _forward_hooks: list = []  # anomaly mode and forward-mode AD add themselves her
 
 
 def _edge(t):
+    """The edge to ``t``'s producer: its node, ``(node, k)`` for output ``k`` of a multi-output
+    node (Note [the op protocol] in autograd/node.py), its ``AccumulateGrad``, or ``None``."""
     fn = t.grad_fn
     if fn is not None:
-        return fn
+        return fn if type(fn) is Node else edge_of(t, fn)
     if t._requires_grad:
         return t._accumulator()
     return None
@@ -148,10 +150,10 @@ def apply1(op: Op, x, params=None):
         # the output's version counter is made up front only when the node keeps the output
         vc = [0] if op.save_out else None
         if op.elementwise:  # the rule keeps the gradient's shape and dtype: nothing to check
-            node = Node(op, (fn if fn is not None else x._accumulator(),), saved, versions,
+            node = Node(op, (fn if type(fn) is Node else _edge(x),), saved, versions,
                         None if vc is None else out, vc, params, None, None)
         else:
-            node = Node(op, (fn if fn is not None else x._accumulator(),), saved, versions,
+            node = Node(op, (fn if type(fn) is Node else _edge(x),), saved, versions,
                         None if vc is None else out, vc, params, (data.shape,), (data.dtype,))
         res = _make(out, node)
         if vc is not None:
@@ -205,9 +207,9 @@ def apply2(op: Op, a, b, params=None):
         saves = op.saves
         if rb:
             fa = a.grad_fn
-            ea = (fa if fa is not None else a._accumulator()) if ra else None
+            ea = (fa if type(fa) is Node else _edge(a)) if ra else None
             fb = b.grad_fn
-            eb = fb if fb is not None else b._accumulator()
+            eb = fb if type(fb) is Node else _edge(b)
             edges = (ea, eb)
             shapes = (ad.shape, bd.shape)
             dtypes = (ad.dtype, bd.dtype)
@@ -218,7 +220,7 @@ def apply2(op: Op, a, b, params=None):
                 saved = versions = _NONE2
         else:
             fa = a.grad_fn
-            edges = (fa if fa is not None else a._accumulator(), None)
+            edges = (fa if type(fa) is Node else _edge(a), None)
             if bt:
                 shapes = (ad.shape, None)
                 dtypes = (ad.dtype, None)
@@ -311,6 +313,40 @@ def apply(op: Op, *args, params=None):
         for h in _forward_hooks:
             h(op, args, res, params)
     return res
+
+
+def apply_multi(op: Op, x, params=None) -> tuple:
+    """Apply a one-input op with several outputs (``op.forward`` returns a tuple of arrays) to
+    Tensor ``x``: one ``MultiNode`` for the call, output ``k`` reaching it through the edge
+    ``(node, k)`` (Note [multi-output nodes] in autograd/engine.py). The rule gets the tuple of
+    the outputs' gradients, ``None`` for outputs that received none.
+
+    Forward hooks (``_forward_hooks``: forward AD, anomaly mode, saved-tensor hooks) see one
+    output per op: callers fall back to single-output ops while any is installed.
+
+    Example:
+        >>> import gradwalk
+        >>> rows = gradwalk.ones(3, 2, requires_grad=True).unbind()
+        >>> rows[1].grad_fn.name(), rows[1].output_nr
+        ('UnbindBackward0', 1)
+    """
+    data = x.data
+    xp = np if type(data) is _ndarray else xp_of(data)
+    outs = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
+    if not (x._requires_grad and is_grad_enabled_fast()):
+        return tuple(_make(o, None) for o in outs)
+    if op.saves:
+        saved, versions = (x,), (_version(x),)
+    else:
+        saved = versions = _NONE1
+    node = MultiNode(op, (_edge(x),), saved, versions, None, None, params, (data.shape,),
+                     (data.dtype,), len(outs))
+    res = []
+    for k, o in enumerate(outs):
+        t = _make(o, node)
+        t._out_edge = (node, k)
+        res.append(t)
+    return tuple(res)
 
 
 def _promote2(op, args, datas):

@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 
+from . import registry as _registry
 from .inplace_views import track_view
-from .registry import apply, apply1, declare
+from .registry import Op, apply, apply1, apply_multi, declare
 
 
 def _view(op, x, params):
@@ -518,6 +519,13 @@ def split(tensor, split_size_or_sections, dim=0):
         if size <= 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    if _multi_ok(tensor):
+        op = SPLIT_WITH_SIZES if isinstance(split_size_or_sections, (list, tuple)) else SPLIT
+        outs = apply_multi(op, tensor, {"axis": axis, "sizes": tuple(sizes)})
+        lead = (slice(None),) * axis
+        starts = np.cumsum([0] + sizes[:-1]).tolist()
+        return _pieces(tensor, outs, "slice",
+                       [lead + (slice(a, a + n),) for a, n in zip(starts, sizes)])
     out = []
     start = 0
     for s in sizes:
@@ -550,7 +558,94 @@ def unbind(input, dim=0):  # noqa: A002
         (tensor([1, 2]), tensor([3, 4]))
     """
     axis = _wrap(dim, input.ndim, "unbind")
+    if _multi_ok(input):
+        lead = (slice(None),) * axis
+        return _pieces(input, apply_multi(UNBIND, input, {"axis": axis}), "select",
+                       [lead + (i,) for i in range(input.shape[axis])])
     return tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+
+
+# Note [multi-output views]
+#     ``unbind``, ``split`` and ``chunk`` record one ``MultiNode`` per call (Note [multi-output
+#     nodes] in autograd/engine.py): its rule stacks (or concatenates) the pieces' gradients,
+#     with zeros for pieces that received none, so a backward through ``n`` pieces costs one rule
+#     call. The pieces are views (``x[index]``): they share the input's memory and version
+#     counter, an in-place change of the input gives them new nodes (``refresh_views``), and, as
+#     in PyTorch, they may not be changed in place while grad mode records (``apply_inplace``
+#     refuses: the one node of the call cannot be rebased per piece).
+#     While a forward hook is installed (forward AD, anomaly mode, saved-tensor hooks, which see
+#     one output per op) and under ``vmap``, each piece is a slice with its own node instead.
+
+def _multi_ok(x) -> bool:
+    """Whether ``x`` can be split by one multi-output node (Note [multi-output views])."""
+    return type(x.data) is np.ndarray and not _registry._forward_hooks
+
+
+def _pieces(x, outs, kind, indices):
+    """Mark each piece as the view ``x[index]`` (the index op ``kind``), see ``_share``."""
+    from . import indexing
+
+    op = indexing.SELECT if kind == "select" else indexing.SLICE
+    shape = x.shape
+    for t, index in zip(outs, indices):
+        _share(t, x, op, {"index": index, "shape": shape})
+    return outs
+
+
+def _zero_block(xp, shape, like):
+    """Zeros of ``shape`` standing for a piece that received no gradient (both rule modes)."""
+    from . import kernels as K
+
+    if K.is_dxp(xp):
+        return _registry.Tensor._wrap(np.zeros(shape, dtype=like.data.dtype))
+    return K._zeros(xp, shape, like.dtype, like)
+
+
+def _unbind_fwd(xp, x, axis):
+    return tuple(xp.moveaxis(x, axis, 0)) if axis else tuple(x)
+
+
+def _unbind_vjp(xp, grads, out, x, axis):
+    like = next(g for g in grads if g is not None)
+    zero = None
+    parts = []
+    for g in grads:
+        if g is None:
+            if zero is None:
+                zero = _zero_block(xp, like.shape, like)
+            g = zero
+        parts.append(g)
+    return xp.stack(parts, axis)
+
+
+def _split_fwd(xp, x, axis, sizes):
+    out = []
+    start = 0
+    lead = (slice(None),) * axis
+    for s in sizes:
+        out.append(x[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def _split_vjp(xp, grads, out, x, axis, sizes):
+    like = next(g for g in grads if g is not None)
+    shape = tuple(like.shape)
+    parts = [g if g is not None else _zero_block(xp, shape[:axis] + (s,) + shape[axis + 1:],
+                                                 like)
+             for g, s in zip(grads, sizes)]
+    return xp.concatenate(parts, axis)
+
+
+# Not in the registry's table: their forward returns a tuple (``apply_multi``), which the
+# registry-driven op tests do not cover; tests/autograd/test_node.py checks them.
+UNBIND = Op("unbind", _unbind_fwd, _unbind_vjp, None, inputs=("self",), saves=(),
+            save_out=False, node_name="UnbindBackward0", elementwise=False)
+SPLIT = Op("split", _split_fwd, _split_vjp, None, inputs=("self",), saves=(), save_out=False,
+           node_name="SplitBackward0", elementwise=False)
+SPLIT_WITH_SIZES = Op("split_with_sizes", _split_fwd, _split_vjp, None, inputs=("self",),
+                      saves=(), save_out=False, node_name="SplitWithSizesBackward0",
+                      elementwise=False)
 
 
 def flip(input, dims):  # noqa: A002

@@ -135,6 +135,8 @@ def _collect(roots) -> _Graph:
         for i, e in enumerate(node.edges):
             if e is None:
                 continue
+            if type(e) is tuple:  # output e[1] of a multi-output node
+                e = e[0]
             g.edges.append((e, node, i))
             if e not in g.info:
                 if node.shapes is not None:

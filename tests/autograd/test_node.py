@@ -1,0 +1,259 @@
+"""Nodes with several outputs (Note [multi-output nodes]): one node per call of unbind / split /
+chunk / a custom Function returning a tuple; ``next_functions`` and the gradients against
+PyTorch, with every output used or only some."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import gradwalk
+from gradwalk.autograd import engine
+
+X0 = np.random.default_rng(0).standard_normal((5, 4))
+
+
+def _pair(x0=X0):
+    return gradwalk.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+# (name, call(mod, x) -> tuple of pieces): the multi-output calls gradwalk and torch share
+SPLITS = [
+    ("unbind0", lambda m, x: x.unbind(0)),
+    ("unbind1", lambda m, x: m.unbind(x, 1)),
+    ("split_int", lambda m, x: x.split(2)),
+    ("split_sizes", lambda m, x: x.split([1, 3], dim=1)),
+    ("chunk", lambda m, x: x.chunk(3)),
+    ("chunk_dim1", lambda m, x: m.chunk(x, 2, dim=1)),
+]
+
+
+@pytest.mark.parametrize("name,call", SPLITS, ids=[s[0] for s in SPLITS])
+def test_one_node_per_call_with_torch_names_and_indices(name, call):
+    x, xt = _pair()
+    h, ht = x * 1.0, xt * 1.0
+    pieces, tpieces = call(gradwalk, h), call(torch, ht)
+    assert len({id(p.grad_fn) for p in pieces}) == 1
+    assert len(pieces) == len(tpieces)
+    assert pieces[0].grad_fn.name() == tpieces[0].grad_fn.name()
+    for k, (p, tp) in enumerate(zip(pieces, tpieces)):
+        assert p.output_nr == tp.output_nr == k
+        nf, tnf = (p * 2).grad_fn.next_functions, (tp * 2).grad_fn.next_functions
+        assert nf[0][0] is p.grad_fn and nf[0][1] == tnf[0][1] == k
+    # the multi-output node's own edge: the producer of its input, output 0
+    assert pieces[0].grad_fn.next_functions[0][0] is h.grad_fn
+    assert tpieces[0].grad_fn.next_functions[0][1] == pieces[0].grad_fn.next_functions[0][1]
+
+
+@pytest.mark.parametrize("name,call", SPLITS, ids=[s[0] for s in SPLITS])
+@pytest.mark.parametrize("used", ["all", "first_and_last", "middle"])
+def test_gradients_match_torch(name, call, used):
+    x, xt = _pair()
+    pieces, tpieces = call(gradwalk, x), call(torch, xt)
+    n = len(pieces)
+    ks = {"all": range(n), "first_and_last": sorted({0, n - 1}),
+          "middle": [n // 2]}[used]
+
+    def loss(ps, mod):
+        return sum(((k + 1) * ps[k] ** 2).sum() for k in ks)
+
+    loss(pieces, gradwalk).backward()
+    loss(tpieces, torch).backward()
+    _close(x.grad, xt.grad)
+
+
+def test_max_and_min_along_a_dim_match_torch():
+    for f in ("max", "min"):
+        x, xt = _pair()
+        r, rt = getattr(x, f)(1), getattr(xt, f)(1)
+        assert r.values.grad_fn.name() == rt.values.grad_fn.name()
+        assert r.values.output_nr == rt.values.output_nr == 0
+        (r.values * 3).sum().backward()
+        (rt.values * 3).sum().backward()
+        _close(x.grad, xt.grad)
+        np.testing.assert_array_equal(r.indices.numpy(), rt.indices.numpy())
+
+
+def _custom(mod):
+    class Two(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 2, a.exp()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            (a,) = ctx.saved_tensors
+            return g1 * 2 + g2 * a.exp()
+
+    return Two
+
+
+@pytest.mark.parametrize("used", [(0, 1), (0,), (1,)])
+def test_custom_function_with_two_outputs_is_one_node(used):
+    x, xt = _pair()
+    outs, touts = _custom(gradwalk).apply(x), _custom(torch).apply(xt)
+    assert outs[0].grad_fn is outs[1].grad_fn
+    assert outs[1].output_nr == touts[1].output_nr == 1
+    nf, tnf = (outs[1] + 1).grad_fn.next_functions, (touts[1] + 1).grad_fn.next_functions
+    assert nf[0] == (outs[1].grad_fn, 1) and tnf[0][1] == 1
+    sum((outs[k] * (k + 2)).sum() for k in used).backward()
+    sum((touts[k] * (k + 2)).sum() for k in used).backward()
+    _close(x.grad, xt.grad)
+
+
+def test_custom_function_without_materialized_grads_gets_none():
+    seen = {}
+
+    def make(mod):
+        class Two(mod.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.set_materialize_grads(False)
+                return a * 2, a * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                seen[mod.__name__] = (g1 is None, g2 is None)
+                return g1 * 2 if g1 is not None else g2 * 3
+
+        return Two
+
+    x, xt = _pair()
+    make(gradwalk).apply(x)[1].sum().backward()
+    make(torch).apply(xt)[1].sum().backward()
+    assert seen["gradwalk"] == seen["torch"] == (True, False)
+    _close(x.grad, xt.grad)
+
+
+def test_hooks_retain_grad_and_autograd_grad_on_pieces_match_torch():
+    x, xt = _pair()
+    h, ht = x * 1.5, xt * 1.5
+    pieces, tpieces = h.unbind(0), ht.unbind(0)
+    for ps in (pieces, tpieces):
+        ps[1].register_hook(lambda g: g * 10)
+        ps[3].retain_grad()
+    loss = sum((p * p).sum() for p in pieces)
+    tloss = sum((p * p).sum() for p in tpieces)
+    (g1,) = gradwalk.autograd.grad(loss, pieces[1], retain_graph=True)
+    (tg1,) = torch.autograd.grad(tloss, tpieces[1], retain_graph=True)
+    _close(g1, tg1)
+    loss.backward()
+    tloss.backward()
+    _close(x.grad, xt.grad)
+    _close(pieces[3].grad, tpieces[3].grad)
+
+
+def test_node_prehook_sees_one_gradient_per_output():
+    got = {}
+    for mod in (gradwalk, torch):
+        x = mod.tensor(X0, requires_grad=True)
+        pieces = (x * 1.0).unbind(0)
+        pieces[0].grad_fn.register_prehook(
+            lambda gs, mod=mod: got.__setitem__(mod.__name__, [g is None for g in gs]))
+        (pieces[1] + pieces[3]).sum().backward()
+    assert got["gradwalk"] == got["torch"] == [True, False, True, False, True]
+
+
+def test_double_backward_through_unbind_matches_torch():
+    x, xt = _pair()
+    res = []
+    for mod, t in ((gradwalk, x), (torch, xt)):
+        rows = (t ** 2).unbind(0)
+        loss = (rows[0] * rows[2]).sum() + rows[4].sin().sum()
+        (g,) = mod.autograd.grad(loss, t, create_graph=True)
+        (g * g).sum().backward()
+        res.append(t.grad)
+    _close(*res)
+
+
+def test_changing_a_piece_in_place_raises_like_torch():
+    x, xt = _pair()
+    for t in (x, xt):
+        piece = (t * 1.0).unbind(0)[1]
+        with pytest.raises(RuntimeError, match="returns multiple views"):
+            piece.mul_(2)
+    with gradwalk.no_grad():
+        rows = x.unbind(0)
+        rows[0].zero_()  # no graph recorded: a plain write into x's memory
+    assert x.data[0].tolist() == [0.0] * 4 and x._version == 1
+
+
+def test_saved_piece_checks_the_shared_version():
+    x, _ = _pair()
+    h = x * 1.0
+    piece = h.unbind(0)[0]
+    y = piece.sin()  # saves the piece
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+class _Count(engine.Listener):
+    def __init__(self) -> None:
+        self.names: list = []
+
+    def on_node(self, node, grad_in, grads_out) -> None:
+        self.names.append(node.name())
+
+
+def test_unbind_backward_runs_its_rule_once():
+    x = gradwalk.randn(3000, 2, requires_grad=True)
+    c = _Count()
+    engine.listen(c)
+    try:
+        sum(r.sum() for r in x.unbind(0)).backward()
+    finally:
+        engine.unlisten(c)
+    assert c.names.count("UnbindBackward0") == 1
+    assert c.names.count("SumBackward0") == 3000
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3000, 2)))
+
+
+def test_pieces_take_the_per_piece_path_under_forward_hooks():
+    from gradwalk.ops import registry
+
+    x, xt = _pair()
+
+    def hook(op, args, res, params):
+        return None
+
+    registry._forward_hooks.append(hook)
+    try:
+        rows = x.unbind(0)
+    finally:
+        registry._forward_hooks.remove(hook)
+    assert rows[0].grad_fn is not rows[1].grad_fn
+    (rows[0] * 2 + rows[4]).sum().backward()
+    trows = xt.unbind(0)
+    (trows[0] * 2 + trows[4]).sum().backward()
+    _close(x.grad, xt.grad)
+
+
+def test_custom_function_outputs_that_are_not_differentiable_tensors():
+    seen = {}
+
+    def make(mod):
+        class F(mod.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2, 3, a > 0
+
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                seen[mod.__name__] = (g2, str(g3.dtype).split(".")[-1], tuple(g3.shape),
+                                      bool(g3.any()))
+                return g1 * 2
+
+        return F
+
+    x, xt = _pair()
+    make(gradwalk).apply(x)[0].sum().backward()
+    make(torch).apply(xt)[0].sum().backward()
+    assert seen["gradwalk"] == seen["torch"] == (None, "bool", (5, 4), False)
+    _close(x.grad, xt.grad)
