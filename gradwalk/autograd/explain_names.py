@@ -176,6 +176,8 @@ class Namer:
             return self.const(node, i) or "constant"
         if type(e) is AccumulateGrad:
             return self.leaf_label(e.variable)
+        if type(e) is tuple:  # output k of a multi-output node (split, unbind...)
+            return f"{self.expr(e[0])}[{e[1]}]"
         return self.expr(e)
 
     def expr(self, node) -> str:
@@ -201,6 +203,8 @@ class Namer:
         if e is None or type(e) is AccumulateGrad:
             t = self.input(node, i)
             return t, (_ATOM if is_atomic(t) else 0)
+        if type(e) is tuple:  # output k of a multi-output node (split, unbind...)
+            return f"{self.expr(e[0])}[{e[1]}]", _ATOM
         label = self.node_label(e)
         if label:
             return label, _ATOM

@@ -177,6 +177,14 @@ def _sum_finished_filter(g, tensor, create_graph):
     return sum_finished(g, tensor.data)
 
 
+class _SumFinished:
+    """The engine listener that sums gradients over the batch of finished vmap calls."""
+
+    filter_grad = staticmethod(_sum_finished_filter)
+
+
+_SUM_FINISHED = _SumFinished()
+
 ADD_BATCH_DIM = Op("add_batch_dim", _add_fwd, _add_vjp, _add_jvp, inputs=("self",), saves=(),
                    save_out=False, node_name="AddBatchDimBackward0", elementwise=False)
 REMOVE_BATCH_DIM = Op("remove_batch_dim", _remove_fwd, _add_jvp, _add_vjp, inputs=("self",),

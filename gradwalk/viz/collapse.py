@@ -93,7 +93,8 @@ def groups(g, modules: dict) -> tuple:
     roots = set(g.roots)
     for n in sorted((n for n in g.order if type(n) is not AccumulateGrad and n not in out),
                     key=lambda n: n.seq):
-        ins = [e for e in n.edges if e is not None]
+        # an edge into output k of a multi-output node is (node, k)
+        ins = [e[0] if type(e) is tuple else e for e in n.edges if e is not None]
         tags = {out.get(e) for e in ins}
         if len(tags) != 1 or None in tags:
             continue

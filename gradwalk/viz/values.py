@@ -86,7 +86,7 @@ def find_values(roots, nodes=None) -> tuple:
         if type(out) is np.ndarray:
             known.setdefault(node, out)
         for i, e in enumerate(node.edges):
-            if e is not None and e not in known:
+            if e is not None and type(e) is not tuple and e not in known:
                 v = saved_input(node, i)
                 if type(v) is np.ndarray:
                     known[e] = v
@@ -150,6 +150,8 @@ def _walk(roots) -> list:
             stack.append(n)
     while stack:
         for e in stack.pop().edges:
+            if type(e) is tuple:  # output k of a multi-output node: (node, k)
+                e = e[0]
             if e is not None and e not in seen:
                 seen[e] = None
                 stack.append(e)
@@ -162,6 +164,8 @@ def _inputs(node, values, consts, derived) -> tuple:
     args = []
     missing = None
     for i, e in enumerate(node.edges):
+        if type(e) is tuple:  # a piece of a multi-output op: its value is not re-derived
+            return None, None
         if e is None:
             v = consts.get((node, i), derived.get((node, i)))
             if v is None:

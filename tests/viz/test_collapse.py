@@ -33,7 +33,8 @@ def test_groups_of_a_recurrent_layer_and_a_head():
     assert groups.get(y.grad_fn) is None                      # the drawn sum stays alone
     assert {groups.get(n) for n in ops} == {None, "rnn", "head"}
     assert sum(1 for n in ops if groups.get(n) == "head") == 1  # its one linear
-    assert sum(1 for n in ops if groups.get(n) == "rnn") > 10   # every gate op of every step
+    # every gate op of every step: all ops but the drawn sum and the head's linear
+    assert sum(1 for n in ops if groups.get(n) == "rnn") == len(ops) - 2 >= 8
     assert classes["rnn"] == "GRU" and classes["head"] == "Linear"
 
 
