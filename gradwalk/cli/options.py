@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 
 class UsageError(Exception):
@@ -31,15 +32,21 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and epilogs keep their line breaks (an example command is never wrapped
-    mid-token); every option with a default shows it."""
+    """Descriptions and epilogs keep their line breaks (an example command is never wrapped);
+    help texts wrap at spaces only, never inside a token such as ``gradwalk-demo-loss.png``;
+    every option with a default shows it."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "%(default)" in text or "default" in text or action.default in (
-                None, False, argparse.SUPPRESS) or not action.option_strings:
+        default = action.default
+        if ("default" in text or not action.option_strings or default is None
+                or default is False or default is argparse.SUPPRESS or default == []):
             return text
         return text + " (default: %(default)s)"
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        text = " ".join(text.split())
+        return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
 
 
 def program(command: str | None = None) -> str:
