@@ -240,5 +240,5 @@ def run(print_fn: Callable[[str], Any] = print, *, lib: ModuleType | None = None
     say("")
     say("Next: gradwalk's own tools (not part of PyTorch) show what backward() does:")
     say("   with gradwalk.autograd.explain() as walk: y.backward()")
-    say("   print(walk)            # the backward pass step by step: each rule, each gradient")
+    say("   print(walk)            # the backward pass in order: each rule, each gradient sent")
     say("   gradwalk.viz.draw(y)   # a picture of the graph backward() walks (needs graphviz)")

@@ -193,11 +193,10 @@ def _check_bounded(root, src, text, what) -> None:
                 raise ExprError(f"the constant {part!r} in the {what} {text!r} is {value} "
                                 f"({why}); use numbers whose value fits float64")
             const[id(node)] = value
-        if grow[id(node)] > MAX_EXP_NESTING:
-            raise ExprError(f"the {what} {text!r} nests exponentials {grow[id(node)]} deep (exp, "
-                            "expm1, sinh, cosh or ** with a variable exponent); at most "
-                            f"{MAX_EXP_NESTING}: deeper towers overflow float64 almost "
-                            "everywhere")
+    if grow[id(root)] > MAX_EXP_NESTING:  # the deepest nesting on any path
+        raise ExprError(f"the {what} {text!r} nests exponentials {grow[id(root)]} deep (exp, "
+                        "expm1, sinh, cosh or ** with a variable exponent); at most "
+                        f"{MAX_EXP_NESTING}: deeper towers overflow float64 almost everywhere")
 
 
 def _depth(root) -> int:
