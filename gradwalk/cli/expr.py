@@ -137,8 +137,8 @@ log2, log10, log1p, expm1, sqrt, abs, sigmoid, relu, erf
 
 def _syntax_hint(src: str) -> str:
     """A hint for the usual slips: ``2x`` for ``2*x``, ``dy=3`` given as an expression."""
-    m = re.search(r"(?<![\w.])(\d+(?:\.\d*)?)([A-Za-z_(])", src)
-    if m and not re.match(r"[eEjJ]", m.group(2)):
+    m = re.search(r"(?<![\w.])((?>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?))([A-Za-z_]\w*|\()", src)
+    if m and not re.fullmatch(r"[jJ]", m.group(2)):
         return f" (write {m.group(1)}*{m.group(2)} for {m.group(0)!r}: multiplication needs *)"
     if re.match(r"\s*[A-Za-z_]\w*\s*=", src):
         return " (a name= prefix is only for a derivative's name, e.g. dx=...)"
@@ -243,6 +243,10 @@ def _children(node, text, what) -> list:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return [node.left, node.right]
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Constant):
+            n = ast.get_source_segment(text.strip().replace("^", "**"), node.func) or "2"
+            raise ExprError(f"could not parse {what} {text!r}: write {n}*(...) for {n}(...): "
+                            "multiplication needs *")
         if not isinstance(node.func, ast.Name):
             raise ExprError(f"only plain function calls are allowed in the {what} {text!r}; "
                             f"allowed functions: {', '.join(FUNCTIONS)}")

@@ -383,3 +383,12 @@ def test_symbolic_failure_is_one_line(capsys, monkeypatch):
     assert code == 0 and err == ""
     assert "(symbolic check failed (RuntimeError: sympy broke); the numeric comparison " \
            "follows)" in out
+
+
+def test_without_sympy(capsys, monkeypatch):
+    from gradwalk.cli import symbolic
+
+    monkeypatch.setattr(symbolic, "available", lambda: False)
+    code, out, _ = _run(capsys, EXERCISE)
+    assert code == 0 and "(install sympy for the symbolic column: pip install sympy)" in out
+    assert all(r[3] == "-" and r[-1] == "ok" for r in _rows(out))
