@@ -283,7 +283,7 @@ def _summary(tally, n_points) -> int:
     print()
     compared, bad, skipped = tally["compared"], tally["bad"], tally["skipped"]
     total = compared + bad + skipped
-    not_compared = (f"; {skipped} not compared (see above)") if skipped else ""
+    not_compared = f"; {skipped} not compared, see above" if skipped else ""
     if bad:
         print(f"{bad} of {total} rows DISAGREE (marked MISMATCH above{not_compared})")
         return 1
@@ -311,6 +311,12 @@ def _verdict(expr, names, point, k, idx, fval, a, d, s, y, fd_tol, sym, n) -> tu
         sides = numeric.kink(expr, names, point, idx[0])
         if sides is not None:
             return _kink_verdict(a, *sides)
+    else:  # a second derivative where f itself has a kink does not exist
+        for i in sorted(set(idx)):
+            sides = numeric.kink(expr, names, point, i)
+            if sides is not None:
+                return (f"kink in {names[i]} (slope {_fmt(sides[0])} left, {_fmt(sides[1])} "
+                        f"right): no second derivative here; autograd gives {_fmt(a)}"), "skipped"
     notes = []
     compared = 0
     if _finite(d):

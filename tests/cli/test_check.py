@@ -228,7 +228,7 @@ def test_not_finite_at_zero(capsys, function, verdict):
     rows = _rows(out)
     assert verdict in " ".join(rows[0]) and rows[1][-1] == "ok"
     assert out.rstrip().endswith("all derivatives agree where they could be compared (1 of 2 "
-                                 "rows; 1 not compared (see above))")
+                                 "rows; 1 not compared, see above)")
     assert "all derivatives agree (" not in out
 
 
@@ -288,7 +288,7 @@ def test_kink_away_from_zero_and_smooth_points_elsewhere(capsys):
     assert "slope -1 left, 1 right; autograd uses 0, between the two" in rows[0]
     assert rows[1].endswith("ok")
     assert "slope 1 left, 2 right; autograd uses the left one, 1" in rows[2]
-    assert code == 0 and "(1 of 3 rows; 2 not compared" in out
+    assert code == 0 and "(1 of 3 rows; 2 not compared, see above)" in out
 
 
 @pytest.mark.parametrize("function,point", [
@@ -392,3 +392,11 @@ def test_without_sympy(capsys, monkeypatch):
     code, out, _ = _run(capsys, EXERCISE)
     assert code == 0 and "(install sympy for the symbolic column: pip install sympy)" in out
     assert all(r[3] == "-" and r[-1] == "ok" for r in _rows(out))
+
+
+def test_second_derivative_at_a_kink(capsys):
+    code, out, _ = _run(capsys, ["abs(x)*y", "--at", "x=0,y=1", "--order", "2"])
+    rows = {r[0]: " ".join(r) for r in _rows(out)}
+    assert "kink in x (slope -1 left, 1 right): no second derivative here" in rows["d2/dx2"]
+    assert "kink in x" in rows["d2/dxdy"] and rows["d2/dy2"].endswith("ok")
+    assert "MISMATCH" not in out and code == 0
