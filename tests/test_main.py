@@ -127,3 +127,43 @@ def test_bad_input_is_one_error_line(argv):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_console_script_wrapper(tmp_path):
+    """What ``pip install`` generates for ``[project.scripts]``: the usage says ``gradwalk``."""
+    script = tmp_path / "gradwalk"
+    script.write_text("import sys\nfrom gradwalk.__main__ import main\nsys.exit(main())\n")
+    proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                          text=True, timeout=60, env=_env(), cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: gradwalk [demo|lesson|check]")
+    proc = subprocess.run([sys.executable, str(script), "check", "x**", "--at", "1"],
+                          capture_output=True, text=True, timeout=60, env=_env(), cwd=ROOT)
+    assert proc.returncode == 2 and "usage: gradwalk check FUNCTION" in proc.stderr
+
+
+def test_ctrl_c_during_the_symbolic_check_is_quiet(tmp_path):
+    pytest.importorskip("sympy")
+    marker = tmp_path / "child-started"
+    code = ("import os, time, sys\n"
+            "from gradwalk.cli import symbolic\n"
+            "def slow(conn, *a):\n"
+            f"    open({str(marker)!r}, 'w').close()\n"
+            "    time.sleep(60)\n"
+            "symbolic._stages = slow\n"
+            "from gradwalk.__main__ import main\n"
+            "sys.exit(main(['check', 'x**2', '--at', '1', '--sympy-timeout', '60']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env(), cwd=ROOT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists()  # the symbolic child is running
+        os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: the whole group
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert err.decode().strip() == "interrupted", err.decode()

@@ -166,8 +166,12 @@ def _limit_memory() -> None:
 
 
 def _work(conn, text, names, derivs, points, expects) -> None:  # pragma: no cover - child
+    import signal
     import warnings
 
+    # Ctrl-C reaches the whole process group: the parent stops quietly and kills this child,
+    # which must not print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     warnings.simplefilter("ignore")
     _limit_memory()
     try:
