@@ -81,8 +81,8 @@ class Job:
             _warm_up()
         self.conn, child = ctx.Pipe(duplex=False)
         self.deadline = time.monotonic() + timeout
-        self.proc = ctx.Process(target=_work, daemon=True,
-                                args=(child, text, names, derivs, points, expects))
+        self.proc = ctx.Process(  # type: ignore[attr-defined]
+            target=_work, daemon=True, args=(child, text, names, derivs, points, expects))
         self.proc.start()
         child.close()
 
@@ -131,7 +131,7 @@ def run(text: str, names: list[str], derivs: list, points: list[dict],
     return Job(text, names, derivs, points, expects, timeout).result()
 
 
-_WARM = []
+_WARM: list[bool] = []
 
 
 def _warm_up() -> None:
@@ -202,7 +202,7 @@ def _stages(conn, text, names, derivs, points, expects) -> None:  # pragma: no c
     conn.send(("exprs", {k: _short(str(d)) for k, d in exprs.items()}))
     subs = [{symbols[n]: v for n, v in p.items()} for p in points]
     conn.send(("values", {k: [_at(d, s) for s in subs] for k, d in exprs.items()}))
-    same = {}
+    same: dict[str, bool | None] = {}
     for k, user in expects.items():
         u = parse(user, "expected derivative").evaluate(backend, symbols)
         try:
