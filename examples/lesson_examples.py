@@ -9,6 +9,7 @@
 """
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -20,7 +21,13 @@ def main(argv=None):
     parser.add_argument("--torch", action="store_true", help="run with PyTorch instead")
     args = parser.parse_args(argv)
     if args.torch:
-        import torch
+        try:
+            import torch
+        except ImportError:
+            print("error: --torch runs these examples with PyTorch, which is not installed "
+                  "(pip install torch); without --torch they run with gradwalk",
+                  file=sys.stderr)
+            return 2
     else:
         import gradwalk as torch
 
@@ -57,7 +64,8 @@ def main(argv=None):
         if step % 10 == 0 or step == args.steps - 1:
             print(f"3. step {step:3d}  loss {loss.item():.4f}")
     print("   w =", w.detach(), " b =", bias.detach(), "  (true: [2.0, -3.4, 1.5] and 4.2)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

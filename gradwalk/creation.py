@@ -34,7 +34,10 @@ class Generator:
         self.device = device
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        seed = int(seed)
+        if not -2**63 <= seed < 2**64:  # torch's range; negative seeds wrap as in torch
+            raise ValueError(f"manual_seed: seed {seed} is outside [-2**63, 2**64 - 1]")
+        self._seed = seed % 2**64
         self._rng = np.random.default_rng(self._seed)
         return self
 

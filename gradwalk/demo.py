@@ -33,32 +33,111 @@ _SETTINGS = {
 }
 
 
+#: Upper bounds that keep the demo a demo: larger values are refused with a message.
+MAX_HIDDEN = 4096
+MAX_LR = 10.0
+MAX_SEED = 2**64 - 1
+#: Image formats ``--plot`` can write (matplotlib's Agg canvas); no extension means ``.png``.
+PLOT_FORMATS = (".png", ".pdf", ".svg", ".svgz", ".jpg", ".jpeg", ".webp", ".tif", ".tiff",
+                ".eps", ".ps")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The demo's command-line options.
+    """The demo's command-line options (checked by ``parse_args``).
 
     Example:
         >>> build_parser().parse_args(["--quick", "--dataset", "moons"]).dataset
         'moons'
     """
-    p = argparse.ArgumentParser(
-        prog="python -m gradwalk demo",
+    from .cli.options import ArgumentParser, HelpFormatter, program
+
+    p = ArgumentParser(
+        prog=program("demo"), formatter_class=HelpFormatter,
         description="The autograd lesson, then an MLP trained on a bundled dataset.")
-    p.add_argument("--dataset", choices=DATASETS, default="digits",
-                   help="what to train on (default: digits)")
-    p.add_argument("--hidden", type=int, default=64, help="hidden units per layer (default 64)")
+    p.add_argument("--dataset", choices=DATASETS, default="digits", help="what to train on")
+    p.add_argument("--hidden", type=int, default=64,
+                   help=f"hidden units per layer, 1 to {MAX_HIDDEN}")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training set (default: 10 digits, 20 moons, "
                         "80 spirals; 3 with --quick)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate")
-    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
-    p.add_argument("--no-plot", action="store_true", help="do not write the loss-curve PNG")
-    p.add_argument("--plot", default=DEFAULT_PLOT, metavar="PATH",
-                   help=f"where to write the loss-curve PNG (default ./{DEFAULT_PLOT})")
+    p.add_argument("--seed", type=int, default=0, help="random seed, 0 to 2**64 - 1")
+    p.add_argument("--lr", type=float, default=None,
+                   help="Adam learning rate, in (0, 10] (default: 0.003 digits, 0.01 moons "
+                        "and spirals)")
+    p.add_argument("--batch-size", type=int, default=32, help="minibatch size")
+    p.add_argument("--no-plot", action="store_true", help="do not write the loss-curve plot")
+    p.add_argument("--plot", default=None, metavar="PATH",
+                   help=f"where to write the loss-curve plot: a file (.png when it has no "
+                        f"extension) or a directory (default: ./{DEFAULT_PLOT})")
     p.add_argument("--no-lesson", action="store_true", help="skip the lesson, only train")
     p.add_argument("--quick", action="store_true",
                    help="a short run (3 epochs): checks that everything works")
     return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the demo's options; ``UsageError`` (one line) for bad values.
+
+    ``args.plot`` becomes the file the plot goes to (``None`` with ``--no-plot``), and
+    ``args.plot_note`` says what was added to the path the user gave.
+
+    Example:
+        >>> parse_args(["--quick"]).epochs
+        3
+        >>> parse_args(["--lr", "0"])
+        Traceback (most recent call last):
+        ...
+        gradwalk.cli.options.UsageError: --lr must be a positive number up to 10 (got 0.0)
+    """
+    from .cli.options import UsageError
+
+    args = build_parser().parse_args(argv)
+    if args.quick and args.epochs is None:
+        args.epochs = 3
+    problems = []
+    if args.epochs is not None and args.epochs < 1:
+        problems.append(f"--epochs must be at least 1 (got {args.epochs})")
+    if not 1 <= args.hidden <= MAX_HIDDEN:
+        problems.append(f"--hidden must be between 1 and {MAX_HIDDEN} (got {args.hidden})")
+    if args.batch_size < 1:
+        problems.append(f"--batch-size must be at least 1 (got {args.batch_size})")
+    if args.lr is not None and not 0 < args.lr <= MAX_LR:  # also refuses nan
+        problems.append(f"--lr must be a positive number up to {MAX_LR:g} (got {args.lr})")
+    if not 0 <= args.seed <= MAX_SEED:
+        problems.append(f"--seed must be between 0 and 2**64 - 1 (got {args.seed})")
+    if problems:
+        raise UsageError("; ".join(problems))
+    args.plot, args.plot_note = _plot_path(args.plot, args.no_plot)
+    return args
+
+
+def _plot_path(given: str | None, no_plot: bool) -> tuple[str | None, str]:
+    """Where the plot goes, checked before training starts, and a note on what was added."""
+    from .cli.options import UsageError
+
+    if no_plot:
+        if given is not None:
+            raise UsageError(f"--no-plot and --plot {given} contradict each other: give one")
+        return None, ""
+    path, note = (DEFAULT_PLOT, "") if given is None else (os.path.expanduser(given), "")
+    if os.path.isdir(path):
+        path, note = os.path.join(path, DEFAULT_PLOT), f" (--plot {given} is a directory)"
+    elif path.endswith(("/", os.sep)):
+        raise UsageError(f"--plot {given}: the directory does not exist")
+    ext = os.path.splitext(path)[1]
+    if not ext:
+        path, note = path + ".png", f" (.png added to --plot {given})"
+    elif ext.lower() not in PLOT_FORMATS:
+        raise UsageError(f"--plot {given}: unknown image format {ext!r}; use one of "
+                         f"{', '.join(PLOT_FORMATS)} (no extension means .png)")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--plot {given}: the directory {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        where = f"--plot {given}" if given is not None else f"the plot ./{DEFAULT_PLOT}"
+        raise UsageError(f"{where}: the directory {folder} is not writable (use --plot PATH "
+                         "or --no-plot)")
+    return path, note
 
 
 def load_dataset(name: str, seed: int = 0, *, standardize: bool = True):
@@ -120,23 +199,51 @@ def accuracy(model, x, y) -> float:
     return int((pred == y).sum().item()) / int(y.shape[0])
 
 
-class _Progress:
-    """A progress bar: tqdm when it is installed and the output is a terminal, else a plain
-    text bar (one line per epoch: loss, training accuracy, steps/s)."""
+#: Seconds between redraws of the live progress line.
+REDRAW_SECONDS = 0.1
 
-    def __init__(self, total: int, enabled: bool, print_fn: Callable[[str], Any]) -> None:
+
+class _Progress:
+    """A progress bar: tqdm when it is installed and the output is a terminal; else on a
+    terminal one line per epoch that updates in place (``\\r``) as the steps run; else (a pipe,
+    a file, a custom ``print_fn``) one plain line per epoch: loss, training accuracy, steps/s."""
+
+    def __init__(self, total: int, enabled: bool, print_fn: Callable[[str], Any],
+                 epochs: int = 1) -> None:
         self.total, self.enabled, self.print_fn = total, enabled, print_fn
+        self.epochs = max(epochs, 1)
         self.done, self.start = 0, time.perf_counter()
         self.info: dict[str, str] = {}
         self.bar = None
+        self.live = False
+        self.drawn = 0  # length of the live line on screen (0: none)
+        self.last_draw = 0.0
+        self.losses: list[float] = []
         if not enabled or print_fn is not print or not sys.stdout.isatty():
             return
         try:
             from tqdm import tqdm
         except ImportError:
+            self.live = True
             return
         self.bar = tqdm(total=total, unit="step", desc="training", file=sys.stdout,
                         dynamic_ncols=True, leave=True)
+
+    def _line(self, epoch: int, loss: float, acc: float | None) -> str:
+        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        tail = f"train acc {100 * acc:5.1f}%" if acc is not None else \
+            f"step {self.done}/{self.total}"
+        return (f"[{'#' * filled}{'.' * (width - filled)}] epoch "
+                f"{epoch:>{len(str(self.epochs))}}/{self.epochs}  loss {loss:.4f}  {tail}  "
+                f"{rate:,.0f} steps/s")
+
+    def _draw(self, line: str, end: str = "") -> None:
+        pad = " " * max(self.drawn - len(line), 0)
+        sys.stdout.write("\r" + line + pad + end)
+        sys.stdout.flush()
+        self.drawn = 0 if end else len(line)
 
     def update(self, n: int, loss: float) -> None:
         self.done += n
@@ -145,6 +252,15 @@ class _Progress:
             if self.done % 10 == 0:
                 self.info["loss"] = f"{loss:.4f}"
                 self.bar.set_postfix(self.info, refresh=False)
+        elif self.live:
+            self.losses.append(loss)
+            now = time.perf_counter()
+            if now - self.last_draw >= REDRAW_SECONDS:
+                self.last_draw = now
+                per_epoch = max(self.total // self.epochs, 1)
+                epoch = min((self.done - 1) // per_epoch + 1, self.epochs)
+                recent = self.losses[-per_epoch:]
+                self._draw(self._line(epoch, sum(recent) / len(recent), None))
 
     def epoch_end(self, epoch: int, epochs: int, loss: float, acc: float) -> None:
         if not self.enabled:
@@ -153,16 +269,20 @@ class _Progress:
             self.info.update(epoch=f"{epoch}/{epochs}", acc=f"{100 * acc:.1f}%")
             self.bar.set_postfix(self.info)
             return
-        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        self.print_fn(f"[{'#' * filled}{'.' * (width - filled)}] epoch {epoch:>{len(str(epochs))}}"
-                      f"/{epochs}  loss {loss:.4f}  train acc {100 * acc:5.1f}%  "
-                      f"{rate:,.0f} steps/s")
+        self.epochs = epochs
+        self.losses.clear()
+        if self.live:
+            self._draw(self._line(epoch, loss, acc), end="\n")
+        else:
+            self.print_fn(self._line(epoch, loss, acc))
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        elif self.drawn:  # stopped mid-epoch (Ctrl-C, an error): end the live line
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self.drawn = 0
 
 
 def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = None,
@@ -197,7 +317,7 @@ def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = Non
              f"{n_params:,} parameters) on {dataset}: {settings['about']}.")
     print_fn(f"{x_tr.shape[0]} training and {x_te.shape[0]} test samples; Adam, lr {lr}, "
              f"batch size {batch_size}, {epochs} epochs, seed {seed}.")
-    bar = _Progress(epochs * len(loader), progress, print_fn)
+    bar = _Progress(epochs * len(loader), progress, print_fn, epochs)
     losses: list[float] = []
     start = time.perf_counter()
     try:
@@ -264,7 +384,8 @@ def plot_losses(losses: list[float], path: str, steps_per_epoch: int, title: str
 
 
 def run(argv: list[str] | None = None, print_fn: Callable[[str], Any] = print) -> int:
-    """Run the demo with command-line ``argv``; returns the exit status.
+    """Run the demo with command-line ``argv``; returns the exit status (2: bad options, with
+    one ``error:`` line on stderr before anything else is printed).
 
     Example:
         >>> lines = []
@@ -273,28 +394,44 @@ def run(argv: list[str] | None = None, print_fn: Callable[[str], Any] = print) -
         >>> any(line.startswith("test accuracy") for line in lines)
         True
     """
-    args = build_parser().parse_args(argv)
-    if args.quick and args.epochs is None:
-        args.epochs = 3
+    from .cli.options import UsageError, program
+
+    try:
+        args = parse_args(argv)
+    except UsageError as e:
+        print(f"error: {e} (see {program('demo')} --help)", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
     if not args.no_lesson:
         run_lesson(print_fn)
         print_fn("")
-    result = train(args.dataset, hidden=args.hidden, epochs=args.epochs, seed=args.seed,
-                   lr=args.lr, batch_size=args.batch_size, print_fn=print_fn)
+    try:
+        result = train(args.dataset, hidden=args.hidden, epochs=args.epochs, seed=args.seed,
+                       lr=args.lr, batch_size=args.batch_size, print_fn=print_fn)
+    except FloatingPointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     rate = result["steps"] / max(result["seconds"], 1e-9)
     print_fn(f"trained {result['steps']} steps in {result['seconds']:.1f} s "
              f"({rate:,.0f} steps/s)")
     print_fn(f"train accuracy: {100 * result['train_accuracy']:.1f}%")
     print_fn(f"test accuracy: {100 * result['test_accuracy']:.1f}%")
-    if not args.no_plot:
-        title = f"gradwalk demo: MLP on {args.dataset} (test accuracy " \
-                f"{100 * result['test_accuracy']:.1f}%)"
+    if args.plot is None:
+        return 0
+    title = f"gradwalk demo: MLP on {args.dataset} (test accuracy " \
+            f"{100 * result['test_accuracy']:.1f}%)"
+    try:
         path = plot_losses(result["losses"], args.plot, result["steps_per_epoch"], title)
-        if path is None:
-            print_fn("matplotlib is not installed, so no loss-curve plot was written "
-                     "(pip install matplotlib, or gradwalk[plot]).")
-        else:
-            print_fn(f"loss curve written to {path}")
+    except OSError as e:
+        print(f"error: could not write the loss curve to {args.plot}: {e.strerror or e}",
+              file=sys.stderr)
+        return 1
+    if path is None:
+        print_fn("matplotlib is not installed, so no loss-curve plot was written "
+                 "(pip install matplotlib, or gradwalk[plot]).")
+    else:
+        print_fn(f"loss curve written to {path}{args.plot_note}")
     return 0
 
 

@@ -2,7 +2,9 @@
 
 Each example computes with a tensor library (gradwalk by default) and returns what it found, so
 tests can check the numbers and ``run()`` can print them the way PyTorch prints tensors. Pass
-``lib=torch`` to any example (or to ``run``) to watch PyTorch compute the same lesson.
+``lib=torch`` to any example (or to ``run``) to watch PyTorch compute the same lesson. The
+exercise is left to the learner: ``run`` prints it with the ``check`` command that tests an
+answer, and ``exercise()`` holds the solution (for the tests).
 
 Example:
     >>> from gradwalk import lesson
@@ -21,6 +23,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from .cli.options import program
 
 #: Points of the exercise, where autograd's derivative is checked against the hand derivative.
 EXERCISE_POINTS = (-1.0, 0.5, 2.0)
@@ -186,6 +190,9 @@ def run(print_fn: Callable[[str], Any] = print, *, lib: ModuleType | None = None
     say("The autograd lesson")
     say("===================")
     say("")
+    say("The code below is PyTorch code. gradwalk runs it unchanged after one line:")
+    say("   import gradwalk as torch")
+    say("")
     say("1. One input. Mark x with requires_grad=True, compute with it, call backward():")
     say("   x = torch.tensor(3.0, requires_grad=True)")
     say("   y = x**2 + 2*x + 1")
@@ -226,7 +233,12 @@ def run(print_fn: Callable[[str], Any] = print, *, lib: ModuleType | None = None
     say(f"   b = {r['b']!r}")
     say("")
 
-    say("Exercise. f(x) = x**3 + 2*sin(x); by hand f'(x) = 3x^2 + 2cos(x).")
-    for row in exercise(t):
-        say(f"   x = {row['x'].item():4}: autograd {row['autograd']!r}, "
-            f"hand {row['hand']!r}")
+    say("Exercise. f(x) = x**3 + 2*sin(x). Work out f'(x) by hand, then let autograd check")
+    say("   your answer at a few points (put your derivative in the quotes after --expect):")
+    say(f'   {program()} check "x**3 + 2*sin(x)" --at '
+        + " ".join(f"{p:g}" for p in EXERCISE_POINTS) + ' --expect "..."')
+    say("")
+    say("Next: gradwalk's own tools (not part of PyTorch) show what backward() does:")
+    say("   with gradwalk.autograd.explain() as walk: y.backward()")
+    say("   print(walk)            # the backward pass in order: each rule, each gradient sent")
+    say("   gradwalk.viz.draw(y)   # a picture of the graph backward() walks (needs graphviz)")

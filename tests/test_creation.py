@@ -331,3 +331,28 @@ def test_dtype_aliases():
     assert gradwalk.int is gradwalk.int32
     assert repr(gradwalk.float32) == "gradwalk.float32"
     assert gradwalk.float64.is_floating_point and not gradwalk.int64.is_floating_point
+
+
+def test_manual_seed_accepts_torchs_range():
+    """Negative seeds wrap modulo 2**64 as in torch; outside [-2**63, 2**64 - 1] is an error."""
+    for seed, mapped in ((-1, 2**64 - 1), (-2, 2**64 - 2), (-2**63, 2**63), (2**64 - 1, 2**64 - 1),
+                         (7, 7)):
+        assert gradwalk.manual_seed(seed).initial_seed() == mapped
+        a = gradwalk.rand(3).tolist()
+        gradwalk.manual_seed(mapped)
+        assert gradwalk.rand(3).tolist() == a  # the same stream as the wrapped seed
+    for bad in (2**64, -2**63 - 1):
+        with pytest.raises(ValueError, match="outside"):
+            gradwalk.manual_seed(bad)
+    gradwalk.manual_seed(0)
+
+
+def test_manual_seed_initial_seed_matches_torch():
+    torch = pytest.importorskip("torch")
+    for seed in (-1, -2, -2**63, 2**64 - 1, 12345):
+        assert gradwalk.manual_seed(seed).initial_seed() == torch.manual_seed(seed).initial_seed()
+    for bad in (2**64, -2**63 - 1):
+        with pytest.raises(ValueError):
+            torch.manual_seed(bad)
+    gradwalk.manual_seed(0)
+    torch.manual_seed(0)

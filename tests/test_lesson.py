@@ -102,8 +102,49 @@ def test_run_prints_the_lesson():
     assert "a.grad = tensor(3.)" in text and "b.grad = tensor(8.)" in text
     assert "grad_fn=<MeanBackward0>" in text
     assert text.count("step ") == 6
-    assert "f'(x) = 3x^2 + 2cos(x)" in text
-    assert "gradwalk." not in text  # printed as PyTorch prints default-dtype tensors
+    assert "f(x) = x**3 + 2*sin(x)" in text
+    assert "gradwalk.float" not in text  # printed as PyTorch prints default-dtype tensors
+
+
+def test_run_leaves_the_exercise_to_the_learner():
+    """The lesson states the exercise and the command that checks an answer, not the answer."""
+    lines = []
+    lesson.run(lines.append)
+    text = "\n".join(lines)
+    exercise = text[text.index("Exercise."):]
+    for answer in ("3x^2", "3*x**2", "2cos(x)", "2*cos(x)"):
+        assert answer not in exercise
+    for row in lesson.exercise():  # nor autograd's values of the derivative
+        assert repr(row["autograd"]) not in exercise
+    command = next(line.strip() for line in lines if " check " in line)
+    assert command.startswith("python -m gradwalk check")
+    assert '"x**3 + 2*sin(x)" --at -1 0.5 2 --expect' in command
+
+
+def test_run_says_import_gradwalk_as_torch_and_points_to_the_tools():
+    lines = []
+    lesson.run(lines.append)
+    text = "\n".join(lines)
+    assert "import gradwalk as torch" in lines[4]  # before the first example
+    assert text.index("import gradwalk as torch") < text.index("1. One input")
+    assert "gradwalk.autograd.explain()" in text and "print(walk)" in text
+    assert "gradwalk.viz.draw(y)" in text
+    assert all(len(line) <= 100 for line in lines)
+
+
+def test_the_exercise_command_accepts_the_right_answer(capsys):
+    """The command the lesson prints, with the right answer filled in, says it agrees."""
+    import shlex
+
+    from gradwalk.cli.check import main
+
+    lines = []
+    lesson.run(lines.append)
+    command = next(line.strip() for line in lines if " check " in line)
+    argv = shlex.split(command.replace('"..."', '"3*x**2 + 2*cos(x)"'))[3:]
+    assert main(argv) == 0
+    assert "all derivatives agree (3 points)" in capsys.readouterr().out
+    assert main(shlex.split(command.replace('"..."', '"3*x**2 - 2*cos(x)"'))[3:]) == 1
 
 
 def test_run_uses_print_by_default(capsys):
@@ -117,7 +158,7 @@ def test_run_prints_what_pytorch_prints(torch):
     ours, theirs = [], []
     lesson.run(ours.append)
     lesson.run(theirs.append, lib=torch)
-    assert [line.replace("gradwalk.", "torch.") for line in ours] == theirs
+    assert ours == theirs
 
 
 def test_examples_match_pytorch_values(torch):

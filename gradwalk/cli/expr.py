@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
+
+import numpy as np
 
 FUNCTIONS = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log",
              "log2", "log10", "log1p", "expm1", "sqrt", "abs", "sigmoid", "relu", "erf")
@@ -25,6 +28,22 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 MAX_LENGTH = 2000
 MAX_NODES = 500
 MAX_DEPTH = 100
+#: Exponentials (``exp``, ``expm1``, ``sinh``, ``cosh``, powers with a variable exponent) nested
+#: deeper than this are refused: see Note [bounded expressions].
+MAX_EXP_NESTING = 3
+_GROWING = ("exp", "expm1", "sinh", "cosh")
+
+# Note [bounded expressions]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~
+# Every expression the parser accepts can be evaluated in float64, differentiated by autograd
+# and handed to sympy without a hang, an OverflowError or a MemoryError:
+# - a number must fit float64 (a literal of more than 308 digits, or ``1e400``, is refused);
+# - every constant part (``9**9**9``, ``10**1000``, ``log(0)``, ``(-1)**0.5``) is evaluated in
+#   float64 at parse time and must be finite, so no exact huge integer is ever built;
+# - exponentials nest at most MAX_EXP_NESTING deep (``exp(exp(exp(x)))``, ``x**x**x**x``):
+#   deeper towers overflow float64 for almost every input and make sympy's derivative explode;
+# - the size (MAX_LENGTH, MAX_NODES) and nesting depth (MAX_DEPTH) are bounded.
+# Whatever sympy still finds hard is bounded by time in ``gradwalk.cli.symbolic``.
 
 
 class ExprError(ValueError):
@@ -94,11 +113,16 @@ log2, log10, log1p, expm1, sqrt, abs, sigmoid, relu, erf
     if len(text) > MAX_LENGTH:
         raise ExprError(f"the {what} is too long ({len(text)} characters, at most {MAX_LENGTH})")
     src = text.strip().replace("^", "**")
+    digits = max((len(m) for m in re.findall(r"\d+", src)), default=0)
+    if digits > 308:
+        raise ExprError(f"a number in the {what} has {digits} digits: numbers must fit float64 "
+                        "(at most about 1.8e308)")
     try:
         tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
-        raise ExprError(f"could not parse {what} {text!r}: {e.msg}{col}") from None
+        raise ExprError(f"could not parse {what} {text!r}: {e.msg}{col}{_syntax_hint(src)}"
+                        ) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError(f"could not parse {what} {text!r}: too deeply nested") from None
     count = sum(1 for _ in ast.walk(tree))
@@ -107,7 +131,72 @@ log2, log10, log1p, expm1, sqrt, abs, sigmoid, relu, erf
     depth = _depth(tree.body)
     if depth > MAX_DEPTH:
         raise ExprError(f"the {what} is nested too deeply ({depth} levels, at most {MAX_DEPTH})")
+    _check_bounded(tree.body, src, text, what)
     return _convert(tree.body, text, what)
+
+
+def _syntax_hint(src: str) -> str:
+    """A hint for the usual slips: ``2x`` for ``2*x``, ``dy=3`` given as an expression."""
+    m = re.search(r"(?<![\w.])((?>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?))([A-Za-z_]\w*|\()", src)
+    if m and not re.fullmatch(r"[jJ]", m.group(2)):
+        return f" (write {m.group(1)}*{m.group(2)} for {m.group(0)!r}: multiplication needs *)"
+    if re.match(r"\s*[A-Za-z_]\w*\s*=", src):
+        return " (a name= prefix is only for a derivative's name, e.g. dx=...)"
+    return ""
+
+
+def _check_bounded(root, src, text, what) -> None:
+    """Refuse non-finite constant parts and deep exponential towers (Note [bounded
+    expressions])."""
+    const: dict = {}
+    grow: dict = {}
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    for node in reversed(order):  # children before parents
+        kids = [k for k in ast.iter_child_nodes(node) if isinstance(k, ast.expr)]
+        if isinstance(node, ast.Call):
+            kids = list(node.args)
+        grow[id(node)] = max((grow.get(id(k), 0) for k in kids), default=0)
+        value = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
+            try:
+                value = float(node.value)
+            except OverflowError:
+                value = math.inf
+        elif isinstance(node, ast.Name) and node.id in CONSTANTS:
+            value = CONSTANTS[node.id]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = const.get(id(node.operand))
+            value = None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            a, b = const.get(id(node.left)), const.get(id(node.right))
+            if a is not None and b is not None:
+                value = FLOAT[_BINOPS[type(node.op)]](a, b)
+            if isinstance(node.op, ast.Pow) and b is None:
+                grow[id(node)] += 1
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in FLOAT and len(node.args) == 1 and not node.keywords:
+            a = const.get(id(node.args[0]))
+            if a is not None:
+                value = FLOAT[node.func.id](a)
+            elif node.func.id in _GROWING:
+                grow[id(node)] += 1
+        if value is not None:
+            if not math.isfinite(value):
+                part = ast.get_source_segment(src, node) or "a constant"
+                why = "not a real number" if math.isnan(value) else "not finite in float64"
+                raise ExprError(f"the constant {part!r} in the {what} {text!r} is {value} "
+                                f"({why}); use numbers whose value fits float64")
+            const[id(node)] = value
+    if grow[id(root)] > MAX_EXP_NESTING:  # the deepest nesting on any path
+        raise ExprError(f"the {what} {text!r} nests exponentials {grow[id(root)]} deep (exp, "
+                        "expm1, sinh, cosh or ** with a variable exponent); at most "
+                        f"{MAX_EXP_NESTING}: deeper towers overflow float64 almost everywhere")
 
 
 def _depth(root) -> int:
@@ -154,6 +243,10 @@ def _children(node, text, what) -> list:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return [node.left, node.right]
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Constant):
+            n = ast.get_source_segment(text.strip().replace("^", "**"), node.func) or "2"
+            raise ExprError(f"could not parse {what} {text!r}: write {n}*(...) for {n}(...): "
+                            "multiplication needs *")
         if not isinstance(node.func, ast.Name):
             raise ExprError(f"only plain function calls are allowed in the {what} {text!r}; "
                             f"allowed functions: {', '.join(FUNCTIONS)}")
@@ -185,35 +278,35 @@ def _build(node, args) -> Expr:
 
 # ------------------------------------------------------------------------------- backends
 
-def _float_pow(a, b):
-    try:
-        return math.pow(a, b)
-    except (OverflowError, ValueError):
-        return float("nan")
+def _ieee(fn):
+    """``fn`` on float64 with IEEE results, as PyTorch computes them: ``log(0)`` is ``-inf``,
+    ``1/0`` is ``inf``, ``sqrt(-1)`` is ``nan``; never an exception or a warning."""
 
-
-def _safe(fn):
     def call(*args):
-        try:
-            return fn(*args)
-        except (ValueError, OverflowError, ZeroDivisionError):
-            return float("nan")
+        with np.errstate(all="ignore"):
+            return float(fn(*(np.float64(a) for a in args)))
 
     return call
 
 
-#: Plain Python floats (``math``): used for finite differences in float64.
-FLOAT: dict = {
-    "num": float, "neg": lambda a: -a, "add": lambda a, b: a + b, "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b, "div": _safe(lambda a, b: a / b), "pow": _float_pow,
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": _safe(math.asin),
-    "acos": _safe(math.acos), "atan": math.atan, "sinh": _safe(math.sinh),
-    "cosh": _safe(math.cosh), "tanh": math.tanh, "exp": _safe(math.exp), "log": _safe(math.log),
-    "log2": _safe(math.log2), "log10": _safe(math.log10), "log1p": _safe(math.log1p),
-    "expm1": _safe(math.expm1), "sqrt": _safe(math.sqrt), "abs": abs,
-    "sigmoid": _safe(lambda a: 1.0 / (1.0 + math.exp(-a))), "relu": lambda a: max(a, 0.0),
-    "erf": math.erf,
-}
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _erf(a):
+    return math.erf(float(a))
+
+
+#: Plain Python floats computed in float64 with IEEE semantics (NumPy): used for finite
+#: differences and for the values of f and of your derivative.
+FLOAT: dict = {"num": float, "neg": lambda a: -float(a)}
+FLOAT.update({name: _ieee(fn) for name, fn in {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos,
+    "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "exp": np.exp,
+    "log": np.log, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "expm1": np.expm1,
+    "sqrt": np.sqrt, "abs": np.abs, "sigmoid": _sigmoid,
+    "relu": lambda a: np.maximum(a, 0.0), "erf": _erf}.items()})
 
 
 def gradwalk_backend() -> dict:
@@ -225,7 +318,7 @@ def gradwalk_backend() -> dict:
 
     def pw(a, b):
         if not isinstance(a, gw.Tensor) and not isinstance(b, gw.Tensor):
-            return _float_pow(a, b)
+            return FLOAT["pow"](a, b)
         return a ** b
 
     def call(name):

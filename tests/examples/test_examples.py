@@ -58,3 +58,18 @@ def test_char_rnn():
     assert "vocabulary of" in out and "step     2" in out
     sample = out.split("sample:\n", 1)[1]
     assert sample.startswith("Shall I") and len(sample.rstrip("\n")) >= 27
+
+
+def test_lesson_examples_torch_flag_without_torch(tmp_path):
+    """``--torch`` where PyTorch is not installed: a message and exit 2, no traceback."""
+    shadow = tmp_path / "torch"  # a torch package that is not there, whatever is installed
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", "
+                                        "name='torch')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "lesson_examples.py"),
+                           "--torch"], capture_output=True, text=True, timeout=60, env=env,
+                          cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: --torch runs these examples with PyTorch")
+    assert "pip install torch" in proc.stderr and "Traceback" not in proc.stderr
