@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from . import _warnings  # noqa: F401 - NumPy floating-point warnings of internals stay quiet
 from . import autograd
 from .autograd import (
     enable_grad,

@@ -1,13 +1,13 @@
 """Safe checkpoints: ``gradwalk.save(obj, f)`` and ``gradwalk.load(f)``.
 
-The file is a zip archive in NumPy's ``.npz`` layout: one ``.npy`` member per tensor, plus a member
-``__gradwalk__.json`` that describes the structure (dicts, OrderedDicts, lists, tuples, numbers,
-strings, None, dtypes; NumPy scalars are stored as 0-d arrays) and points at the arrays by name. Loading reads arrays with ``allow_pickle=False`` and parses JSON,
-so a checkpoint can never run code, unlike ``pickle``. A file that is corrupted, truncated, made
-by something else, or hostile (pickled data, object arrays, a bad or huge manifest, a
-zip bomb, missing arrays, zip features it does not read) raises ``ValueError`` naming the
-problem (Note [load raises only ValueError]); a file from ``torch.save`` is recognised and the
-message shows how to convert it.
+The file is a zip archive in NumPy's ``.npz`` layout: one ``.npy`` member per tensor, plus a
+member ``__gradwalk__.json`` that describes the structure (dicts, OrderedDicts, lists, tuples,
+numbers, strings, None, dtypes; NumPy scalars are stored as 0-d arrays) and points at the arrays
+by name. Loading reads arrays with ``allow_pickle=False`` and parses JSON, so a checkpoint can
+never run code, unlike ``pickle``. A file that is corrupted, truncated, made by something else,
+or hostile (pickled data, object arrays, a bad or huge manifest, a zip bomb, missing arrays, zip
+features it does not read) raises ``ValueError`` naming the problem (Note [load raises only
+ValueError]); a file from ``torch.save`` is recognised and the message shows how to convert it.
 
 Example:
     >>> import io, gradwalk
