@@ -1,4 +1,4 @@
-"""NumPy's floating-point RuntimeWarnings never leak from gradwalk's internals.
+r"""NumPy's floating-point RuntimeWarnings never leak from gradwalk's internals.
 
 An op that overflows or makes a NaN is as quiet as in PyTorch: ``x.exp()`` on a large ``x`` gives
 ``inf`` without NumPy's "overflow encountered in exp". Anomaly mode
@@ -12,20 +12,20 @@ Example (``np.exp(np.array([1000.0]))`` in the user's code would raise here):
     ...     gradwalk.tensor([1000.0]).exp()  # gradwalk's internals: quiet even so
     tensor([inf])
 
-Note [quiet floating-point warnings]: one entry in ``warnings.filters``, installed at import:
-action ``"ignore"``, category ``RuntimeWarning``, NumPy's messages (``overflow``, ``invalid
-value``, ``divide by zero``, ``underflow`` ``encountered in ...``), and a module matcher that
-accepts a warning raised by a NumPy call made from gradwalk's code. NumPy attributes a
-floating-point warning to the Python frame that called the ufunc: a gradwalk module for
-``np.exp(x)`` written in gradwalk, a NumPy module for ``np.sum(x)`` (whose Python wrapper calls
-the ufunc), so the matcher walks out of NumPy's own frames to the first other one and accepts it
-when that one is gradwalk's. It runs only when such a warning is raised, so ops pay nothing:
-a ``np.errstate`` per op would cost about a microsecond each.
+Note [quiet floating-point warnings]: two entries in ``warnings.filters``, installed at import,
+both action ``"ignore"``, category ``RuntimeWarning`` and NumPy's messages (``overflow``,
+``invalid value``, ``divide by zero``, ``underflow`` ``encountered in ...``). NumPy attributes
+a floating-point warning to the Python frame that called the ufunc: a gradwalk module for
+``np.exp(x)`` written in gradwalk (the first entry's module pattern ``gradwalk(\.|$)``), a NumPy
+module for ``np.sum(x)`` (whose Python wrapper calls the ufunc): the second entry's matcher then
+walks out of NumPy's frames to the first other one and accepts the warning when that one is
+gradwalk's. Filters are consulted only when a warning is raised, so ops pay nothing (a
+``np.errstate`` per op would cost about a microsecond each).
 
 Filters are tried in order and ``warnings.simplefilter("error")`` (or pytest's ``-W``, or a
 ``catch_warnings`` block) puts its entry in front; pytest also drops the filters a test module's
 import added once collection ends. So ``filterwarnings``, ``simplefilter`` and
-``resetwarnings`` are wrapped to put the entry back in front after each change: the user's
+``resetwarnings`` are wrapped to put the entries back in front after each change: the user's
 filters keep their order and meaning for every other warning, including the user's own NumPy
 floating-point warnings. Reading these values is what anomaly mode is for.
 """
@@ -42,15 +42,12 @@ _MESSAGE = re.compile(r"(overflow|invalid value|divide by zero|underflow) encoun
 _OURS = re.compile(r"gradwalk(\.|$)")
 
 
-class _CalledFromGradwalk:
-    """The module matcher of the filter entry (``warnings`` calls its ``match(module)``)."""
+class _NumpyCalledFromGradwalk:
+    """The module matcher of the second entry (``warnings`` calls its ``match(module)``): a
+    warning attributed to one of NumPy's Python modules, whose caller is gradwalk's."""
 
     def match(self, module: Any) -> bool:
-        if not isinstance(module, str):
-            return False
-        if _OURS.match(module):
-            return True
-        if not module.startswith("numpy"):
+        if not (isinstance(module, str) and module.startswith("numpy")):
             return False
         f = sys._getframe(1)
         while f is not None:
@@ -64,16 +61,17 @@ class _CalledFromGradwalk:
         return "<NumPy called from gradwalk>"
 
 
-ENTRY = ("ignore", _MESSAGE, RuntimeWarning, _CalledFromGradwalk(), 0)
+# Both in C for the common case (the first entry); the frame walk only for NumPy's own modules.
+ENTRIES = (("ignore", _MESSAGE, RuntimeWarning, _OURS, 0),
+           ("ignore", _MESSAGE, RuntimeWarning, _NumpyCalledFromGradwalk(), 0))
 
 
 def _put_first() -> None:
     filters = warnings.filters
-    if filters and filters[0] is ENTRY:
+    n = len(ENTRIES)
+    if len(filters) >= n and all(filters[i] is e for i, e in enumerate(ENTRIES)):
         return
-    while ENTRY in filters:
-        filters.remove(ENTRY)
-    filters.insert(0, ENTRY)
+    filters[:] = [*ENTRIES, *(f for f in filters if f not in ENTRIES)]
     mutated = getattr(warnings, "_filters_mutated", None)
     if mutated is not None:
         mutated()
@@ -94,7 +92,7 @@ def _keeping_first(fn):
 
 
 def install() -> None:
-    """Put the filter entry first and keep it there (idempotent; run at import)."""
+    """Put the filter entries first and keep them there (idempotent; run at import)."""
     for name in ("filterwarnings", "simplefilter", "resetwarnings"):
         setattr(warnings, name, _keeping_first(getattr(warnings, name)))
     _put_first()
