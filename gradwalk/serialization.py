@@ -92,8 +92,9 @@ def _save_path(path: str | bytes, manifest: bytes, arrays: dict[str, np.ndarray]
     the new one, never half of one. The temporary file is made with ``os.open(..., 0o666)``, so
     the umask applies exactly as for ``open(path, "wb")`` (``tempfile.mkstemp`` would make it
     0o600, and the rename would carry that mode to the checkpoint); when the target exists, its
-    mode is copied. A symlink is followed (its target is replaced, the link stays), as
-    ``open()`` would. Errors name the user's path, never the temporary one."""
+    mode is copied. A symlink is followed (its target is replaced, the link stays), and a FIFO
+    or device is written into, as ``open()`` would. Errors name the user's path, never the
+    temporary one."""
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     if os.path.islink(path):
@@ -107,6 +108,10 @@ def _save_path(path: str | bytes, manifest: bytes, arrays: dict[str, np.ndarray]
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, f"save(): {path!r} is a directory; give a file "
                                 "name such as 'checkpoint.gw' inside it", path)
+    if os.path.exists(path) and not os.path.isfile(path):  # a FIFO or a device: write into it
+        with open(path, "wb") as fh:
+            _write(fh, manifest, arrays)
+        return
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
