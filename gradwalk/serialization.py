@@ -324,7 +324,8 @@ def _mover(map_location: Any) -> Any:
 def _describe(f: Any) -> str:
     if isinstance(f, str | os.PathLike):
         return repr(os.fspath(f))
-    return "the file object"
+    name = getattr(f, "name", None)
+    return repr(name) if isinstance(name, str) else "the file object"
 
 
 def _fail(source: str, why: str) -> ValueError:

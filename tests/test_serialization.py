@@ -728,3 +728,10 @@ def _find_all(raw, sig):
         out.append(i)
         i = raw.find(sig, i + 1)
     return out
+
+
+def test_an_open_file_is_named_in_the_message(tmp_path):
+    path = tmp_path / "junk.gw"
+    path.write_bytes(b"not a checkpoint")
+    with open(path, "rb") as fh, pytest.raises(ValueError, match=f"{str(path)!r} is not a valid"):
+        gradwalk.load(fh)
