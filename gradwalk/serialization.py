@@ -461,6 +461,8 @@ def _decode(node: Any, zf, infos, cache, source: str, move, depth: int) -> Any:
         items = [_decode(x, zf, infos, cache, source, move, depth + 1) for x in v]
         if t == "list":
             return items
+        if t == "size" and not all(type(n) is int and n >= 0 for n in items):
+            raise _fail(source, "a size entry holds something other than sizes")
         size = _size_type() if t == "size" else None
         return tuple(items) if size is None else size(items)
     if t in ("dict", "odict"):
@@ -583,7 +585,8 @@ def _tensor(arr: np.ndarray, node: dict) -> Tensor:
 
         param_cls = getattr(nn, "Parameter", None)
         if param_cls is not None:
-            return param_cls(t, requires_grad=bool(node.get("requires_grad", True)))
+            wants = bool(node.get("requires_grad", True)) and arr.dtype.kind in "fc"
+            return param_cls(t, requires_grad=wants)
     if node.get("requires_grad") and arr.dtype.kind in "fc":
         t.requires_grad_(True)
     return t

@@ -470,6 +470,8 @@ def test_huge_integer_in_a_float_field_and_bad_keys():
     ({"t": "float", "v": True}, "float entry holds bool"),
     ({"t": "complex", "v": [True, 1]}, "malformed complex"),
     ({"t": "npscalar", "k": "a0", "dtype": "<f8", "shape": [1]}, "shape"),
+    ({"t": "size", "v": [{"t": "str", "v": "x"}]}, "size entry"),
+    ({"t": "size", "v": [{"t": "int", "v": -1}]}, "size entry"),
 ])
 def test_bad_typed_entries(tree, match):
     members = {"__gradwalk__.json": _manifest(tree), "a0.npy": _npy(np.zeros(1))}
@@ -735,3 +737,12 @@ def test_an_open_file_is_named_in_the_message(tmp_path):
     path.write_bytes(b"not a checkpoint")
     with open(path, "rb") as fh, pytest.raises(ValueError, match=f"{str(path)!r} is not a valid"):
         gradwalk.load(fh)
+
+
+def test_an_integer_parameter_marked_requires_grad_loads_without_grad():
+    arr = np.arange(3)
+    node = {"t": "tensor", "k": "a0", "dtype": arr.dtype.str, "shape": [3], "param": True,
+            "requires_grad": True}
+    out = _load_bytes(_zip({"__gradwalk__.json": _manifest(node), "a0.npy": _npy(arr)}))
+    assert type(out) is gradwalk.nn.Parameter and not out.requires_grad
+    assert out.tolist() == [0, 1, 2]
