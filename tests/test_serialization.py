@@ -746,3 +746,45 @@ def test_an_integer_parameter_marked_requires_grad_loads_without_grad():
     out = _load_bytes(_zip({"__gradwalk__.json": _manifest(node), "a0.npy": _npy(arr)}))
     assert type(out) is gradwalk.nn.Parameter and not out.requires_grad
     assert out.tolist() == [0, 1, 2]
+
+
+_JSON_VALUES = [None, True, False, -1, 0, 3, 2**70, 1.5, float("inf"), "x", "", [], {}, [1, 2],
+                {"t": "none"}, "<i8", "<f4", "|b1", "a0", "a1", "tensor", "ndarray", "npscalar",
+                "dtype", "size", "dict", "tuple", "list", "float64", [[]],
+                [[{"t": "none"}, {"t": "none"}]], {"t": "list", "v": [{"t": "list", "v": []}]}]
+
+
+def _json_nodes(x, out):
+    if isinstance(x, dict | list):
+        out.append(x)
+        for v in (x.values() if isinstance(x, dict) else x):
+            _json_nodes(v, out)
+    return out
+
+
+def test_mutated_manifests_raise_only_value_error():
+    """Seeded edits of the manifest's values (types, names, dtypes, shapes, flags) beside the
+    real arrays: every load returns something or raises ValueError."""
+    import copy
+    import random
+
+    _, variants = _fuzz_variants()
+    with zipfile.ZipFile(io.BytesIO(variants[0])) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["__gradwalk__.json"])
+    rng = random.Random(14)
+    for _ in range(300):
+        m = json.loads(json.dumps(manifest))
+        for _ in range(rng.randint(1, 3)):
+            node = rng.choice(_json_nodes(m["tree"], []))
+            if isinstance(node, dict):
+                key = rng.choice([*node, "t", "v", "k", "dtype", "shape", "param",
+                                  "requires_grad"])
+                node[key] = copy.deepcopy(rng.choice(_JSON_VALUES))
+            elif node:
+                node[rng.randrange(len(node))] = copy.deepcopy(rng.choice(_JSON_VALUES))
+        text = json.dumps(m).replace(str(2**70), "7" * 400)  # and an integer too big for floats
+        try:
+            _load_bytes(_zip({**members, "__gradwalk__.json": text}))
+        except ValueError as e:
+            assert str(e).startswith("gradwalk.load:"), str(e)
