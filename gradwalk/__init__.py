@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os as _os
 
+from . import _warnings  # NumPy's floating-point warnings of internals stay quiet
 from . import autograd
 from .autograd import (
     enable_grad,
