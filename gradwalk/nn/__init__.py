@@ -12,7 +12,7 @@ Example:
     (8, 4)
 """
 
-from . import functional, init  # noqa: F401
+from . import functional, init, parallel  # noqa: F401
 from .modules import *  # noqa: F401, F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
