@@ -176,7 +176,8 @@ def _tensor(t: Any, what: str, name: str = "tensor") -> Tensor:
 def _array(t: Tensor) -> np.ndarray:
     """A C-contiguous NumPy array with the tensor's values (the tensor's own memory when it is
     contiguous: MPI only reads it)."""
-    return np.ascontiguousarray(t.detach().numpy())
+    a = t.detach().numpy()
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(a.shape)
 
 
 def _store(t: Tensor, arr: np.ndarray) -> None:

@@ -249,13 +249,14 @@ def _install_abort_hooks() -> None:
                          f"{where}: {exc}; aborting all {size} ranks\n")
         sys.stderr.flush()
         _mpi().COMM_WORLD.Abort(1)
+        os._exit(1)  # Abort does not return; never fall through to a hang
 
     def sys_hook(exc_type, exc, tb) -> None:
         if _State.world is None or _State.world.size() == 1:
             old_sys(exc_type, exc, tb)
             return
         abort(exc_type, exc, tb)
-        old_sys(exc_type, exc, tb)
+        old_sys(exc_type, exc, tb)  # KeyboardInterrupt: Python's own report
 
     def thread_hook(args) -> None:
         if args.exc_type is not SystemExit:

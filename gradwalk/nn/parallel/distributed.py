@@ -111,7 +111,7 @@ class DistributedDataParallel(Module):
             return
         with no_grad():
             for t in tensors:
-                buf = np.ascontiguousarray(t.detach().numpy()).copy()
+                buf = np.array(t.detach().numpy(), order="C", copy=True)
                 self._comm.Bcast(buf, root=self._root)
                 if self._comm.Get_rank() != self._root:
                     t.copy_(from_numpy(buf))
