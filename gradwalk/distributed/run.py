@@ -100,7 +100,7 @@ def build_command(argv: list[str], mpiexec: str | None = None,
     args = build_parser().parse_args(argv)
     if args.nproc < 1:
         raise SystemExit("gradwalk.distributed.run: -n must be at least 1")
-    if (args.script is None) == (args.module is None):
+    if args.script is None and args.module is None:
         raise SystemExit("gradwalk.distributed.run: give a script (or -m module) to run")
     mpiexec = mpiexec or args.mpiexec or find_mpiexec()
     if mpiexec is None:
