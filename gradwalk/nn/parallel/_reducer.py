@@ -102,7 +102,8 @@ class Reducer:
         self.used = np.zeros(len(self.params), dtype=np.int32)
         self.index = {id(p): k for k, p in enumerate(self.params)}
         self.bytes_per_step = sum(b.nbytes for b in self.buckets)
-        self.stats = {"steps": 0, "bytes": 0, "wait_s": 0.0, "last_wait_s": 0.0}
+        self.stats = {"steps": 0, "bytes": 0, "wait_s": 0.0, "last_wait_s": 0.0,
+                      "last_hidden_share": 0.0}
         self._reset()
 
     # ---------------------------------------------------------------- per iteration
@@ -185,6 +186,8 @@ class Reducer:
             self.MPI.Request.Testall(inflight)  # let MPI progress (Note [gradient buckets])
 
     def _finalize(self, inflight: list[Any]) -> None:
+        # buckets whose all-reduce already finished while backward ran (before this wait)
+        hidden = sum(b.nbytes for b in self.buckets[:-1] if b.request.Test())
         t0 = time.perf_counter()
         self.MPI.Request.Waitall(inflight)
         waited = time.perf_counter() - t0
@@ -192,6 +195,7 @@ class Reducer:
         self.stats["bytes"] += self.bytes_per_step
         self.stats["wait_s"] += waited
         self.stats["last_wait_s"] = waited
+        self.stats["last_hidden_share"] = hidden / max(self.bytes_per_step, 1)
         used = None
         if self.find_unused:
             used = self.used.copy()
