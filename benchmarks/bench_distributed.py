@@ -136,28 +136,43 @@ def launch(n: int, model: str, steps: int, cap: float) -> dict:
     raise SystemExit(f"the worker failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def cost_model(grad_bytes: int, machines: int = 8, per_machine: int = 8,
+def buckets_of(sizes: list[int], cap_bytes: int, first_bytes: int = 2**20) -> list[int]:
+    """Bucket sizes (bytes) for gradients of ``sizes`` bytes in ``parameters()`` order, by
+    DDP's rule (reverse order; the first bucket capped at 1 MiB, the others at the cap)."""
+    out, cur, cap = [], 0, min(first_bytes, cap_bytes)
+    for size in reversed(sizes):
+        cur += size
+        if cur >= cap:
+            out.append(cur)
+            cur, cap = 0, cap_bytes
+    return out + ([cur] if cur else [])
+
+
+def cost_model(sizes: list[int], machines: int = 8, per_machine: int = 8,
                link_gbit: float = 100.0, alpha_s: float = 5e-6) -> list[str]:
     """The ring all-reduce: every process sends and receives 2(N-1)/N x bytes, in 2(N-1)
     steps; the slowest link (the NIC, one ring edge leaves each machine) sets the pace."""
+    grad_bytes = sum(sizes)
     N = machines * per_machine
     bw = link_gbit * 1e9 / 8
-    per_rank = 2 * (N - 1) / N * grad_bytes
-    t_bw = per_rank / bw
+    f = 2 * (N - 1) / N
+    t_bw = f * grad_bytes / bw
     t_lat = 2 * (N - 1) * alpha_s
     lines = [f"ring all-reduce, {machines} machines x {per_machine} processes = {N} ranks, "
              f"{grad_bytes / 1e6:.1f} MB of gradients, {link_gbit:g} Gbit/s links, "
              f"alpha {alpha_s * 1e6:g} us per message:",
              f"  bytes each rank sends per step: 2(N-1)/N x {grad_bytes / 1e6:.1f} MB = "
-             f"{per_rank / 1e6:.1f} MB -> {t_bw * 1e3:.2f} ms at {bw / 1e9:.1f} GB/s",
-             f"  latency per all-reduce call: 2(N-1) x alpha = {t_lat * 1e3:.2f} ms"]
+             f"{f * grad_bytes / 1e6:.1f} MB -> {t_bw * 1e3:.2f} ms at {bw / 1e9:.1f} GB/s",
+             f"  latency per all-reduce call: 2(N-1) x alpha = {t_lat * 1e3:.2f} ms",
+             f"  break-even bucket (latency = bandwidth term): alpha_ring x BW / (2(N-1)/N) = "
+             f"{t_lat * bw / f / 2**20:.1f} MiB"]
     for cap_mb in (1, 4, 8, 25):
-        k = max(1, int(np.ceil(grad_bytes / (cap_mb * 2**20))))
-        last = min(cap_mb * 2**20, grad_bytes)
-        total = 1e3 * (t_bw + k * t_lat)
-        exposed = 1e3 * (2 * (N - 1) / N * last / bw + t_lat)
-        lines.append(f"  bucket {cap_mb:>2} MiB: {k} all-reduce(s), total {total:.2f} ms, "
-                     f"exposed after backward >= {exposed:.2f} ms")
+        bs = buckets_of(sizes, int(cap_mb * 2**20))
+        total = 1e3 * (t_bw + len(bs) * t_lat)
+        exposed = 1e3 * (f * bs[-1] / bw + t_lat)
+        lines.append(f"  bucket_cap_mb={cap_mb:>2}: {len(bs)} all-reduce(s), total {total:.2f} "
+                     f"ms, the last ({bs[-1] / 1e6:.1f} MB) exposed after backward: "
+                     f"{exposed:.2f} ms")
     return lines
 
 
@@ -168,7 +183,13 @@ def main() -> None:
     p.add_argument("--cap", type=float, default=25.0)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", default=None)
+    p.add_argument("--cost-model", action="store_true", help="print only the cost model")
     args = p.parse_args()
+    if args.cost_model:
+        wide = MODELS["wide"]["sizes"]
+        print("\n".join(cost_model([4 * s for i in range(len(wide) - 1)
+                                    for s in (wide[i] * wide[i + 1], wide[i + 1])])))
+        return
     if args.worker:
         worker(args.worker, args.steps, args.cap)
         return
@@ -197,8 +218,9 @@ def main() -> None:
               f"{100 * two['samples_per_s'] / (2 * one['samples_per_s']):.0f}%")
     two = [r for r in rows if r["n"] == 2]
     print(f"all-reduce latency (8 bytes, 2 processes): {1e6 * two[0]['latency']:.1f} us")
-    wide = [r for r in rows if r["model"] == "wide"][0]
-    print("\n".join(cost_model(wide["grad_bytes"])))
+    wide = MODELS["wide"]["sizes"]
+    sizes = [4 * s for i in range(len(wide) - 1) for s in (wide[i] * wide[i + 1], wide[i + 1])]
+    print("\n".join(cost_model(sizes)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
