@@ -55,6 +55,7 @@ def run(worker: str, n: int, *args: str, timeout: float = 60, launcher: bool = F
         cmd += [sys.executable, script, *args]
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                              stdin=subprocess.DEVNULL,
                               env=env or clean_env(MPIEXEC_TIMEOUT=str(int(timeout))))
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"{' '.join(cmd)} did not finish within {timeout} s (a hang):\n"
