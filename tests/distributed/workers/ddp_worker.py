@@ -6,6 +6,8 @@ N processes with batch B/N each must end with the parameters of one process with
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 B, STEPS, D_IN, HIDDEN, CLASSES = 24, 20, 6, 8, 3
@@ -21,8 +23,12 @@ def main() -> None:
     from gradwalk.utils.data import DataLoader, TensorDataset
     from gradwalk.utils.data.distributed import DistributedSampler
 
+    launched = "RANK" in os.environ  # under gradwalk.distributed.run: torchrun's variables
     dist.init_process_group("mpi")
     r, n = dist.get_rank(), dist.get_world_size()
+    if launched:
+        check(os.environ["RANK"] == str(r) and os.environ["WORLD_SIZE"] == str(n)
+              and os.environ["LOCAL_RANK"] == str(r), "RANK, WORLD_SIZE, LOCAL_RANK set")
     rng = np.random.default_rng(0)
     X = gradwalk.from_numpy(rng.standard_normal((STEPS * B, D_IN)))
     Y = gradwalk.from_numpy(rng.integers(0, CLASSES, STEPS * B))
