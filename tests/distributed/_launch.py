@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -67,10 +68,7 @@ def checks(proc: subprocess.CompletedProcess, n: int) -> dict[int, int]:
     each rank passed."""
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"exit status {proc.returncode}:\n{out[-6000:]}"
-    done = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("DONE "):
-            fields = dict(f.split("=") for f in line.split()[1:])
-            done[int(fields["rank"])] = int(fields["checks"])
+    # the launcher forwards each rank's output in chunks: lines of two ranks may run together
+    done = {int(r): int(c) for r, c in re.findall(r"DONE rank=(\d+) checks=(\d+)", proc.stdout)}
     assert sorted(done) == list(range(n)), f"not every rank finished:\n{out[-6000:]}"
     return done
