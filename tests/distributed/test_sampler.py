@@ -4,15 +4,18 @@ drop_last variants), and torch_randperm is torch.randperm."""
 import itertools
 
 import pytest
-import torch
-from torch.utils.data.distributed import DistributedSampler as TorchSampler
 
 from gradwalk.utils.data import DistributedSampler as Exported
 from gradwalk.utils.data.distributed import DistributedSampler, torch_randperm
 
 
+def _torch():
+    return pytest.importorskip("torch")
+
+
 @pytest.mark.parametrize("n, seed", [(0, 0), (1, 3), (2, 0), (17, 5), (1000, 123), (5, 2**33 + 7)])
 def test_randperm_is_torchs(n, seed):
+    torch = _torch()
     g = torch.Generator()
     g.manual_seed(seed)
     assert torch_randperm(n, seed) == torch.randperm(n, generator=g).tolist()
@@ -20,6 +23,7 @@ def test_randperm_is_torchs(n, seed):
 
 @pytest.mark.parametrize("shuffle, drop_last", list(itertools.product([True, False], repeat=2)))
 def test_indices_match_torch(shuffle, drop_last):
+    TorchSampler = _torch().utils.data.distributed.DistributedSampler
     for length, replicas, seed, epoch in itertools.product([1, 3, 10, 13, 50], [1, 2, 3, 4, 8],
                                                            [0, 42], [0, 5]):
         if drop_last and length < replicas:
@@ -36,6 +40,7 @@ def test_indices_match_torch(shuffle, drop_last):
 
 
 def test_tiny_dataset():
+    TorchSampler = _torch().utils.data.distributed.DistributedSampler
     for drop_last in (True, False):
         ours = DistributedSampler(range(2), num_replicas=4, rank=3, drop_last=drop_last)
         theirs = TorchSampler(range(2), num_replicas=4, rank=3, drop_last=drop_last)
