@@ -28,16 +28,13 @@ from .collectives import (
     all_to_all,
     broadcast,
     gather,
-    irecv,
-    isend,
-    recv,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
     scatter,
-    send,
 )
 from .objects import all_gather_object, broadcast_object_list, gather_object
+from .p2p import irecv, isend, recv, send
 from .process_group import (
     DistributedError,
     GroupMember,
