@@ -219,6 +219,7 @@ from .func import vmap
 from .serialization import load, save
 from . import utils
 from . import viz  # graphviz itself is imported only when a picture is rendered
+from . import distributed  # mpi4py itself is imported by init_process_group
 
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lesson", action="store_true", help="skip the lesson, only train")
     p.add_argument("--quick", action="store_true",
                    help="a short run (3 epochs): checks that everything works")
+    p.add_argument("--distributed", action="store_true",
+                   help="train data parallel on the processes of an MPI job (start it with "
+                        "python -m gradwalk.distributed.run -n 2 -m gradwalk demo --distributed)")
     return p
 
 
@@ -403,6 +406,10 @@ def run(argv: list[str] | None = None, print_fn: Callable[[str], Any] = print) -
         return 2
     except SystemExit as e:  # --help
         return int(e.code or 0)
+    if args.distributed:
+        from .distributed.demo import run_distributed
+
+        return run_distributed(args, print_fn)
     if not args.no_lesson:
         run_lesson(print_fn)
         print_fn("")

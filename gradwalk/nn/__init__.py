@@ -12,10 +12,10 @@ Example:
     (8, 4)
 """
 
-from . import functional, init
+from . import functional, init, parallel
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]
+__all__ = ["Buffer", "Parameter", "functional", "init", "parallel", *_modules_all]
 from . import utils  # noqa: F401 - gradient clipping: gradwalk.nn.utils
