@@ -1,7 +1,7 @@
 """Per-op overhead: a chain of 1,000 elementwise ops, gradwalk vs PyTorch vs hand-written NumPy.
 
 The chain repeats ``x * 1.0001``, ``x + 0.001``, ``sin``, ``tanh`` (the same workload as the
-``chain_scalar`` / ``chain_vec16`` anchors in ``../shared/bench/anchors.py``) on a float64
+``chain_scalar`` / ``chain_vec16`` workloads of the cross-engine benchmark harness) on a float64
 scalar (0-d) and on a float64 vector of 16 elements (``.sum()`` at the end). Phases:
 
 - ``nograd``: forward without graph recording (``no_grad``; plain NumPy for the floor);

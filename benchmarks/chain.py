@@ -1,7 +1,7 @@
 """The elementwise chain workload, shared by ``bench_overhead.py`` and ``bench_deep.py``.
 
-``x * 1.0001``, ``x + 0.001``, ``sin``, ``tanh``, repeated (the ``chain_*`` workloads of
-``../shared/bench/anchors.py``), in a PyTorch-like engine and in plain NumPy with a hand-written
+``x * 1.0001``, ``x + 0.001``, ``sin``, ``tanh``, repeated (the ``chain_*`` workloads of the
+cross-engine benchmark harness), in a PyTorch-like engine and in plain NumPy with a hand-written
 tape and backward. This module imports numpy only: the engine module is passed in.
 
 Example:

@@ -1,4 +1,4 @@
-"""Where-safe gradients (DESIGN.md "Where-safe gradients", Note [structural zeros]).
+"""Where-safe gradients (Note [structural zeros]).
 
 The branch ``where`` did not take gets a structural zero gradient, which elementwise rules
 downstream keep exactly zero even where their local derivative is NaN or inf. PyTorch gives NaN

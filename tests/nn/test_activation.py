@@ -5,10 +5,9 @@ import pytest
 
 import gradwalk
 from gradwalk import nn
+from tests.fixtures.oracle import oracle
 
-from .parity import check_layer
-
-torch = pytest.importorskip("torch")
+from .parity import check_layer, lib_of
 
 ACTIVATIONS = [("ReLU", ()), ("GELU", ()), ("GELU", ("tanh",)), ("Tanh", ()), ("Sigmoid", ()),
                ("Softmax", (1,)), ("LogSoftmax", (-1,)), ("LeakyReLU", (0.2,)),
@@ -19,15 +18,15 @@ ACTIVATIONS = [("ReLU", ()), ("GELU", ()), ("GELU", ("tanh",)), ("Tanh", ()), ("
 def test_activation_matches_torch(cls, args):
     rng = np.random.default_rng(0)
     x = rng.choice([-1.0, 1.0], (3, 4)) * rng.uniform(0.1, 2.0, (3, 4))  # away from kinks
-    tmod, gmod = getattr(torch.nn, cls)(*args), getattr(nn, cls)(*args)
-    check_layer(tmod, gmod, x, load=False)
-    assert repr(gmod) == repr(tmod)
+    check_layer(lambda m: getattr(m.nn, cls)(*args), x)
+    assert repr(getattr(nn, cls)(*args)) == oracle(lambda torch: repr(getattr(torch.nn, cls)(*args)))
 
 
 def test_activation_reprs_with_options_match_torch():
-    for g, t in [(nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)),
-                 (nn.LeakyReLU(0.1, inplace=True), torch.nn.LeakyReLU(0.1, inplace=True))]:
-        assert repr(g) == repr(t)
+    def make(m):
+        return [m.nn.ReLU(inplace=True), m.nn.LeakyReLU(0.1, inplace=True)]
+
+    assert [repr(g) for g in make(gradwalk)] == oracle(lambda torch: [repr(t) for t in make(torch)])
 
 
 MHA_CASES = [dict(), dict(batch_first=True), dict(bias=False), dict(kdim=3, vdim=5),
@@ -42,8 +41,7 @@ def test_multihead_attention_matches_torch(kw):
     q = rng.standard_normal(shape(2, 3, 8))
     k = rng.standard_normal(shape(2, 4, kw.get("kdim", 8)))
     v = rng.standard_normal(shape(2, 4, kw.get("vdim", 8)))
-    check_layer(torch.nn.MultiheadAttention(8, 2, **kw), nn.MultiheadAttention(8, 2, **kw),
-                q, k, v)
+    check_layer(lambda m: m.nn.MultiheadAttention(8, 2, **kw), q, k, v)
 
 
 @pytest.mark.parametrize("mask_kind", ["bool", "float"])
@@ -57,27 +55,30 @@ def test_multihead_attention_masks_match_torch(mask_kind):
         kpm = np.where(kpm, -np.inf, 0.0)
 
     def call(m, x):
-        mod = torch if isinstance(m, torch.nn.Module) else gradwalk
+        mod = lib_of(m)
         return m(x, x, x, attn_mask=mod.tensor(causal), key_padding_mask=mod.tensor(kpm),
                  average_attn_weights=False)
 
-    check_layer(torch.nn.MultiheadAttention(8, 4, batch_first=True),
-                nn.MultiheadAttention(8, 4, batch_first=True), x, call=call)
+    check_layer(lambda m: m.nn.MultiheadAttention(8, 4, batch_first=True), x, call=call)
 
 
 def test_multihead_attention_unbatched_and_need_weights():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 8))
-    check_layer(torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2), x, x, x)
+    check_layer(lambda m: m.nn.MultiheadAttention(8, 2), x, x, x)
     out, w = nn.MultiheadAttention(8, 2).double()(*(gradwalk.tensor(x),) * 3, need_weights=False)
     assert out.shape == (3, 8) and w is None
 
 
 def test_multihead_attention_names_and_repr():
-    t, g = torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2)
-    assert [(n, tuple(p.shape)) for n, p in t.named_parameters()] == [
-        (n, p.shape) for n, p in g.named_parameters()]
-    assert repr(g) == repr(t)
+    def names_and_repr(m):
+        mod = m.nn.MultiheadAttention(8, 2)
+        return [(n, tuple(p.shape)) for n, p in mod.named_parameters()], repr(mod)
+
+    t_names, t_repr = oracle(names_and_repr)
+    g = nn.MultiheadAttention(8, 2)
+    assert t_names == [(n, p.shape) for n, p in g.named_parameters()]
+    assert repr(g) == t_repr
     with pytest.raises(AssertionError, match="divisible"):
         nn.MultiheadAttention(6, 4)
 
@@ -88,17 +89,14 @@ def test_scaled_dot_product_attention_matches_torch():
     mask = rng.random((5, 5)) > 0.3
     np.fill_diagonal(mask, True)
     for kw in (dict(), dict(is_causal=True), dict(attn_mask="mask"), dict(scale=0.3)):
-        def call(m, q, k, v, kw=kw):
+        def run(m, kw=kw):
             kw = dict(kw)
             if kw.get("attn_mask") == "mask":
-                kw["attn_mask"] = (torch if isinstance(q, torch.Tensor) else gradwalk).tensor(mask)
-            return m.nn.functional.scaled_dot_product_attention(q, k, v, **kw)
-
-        outs = []
-        for m in (torch, gradwalk):
+                kw["attn_mask"] = m.tensor(mask)
             ts = [m.tensor(a, requires_grad=True) for a in (q, k, v)]
-            y = call(m, *ts)
+            y = m.nn.functional.scaled_dot_product_attention(*ts, **kw)
             (y * y).sum().backward()
-            outs.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
-        for a, b in zip(*outs):
+            return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
+
+        for a, b in zip(oracle(run), run(gradwalk), strict=True):
             np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-10)

@@ -1,27 +1,31 @@
 """Normalization layers: PyTorch parity in training and eval mode, running statistics,
 momentum=None, affine=False, repr, and second-order gradients of the fused ops."""
 
+import sys
+
 import numpy as np
 import pytest
 
 import gradwalk
 from gradwalk import nn
 from gradwalk.autograd import gradcheck, gradgradcheck
+from tests.fixtures.oracle import oracle
 
-from .parity import check_layer, load_from_torch
-
-torch = pytest.importorskip("torch")
+from .parity import check_layer, compare_runs, load_state, run_layer, state_of
 
 
-def _randomize(tmod, seed=0):
-    """Non-trivial affine parameters and running statistics on the torch module."""
+def _randomize(mod, seed=0):
+    """Non-trivial affine parameters and running statistics on the module (of torch: gradwalk's
+    copy gets them through ``check_layer``)."""
+    m = sys.modules[type(mod).__module__.partition(".")[0]]
     rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for _, p in tmod.named_parameters():
-            p.copy_(torch.tensor(rng.standard_normal(p.shape)))
-        for _, b in tmod.named_buffers():
+    with m.no_grad():
+        for _, p in mod.named_parameters():
+            p.copy_(m.tensor(rng.standard_normal(tuple(p.shape))))
+        for _, b in mod.named_buffers():
             if b.is_floating_point():
-                b.copy_(torch.tensor(rng.uniform(0.5, 1.5, b.shape)))
+                b.copy_(m.tensor(rng.uniform(0.5, 1.5, tuple(b.shape))))
+    return mod
 
 
 @pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)),
@@ -29,35 +33,36 @@ def _randomize(tmod, seed=0):
                                        ("BatchNorm3d", (2, 3, 2, 2, 2))])
 @pytest.mark.parametrize("training", [True, False])
 def test_batchnorm_matches_torch(cls, shape, training):
-    tmod, gmod = getattr(torch.nn, cls)(3), getattr(nn, cls)(3)
-    _randomize(tmod)
-    tmod.train(training)
-    gmod.train(training)
     x = np.random.default_rng(1).standard_normal(shape)
-    check_layer(tmod, gmod, x)
+    ours, ref = check_layer(lambda m: _randomize(getattr(m.nn, cls)(3)).train(training), x)
     # the running statistics were updated the same way
-    for name, tb in tmod.named_buffers():
-        np.testing.assert_allclose(gmod.get_buffer(name).numpy(), tb.numpy(), rtol=1e-12,
-                                   err_msg=name)
+    for name in [n for n, _ in getattr(nn, cls)(3).named_buffers()]:
+        np.testing.assert_allclose(ours[name], ref[name], rtol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("kw", [dict(momentum=None), dict(affine=False), dict(bias=False),
                                 dict(track_running_stats=False), dict(momentum=0.3, eps=1e-3)])
 def test_batchnorm_options_match_torch_over_steps(kw):
-    tmod, gmod = torch.nn.BatchNorm2d(2, **kw), nn.BatchNorm2d(2, **kw)
-    load_from_torch(tmod, gmod)
-    rng = np.random.default_rng(2)
-    for _ in range(3):
-        x = rng.standard_normal((3, 2, 2, 2))
-        check_layer(tmod, gmod, x, load=False)
-    tmod.eval()
-    gmod.eval()
-    check_layer(tmod, gmod, rng.standard_normal((3, 2, 2, 2)), load=False)
-    sd_t = tmod.state_dict()
-    sd_g = gmod.state_dict()
+    def steps(m, state=None):
+        mod = m.nn.BatchNorm2d(2, **kw).double()
+        if state is not None:
+            load_state(mod, state)
+        start = state_of(mod)
+        rng = np.random.default_rng(2)
+        runs = [run_layer(m, mod, [rng.standard_normal((3, 2, 2, 2))]) for _ in range(3)]
+        mod.eval()
+        runs.append(run_layer(m, mod, [rng.standard_normal((3, 2, 2, 2))]))
+        return {"start": start, "runs": runs, "state": state_of(mod)}
+
+    ref = oracle(steps)
+    ours = steps(gradwalk, ref["start"])
+    for a, b in zip(ours["runs"], ref["runs"], strict=True):
+        compare_runs(a, b)
+    sd_t = ref["state"]
+    sd_g = ours["state"]
     assert list(sd_t) == list(sd_g)
     for k in sd_t:
-        np.testing.assert_allclose(sd_g[k].numpy(), sd_t[k].numpy(), rtol=1e-12, err_msg=k)
+        np.testing.assert_allclose(sd_g[k], sd_t[k], rtol=1e-12, err_msg=k)
 
 
 def test_batchnorm_state_and_errors():
@@ -72,34 +77,33 @@ def test_batchnorm_state_and_errors():
         bn(gradwalk.zeros(2, 3))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.BatchNorm1d(3)(gradwalk.zeros(1, 3))
-    for kw in (dict(momentum=None), dict(affine=False), dict(bias=False)):
-        assert repr(nn.BatchNorm2d(3, **kw)) == repr(torch.nn.BatchNorm2d(3, **kw))
+    kws = (dict(momentum=None), dict(affine=False), dict(bias=False))
+    assert [repr(nn.BatchNorm2d(3, **kw)) for kw in kws] == oracle(
+        lambda torch: [repr(torch.nn.BatchNorm2d(3, **kw)) for kw in kws])
 
 
 @pytest.mark.parametrize("shape,norm", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((2, 3, 4), 4)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_layernorm_matches_torch(shape, norm, affine):
-    tmod = torch.nn.LayerNorm(norm, elementwise_affine=affine)
-    gmod = nn.LayerNorm(norm, elementwise_affine=affine)
-    _randomize(tmod, 3)
-    check_layer(tmod, gmod, np.random.default_rng(4).standard_normal(shape))
-    assert repr(gmod) == repr(tmod)
+    make = lambda m: m.nn.LayerNorm(norm, elementwise_affine=affine)  # noqa: E731
+    check_layer(lambda m: _randomize(make(m), 3),
+                np.random.default_rng(4).standard_normal(shape))
+    assert repr(make(gradwalk)) == oracle(lambda torch: repr(make(torch)))
 
 
 def test_layernorm_without_bias_and_is_one_node():
-    tmod, gmod = torch.nn.LayerNorm(4, bias=False), nn.LayerNorm(4, bias=False)
-    _randomize(tmod, 5)
-    check_layer(tmod, gmod, np.random.default_rng(5).standard_normal((3, 4)))
+    check_layer(lambda m: _randomize(m.nn.LayerNorm(4, bias=False), 5),
+                np.random.default_rng(5).standard_normal((3, 4)))
     y = nn.LayerNorm(4)(gradwalk.zeros(2, 4))
     assert y.grad_fn.name() == "NativeLayerNormBackward0"
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(affine=False), dict(bias=False)])
 def test_groupnorm_matches_torch(kw):
-    tmod, gmod = torch.nn.GroupNorm(2, 4, **kw), nn.GroupNorm(2, 4, **kw)
-    _randomize(tmod, 6)
-    check_layer(tmod, gmod, np.random.default_rng(6).standard_normal((3, 4, 5)))
-    assert repr(gmod) == repr(tmod)
+    check_layer(lambda m: _randomize(m.nn.GroupNorm(2, 4, **kw), 6),
+                np.random.default_rng(6).standard_normal((3, 4, 5)))
+    assert repr(nn.GroupNorm(2, 4, **kw)) == oracle(lambda torch: repr(torch.nn.GroupNorm(2, 4,
+                                                                                         **kw)))
 
 
 def test_norm_ops_second_order_gradients():
