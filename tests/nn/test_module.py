@@ -11,7 +11,7 @@ from gradwalk import nn
 from tests.fixtures.oracle import oracle
 
 
-def Net(lib=gradwalk):  # noqa: N802 - builds the same model class from gradwalk or torch
+def Net(lib=gradwalk):
     m = lib.nn
 
     class Net(m.Module):

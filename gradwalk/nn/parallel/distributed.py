@@ -30,7 +30,10 @@ import numpy as np
 
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...creation import from_numpy
+from ...distributed.collectives import _check_same
+from ...distributed.process_group import _group
 from ..modules.module import Module
+from ._reducer import Reducer
 
 
 class DistributedDataParallel(Module):
@@ -66,8 +69,6 @@ class DistributedDataParallel(Module):
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
                  static_graph: bool = False, **kwargs: Any) -> None:
         super().__init__()
-        from ...distributed.collectives import _check_same
-        from ...distributed.process_group import _group
 
         what = "DistributedDataParallel"
         if not isinstance(module, Module):
@@ -101,7 +102,6 @@ class DistributedDataParallel(Module):
         self._comm = pg.comm.Dup()  # Note [gradient buckets]: a communicator of its own
         self._root = 0  # group rank of the source of parameters and buffers (global pg.ranks[0])
         self._bcast([p for _, p in module.named_parameters()] + list(module.buffers()))
-        from ._reducer import Reducer
 
         self.reducer = Reducer(named, self._comm, self.bucket_bytes_cap,
                                self.find_unused_parameters)
