@@ -146,6 +146,9 @@ from .ops.elementwise import (  # noqa: E402
     trunc,
     where,
 )
+from .ops.generated import FUNCTIONS as _GENERATED  # noqa: E402
+
+globals().update(_GENERATED)  # the functions generated from op declarations (gradwalk.cbrt)
 from .ops.indexing import (  # noqa: E402
     gather,
     index_add,

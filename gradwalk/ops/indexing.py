@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
 from . import kernels as K
+from . import arrays as _arrays
 from . import registry as _registry
 from .registry import apply, apply1, declare
 
@@ -63,13 +64,12 @@ INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
 
 def _normalize_index(x, index):
     """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
-    Tensor = _registry.Tensor
     if not isinstance(index, tuple):
         index = (index,)
     out = []
     advanced = False
     for i in index:
-        if isinstance(i, Tensor):
+        if isinstance(i, _registry.Tensor):
             a = i.data
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
@@ -175,10 +175,9 @@ def getitem(x, index):
 
 def index_put(x, index, value):
     """Out-of-place ``x[index] = value`` (``__setitem__`` applies it in place)."""
-    Tensor = _registry.Tensor
     idx, _ = _normalize_index(x, index)
-    if not isinstance(value, Tensor):
-        value = Tensor._wrap(np.asarray(value, dtype=x.data.dtype))
+    if not isinstance(value, _registry.Tensor):
+        value = _registry.wrap(np.asarray(value, dtype=x.data.dtype))
     elif value.data.dtype != x.data.dtype:
         value = value.to(x.data.dtype)
     target = np.empty(x.shape, dtype=bool)[idx].shape
@@ -207,9 +206,8 @@ def apply_inplace(self, fn, *args, **kwargs):
     version counter (shared with its views) goes up by one, so saved copies of the old value are
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
-    Tensor = _registry.Tensor
     if (not kwargs and len(args) == 1 and not (is_grad_enabled() and (
-            self._requires_grad or (isinstance(args[0], Tensor) and args[0]._requires_grad)))
+            self._requires_grad or (isinstance(args[0], _registry.Tensor) and args[0]._requires_grad)))
             and _inplace_ufunc(self, fn, args[0])):
         return self  # no graph to record: written straight into self's memory
     flags = getattr(self.data, "flags", None)
@@ -230,9 +228,9 @@ def apply_inplace(self, fn, *args, **kwargs):
             "a view of a leaf Variable that requires grad is being used in an in-place "
             "operation. Wrap it in `with gradwalk.no_grad():` or clone the leaf first.")
     needs_graph = recording and (self._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+        isinstance(a, _registry.Tensor) and a._requires_grad for a in args))
     if needs_graph:
-        old = Tensor._make(self.data.copy(), self.grad_fn)
+        old = _registry._make(self.data.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
         if self.grad_fn is None and self._requires_grad:
             old = self  # unreachable: leaves are refused above
@@ -241,7 +239,7 @@ def apply_inplace(self, fn, *args, **kwargs):
         from ..autograd.grad_mode import no_grad
 
         with no_grad():
-            res = fn(Tensor._wrap(self.data), *args, **kwargs)
+            res = fn(_registry.wrap(self.data), *args, **kwargs)
     _check_cast(res, self, fn)
     if res.data is not self.data:
         if self.data.ndim == 0 and res.data.ndim == 0:
@@ -284,7 +282,7 @@ def _inplace_ufunc(self, fn, other) -> bool:
     data = self.data
     if uf is None or type(data) is not np.ndarray:
         return False
-    od = other.data if isinstance(other, Tensor) else other
+    od = other.data if isinstance(other, _registry.Tensor) else other
     if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
         return False
     try:
@@ -447,7 +445,7 @@ def _index_add_jvp(xp, t, out, index, axis, alpha):
 
 
 def _index_tensor(index, op, ndim_expected=None):
-    if isinstance(index, Tensor):
+    if isinstance(index, _registry.Tensor):
         a = index.data
     else:
         a = np.asarray(index)
@@ -457,9 +455,7 @@ def _index_tensor(index, op, ndim_expected=None):
 
 
 def _dim(x, dim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(dim, max(x.ndim, 1), op)
+    return _arrays.wrap_dim(dim, max(x.ndim, 1), op)
 
 
 def _check_gather_index(x, index, axis, op, src=None):
@@ -515,8 +511,8 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     """
     axis = _dim(input, dim, "scatter_add")
     idx = _index_tensor(index, "scatter_add")
-    if not isinstance(src, Tensor):
-        src = Tensor._wrap(np.asarray(src, dtype=input.data.dtype))
+    if not isinstance(src, _registry.Tensor):
+        src = _registry.wrap(np.asarray(src, dtype=input.data.dtype))
     _check_gather_index(input, idx, axis, "scatter_add", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -535,8 +531,8 @@ def scatter(input, dim, index, src=None, value=None):  # noqa: A002
     idx = _index_tensor(index, "scatter")
     if src is None:
         src = value
-    if not isinstance(src, Tensor):
-        src = Tensor._wrap(np.full(idx.shape, src, dtype=input.data.dtype))
+    if not isinstance(src, _registry.Tensor):
+        src = _registry.wrap(np.full(idx.shape, src, dtype=input.data.dtype))
     _check_gather_index(input, idx, axis, "scatter", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -597,7 +593,7 @@ def masked_fill(input, mask, value):  # noqa: A002
         >>> gradwalk.masked_fill(x, x > 1, 0.0)
         tensor([1., 0.])
     """
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
     if m.dtype.kind != "b":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype}")
@@ -608,7 +604,7 @@ def masked_fill(input, mask, value):  # noqa: A002
         raise RuntimeError(
             f"masked_fill(): the shape of the mask {list(m.shape)} must broadcast to the shape of "
             f"the tensor {list(input.shape)}") from None
-    if isinstance(value, Tensor):
+    if isinstance(value, _registry.Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -629,8 +625,5 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002
     """
     idx = np.nonzero(input.data)
     if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
-    return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64))
-
-
-from ..tensor import Tensor  # noqa: E402, F401
+        return tuple(_registry.wrap(i.astype(np.int64)) for i in idx)
+    return _registry.wrap(np.stack(idx, axis=1).astype(np.int64))

@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from . import registry as _registry
 from .registry import apply, declare
 
 
@@ -76,11 +77,9 @@ COPY_SLICES = declare("copy_slices", _copy_slices_fwd, _copy_slices_vjp, _copy_s
 
 def rebase(view, base, node) -> None:
     """Give ``base`` a node that routes gradients of its new value through ``view``'s node."""
-    from ..tensor import Tensor
-
-    old = Tensor._make(base.data, base.grad_fn)
+    old = _registry._make(base.data, base.grad_fn)
     old._requires_grad = base._requires_grad
-    new_view = Tensor._make(view.data, node)
+    new_view = _registry._make(view.data, node)
     from ..autograd.grad_mode import enable_grad
 
     with enable_grad():
@@ -104,7 +103,6 @@ def refresh_views(base, changed) -> None:
     """After an in-place change of ``base``'s memory (through ``changed``, the base itself or
     one of its views), give every other live view a ``grad_fn`` replayed from the base's node."""
     from ..autograd.grad_mode import enable_grad
-    from ..tensor import Tensor
     from .registry import apply1
 
     ex = base._extra
@@ -119,7 +117,7 @@ def refresh_views(base, changed) -> None:
         live.append(ref)
         if v is changed or v._vc is not base._vc:
             continue
-        t = Tensor._make(base.data, base.grad_fn)
+        t = _registry._make(base.data, base.grad_fn)
         with enable_grad():
             for op, params in v._extra.view_chain:
                 t = apply1(op, t, params)

@@ -8,6 +8,8 @@ import math
 import numpy as np
 
 from . import kernels as K
+from . import arrays as _arrays
+from . import registry as _registry
 from .registry import apply, apply1, declare
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -302,15 +304,13 @@ MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "ta
 
 
 def _dim(x, dim, op):
-    from ..tensor import _wrap_dim
-
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return _wrap_dim(dim, max(x.ndim, 1), op) if x.ndim else 0
+    return _arrays.wrap_dim(dim, max(x.ndim, 1), op) if x.ndim else 0
 
 
 def _float(x, op):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     if x.data.dtype.kind != "f":
         from ..dtypes import get_default_dtype
@@ -353,8 +353,8 @@ def _check_reduction(reduction, op):
 
 
 def _class_target(input, target, op):
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target))
     if target.data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{op}(): expected target of class indices with an integer dtype (int64), got "
@@ -388,7 +388,7 @@ def _to_2d(x, t=None):
     c = x.shape[1]
     xm = S.movedim(x, 1, -1)
     x2 = S.reshape(xm, (-1, c))
-    return x2, (None if t is None else Tensor._wrap(t.data.reshape(-1)))
+    return x2, (None if t is None else _registry.wrap(t.data.reshape(-1)))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
@@ -406,7 +406,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise ValueError("nll_loss(): input must have at least 1 dimension")
     if input.ndim == 1:
         input = input.unsqueeze(0)
-        target = target.reshape(1) if isinstance(target, Tensor) else Tensor._wrap(
+        target = target.reshape(1) if isinstance(target, _registry.Tensor) else _registry.wrap(
             np.asarray([target]))
         out = nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(()) if reduction == "none" else out
@@ -418,7 +418,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = nll_loss(x2, t2, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(shape) if reduction == "none" else out
     if weight is not None:
-        weight = (weight.data if isinstance(weight, Tensor) else np.asarray(weight)).astype(
+        weight = (weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)).astype(
             input.data.dtype)
     return apply1(NLL_LOSS, input, {"target": target.data, "weight": weight,
                                     "ignore_index": ignore_index, "reduction": reduction})
@@ -438,10 +438,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     _check_reduction(reduction, "cross_entropy")
     x = _float(input, "cross_entropy")
-    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+    if isinstance(target, _registry.Tensor) and target.data.dtype.kind == "f":
         return _cross_entropy_probs(x, target, weight, reduction, label_smoothing)
     if x.ndim == 1:
-        t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
+        t = target if isinstance(target, _registry.Tensor) else _registry.wrap(np.asarray(target))
         out = cross_entropy(x.unsqueeze(0), t.reshape(1), weight, ignore_index=ignore_index,
                             reduction=reduction, label_smoothing=label_smoothing)
         return out.reshape(()) if reduction == "none" else out
@@ -462,7 +462,7 @@ def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     from . import reductions as R
 
     c = logp.shape[1]
-    valid = Tensor._wrap(target.data != ignore_index)
+    valid = _registry.wrap(target.data != ignore_index)
     lp = logp if weight is None else logp * _class_view(weight, logp)
     smooth = -R.sum(lp, 1) * _cast_like(valid, logp)
     if reduction == "none":
@@ -472,20 +472,20 @@ def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     if weight is None:
         denom = float(valid.data.sum())
     else:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
         denom = float((w[np.where(valid.data, target.data, 0)] * valid.data).sum())
     return (1 - eps) * nll + eps * R.sum(smooth) / (c * denom)
 
 
 def _class_view(weight, x):
-    w = weight if isinstance(weight, Tensor) else Tensor._wrap(np.asarray(weight,
+    w = weight if isinstance(weight, _registry.Tensor) else _registry.wrap(np.asarray(weight,
                                                                           dtype=x.data.dtype))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     return w.reshape(shape)
 
 
 def _cast_like(mask, x):
-    return Tensor._wrap(mask.data.astype(x.data.dtype))
+    return _registry.wrap(mask.data.astype(x.data.dtype))
 
 
 def _cross_entropy_probs(x, target, weight, reduction, eps):
@@ -519,8 +519,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
         tensor(2.)
     """
     _check_reduction(reduction, "mse_loss")
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if input.shape != target.shape:
         import warnings
 
@@ -549,8 +549,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     from . import reductions as R
 
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if target.shape != input.shape:
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
                          f"({list(input.shape)})")
@@ -575,7 +575,7 @@ def linear(input, weight, bias=None):  # noqa: A002
         >>> F.linear(gradwalk.ones(1, 3), gradwalk.ones(2, 3), gradwalk.zeros(2))
         tensor([[3., 3.]])
     """
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+    if not isinstance(input, _registry.Tensor) or not isinstance(weight, _registry.Tensor):
         raise TypeError("linear(): input and weight must be Tensors")
     k = weight.shape[-1] if weight.ndim else 1
     if input.shape[-1:] != (k,):
@@ -665,7 +665,4 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
 
     keep = _rng().random(input.shape) >= p
     mask = keep.astype(input.data.dtype) / (1.0 - p)
-    return input * Tensor._wrap(mask)
-
-
-from ..tensor import Tensor  # noqa: E402
+    return input * _registry.wrap(mask)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import registry as _registry
 from .registry import apply
 
 
@@ -140,8 +141,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 [ 1.0000]])
     """
     from ..autograd.grad_mode import no_grad
-    from ..tensor import Tensor
-
     if input.ndim < 2:
         raise ValueError(f"batch_norm(): expected 2D or more input (N, C, ...), got "
                          f"{input.ndim}D input of size {list(input.shape)}")
@@ -181,7 +180,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     dt = input.data.dtype
     scale = 1.0 / (running_var.data.astype(dt) + eps) ** 0.5
     shift = -running_mean.data.astype(dt) * scale
-    y = input * Tensor._wrap(scale.reshape(shape)) + Tensor._wrap(shift.reshape(shape))
+    y = input * _registry.wrap(scale.reshape(shape)) + _registry.wrap(shift.reshape(shape))
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:

@@ -10,6 +10,8 @@ import numpy as np
 
 from ..backend import xp_of
 from . import kernels as K
+from . import arrays as _arrays
+from . import registry as _registry
 from .registry import apply1, declare
 
 _Ret = namedtuple("return_types", ["values", "indices"])
@@ -53,9 +55,7 @@ def _axes(dim, ndim: int, op: str):
 
 
 def _wrap(d, ndim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(d, ndim, op)
+    return _arrays.wrap_dim(d, ndim, op)
 
 
 def _grow(xp, g, shape, axes, keepdim):
@@ -214,7 +214,7 @@ MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
 
 
 def _select_fwd(xp, x, index, axis, keepdim, shape):
-    return xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis) if keepdim else \
+    return xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis) if keepdim else\
         xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis), axis=axis)
 
 
@@ -311,7 +311,7 @@ CUMSUM = declare("cumsum", lambda xp, x, axis: xp.cumsum(x, axis=axis), _cumsum_
 
 
 def _float_input(x, op):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     return x
 
@@ -330,7 +330,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
     if dtype is not None:
         input = input.to(dtype)
     elif input.data.dtype.kind in "bi" and input.data.dtype != np.int64:
-        input = Tensor._wrap(input.data.astype(np.int64))
+        input = _registry.wrap(input.data.astype(np.int64))
     axes = _axes(dim, input.ndim, "sum")
     op = SUM if dim is None else SUM_DIM
     return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
@@ -413,7 +413,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 
 def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
-    if isinstance(dim, Tensor):  # max(a, b) as elementwise maximum
+    if isinstance(dim, _registry.Tensor):  # max(a, b) as elementwise maximum
         from . import elementwise as E
 
         return (E.maximum if name == "max" else E.minimum)(input, dim)
@@ -425,12 +425,12 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
         return apply1(op_all, input, {"axes": None, "keepdim": False})
     axis = _wrap(dim, input.ndim, name)
     if input.ndim == 0:
-        return _Ret(input.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
+        return _Ret(input.clone(), _registry.wrap(np.zeros((), dtype=np.int64)))
     index = argf(input.data, axis=axis)
     values = apply1(op_dim, input, {"index": index, "axis": axis, "keepdim": keepdim,
                                     "shape": input.shape})
     idx = np.expand_dims(index, axis) if keepdim else index
-    return _Ret(values, Tensor._wrap(_int64(idx)))
+    return _Ret(values, _registry.wrap(_int64(idx)))
 
 
 @numpy_aliases
@@ -503,7 +503,7 @@ def _arg(input, dim, keepdim, f, name):
         r = f(a, axis=axis) if a.ndim else np.asarray(0)
         if keepdim and a.ndim:
             r = np.expand_dims(r, axis)
-    return Tensor._wrap(_int64(r))
+    return _registry.wrap(_int64(r))
 
 
 def _int64(r):
@@ -590,7 +590,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001, A002
         tensor(True)
     """
     axes = _axes(dim, input.ndim, "any")
-    return Tensor._wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
+    return _registry.wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
 
 
 @numpy_aliases
@@ -603,7 +603,4 @@ def all(input, dim=None, keepdim=False):  # noqa: A001, A002
         tensor(False)
     """
     axes = _axes(dim, input.ndim, "all")
-    return Tensor._wrap(np.asarray(np.all(input.data, axis=axes, keepdims=keepdim)))
-
-
-from ..tensor import Tensor  # noqa: E402
+    return _registry.wrap(np.asarray(np.all(input.data, axis=axes, keepdims=keepdim)))

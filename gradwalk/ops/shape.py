@@ -11,6 +11,8 @@ import math
 import numpy as np
 
 from .inplace_views import track_view
+from . import arrays as _arrays
+from . import registry as _registry
 from .registry import apply, apply1, declare
 
 
@@ -38,9 +40,7 @@ def _share(out, x, op, params):
 
 
 def _wrap(d, ndim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(d, ndim, op)
+    return _arrays.wrap_dim(d, ndim, op)
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,13 +429,11 @@ def repeat(input, sizes):  # noqa: A002
 
 
 def _tensors(tensors, op):
-    from ..tensor import Tensor
-
     ts = list(tensors)
     if not ts:
         raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
     for k, t in enumerate(ts):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
     dt = np.result_type(*[t.data.dtype for t in ts])
