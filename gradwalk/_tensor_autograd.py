@@ -7,7 +7,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from .autograd import engine as _engine
 from .autograd.node import RemovableHandle
+from .ops import registry as _registry
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -18,6 +20,75 @@ class AutogradMethods:
     ``gradwalk.autograd``, which is imported after ``tensor.py``)."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------------ autograd attributes
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for ``backward()``."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if self.grad_fn is None:
+            self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns ``self``.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.ones(2).requires_grad_()
+            tensor([1., 1.], requires_grad=True)
+        """
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients; this "
+                f"tensor has dtype {self.dtype}. Convert it first, e.g. x.float().requires_grad_()"
+            )
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return self
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient of a leaf (or of a tensor that called ``retain_grad``)."""
+        if self.grad_fn is not None and self._grad is None and not self.retains_grad:
+            _engine.warn_nonleaf_grad()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, _registry.Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: the tensor has shape "
+                    f"{list(self.shape)}, the grad {list(value.shape)}")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: the tensor is {self.dtype}, "
+                    f"the grad {value.dtype}")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf keeps its ``.grad`` (see ``retain_grad``)."""
+        return self._extra is not None and self._extra.retains_grad
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after ``backward()``.

@@ -10,19 +10,100 @@ import numpy as np
 
 from . import dtypes as _dt
 from ._printing import tensor_repr
-from .backend import to_numpy, xp_of
+from .backend import device_of, to_numpy, xp_of
 from .ops import elementwise as _elementwise
 from .ops import registry as _registry
 from .ops import shape as _shape
+from .ops.arrays import wrap_dim
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 
 class PythonMethods:
-    """Conversions and the Python protocol of ``Tensor``."""
+    """Metadata (``shape``, ``dtype``...), conversions and the Python protocol of ``Tensor``."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> tuple:
+        """The size of each dim, a tuple (``x.shape == x.size()``)."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        """The element type (``gradwalk.float32``...)."""
+        return _dt.from_numpy_dtype(self.data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dims."""
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        """Where the data lives: ``"cpu"`` or ``"cuda:0"``..."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the data is on a GPU."""
+        return self.device != "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (no ``grad_fn``), whose ``.grad`` is kept."""
+        return self.grad_fn is None
+
+    @property
+    def name(self) -> str | None:
+        """An optional name (``tensor(3.0, name="x")``), shown by the graph tools."""
+        return None if self._extra is None else self._extra.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._ex().name = value
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dim.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.zeros(2, 3).size(), gradwalk.zeros(2, 3).size(-1)
+            ((2, 3), 3)
+        """
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[wrap_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of dims (``ndim``)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.zeros(2, 3).numel()
+            6
+        """
+        return int(self.data.size)
+
+    nelement = numel  # PyTorch's second name
+
+    def element_size(self) -> int:
+        """The size of one element in bytes."""
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a float dtype."""
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        """Whether the memory is laid out in C order (see ``contiguous``)."""
+        return bool(self.data.flags.c_contiguous)
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> float | int | bool:

@@ -6,15 +6,12 @@ import weakref
 
 import numpy as np
 
-from . import dtypes as _dt
 from ._tensor_autograd import AutogradMethods
 from ._tensor_ops import OpMethods
 from ._tensor_python import PythonMethods, _rebuild  # noqa: F401 - pickles name _rebuild
-from .autograd import engine as _engine
 from .autograd.grad_mode import is_grad_enabled_fast
 from .autograd.node import AccumulateGrad
-from .backend import device_of
-from .ops.arrays import to_array, wrap_dim
+from .ops.arrays import to_array
 from .ops.arrays import to_array as _to_array  # noqa: F401 - creation.py's name
 from .ops.arrays import wrap_dim as _wrap_dim  # noqa: F401 - nn/modules/flatten.py's name
 from .ops.surface import bind
@@ -123,138 +120,9 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
             ex.accum = weakref.ref(node)
         return node
 
-    # ------------------------------------------------------------------ metadata
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
-    @property
-    def dtype(self) -> _dt.dtype:
-        return _dt.from_numpy_dtype(self.data.dtype)
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def device(self) -> str:
-        return device_of(self.data)
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device != "cpu"
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
-    @property
-    def name(self) -> str | None:
-        """An optional name (``tensor(3.0, name="x")``), shown by the graph tools."""
-        return None if self._extra is None else self._extra.name
-
-    @name.setter
-    def name(self, value: str | None) -> None:
-        self._ex().name = value
-
-    def size(self, dim: int | None = None):
-        """The shape, or the length of one dim.
-
-        Example:
-            >>> import gradwalk
-            >>> gradwalk.zeros(2, 3).size(), gradwalk.zeros(2, 3).size(-1)
-            ((2, 3), 3)
-        """
-        if dim is None:
-            return self.data.shape
-        return self.data.shape[wrap_dim(dim, self.ndim, "size")]
-
-    def dim(self) -> int:
-        return self.data.ndim
-
-    def numel(self) -> int:
-        return int(self.data.size)
-
-    nelement = numel
-
-    def element_size(self) -> int:
-        return self.data.itemsize
-
-    def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
-
-    def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
-
-    # ------------------------------------------------------------------ autograd attributes
-    @property
-    def requires_grad(self) -> bool:
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        if self.grad_fn is not None and not value:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
-        if self.grad_fn is None:
-            self.requires_grad_(value)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place (leaves only); returns ``self``.
-
-        Example:
-            >>> import gradwalk
-            >>> gradwalk.ones(2).requires_grad_()
-            tensor([1., 1.], requires_grad=True)
-        """
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients; this "
-                f"tensor has dtype {self.dtype}. Convert it first, e.g. x.float().requires_grad_()"
-            )
-        if self.grad_fn is not None:
-            if not requires_grad:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to "
-                    "use a computed variable in a subgraph that doesn't require differentiation "
-                    "use var_no_grad = var.detach()."
-                )
-            return self
-        self._requires_grad = bool(requires_grad)
-        return self
-
-    @property
-    def grad(self) -> Tensor | None:
-        """The accumulated gradient of a leaf (or of a tensor that called ``retain_grad``)."""
-        if self.grad_fn is not None and self._grad is None and not self.retains_grad:
-            _engine.warn_nonleaf_grad()
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: Tensor | None) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
-                                f"{type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(
-                    f"assigned grad has data of a different size: the tensor has shape "
-                    f"{list(self.shape)}, the grad {list(value.shape)}")
-            if value.data.dtype != self.data.dtype:
-                raise RuntimeError(
-                    f"assigned grad has data of a different type: the tensor is {self.dtype}, "
-                    f"the grad {value.dtype}")
-        self._grad = value
-
-    @property
-    def retains_grad(self) -> bool:
-        return self._extra is not None and self._extra.retains_grad
-
     @property
     def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is."""
         return 0
 
     @property

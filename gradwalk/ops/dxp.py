@@ -15,8 +15,8 @@ from . import indexing as I
 from . import linalg as L
 from . import nn as N
 from . import reductions as R
-from . import shape as S
 from . import registry as _registry
+from . import shape as S
 from .registry import apply, declare
 
 IS_DIFFERENTIABLE = True

@@ -263,7 +263,7 @@ from .unary import (  # noqa: E402, F401 - re-exported; unary.py applies ``cast`
 # public functions
 
 
-def _binary(op: Op, input, other, name: str):
+def _binary(op: R.Op, input, other, name: str):
     """Apply a two-input elementwise op to Tensors and Python numbers (the public functions'
     entry); the fast path is a Tensor and a Tensor or a float."""
     if isinstance(input, R.Tensor):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from . import kernels as K
 from . import arrays as _arrays
+from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
 
@@ -27,9 +27,12 @@ def _getitem_fwd(xp, x, index, shape):
     return x[index]
 
 
-SELECT = declare("select", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
-SLICE = declare("slice", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
-INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
+SELECT = declare("select", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                 explain="grad placed at the selected index, 0 elsewhere")
+SLICE = declare("slice", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                explain="grad placed in the slice, 0 elsewhere")
+INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                explain="grad added at the indexed positions, 0 elsewhere")
 
 
 def _index_put_fwd(xp, x, value, index):
@@ -207,7 +210,8 @@ def apply_inplace(self, fn, *args, **kwargs):
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
     if (not kwargs and len(args) == 1 and not (is_grad_enabled() and (
-            self._requires_grad or (isinstance(args[0], _registry.Tensor) and args[0]._requires_grad)))
+            self._requires_grad or (isinstance(args[0], _registry.Tensor)
+                                    and args[0]._requires_grad)))
             and _inplace_ufunc(self, fn, args[0])):
         return self  # no graph to record: written straight into self's memory
     flags = getattr(self.data, "flags", None)
@@ -328,7 +332,8 @@ def _gather_vjp(xp, g, out, x, index, axis, shape):
 GATHER = declare("gather", lambda xp, x, index, axis, shape: xp.take_along_axis(x, index, axis),
                  _gather_vjp,
                  lambda xp, t, out, x, index, axis, shape: K.take_along(xp, t, index, axis),
-                 saves=())
+                 saves=(),
+                 explain="grad scattered back to the gathered positions")
 
 
 def _scatter_add_fwd(xp, x, src, index, axis):
@@ -397,7 +402,8 @@ def _index_select_vjp(xp, g, out, x, index, axis, shape):
 INDEX_SELECT = declare("index_select", _index_select_fwd, _index_select_vjp,
                        lambda xp, t, out, x, index, axis, shape: t[(slice(None),) * axis
                                                                    + (index,)],
-                       saves=())
+                       saves=(),
+                       explain="grad added back at the selected indices")
 
 
 def _masked_fill_fwd(xp, x, value, mask):
@@ -414,7 +420,8 @@ MASKED_FILL = declare(
     "masked_fill", _masked_fill_fwd, _masked_fill_vjp,
     lambda xp, t, out, x, value, mask: xp.where(mask, 0.0 if t[1] is None else t[1],
                                                 0.0 if t[0] is None else t[0]),
-    inputs=("self", "value"), saves=())
+    inputs=("self", "value"), saves=(),
+                      explain=("grad where not mask, else 0", "sum of grad where mask"))
 
 
 def _index_add_fwd(xp, x, src, index, axis, alpha):

@@ -46,13 +46,17 @@ def _matmul_jvp(xp, t, out, a, b):
 
 
 MATMUL = declare("matmul", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-                 inputs=("self", "other"), node_name="MmBackward0")
+                 inputs=("self", "other"), node_name="MmBackward0",
+                 explain=("grad @ b.T", "a.T @ grad"))
 BMM = declare("bmm", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-              inputs=("self", "mat2"))
+              inputs=("self", "mat2"),
+              explain=("grad @ b.T per batch", "a.T @ grad per batch"))
 DOT = declare("dot", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-              inputs=("self", "tensor"))
+              inputs=("self", "tensor"),
+              explain=("grad * b", "grad * a"))
 MV = declare("mv", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-             inputs=("self", "vec"))
+             inputs=("self", "vec"),
+             explain=("outer(grad, b)", "a.T @ grad"))
 
 
 def _outer_vjp(xp, g, out, a, b, *, needs):
@@ -69,7 +73,8 @@ def _outer_jvp(xp, t, out, a, b):
 
 
 OUTER = declare("outer", lambda xp, a, b: xp.multiply(xp.expand_dims(a, -1), b), _outer_vjp,
-                _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0")
+                _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0",
+                explain=("grad @ b", "grad.T @ a"))
 
 
 def _einsum_vjp(xp, g, out, *xs, equation, needs=None):

@@ -1,4 +1,4 @@
-"""Comparisons and logic: bool results, no gradient (``eq``, ``lt``, ``logical_and``, ``isnan``...)."""
+"""Comparisons and logic: bool results, no gradient (``eq``, ``lt``, ``logical_and``, ``isnan``)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from . import kernels as K
 from . import arrays as _arrays
+from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
 
@@ -27,7 +27,8 @@ def _softmax_vjp(xp, g, out, x, axis):
     return gy - out * xp.sum(gy, axis=axis, keepdims=True)
 
 
-SOFTMAX = declare("softmax", _softmax_fwd, _softmax_vjp, _softmax_vjp, saves=(), save_out=True)
+SOFTMAX = declare("softmax", _softmax_fwd, _softmax_vjp, _softmax_vjp, saves=(), save_out=True,
+                  explain="out * (grad - sum(grad * out))")
 
 
 def _log_softmax_fwd(xp, x, axis):
@@ -45,7 +46,8 @@ def _log_softmax_jvp(xp, t, out, x, axis):
 
 
 LOG_SOFTMAX = declare("log_softmax", _log_softmax_fwd, _log_softmax_vjp, _log_softmax_jvp,
-                      saves=(), save_out=True)
+                      saves=(), save_out=True,
+                      explain="grad - exp(out) * sum(grad)")
 
 
 def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
@@ -93,7 +95,8 @@ def _nll_jvp(xp, t, out, logp, target, weight, ignore_index, reduction):
     return xp.sum(picked) / float(w.sum())
 
 
-NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp)
+NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp,
+                   explain=("-grad at the target entries / n", None))
 
 
 def _ce_fwd(xp, x, target, reduction, ignore_index):
@@ -167,7 +170,8 @@ def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
 
 
 CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp,
-                        node_name="NllLossBackward0")
+                        node_name="NllLossBackward0",
+                        explain=("grad * (softmax(input) - onehot(target)) / n", None))
 
 
 def _linear_fwd(xp, x, w, b):
@@ -214,12 +218,14 @@ def _linear_jvp(xp, t, out, x, w, b):
 
 
 LINEAR = declare("linear", _linear_fwd, _linear_vjp, _linear_jvp,
-                 inputs=("self", "weight", "bias"), node_name="AddmmBackward0")
+                 inputs=("self", "weight", "bias"), node_name="AddmmBackward0",
+                 explain=("grad @ weight", "grad.T @ input", "grad summed over the batch"))
 LINEAR_NOBIAS = declare("linear_nobias", lambda xp, x, w: _linear_fwd(xp, x, w, None),
                         lambda xp, g, out, x, w, *, needs: _linear_vjp(
                             xp, g, out, x, w, None, needs=needs + (False,))[:2],
                         lambda xp, t, out, x, w: _linear_jvp(xp, t + (None,), out, x, w, None),
-                        inputs=("self", "weight"), node_name="MmBackward0")
+                        inputs=("self", "weight"), node_name="MmBackward0",
+                        explain=("grad @ weight", "grad.T @ input"))
 
 
 def _leaky_fwd(xp, x, slope):
@@ -228,7 +234,8 @@ def _leaky_fwd(xp, x, slope):
 
 LEAKY_RELU = declare("leaky_relu", _leaky_fwd,
                      lambda xp, g, out, x, slope: g * xp.where(x > 0, 1.0, slope),
-                     lambda xp, t, out, x, slope: t * xp.where(x > 0, 1.0, slope))
+                     lambda xp, t, out, x, slope: t * xp.where(x > 0, 1.0, slope),
+                     explain="grad * (1 where x > 0, else slope)")
 
 
 def _gelu_fwd(xp, x, approximate):
@@ -248,7 +255,8 @@ def _gelu_dx(xp, x, approximate):
 
 
 GELU = declare("gelu", _gelu_fwd, lambda xp, g, out, x, approximate: g * _gelu_dx(
-    xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate))
+    xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate),
+               explain="grad * gelu'(x)")
 
 
 def _softplus_fwd(xp, x, beta, threshold):
@@ -264,7 +272,8 @@ def _softplus_dx(xp, x, beta, threshold):
 
 SOFTPLUS = declare("softplus", _softplus_fwd,
                    lambda xp, g, out, x, beta, threshold: g * _softplus_dx(xp, x, beta, threshold),
-                   lambda xp, t, out, x, beta, threshold: t * _softplus_dx(xp, x, beta, threshold))
+                   lambda xp, t, out, x, beta, threshold: t * _softplus_dx(xp, x, beta, threshold),
+                   explain="grad * sigmoid(beta * x)")
 
 
 def _mse_fwd(xp, a, b, reduction):
@@ -296,7 +305,8 @@ def _mse_jvp(xp, t, out, a, b, reduction):
     return xp.sum(r) if reduction == "sum" else xp.mean(r)
 
 
-MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "target"))
+MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "target"),
+                   explain=("grad * 2 * (a - b) / n", "-grad * 2 * (a - b) / n"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,8 +428,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = nll_loss(x2, t2, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(shape) if reduction == "none" else out
     if weight is not None:
-        weight = (weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)).astype(
-            input.data.dtype)
+        weight = (weight.data if isinstance(weight, _registry.Tensor)
+                  else np.asarray(weight)).astype(input.data.dtype)
     return apply1(NLL_LOSS, input, {"target": target.data, "weight": weight,
                                     "ignore_index": ignore_index, "reduction": reduction})
 

@@ -9,8 +9,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..backend import xp_of
-from . import kernels as K
 from . import arrays as _arrays
+from . import kernels as K
 from . import registry as _registry
 from .registry import apply1, declare
 
@@ -93,9 +93,11 @@ def _fwd_with_shape(f):
     return lambda xp, x, axes, keepdim, shape: f(xp, x, axes, keepdim)
 
 
-SUM = declare("sum", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=())
+SUM = declare("sum", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=(),
+              explain="grad broadcast to x's shape")
 SUM_DIM = declare("sum_dim", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=(),
-                  node_name="SumBackward1")
+                  node_name="SumBackward1",
+                  explain="grad broadcast back along the summed dims")
 
 
 def _mean_fwd(xp, x, axes, keepdim, shape):
@@ -110,9 +112,11 @@ def _mean_jvp(xp, t, out, x, axes, keepdim, shape):
     return xp.mean(t, axis=axes, keepdims=keepdim)
 
 
-MEAN = declare("mean", _mean_fwd, _mean_vjp, _mean_jvp, saves=())
+MEAN = declare("mean", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
+               explain="grad / n broadcast to x's shape")
 MEAN_DIM = declare("mean_dim", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
-                   node_name="MeanBackward1")
+                   node_name="MeanBackward1",
+                   explain="grad / n broadcast back along the reduced dims")
 
 
 def _var_fwd(xp, x, axes, keepdim, correction):
@@ -132,7 +136,8 @@ def _var_jvp(xp, t, out, x, axes, keepdim, correction):
     return xp.sum(t * (x - mu), axis=axes, keepdims=keepdim) * scale
 
 
-VAR = declare("var", _var_fwd, _var_vjp, _var_jvp)
+VAR = declare("var", _var_fwd, _var_vjp, _var_jvp,
+              explain="grad * 2 * (x - mean) / (n - correction)")
 
 
 def _std_fwd(xp, x, axes, keepdim, correction):
@@ -147,7 +152,8 @@ def _std_jvp(xp, t, out, x, axes, keepdim, correction):
     return _var_jvp(xp, t, None, x, axes, keepdim, correction) / (2.0 * out)
 
 
-STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True)
+STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True,
+              explain="grad * (x - mean) / ((n - correction) * out)")
 
 
 def _prod_fwd(xp, x, axes, keepdim):
@@ -180,7 +186,8 @@ def _prod_jvp(xp, t, out, x, axes, keepdim):
     return xp.sum(t * _prod_grad(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
-PROD = declare("prod", _prod_fwd, _prod_vjp, _prod_jvp, save_out=True)
+PROD = declare("prod", _prod_fwd, _prod_vjp, _prod_jvp, save_out=True,
+               explain="grad * out / x")
 
 
 def _amax_fwd(xp, x, axes, keepdim):
@@ -205,12 +212,16 @@ def _amax_jvp(xp, t, out, x, axes, keepdim):
     return xp.sum(t * _extreme_weights(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
-AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True)
-AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True)
+AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
+               explain="grad shared by the positions of the max")
+AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
+               explain="grad shared by the positions of the min")
 MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
-                  node_name="MaxBackward1")
+                  node_name="MaxBackward1",
+                  explain="grad to the position(s) of the max")
 MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
-                  node_name="MinBackward1")
+                  node_name="MinBackward1",
+                  explain="grad to the position(s) of the min")
 
 
 def _select_fwd(xp, x, index, axis, keepdim, shape):
@@ -251,7 +262,8 @@ def _logsumexp_jvp(xp, t, out, x, axes, keepdim):
                   keepdims=keepdim)
 
 
-LOGSUMEXP = declare("logsumexp", _logsumexp_fwd, _logsumexp_vjp, _logsumexp_jvp, save_out=True)
+LOGSUMEXP = declare("logsumexp", _logsumexp_fwd, _logsumexp_vjp, _logsumexp_jvp, save_out=True,
+                    explain="grad * softmax(x)")
 
 
 def _norm_fwd(xp, x, p, axes, keepdim):
@@ -295,7 +307,8 @@ def _norm_jvp(xp, t, out, x, p, axes, keepdim):
 
 
 NORM = declare("norm", _norm_fwd, _norm_vjp, _norm_jvp, save_out=True,
-               node_name="NormBackward1")
+               node_name="NormBackward1",
+               explain="grad * x / out")
 
 
 def _cumsum_vjp(xp, g, out, x, axis):
@@ -303,7 +316,8 @@ def _cumsum_vjp(xp, g, out, x, axis):
 
 
 CUMSUM = declare("cumsum", lambda xp, x, axis: xp.cumsum(x, axis=axis), _cumsum_vjp,
-                 lambda xp, t, out, x, axis: xp.cumsum(t, axis=axis), saves=())
+                 lambda xp, t, out, x, axis: xp.cumsum(t, axis=axis), saves=(),
+                 explain="reverse cumulative sum of grad")
 
 
 # --------------------------------------------------------------------------------------------

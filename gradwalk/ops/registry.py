@@ -51,7 +51,6 @@ Note [0-d scalars]
 
 from __future__ import annotations
 
-import dis
 from collections.abc import Callable
 
 import numpy as np
@@ -61,6 +60,7 @@ from ..autograd.grad_mode import is_grad_enabled_fast
 from ..autograd.node import Node
 from ..backend import xp_of
 from ..dtypes import promote_pair as _promote2
+from . import rules as _rules
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -123,14 +123,14 @@ def declare(name: str, forward: Callable, vjp: Callable | None = None,
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is declared twice")
     if jvp is None and linear:
-        jvp = _jvp_of_linear(forward)
+        jvp = _rules.jvp_of_linear(forward)
     elif jvp is None and elementwise and vjp is not None:
-        jvp = vjp if len(inputs) == 1 else _jvp_of_elementwise(vjp, len(inputs))
+        jvp = vjp if len(inputs) == 1 else _rules.jvp_of_elementwise(vjp, len(inputs))
     op = Op(name, forward, vjp, jvp, inputs=inputs, saves=saves, save_out=save_out,
             node_name=node_name, elementwise=elementwise,
             explain=(explain,) if isinstance(explain, str) else explain, int_ok=int_ok,
             example=example)
-    _check_reads(op)
+    _rules.check_reads(op)
     REGISTRY[name] = op
     return op
 
@@ -151,52 +151,6 @@ def unary(name, forward, vjp=None, jvp=None, **kw) -> Op:
 def binary(name, forward, vjp=None, jvp=None, **kw) -> Op:
     kw.setdefault("inputs", ("self", "other"))
     return declare(name, forward, vjp, jvp, **kw)
-
-
-def _jvp_of_linear(forward):
-    """A linear op's forward rule: the tangent goes through the forward itself."""
-
-    def jvp(xp, t, out, x, **params):
-        return forward(xp, t, **params)
-
-    return jvp
-
-
-def _jvp_of_elementwise(vjp, n: int):
-    """An elementwise op's forward rule from its reverse rule: each input's term is the reverse
-    rule applied to that input's tangent (the Jacobians are diagonal); the terms add up."""
-    one_hot = tuple(tuple(j == i for j in range(n)) for i in range(n))
-
-    def jvp(xp, t, out, *inputs, **params):
-        total = None
-        for i in range(n):
-            if t[i] is not None:
-                term = vjp(xp, t[i], out, *inputs, needs=one_hot[i], **params)[i]
-                if term is not None:
-                    total = term if total is None else total + term
-        return total
-
-    return jvp
-
-
-_LOADS = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF", "LOAD_CLOSURE", "LOAD_FAST_AND_CLEAR"}
-
-
-def _check_reads(op: Op) -> None:
-    """Fail now if the vjp reads an input that the node will not keep (``saves``)."""
-    code = getattr(op.vjp, "__code__", None)
-    if code is None:
-        return  # a callable object: nothing to inspect
-    params = code.co_varnames[:code.co_argcount]
-    if len(params) < 3 + len(op.input_names):
-        return  # the inputs arrive as ``*inputs``
-    read = {ins.argval for ins in dis.get_instructions(code) if ins.opname in _LOADS}
-    for i, input_name in enumerate(op.input_names):
-        param = params[3 + i]
-        if i not in op.saves and param in read:
-            raise TypeError(
-                f"op {op.name!r}: its vjp reads {param!r} (input {i}, {input_name!r}) but the "
-                f"declaration saves only inputs {op.saves}; add {i} to saves=")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,8 +79,8 @@ METHODS = {
 }
 
 #: Methods with an in-place twin (besides the generated elementwise ops).
-INPLACE = ("mul div pow lerp remainder floor_divide scatter tril triu clamp masked_fill scatter_add "
-           "index_add")
+INPLACE = ("mul div pow lerp remainder floor_divide scatter tril triu clamp masked_fill "
+           "scatter_add index_add")
 
 #: PyTorch's second names: alias -> method.
 ALIASES = {

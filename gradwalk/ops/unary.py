@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from . import kernels as K
-from .registry import unary
 from .generated import unary_function
+from .registry import unary
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
