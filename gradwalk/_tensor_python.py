@@ -65,7 +65,7 @@ class PythonMethods:
     def name(self, value: str | None) -> None:
         self._ex().name = value
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> tuple | int:
         """The shape, or the length of one dim.
 
         Example:
@@ -143,7 +143,7 @@ class PythonMethods:
                 "instead.")
         return to_numpy(self.data)
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's conversion (``np.asarray(x)``); raises while the tensor requires grad."""
         if self._requires_grad:
             raise RuntimeError(
@@ -184,7 +184,7 @@ class PythonMethods:
                 out = _elementwise.cast(out, npd)
         return out
 
-    def type(self, dtype=None) -> str | Tensor:
+    def type(self, dtype: object = None) -> str | Tensor:
         """The type's name (``gradwalk.FloatTensor``), or a copy converted to ``dtype``.
 
         Example:

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import kernels as K
 from . import registry as _registry
+from .linalg import matmul
 from .registry import apply, apply1, declare
 
 # --------------------------------------------------------------------------------------------
@@ -731,8 +732,6 @@ def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
 
 
 def _adaptive_avg(input, output_size, d, op):  # noqa: A002
-    from .linalg import matmul
-
     unbatched = _check_input(input, d, op)
     x = input.unsqueeze(0) if unbatched else input
     if output_size is None or isinstance(output_size, (int, np.integer)):

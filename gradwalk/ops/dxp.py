@@ -17,6 +17,8 @@ from . import nn as N
 from . import reductions as R
 from . import registry as _registry
 from . import shape as S
+from .kernels import _zeros
+from .kernels import index_add_into as k
 from .registry import apply, declare
 
 IS_DIFFERENTIABLE = True
@@ -181,8 +183,6 @@ def softmax(a, axis):
 
 
 def _scatter_into_fwd(xp, g, shape, axis, index):
-    from .kernels import _zeros
-
     z = _zeros(xp, shape, g.dtype, g, index)  # batched under vmap
     xp.put_along_axis(z, index, g, axis=axis)
     return z
@@ -202,8 +202,6 @@ def scatter_into(shape, axis, index, g):
 
 
 def _index_add_fwd(xp, g, shape, index):
-    from .kernels import index_add_into as k
-
     return k(xp, shape, index, g)
 
 

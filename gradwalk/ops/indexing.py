@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..dtypes import from_numpy_dtype
 from . import arrays as _arrays
+from . import elementwise as E
+from . import inplace_views
 from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
+from .shape import _view
 
 # --------------------------------------------------------------------------------------------
 # x[index]
@@ -171,8 +175,6 @@ def getitem(x, index):
     params = {"index": idx, "shape": x.shape}
     if advanced:
         return apply1(op, x, params)
-    from .shape import _view
-
     return _view(op, x, params)
 
 
@@ -240,8 +242,6 @@ def apply_inplace(self, fn, *args, **kwargs):
             old = self  # unreachable: leaves are refused above
         res = fn(old, *args, **kwargs)
     else:
-        from ..autograd.grad_mode import no_grad
-
         with no_grad():
             res = fn(_registry.wrap(self.data), *args, **kwargs)
     _check_cast(res, self, fn)
@@ -264,8 +264,6 @@ def apply_inplace(self, fn, *args, **kwargs):
             old_fn.retains = None
         if base is not None and base is not self:
             _rebase_view(self, base, node)
-        from . import inplace_views
-
         inplace_views.refresh_views(base if base is not None else self, self)
     return self
 
@@ -278,8 +276,6 @@ def _inplace_ufunc(self, fn, other) -> bool:
     ``self``'s memory by the matching ufunc (no temporary, no copy). Returns False to leave any
     case it does not cover (and every error message) to the general path."""
     if not _INPLACE_UFUNCS:
-        from . import elementwise as E
-
         _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
                                 E.div: np.true_divide})
     uf = _INPLACE_UFUNCS.get(fn)
@@ -300,16 +296,12 @@ def _inplace_ufunc(self, fn, other) -> bool:
 def _rebase_view(view, base, node) -> None:
     """An in-place op through a view changes the base too; its gradient flows through the view's
     new node. (Full view/base rebasing is part of the in-place work in gradwalk.autograd.)"""
-    from . import inplace_views
-
     inplace_views.rebase(view, base, node)
 
 
 def _check_cast(res, self, fn) -> None:
     a, b = res.data.dtype, self.data.dtype
     if a != b and not np.can_cast(a, b, casting="same_kind"):
-        from ..dtypes import from_numpy_dtype
-
         raise RuntimeError(
             f"result type {from_numpy_dtype(a).name.capitalize()} can't be cast to the desired "
             f"output type {from_numpy_dtype(b).name.capitalize()} in in-place "

@@ -18,15 +18,14 @@ import weakref
 
 import numpy as np
 
+from ..autograd.grad_mode import enable_grad
+from . import kernels as K
 from . import registry as _registry
-from .registry import apply, declare
+from .registry import apply, apply1, declare
 
 
 def view_of(xp, chain, a):
     """Apply a chain of view ops to an array (or, under ``dxp``, to a Tensor)."""
-    from . import kernels as K
-    from .registry import apply1
-
     for op, params in chain:
         if K.is_dxp(xp):
             a = apply1(op, a, params)
@@ -80,8 +79,6 @@ def rebase(view, base, node) -> None:
     old = _registry._make(base.data, base.grad_fn)
     old._requires_grad = base._requires_grad
     new_view = _registry._make(view.data, node)
-    from ..autograd.grad_mode import enable_grad
-
     with enable_grad():
         res = apply(COPY_SLICES, old, new_view, params={"chain": view._extra.view_chain})
     base.grad_fn = res.grad_fn
@@ -102,9 +99,6 @@ def track_view(base, view) -> None:
 def refresh_views(base, changed) -> None:
     """After an in-place change of ``base``'s memory (through ``changed``, the base itself or
     one of its views), give every other live view a ``grad_fn`` replayed from the base's node."""
-    from ..autograd.grad_mode import enable_grad
-    from .registry import apply1
-
     ex = base._extra
     views = ex.views if ex is not None else None
     if not views or base.grad_fn is None:

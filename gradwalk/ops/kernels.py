@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.engine import structural_zeros as _structural_zeros
 from . import arrays as _arrays
 from . import registry as _registry
+from .indexing import scatter_add
 
 _scipy_erf = False  # SciPy's erf (exact and fast, optional), looked up on first use
 
@@ -222,8 +223,6 @@ def np_scatter_add(xp, out, axis, index, src):
 def scatter_add_into(xp, shape, axis, index, g):
     """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's reverse)."""
     if is_dxp(xp):
-        from .indexing import scatter_add
-
         z = _registry.wrap(np.zeros(shape, dtype=g.data.dtype))
         return scatter_add(z, axis, _registry.wrap(index), g)
     z = _zeros(xp, shape, g.dtype, g, index)

@@ -8,6 +8,7 @@ The reduction is a param: ``"none"`` returns the elementwise loss, ``"sum"`` its
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -177,8 +178,6 @@ def _pair(input, target, op, warn=True):  # noqa: A002
         except ValueError:
             K.raise_broadcast_error(op, input.shape, target.shape)
         if warn:
-            import warnings
-
             warnings.warn(
                 f"Using a target size ({list(target.shape)}) that is different to the input "
                 f"size ({list(input.shape)}). This will likely lead to incorrect results due to "

@@ -4,12 +4,17 @@ with fused rules, because every node costs Python time in an eager engine."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from . import arrays as _arrays
+from . import elementwise as E
 from . import kernels as K
+from . import reductions as R
 from . import registry as _registry
+from . import shape as S
 from .registry import apply, apply1, declare
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -323,8 +328,6 @@ def _float(x, op):
     if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     if x.data.dtype.kind != "f":
-        from ..dtypes import get_default_dtype
-
         return x.to(get_default_dtype())
     return x
 
@@ -393,8 +396,6 @@ def _check_classes(target_data, n_classes, ignore_index, op):
 
 def _to_2d(x, t=None):
     """Move the class dim last and flatten (N, C, d1, ...) to (N*d1*..., C) for K-dim losses."""
-    from . import shape as S
-
     c = x.shape[1]
     xm = S.movedim(x, 1, -1)
     x2 = S.reshape(xm, (-1, c))
@@ -469,8 +470,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     """PyTorch's label smoothing: (1 - eps) * nll + eps * mean over classes of -w_c log p_c."""
-    from . import reductions as R
-
     c = logp.shape[1]
     valid = _registry.wrap(target.data != ignore_index)
     lp = logp if weight is None else logp * _class_view(weight, logp)
@@ -499,8 +498,6 @@ def _cast_like(mask, x):
 
 
 def _cross_entropy_probs(x, target, weight, reduction, eps):
-    from . import reductions as R
-
     if target.shape != x.shape:
         raise ValueError(f"cross_entropy(): probability targets must have the input's shape "
                          f"{list(x.shape)}, got {list(target.shape)}")
@@ -532,8 +529,6 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
     if not isinstance(target, _registry.Tensor):
         target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if input.shape != target.shape:
-        import warnings
-
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}). This will likely lead to incorrect results due to "
@@ -555,9 +550,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         >>> F.binary_cross_entropy_with_logits(gradwalk.tensor([0.0]), gradwalk.tensor([1.0]))
         tensor(0.6931)
     """
-    from . import elementwise as E
-    from . import reductions as R
-
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     if not isinstance(target, _registry.Tensor):
         target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
@@ -639,20 +631,14 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 
 def relu(input, inplace=False):  # noqa: A002
-    from . import elementwise as E
-
     return E.relu(input)
 
 
 def sigmoid(input):  # noqa: A002
-    from . import elementwise as E
-
     return E.sigmoid(input)
 
 
 def tanh(input):  # noqa: A002
-    from . import elementwise as E
-
     return E.tanh(input)
 
 

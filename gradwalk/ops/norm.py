@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from . import registry as _registry
-from .registry import apply
+from .registry import apply, declare
 
 
 def _param_shape(ndim, waxes, shape):
@@ -81,8 +82,6 @@ def _norm_jvp(xp, t, out, x, w, b, axes, waxes, eps):
 
 
 def _declare(name, node_name):
-    from .registry import declare
-
     return declare(name, _norm_fwd, _norm_vjp, _norm_jvp, inputs=("self", "weight", "bias"),
                    node_name=node_name)
 
@@ -140,7 +139,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         tensor([[-1.0000],
                 [ 1.0000]])
     """
-    from ..autograd.grad_mode import no_grad
     if input.ndim < 2:
         raise ValueError(f"batch_norm(): expected 2D or more input (N, C, ...), got "
                          f"{input.ndim}D input of size {list(input.shape)}")

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..backend import xp_of
 from . import arrays as _arrays
+from . import elementwise as E
 from . import kernels as K
 from . import registry as _registry
 from .registry import apply1, declare
@@ -428,8 +429,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
     if isinstance(dim, _registry.Tensor):  # max(a, b) as elementwise maximum
-        from . import elementwise as E
-
         return (E.maximum if name == "max" else E.minimum)(input, dim)
     if input.data.size == 0:
         raise RuntimeError(

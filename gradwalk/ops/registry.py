@@ -52,6 +52,7 @@ Note [0-d scalars]
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -111,9 +112,10 @@ def _default_node_name(name: str) -> str:
 
 
 def declare(name: str, forward: Callable, vjp: Callable | None = None,
-            jvp: Callable | None = None, *, inputs: tuple = ("self",), saves=None,
+            jvp: Callable | None = None, *, inputs: tuple = ("self",), saves: tuple | None = None,
             save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
-            linear: bool = False, explain=None, int_ok: bool = False,
+            linear: bool = False, explain: str | tuple | Callable | None = None,
+            int_ok: bool = False,
             example: tuple | None = None) -> Op:
     """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...).
 
@@ -144,11 +146,15 @@ def declare_each(names: tuple, forward: Callable, vjp: Callable | None = None,
                          explain=(explain or {}).get(n), **facts) for n in names)
 
 
-def unary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+def unary(name: str, forward: Callable, vjp: Callable | None = None,
+          jvp: Callable | None = None, **kw: Any) -> Op:
+    """``declare`` of a one-input op (its input is ``self``)."""
     return declare(name, forward, vjp, jvp, inputs=("self",), **kw)
 
 
-def binary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+def binary(name: str, forward: Callable, vjp: Callable | None = None,
+           jvp: Callable | None = None, **kw: Any) -> Op:
+    """``declare`` of a two-input op (``self`` and ``other`` unless ``inputs`` says)."""
     kw.setdefault("inputs", ("self", "other"))
     return declare(name, forward, vjp, jvp, **kw)
 
@@ -178,7 +184,7 @@ def _edge(t):
     return None
 
 
-def apply1(op: Op, input, params=None):
+def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
     """Apply a one-input op to the Tensor ``input`` (the hot path: keep it short)."""
     data = input.data
     if type(data) is _ndarray:
@@ -224,7 +230,8 @@ _NONE1 = (None,)
 _ZERO1 = (0,)
 
 
-def apply2(op: Op, input, other, params=None):
+def apply2(op: Op, input: Tensor, other: Tensor | float | int,
+           params: dict | None = None) -> Tensor:
     """Apply a two-input elementwise op: ``input`` a Tensor, ``other`` a Tensor or a Python
     number. The common case of ``apply`` written out: arithmetic is most of an eager program."""
     input_data = input.data
@@ -306,7 +313,7 @@ def _version(t) -> int:
     return 0 if vc is None else vc[0]
 
 
-def apply(op: Op, *inputs, params=None):
+def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
     """Apply an op to its inputs: Tensors, or Python scalars / arrays for non-tensor inputs."""
     tensor = Tensor
     datas = []

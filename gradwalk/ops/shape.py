@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
+from ..backend import device_of, get_namespace, to_numpy
 from . import arrays as _arrays
+from . import kernels as K
 from . import registry as _registry
 from .inplace_views import track_view
 from .registry import apply, apply1, declare, declare_each
@@ -149,8 +151,6 @@ def _pad_fwd(xp, x, widths, mode, value):
 
 def _pad_vjp(xp, g, out, x, widths, mode, value):
     if mode != "constant":
-        from . import kernels as K
-
         return K.pad_backward(xp, g, widths, mode)
     index = tuple(slice(lo, g.shape[k] - hi) for k, (lo, hi) in enumerate(widths))
     return g[index]
@@ -162,8 +162,6 @@ PAD = declare("pad", _pad_fwd, _pad_vjp,
 
 
 def _to_device_fwd(xp, x, device, src=None):
-    from ..backend import get_namespace, to_numpy
-
     target = get_namespace(device)
     if target is np:
         return to_numpy(x)
@@ -621,8 +619,6 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 
 def to_device(input, device):  # noqa: A002
     """Move to ``"cpu"`` or ``"cuda"`` (differentiable)."""
-    from ..backend import device_of
-
     src = device_of(input.data)
     if str(device).split(":")[0] == src.split(":")[0]:
         return input
