@@ -269,7 +269,10 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
     if (input_requires_grad or other_requires_grad) and is_grad_enabled_fast():
         saves = op.saves
         if other_requires_grad:
-            edges = (_edge(input) if input_requires_grad else None, _edge(other))
+            fn = input.grad_fn
+            other_fn = other.grad_fn
+            edges = ((fn if fn is not None else input._accumulator()) if input_requires_grad
+                     else None, other_fn if other_fn is not None else other._accumulator())
             shapes = (input_data.shape, other_data.shape)
             dtypes = (input_data.dtype, other_data.dtype)
             if saves:
