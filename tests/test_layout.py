@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,35 @@ def test_no_file_is_over_800_lines():
     assert not set(long) - PENDING, f"files over {FILE_LIMIT} lines (split them by domain): {long}"
     done = {name for name in PENDING if name not in long}
     assert not done, f"{done} are within the limit now: remove them from PENDING"
+
+
+def _runtime_imports(tree: ast.AST):
+    """The import statements of a module, except those under ``if TYPE_CHECKING:``."""
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skip.update(id(n) for n in ast.walk(node))
+    return [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and id(n) not in skip]
+
+
+def test_the_ops_do_not_import_tensor_py():
+    # Note [binding] in ops/registry.py: the ops get the Tensor class from ``registry.bind``.
+    climbs = []
+    for path in sorted((PACKAGE / "ops").glob("*.py")):
+        for node in _runtime_imports(ast.parse(path.read_text())):
+            if node.level == 2 and node.module in ("tensor", "creation"):
+                climbs.append(f"{path.name}:{node.lineno} imports ..{node.module}")
+    allowed = {"nn.py"}  # nn.dropout draws from creation's generator (creation imports tensor)
+    assert [c for c in climbs if c.split(":")[0] not in allowed] == [], climbs
+
+
+def test_no_module_injects_the_tensor_class_into_another():
+    injections = [f"{p.relative_to(PACKAGE)}:{i + 1}" for p in PACKAGE.rglob("*.py")
+                  for i, line in enumerate(p.read_text().splitlines())
+                  if ".Tensor = " in line and not line.lstrip().startswith("#")]
+    assert injections == ["ops/registry.py:" + str(_bind_line())], injections
+
+
+def _bind_line() -> int:
+    lines = (PACKAGE / "ops" / "registry.py").read_text().splitlines()
+    return next(i + 1 for i, line in enumerate(lines) if "_engine.Tensor = " in line)

@@ -221,7 +221,7 @@ COPY = declare("copy", _copy_fwd, lambda xp, g, out, dst, src, *, needs: (None, 
                lambda xp, t, out, dst, src: t[1], inputs=("self", "src"), saves=(),
                node_name="CopyBackwards")
 
-from .unary import (  # noqa: E402, F401 - re-exported; unary.py applies ``cast`` above
+from .unary import (  # noqa: E402, F401 - the names other modules use as E.<name>
     abs,
     absolute,
     acos,
@@ -230,7 +230,6 @@ from .unary import (  # noqa: E402, F401 - re-exported; unary.py applies ``cast`
     arctan,
     asin,
     atan,
-    cbrt,
     ceil,
     cos,
     cosh,
