@@ -149,6 +149,9 @@ from .ops.elementwise import (
     trunc,
     where,
 )
+from .ops.generated import FUNCTIONS as _GENERATED
+
+globals().update(_GENERATED)  # the functions generated from op declarations (gradwalk.cbrt)
 from .ops.indexing import (
     gather,
     index_add,

@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+from .backend import to_numpy
+from .dtypes import from_numpy_dtype, get_default_dtype, int64
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -101,9 +104,6 @@ def _tensor_str(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) ->
 
 
 def tensor_repr(t, prefix: str = "tensor(") -> str:
-    from .backend import to_numpy
-    from .dtypes import from_numpy_dtype, get_default_dtype, int64
-
     a = to_numpy(t.data)
     indent = len(prefix)
     suffixes = []

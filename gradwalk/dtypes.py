@@ -119,3 +119,33 @@ def set_default_dtype(d: dtype) -> None:
     if not g.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {g}")
     _default[0] = g
+
+
+def promote_pair(input_data, other_data) -> list:
+    """PyTorch's type promotion for two inputs, where NumPy's differs (the slow path).
+
+    NumPy promotes int64 with float32 to float64 and an integer tensor with a Python float to
+    float64; PyTorch keeps float32 (the floating input's dtype, or the default dtype).
+    """
+    input_kind = _kind(input_data)
+    other_kind = _kind(other_data)
+    if input_kind is not None and other_kind is not None:
+        if input_data.dtype is other_data.dtype or input_data.dtype == other_data.dtype:
+            return [input_data, other_data]
+        input_float, other_float = input_kind in "fc", other_kind in "fc"
+        if input_float and not other_float:
+            return [input_data, other_data.astype(input_data.dtype)]
+        if other_float and not input_float:
+            return [input_data.astype(other_data.dtype), other_data]
+        return [input_data, other_data]
+    # one side is a Python number
+    if input_kind is not None and input_kind in "biu" and isinstance(other_data, float):
+        return [input_data.astype(get_default_dtype().np), other_data]
+    if other_kind is not None and other_kind in "biu" and isinstance(input_data, float):
+        return [input_data, other_data.astype(get_default_dtype().np)]
+    return [input_data, other_data]
+
+
+def _kind(data) -> str | None:
+    return None if isinstance(data, (float, int)) or not hasattr(data, "dtype") \
+        else data.dtype.kind

@@ -2,8 +2,9 @@
 
 ``with gradwalk.autograd.explain() as walk: loss.backward()`` records every step through the
 engine's observers (``engine.observers``): the node that ran, the gradient that arrived, the local
-rule it applied (in words, from ``RULES``), and what it sent to each input; adding into a leaf's
-``.grad`` is a step of its own that shows the terms that met there. ``print(walk)`` shows a table;
+rule it applied (in words, from the ``explain`` of the op's declaration), and what it sent to
+each input; adding into a leaf's ``.grad`` is a step of its own that shows the terms that met
+there. ``print(walk)`` shows a table;
 ``walk.draw()`` a picture with step numbers and the gradients on the arrows.
 
 Names: a tensor's ``.name`` labels it; otherwise the walk looks up the variable names of the code
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ops.rules import EXPLAIN as _op_words
 from . import engine
 from .explain_names import FUSED, Namer, fmt_const, is_atomic, leaf_label, local_names
 from .explain_names import node_names as _node_names
@@ -120,106 +122,10 @@ def short_name(node) -> str:
 
 # ------------------------------------------------------------------------- the rules in words
 
-def _pow_rule(params) -> tuple:
-    n = params.get("exponent") if params else None
-    if n is None:
-        return ("grad * n * x**(n - 1)",)
-    return (f"grad * {fmt_number(n)} * x**{fmt_number(n - 1)}",)
-
-
-#: The local rule of each common op, in words, per input (``None``: no gradient to that input).
-#: One-input ops call their input ``x``; ops of several inputs ``a``, ``b``, ``c``; ``out`` is the
-#: op's output. A callable gets the op's parameters and returns the tuple.
-RULES: dict = {
-    "add": ("grad", "grad"),
-    "sub": ("grad", "-grad"),
-    "rsub": ("grad", "-grad"),
-    "mul": ("grad * b", "grad * a"),
-    "div": ("grad / b", "-grad * a / b**2"),
-    "pow": _pow_rule,
-    "pow_tensor": ("grad * b * a**(b - 1)", "grad * out * log(a)"),
-    "square": ("grad * 2 * x",),
-    "neg": ("-grad",),
-    "abs": ("grad * sign(x)",),
-    "reciprocal": ("-grad * out**2",),
-    "sqrt": ("grad / (2 * out)",),
-    "rsqrt": ("-grad * out**3 / 2",),
-    "exp": ("grad * out",),
-    "expm1": ("grad * (out + 1)",),
-    "log": ("grad / x",),
-    "log2": ("grad / (x * ln 2)",),
-    "log10": ("grad / (x * ln 10)",),
-    "log1p": ("grad / (1 + x)",),
-    "sin": ("grad * cos(x)",),
-    "cos": ("-grad * sin(x)",),
-    "tan": ("grad * (1 + out**2)",),
-    "asin": ("grad / sqrt(1 - x**2)",),
-    "acos": ("-grad / sqrt(1 - x**2)",),
-    "atan": ("grad / (1 + x**2)",),
-    "sinh": ("grad * cosh(x)",),
-    "cosh": ("grad * sinh(x)",),
-    "tanh": ("grad * (1 - out**2)",),
-    "sigmoid": ("grad * out * (1 - out)",),
-    "relu": ("grad * (out > 0)",),
-    "erf": ("grad * 2/sqrt(pi) * exp(-x**2)",),
-    "clamp": ("grad where min <= x <= max, else 0", "grad where x < min", "grad where x > max"),
-    "maximum": ("grad where a > b (half on ties)", "grad where b > a (half on ties)"),
-    "minimum": ("grad where a < b (half on ties)", "grad where b < a (half on ties)"),
-    "where": (None, "grad where condition, else 0", "grad where not condition, else 0"),
-    "masked_fill": ("grad where not mask, else 0", "sum of grad where mask"),
-    "clone": ("grad",),
-    "cast": ("grad (cast back to x's dtype)",),
-    "sum": ("grad broadcast to x's shape",),
-    "sum_dim": ("grad broadcast back along the summed dims",),
-    "mean": ("grad / n broadcast to x's shape",),
-    "mean_dim": ("grad / n broadcast back along the reduced dims",),
-    "prod": ("grad * out / x",),
-    "max": ("grad to the position(s) of the max",),
-    "min": ("grad to the position(s) of the min",),
-    "amax": ("grad shared by the positions of the max",),
-    "amin": ("grad shared by the positions of the min",),
-    "logsumexp": ("grad * softmax(x)",),
-    "norm": ("grad * x / out",),
-    "var": ("grad * 2 * (x - mean) / (n - correction)",),
-    "std": ("grad * (x - mean) / ((n - correction) * out)",),
-    "cumsum": ("reverse cumulative sum of grad",),
-    "matmul": ("grad @ b.T", "a.T @ grad"),
-    "mm": ("grad @ b.T", "a.T @ grad"),
-    "bmm": ("grad @ b.T per batch", "a.T @ grad per batch"),
-    "mv": ("outer(grad, b)", "a.T @ grad"),
-    "dot": ("grad * b", "grad * a"),
-    "outer": ("grad @ b", "grad.T @ a"),
-    "linear": ("grad @ weight", "grad.T @ input", "grad summed over the batch"),
-    "linear_nobias": ("grad @ weight", "grad.T @ input"),
-    "softmax": ("out * (grad - sum(grad * out))",),
-    "log_softmax": ("grad - exp(out) * sum(grad)",),
-    "cross_entropy": ("grad * (softmax(input) - onehot(target)) / n", None),
-    "nll_loss": ("-grad at the target entries / n", None),
-    "mse_loss": ("grad * 2 * (a - b) / n", "-grad * 2 * (a - b) / n"),
-    "leaky_relu": ("grad * (1 where x > 0, else slope)",),
-    "gelu": ("grad * gelu'(x)",),
-    "softplus": ("grad * sigmoid(beta * x)",),
-    "view": ("grad reshaped to x's shape",),
-    "reshape": ("grad reshaped to x's shape",),
-    "permute": ("grad permuted back",),
-    "transpose": ("grad transposed back",),
-    "t": ("grad transposed back",),
-    "squeeze": ("grad unsqueezed back",),
-    "unsqueeze": ("grad squeezed back",),
-    "expand": ("grad summed over the expanded dims",),
-    "repeat": ("grad summed over the repeats",),
-    "flip": ("grad flipped back",),
-    "cat": ("grad sliced back to each input",),
-    "stack": ("grad unstacked to each input",),
-    "select": ("grad placed at the selected index, 0 elsewhere",),
-    "slice": ("grad placed in the slice, 0 elsewhere",),
-    "index": ("grad added at the indexed positions, 0 elsewhere",),
-    "gather": ("grad scattered back to the gathered positions",),
-    "index_select": ("grad added back at the selected indices",),
-    "pad": ("grad with the padding cut off",),
-    "tril": ("grad on and below the diagonal",),
-    "triu": ("grad on and above the diagonal",),
-}
+#: The local rule of each op in words, per input (``None``: no gradient to that input): the
+#: ``explain`` field of the op's declaration. One-input ops call their input ``x``; ops of several
+#: inputs ``a``, ``b``, ``c``; ``out`` is the op's output. A callable gets the op's parameters.
+RULES = _op_words
 
 
 def rule_texts(node) -> tuple:
@@ -231,8 +137,7 @@ def rule_texts(node) -> tuple:
         >>> rule_texts((x * x).grad_fn), rule_texts((x ** 3).grad_fn)
         (('grad * b', 'grad * a'), ('grad * 3 * x**2',))
     """
-    op = node.op
-    rule = RULES.get(getattr(op, "name", None))
+    rule = getattr(node.op, "explain", None)
     n = len(node.edges)
     if callable(rule):
         rule = rule(node.params)

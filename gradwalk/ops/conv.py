@@ -22,6 +22,8 @@ import math
 import numpy as np
 
 from . import kernels as K
+from . import registry as _registry
+from .linalg import matmul
 from .registry import apply, apply1, declare
 
 # --------------------------------------------------------------------------------------------
@@ -370,9 +372,7 @@ def _tuple(v, d: int, name: str, op: str) -> tuple:
 
 
 def _check_input(input, d: int, op: str):  # noqa: A002
-    from ..tensor import Tensor
-
-    if not isinstance(input, Tensor):
+    if not isinstance(input, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
     if input.ndim not in (d + 1, d + 2):
@@ -405,10 +405,8 @@ def _conv_padding(padding, k, dilation, stride, op: str):
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: str):  # noqa: A002
-    from ..tensor import Tensor
-
     unbatched = _check_input(input, d, op)
-    if not isinstance(weight, Tensor):
+    if not isinstance(weight, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'weight' must be a Tensor, not "
                         f"{type(weight).__name__}")
     if weight.ndim != d + 2:
@@ -496,10 +494,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,  # noqa: A002
                       dilation, d: int, op: str, output_size=None):
-    from ..tensor import Tensor
-
     unbatched = _check_input(input, d, op)
-    if not isinstance(weight, Tensor) or weight.ndim != d + 2:
+    if not isinstance(weight, _registry.Tensor) or weight.ndim != d + 2:
         raise RuntimeError(f"{op}(): expected weight to be a {d + 2}-D Tensor (in_channels, "
                            f"out_channels/groups, *kernel)")
     x = input.unsqueeze(0) if unbatched else input
@@ -572,7 +568,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, op):  # noqa: A002
     k = _tuple(kernel_size, d, "kernel_size", op)
-    stride = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+    stride = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else\
         _tuple(stride, d, "stride", op)
     pad = _tuple(padding, d, "padding", op)
     dilation = _tuple(dilation, d, "dilation", op)
@@ -614,8 +610,6 @@ def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return
 
 def _max_indices(x, k, stride, widths, dilation, unbatched):
     """The flat index into each input plane of every window's maximum (PyTorch's indices)."""
-    from ..tensor import Tensor
-
     d = len(k)
     spatial = x.shape[2:]
     xr = np.pad(x.data, _pad_widths(x.ndim, widths), constant_values=-np.inf)
@@ -630,7 +624,7 @@ def _max_indices(x, k, stride, widths, dilation, unbatched):
         start = (np.arange(out[i]) * stride[i] - widths[i][0]).reshape(shape)
         pos = start + offs[i] * dilation[i]
         flat = flat * spatial[i] + pos
-    return Tensor._wrap(flat[0] if unbatched else flat)
+    return _registry.wrap(flat[0] if unbatched else flat)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
@@ -738,9 +732,6 @@ def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
 
 
 def _adaptive_avg(input, output_size, d, op):  # noqa: A002
-    from ..tensor import Tensor
-    from .linalg import matmul
-
     unbatched = _check_input(input, d, op)
     x = input.unsqueeze(0) if unbatched else input
     if output_size is None or isinstance(output_size, (int, np.integer)):
@@ -755,7 +746,7 @@ def _adaptive_avg(input, output_size, d, op):  # noqa: A002
     for i, (n, o) in enumerate(zip(spatial, sizes)):
         if n == o:
             continue
-        m = Tensor._wrap(_adaptive_matrix(n, o, dt))
+        m = _registry.wrap(_adaptive_matrix(n, o, dt))
         axis = 2 + i
         last = y.ndim - 1
         if axis == last:

@@ -15,7 +15,10 @@ from . import indexing as I
 from . import linalg as L
 from . import nn as N
 from . import reductions as R
+from . import registry as _registry
 from . import shape as S
+from .kernels import _zeros
+from .kernels import index_add_into as k
 from .registry import apply, declare
 
 IS_DIFFERENTIABLE = True
@@ -42,9 +45,7 @@ def where(cond, a, b):
 
 
 def _tensor(x):
-    from ..tensor import Tensor
-
-    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+    return x if isinstance(x, _registry.Tensor) else _registry.wrap(np.asarray(x))
 
 
 def sum(a, axis=None, keepdims=False):  # noqa: A001
@@ -65,7 +66,7 @@ def min(a, axis=None, keepdims=False):  # noqa: A001
 
 def prod(a, axis=None, keepdims=False):
     return R.prod(a, _axes(axis) if not isinstance(axis, tuple) or len(axis) != 1 else axis[0],
-                  keepdims) if axis is None or not isinstance(axis, tuple) or len(axis) == 1 \
+                  keepdims) if axis is None or not isinstance(axis, tuple) or len(axis) == 1\
         else _prod_many(a, axis, keepdims)
 
 
@@ -149,21 +150,15 @@ def pad(a, widths, mode="constant", constant_values=0.0):
 
 
 def zeros_like(a):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(np.zeros(a.shape, dtype=a.data.dtype))
+    return _registry.wrap(np.zeros(a.shape, dtype=a.data.dtype))
 
 
 def ones_like(a):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(np.ones(a.shape, dtype=a.data.dtype))
+    return _registry.wrap(np.ones(a.shape, dtype=a.data.dtype))
 
 
 def full_like(a, value):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(np.full(a.shape, value, dtype=a.data.dtype))
+    return _registry.wrap(np.full(a.shape, value, dtype=a.data.dtype))
 
 
 def astype(a, dtype):
@@ -188,8 +183,6 @@ def softmax(a, axis):
 
 
 def _scatter_into_fwd(xp, g, shape, axis, index):
-    from .kernels import _zeros
-
     z = _zeros(xp, shape, g.dtype, g, index)  # batched under vmap
     xp.put_along_axis(z, index, g, axis=axis)
     return z
@@ -209,8 +202,6 @@ def scatter_into(shape, axis, index, g):
 
 
 def _index_add_fwd(xp, g, shape, index):
-    from .kernels import index_add_into as k
-
     return k(xp, shape, index, g)
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.node import MultiNode, copy_edge, output_nr
+from ..dtypes import from_numpy_dtype
+from . import arrays as _arrays
+from . import elementwise as E
+from . import inplace_views
 from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
+from .shape import _view
 
 # --------------------------------------------------------------------------------------------
 # x[index]
@@ -27,9 +32,12 @@ def _getitem_fwd(xp, x, index, shape):
     return x[index]
 
 
-SELECT = declare("select", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
-SLICE = declare("slice", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
-INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=())
+SELECT = declare("select", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                 explain="grad placed at the selected index, 0 elsewhere")
+SLICE = declare("slice", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                explain="grad placed in the slice, 0 elsewhere")
+INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
+                explain="grad added at the indexed positions, 0 elsewhere")
 
 
 def _index_put_fwd(xp, x, value, index):
@@ -64,13 +72,12 @@ INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
 
 def _normalize_index(x, index):
     """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
-    Tensor = _registry.Tensor
     if not isinstance(index, tuple):
         index = (index,)
     out = []
     advanced = False
     for i in index:
-        if isinstance(i, Tensor):
+        if isinstance(i, _registry.Tensor):
             a = i.data
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
@@ -169,17 +176,14 @@ def getitem(x, index):
     params = {"index": idx, "shape": x.shape}
     if advanced:
         return apply1(op, x, params)
-    from .shape import _view
-
     return _view(op, x, params)
 
 
 def index_put(x, index, value):
     """Out-of-place ``x[index] = value`` (``__setitem__`` applies it in place)."""
-    Tensor = _registry.Tensor
     idx, _ = _normalize_index(x, index)
-    if not isinstance(value, Tensor):
-        value = Tensor._wrap(np.asarray(value, dtype=x.data.dtype))
+    if not isinstance(value, _registry.Tensor):
+        value = _registry.wrap(np.asarray(value, dtype=x.data.dtype))
     elif value.data.dtype != x.data.dtype:
         value = value.to(x.data.dtype)
     target = np.empty(x.shape, dtype=bool)[idx].shape
@@ -208,9 +212,9 @@ def apply_inplace(self, fn, *args, **kwargs):
     version counter (shared with its views) goes up by one, so saved copies of the old value are
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
-    Tensor = _registry.Tensor
     if (not kwargs and len(args) == 1 and not (is_grad_enabled() and (
-            self._requires_grad or (isinstance(args[0], Tensor) and args[0]._requires_grad)))
+            self._requires_grad or (isinstance(args[0], _registry.Tensor)
+                                    and args[0]._requires_grad)))
             and _inplace_ufunc(self, fn, args[0])):
         return self  # no graph to record: written straight into self's memory
     flags = getattr(self.data, "flags", None)
@@ -233,19 +237,17 @@ def apply_inplace(self, fn, *args, **kwargs):
             "a view of a leaf Variable that requires grad is being used in an in-place "
             "operation. Wrap it in `with gradwalk.no_grad():` or clone the leaf first.")
     needs_graph = recording and (self._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+        isinstance(a, _registry.Tensor) and a._requires_grad for a in args))
     if needs_graph:
-        old = Tensor._make(self.data.copy(), self.grad_fn)
+        old = _registry._make(self.data.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
         copy_edge(self, old)
         if self.grad_fn is None and self._requires_grad:
             old = self  # unreachable: leaves are refused above
         res = fn(old, *args, **kwargs)
     else:
-        from ..autograd.grad_mode import no_grad
-
         with no_grad():
-            res = fn(Tensor._wrap(self.data), *args, **kwargs)
+            res = fn(_registry.wrap(self.data), *args, **kwargs)
     _check_cast(res, self, fn)
     if res.data is not self.data:
         if self.data.ndim == 0 and res.data.ndim == 0:
@@ -266,8 +268,6 @@ def apply_inplace(self, fn, *args, **kwargs):
             old_fn.retains = None
         if base is not None and base is not self:
             _rebase_view(self, base, node)
-        from . import inplace_views
-
         inplace_views.refresh_views(base if base is not None else self, self)
     return self
 
@@ -280,15 +280,13 @@ def _inplace_ufunc(self, fn, other) -> bool:
     ``self``'s memory by the matching ufunc (no temporary, no copy). Returns False to leave any
     case it does not cover (and every error message) to the general path."""
     if not _INPLACE_UFUNCS:
-        from . import elementwise as E
-
         _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
                                 E.div: np.true_divide})
     uf = _INPLACE_UFUNCS.get(fn)
     data = self.data
     if uf is None or type(data) is not np.ndarray:
         return False
-    od = other.data if isinstance(other, Tensor) else other
+    od = other.data if isinstance(other, _registry.Tensor) else other
     if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
         return False
     try:
@@ -314,16 +312,12 @@ def _check_multi_output(t) -> None:
 def _rebase_view(view, base, node) -> None:
     """An in-place op through a view changes the base too; its gradient flows through the view's
     new node. (Full view/base rebasing is part of the in-place work in gradwalk.autograd.)"""
-    from . import inplace_views
-
     inplace_views.rebase(view, base, node)
 
 
 def _check_cast(res, self, fn) -> None:
     a, b = res.data.dtype, self.data.dtype
     if a != b and not np.can_cast(a, b, casting="same_kind"):
-        from ..dtypes import from_numpy_dtype
-
         raise RuntimeError(
             f"result type {from_numpy_dtype(a).name.capitalize()} can't be cast to the desired "
             f"output type {from_numpy_dtype(b).name.capitalize()} in in-place "
@@ -346,7 +340,8 @@ def _gather_vjp(xp, g, out, x, index, axis, shape):
 GATHER = declare("gather", lambda xp, x, index, axis, shape: xp.take_along_axis(x, index, axis),
                  _gather_vjp,
                  lambda xp, t, out, x, index, axis, shape: K.take_along(xp, t, index, axis),
-                 saves=())
+                 saves=(),
+                 explain="grad scattered back to the gathered positions")
 
 
 def _scatter_add_fwd(xp, x, src, index, axis):
@@ -415,7 +410,8 @@ def _index_select_vjp(xp, g, out, x, index, axis, shape):
 INDEX_SELECT = declare("index_select", _index_select_fwd, _index_select_vjp,
                        lambda xp, t, out, x, index, axis, shape: t[(slice(None),) * axis
                                                                    + (index,)],
-                       saves=())
+                       saves=(),
+                       explain="grad added back at the selected indices")
 
 
 def _masked_fill_fwd(xp, x, value, mask):
@@ -432,7 +428,8 @@ MASKED_FILL = declare(
     "masked_fill", _masked_fill_fwd, _masked_fill_vjp,
     lambda xp, t, out, x, value, mask: xp.where(mask, 0.0 if t[1] is None else t[1],
                                                 0.0 if t[0] is None else t[0]),
-    inputs=("self", "value"), saves=())
+    inputs=("self", "value"), saves=(),
+                      explain=("grad where not mask, else 0", "sum of grad where mask"))
 
 
 def _index_add_fwd(xp, x, src, index, axis, alpha):
@@ -463,7 +460,7 @@ def _index_add_jvp(xp, t, out, index, axis, alpha):
 
 
 def _index_tensor(index, op, ndim_expected=None):
-    if isinstance(index, Tensor):
+    if isinstance(index, _registry.Tensor):
         a = index.data
     else:
         a = np.asarray(index)
@@ -473,9 +470,7 @@ def _index_tensor(index, op, ndim_expected=None):
 
 
 def _dim(x, dim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(dim, max(x.ndim, 1), op)
+    return _arrays.wrap_dim(dim, max(x.ndim, 1), op)
 
 
 def _check_gather_index(x, index, axis, op, src=None):
@@ -531,8 +526,8 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     """
     axis = _dim(input, dim, "scatter_add")
     idx = _index_tensor(index, "scatter_add")
-    if not isinstance(src, Tensor):
-        src = Tensor._wrap(np.asarray(src, dtype=input.data.dtype))
+    if not isinstance(src, _registry.Tensor):
+        src = _registry.wrap(np.asarray(src, dtype=input.data.dtype))
     _check_gather_index(input, idx, axis, "scatter_add", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -551,8 +546,8 @@ def scatter(input, dim, index, src=None, value=None):  # noqa: A002
     idx = _index_tensor(index, "scatter")
     if src is None:
         src = value
-    if not isinstance(src, Tensor):
-        src = Tensor._wrap(np.full(idx.shape, src, dtype=input.data.dtype))
+    if not isinstance(src, _registry.Tensor):
+        src = _registry.wrap(np.full(idx.shape, src, dtype=input.data.dtype))
     _check_gather_index(input, idx, axis, "scatter", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -613,7 +608,7 @@ def masked_fill(input, mask, value):  # noqa: A002
         >>> gradwalk.masked_fill(x, x > 1, 0.0)
         tensor([1., 0.])
     """
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
     if m.dtype.kind != "b":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype}")
@@ -624,7 +619,7 @@ def masked_fill(input, mask, value):  # noqa: A002
         raise RuntimeError(
             f"masked_fill(): the shape of the mask {list(m.shape)} must broadcast to the shape of "
             f"the tensor {list(input.shape)}") from None
-    if isinstance(value, Tensor):
+    if isinstance(value, _registry.Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -645,8 +640,5 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002
     """
     idx = np.nonzero(input.data)
     if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
-    return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64))
-
-
-from ..tensor import Tensor  # noqa: E402, F401
+        return tuple(_registry.wrap(i.astype(np.int64)) for i in idx)
+    return _registry.wrap(np.stack(idx, axis=1).astype(np.int64))

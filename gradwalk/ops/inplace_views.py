@@ -18,15 +18,15 @@ import weakref
 
 import numpy as np
 
+from ..autograd.grad_mode import enable_grad
 from ..autograd.node import copy_edge
-from .registry import apply, declare
+from . import kernels as K
+from . import registry as _registry
+from .registry import apply, apply1, declare
 
 
 def view_of(xp, chain, a):
     """Apply a chain of view ops to an array (or, under ``dxp``, to a Tensor)."""
-    from . import kernels as K
-    from .registry import apply1
-
     for op, params in chain:
         if K.is_dxp(xp):
             a = apply1(op, a, params)
@@ -77,15 +77,11 @@ COPY_SLICES = declare("copy_slices", _copy_slices_fwd, _copy_slices_vjp, _copy_s
 
 def rebase(view, base, node) -> None:
     """Give ``base`` a node that routes gradients of its new value through ``view``'s node."""
-    from ..tensor import Tensor
-
-    old = Tensor._make(base.data, base.grad_fn)
+    old = _registry._make(base.data, base.grad_fn)
     old._requires_grad = base._requires_grad
     copy_edge(base, old)
-    new_view = Tensor._make(view.data, node)
+    new_view = _registry._make(view.data, node)
     copy_edge(view, new_view)
-    from ..autograd.grad_mode import enable_grad
-
     with enable_grad():
         res = apply(COPY_SLICES, old, new_view, params={"chain": view._extra.view_chain})
     base.grad_fn = res.grad_fn
@@ -106,10 +102,6 @@ def track_view(base, view) -> None:
 def refresh_views(base, changed) -> None:
     """After an in-place change of ``base``'s memory (through ``changed``, the base itself or
     one of its views), give every other live view a ``grad_fn`` replayed from the base's node."""
-    from ..autograd.grad_mode import enable_grad
-    from ..tensor import Tensor
-    from .registry import apply1
-
     ex = base._extra
     views = ex.views if ex is not None else None
     if not views or base.grad_fn is None:
@@ -122,7 +114,7 @@ def refresh_views(base, changed) -> None:
         live.append(ref)
         if v is changed or v._vc is not base._vc:
             continue
-        t = Tensor._make(base.data, base.grad_fn)
+        t = _registry._make(base.data, base.grad_fn)
         copy_edge(base, t)
         with enable_grad():
             for op, params in v._extra.view_chain:

@@ -8,7 +8,9 @@ import math
 import numpy as np
 
 from ..autograd.zeros import structural_zeros as _structural_zeros
+from . import arrays as _arrays
 from . import registry as _registry
+from .indexing import scatter_add
 
 _scipy_erf = False  # SciPy's erf (exact and fast, optional), looked up on first use
 
@@ -95,8 +97,7 @@ _NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
 
 def as_operand(x, ref, op: str):
     """Accept a Tensor, a Python number (kept as is) or an array (wrapped) as an op input."""
-    Tensor = _tensor_class()
-    if isinstance(x, Tensor):
+    if isinstance(x, _registry.Tensor):
         if x.device != ref.device:
             raise RuntimeError(
                 f"{op}(): expected all tensors to be on the same device, but found at least two "
@@ -107,9 +108,7 @@ def as_operand(x, ref, op: str):
             return x.item()
         return x
     if isinstance(x, (np.ndarray, list, tuple)):
-        from ..tensor import _to_array
-
-        return Tensor._wrap(_to_array(x))
+        return _registry.wrap(_arrays.to_array(x))
     raise TypeError(
         f"{op}(): unsupported operand type {type(x).__name__}; expected a Tensor or a number")
 
@@ -119,9 +118,7 @@ def _tensor_class():
 
 
 def nonzero_tuple(condition):
-    from ..tensor import Tensor
-
-    return tuple(Tensor._wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition.data))
+    return tuple(_registry.wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition.data))
 
 
 def _zeros(xp, shape, dtype, *like):
@@ -226,11 +223,8 @@ def np_scatter_add(xp, out, axis, index, src):
 def scatter_add_into(xp, shape, axis, index, g):
     """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's reverse)."""
     if is_dxp(xp):
-        from ..tensor import Tensor
-        from .indexing import scatter_add
-
-        z = Tensor._wrap(np.zeros(shape, dtype=g.data.dtype))
-        return scatter_add(z, axis, Tensor._wrap(index), g)
+        z = _registry.wrap(np.zeros(shape, dtype=g.data.dtype))
+        return scatter_add(z, axis, _registry.wrap(index), g)
     z = _zeros(xp, shape, g.dtype, g, index)
     np_scatter_add(xp, z, axis, index, g)
     return z

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import registry as _registry
 from .registry import apply, declare
 
 
@@ -45,13 +46,17 @@ def _matmul_jvp(xp, t, out, a, b):
 
 
 MATMUL = declare("matmul", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-                 inputs=("self", "other"), node_name="MmBackward0")
+                 inputs=("self", "other"), node_name="MmBackward0",
+                 explain=("grad @ b.T", "a.T @ grad"))
 BMM = declare("bmm", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-              inputs=("self", "mat2"))
+              inputs=("self", "mat2"),
+              explain=("grad @ b.T per batch", "a.T @ grad per batch"))
 DOT = declare("dot", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-              inputs=("self", "tensor"))
+              inputs=("self", "tensor"),
+              explain=("grad * b", "grad * a"))
 MV = declare("mv", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
-             inputs=("self", "vec"))
+             inputs=("self", "vec"),
+             explain=("outer(grad, b)", "a.T @ grad"))
 
 
 def _outer_vjp(xp, g, out, a, b, *, needs):
@@ -68,7 +73,8 @@ def _outer_jvp(xp, t, out, a, b):
 
 
 OUTER = declare("outer", lambda xp, a, b: xp.multiply(xp.expand_dims(a, -1), b), _outer_vjp,
-                _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0")
+                _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0",
+                explain=("grad @ b", "grad.T @ a"))
 
 
 def _einsum_vjp(xp, g, out, *xs, equation, needs=None):
@@ -139,7 +145,7 @@ EINSUM = declare("einsum", lambda xp, *xs, equation: xp.einsum(equation, *xs), _
 
 
 def _pair(a, b, op):
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if not isinstance(a, _registry.Tensor) or not isinstance(b, _registry.Tensor):
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     if a.data.dtype != b.data.dtype:
@@ -160,10 +166,10 @@ def matmul(input, other):  # noqa: A002
         >>> (a @ gradwalk.ones(3, 4)).shape, (a @ gradwalk.ones(3)).shape
         ((2, 4), (2,))
     """
-    if not isinstance(input, Tensor):
-        input = Tensor._wrap(np.asarray(input, dtype=other.data.dtype))
-    if not isinstance(other, Tensor):
-        other = Tensor._wrap(np.asarray(other, dtype=input.data.dtype))
+    if not isinstance(input, _registry.Tensor):
+        input = _registry.wrap(np.asarray(input, dtype=other.data.dtype))
+    if not isinstance(other, _registry.Tensor):
+        other = _registry.wrap(np.asarray(other, dtype=input.data.dtype))
     _pair(input, other, "matmul")
     ka = input.shape[-1]
     kb = other.shape[0] if other.ndim == 1 else other.shape[-2]
@@ -320,6 +326,3 @@ def einsum(equation: str, *operands):
     dt = np.result_type(*[t.data.dtype for t in operands])
     operands = [t if t.data.dtype == dt else t.to(dt) for t in operands]
     return apply(EINSUM, *operands, params={"equation": eq})
-
-
-from ..tensor import Tensor  # noqa: E402

@@ -8,10 +8,12 @@ The reduction is a param: ``"none"`` returns the elementwise loss, ``"sum"`` its
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from . import kernels as K
+from . import registry as _registry
 from .registry import apply, declare
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) of BCE at -100, so p = 0 gives a finite loss
@@ -165,21 +167,17 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 
 def _pair(input, target, op, warn=True):  # noqa: A002
-    from ..tensor import Tensor
-
-    if not isinstance(input, Tensor):
+    if not isinstance(input, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if input.shape != target.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
         except ValueError:
             K.raise_broadcast_error(op, input.shape, target.shape)
         if warn:
-            import warnings
-
             warnings.warn(
                 f"Using a target size ({list(target.shape)}) that is different to the input "
                 f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
@@ -201,11 +199,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         >>> F.binary_cross_entropy(gradwalk.tensor([0.5, 0.5]), gradwalk.tensor([1.0, 0.0]))
         tensor(0.6931)
     """
-    from ..tensor import Tensor
-
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
-    if isinstance(target, Tensor) and target.shape != input.shape:
+    if isinstance(target, _registry.Tensor) and target.shape != input.shape:
         raise ValueError(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size.")
@@ -218,7 +214,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                            "on the logits")
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
         w = np.broadcast_to(w.astype(x.dtype, copy=False), x.shape)
     return apply(BINARY_CROSS_ENTROPY, input, target,
                  params={"weight": w, "reduction": reduction})

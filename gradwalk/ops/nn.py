@@ -4,10 +4,17 @@ with fused rules, because every node costs Python time in an eager engine."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
+from . import arrays as _arrays
+from . import elementwise as E
 from . import kernels as K
+from . import reductions as R
+from . import registry as _registry
+from . import shape as S
 from .registry import apply, apply1, declare
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -25,7 +32,8 @@ def _softmax_vjp(xp, g, out, x, axis):
     return gy - out * xp.sum(gy, axis=axis, keepdims=True)
 
 
-SOFTMAX = declare("softmax", _softmax_fwd, _softmax_vjp, _softmax_vjp, saves=(), save_out=True)
+SOFTMAX = declare("softmax", _softmax_fwd, _softmax_vjp, _softmax_vjp, saves=(), save_out=True,
+                  explain="out * (grad - sum(grad * out))")
 
 
 def _log_softmax_fwd(xp, x, axis):
@@ -43,7 +51,8 @@ def _log_softmax_jvp(xp, t, out, x, axis):
 
 
 LOG_SOFTMAX = declare("log_softmax", _log_softmax_fwd, _log_softmax_vjp, _log_softmax_jvp,
-                      saves=(), save_out=True)
+                      saves=(), save_out=True,
+                      explain="grad - exp(out) * sum(grad)")
 
 
 def _nll_fwd(xp, logp, target, weight, ignore_index, reduction):
@@ -91,7 +100,8 @@ def _nll_jvp(xp, t, out, logp, target, weight, ignore_index, reduction):
     return xp.sum(picked) / float(w.sum())
 
 
-NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp)
+NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp,
+                   explain=("-grad at the target entries / n", None))
 
 
 def _ce_fwd(xp, x, target, reduction, ignore_index):
@@ -165,7 +175,8 @@ def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
 
 
 CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp,
-                        node_name="NllLossBackward0")
+                        node_name="NllLossBackward0",
+                        explain=("grad * (softmax(input) - onehot(target)) / n", None))
 
 
 def _linear_fwd(xp, x, w, b):
@@ -212,12 +223,14 @@ def _linear_jvp(xp, t, out, x, w, b):
 
 
 LINEAR = declare("linear", _linear_fwd, _linear_vjp, _linear_jvp,
-                 inputs=("self", "weight", "bias"), node_name="AddmmBackward0")
+                 inputs=("self", "weight", "bias"), node_name="AddmmBackward0",
+                 explain=("grad @ weight", "grad.T @ input", "grad summed over the batch"))
 LINEAR_NOBIAS = declare("linear_nobias", lambda xp, x, w: _linear_fwd(xp, x, w, None),
                         lambda xp, g, out, x, w, *, needs: _linear_vjp(
                             xp, g, out, x, w, None, needs=needs + (False,))[:2],
                         lambda xp, t, out, x, w: _linear_jvp(xp, t + (None,), out, x, w, None),
-                        inputs=("self", "weight"), node_name="MmBackward0")
+                        inputs=("self", "weight"), node_name="MmBackward0",
+                        explain=("grad @ weight", "grad.T @ input"))
 
 
 def _leaky_fwd(xp, x, slope):
@@ -226,7 +239,8 @@ def _leaky_fwd(xp, x, slope):
 
 LEAKY_RELU = declare("leaky_relu", _leaky_fwd,
                      lambda xp, g, out, x, slope: g * xp.where(x > 0, 1.0, slope),
-                     lambda xp, t, out, x, slope: t * xp.where(x > 0, 1.0, slope))
+                     lambda xp, t, out, x, slope: t * xp.where(x > 0, 1.0, slope),
+                     explain="grad * (1 where x > 0, else slope)")
 
 
 def _gelu_fwd(xp, x, approximate):
@@ -246,7 +260,8 @@ def _gelu_dx(xp, x, approximate):
 
 
 GELU = declare("gelu", _gelu_fwd, lambda xp, g, out, x, approximate: g * _gelu_dx(
-    xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate))
+    xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate),
+               explain="grad * gelu'(x)")
 
 
 def _softplus_fwd(xp, x, beta, threshold):
@@ -262,7 +277,8 @@ def _softplus_dx(xp, x, beta, threshold):
 
 SOFTPLUS = declare("softplus", _softplus_fwd,
                    lambda xp, g, out, x, beta, threshold: g * _softplus_dx(xp, x, beta, threshold),
-                   lambda xp, t, out, x, beta, threshold: t * _softplus_dx(xp, x, beta, threshold))
+                   lambda xp, t, out, x, beta, threshold: t * _softplus_dx(xp, x, beta, threshold),
+                   explain="grad * sigmoid(beta * x)")
 
 
 def _mse_fwd(xp, a, b, reduction):
@@ -294,7 +310,8 @@ def _mse_jvp(xp, t, out, a, b, reduction):
     return xp.sum(r) if reduction == "sum" else xp.mean(r)
 
 
-MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "target"))
+MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "target"),
+                   explain=("grad * 2 * (a - b) / n", "-grad * 2 * (a - b) / n"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,19 +319,15 @@ MSE_LOSS = declare("mse_loss", _mse_fwd, _mse_vjp, _mse_jvp, inputs=("self", "ta
 
 
 def _dim(x, dim, op):
-    from ..tensor import _wrap_dim
-
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return _wrap_dim(dim, max(x.ndim, 1), op) if x.ndim else 0
+    return _arrays.wrap_dim(dim, max(x.ndim, 1), op) if x.ndim else 0
 
 
 def _float(x, op):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     if x.data.dtype.kind != "f":
-        from ..dtypes import get_default_dtype
-
         return x.to(get_default_dtype())
     return x
 
@@ -353,8 +366,8 @@ def _check_reduction(reduction, op):
 
 
 def _class_target(input, target, op):
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target))
     if target.data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{op}(): expected target of class indices with an integer dtype (int64), got "
@@ -381,12 +394,10 @@ def _check_classes(target_data, n_classes, ignore_index, op):
 
 def _to_2d(x, t=None):
     """Move the class dim last and flatten (N, C, d1, ...) to (N*d1*..., C) for K-dim losses."""
-    from . import shape as S
-
     c = x.shape[1]
     xm = S.movedim(x, 1, -1)
     x2 = S.reshape(xm, (-1, c))
-    return x2, (None if t is None else Tensor._wrap(t.data.reshape(-1)))
+    return x2, (None if t is None else _registry.wrap(t.data.reshape(-1)))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
@@ -404,7 +415,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise ValueError("nll_loss(): input must have at least 1 dimension")
     if input.ndim == 1:
         input = input.unsqueeze(0)
-        target = target.reshape(1) if isinstance(target, Tensor) else Tensor._wrap(
+        target = target.reshape(1) if isinstance(target, _registry.Tensor) else _registry.wrap(
             np.asarray([target]))
         out = nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(()) if reduction == "none" else out
@@ -416,8 +427,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = nll_loss(x2, t2, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(shape) if reduction == "none" else out
     if weight is not None:
-        weight = (weight.data if isinstance(weight, Tensor) else np.asarray(weight)).astype(
-            input.data.dtype)
+        weight = (weight.data if isinstance(weight, _registry.Tensor)
+                  else np.asarray(weight)).astype(input.data.dtype)
     return apply1(NLL_LOSS, input, {"target": target.data, "weight": weight,
                                     "ignore_index": ignore_index, "reduction": reduction})
 
@@ -436,10 +447,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     _check_reduction(reduction, "cross_entropy")
     x = _float(input, "cross_entropy")
-    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+    if isinstance(target, _registry.Tensor) and target.data.dtype.kind == "f":
         return _cross_entropy_probs(x, target, weight, reduction, label_smoothing)
     if x.ndim == 1:
-        t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
+        t = target if isinstance(target, _registry.Tensor) else _registry.wrap(np.asarray(target))
         out = cross_entropy(x.unsqueeze(0), t.reshape(1), weight, ignore_index=ignore_index,
                             reduction=reduction, label_smoothing=label_smoothing)
         return out.reshape(()) if reduction == "none" else out
@@ -457,10 +468,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     """PyTorch's label smoothing: (1 - eps) * nll + eps * mean over classes of -w_c log p_c."""
-    from . import reductions as R
-
     c = logp.shape[1]
-    valid = Tensor._wrap(target.data != ignore_index)
+    valid = _registry.wrap(target.data != ignore_index)
     lp = logp if weight is None else logp * _class_view(weight, logp)
     smooth = -R.sum(lp, 1) * _cast_like(valid, logp)
     if reduction == "none":
@@ -470,25 +479,23 @@ def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     if weight is None:
         denom = float(valid.data.sum())
     else:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
         denom = float((w[np.where(valid.data, target.data, 0)] * valid.data).sum())
     return (1 - eps) * nll + eps * R.sum(smooth) / (c * denom)
 
 
 def _class_view(weight, x):
-    w = weight if isinstance(weight, Tensor) else Tensor._wrap(np.asarray(weight,
+    w = weight if isinstance(weight, _registry.Tensor) else _registry.wrap(np.asarray(weight,
                                                                           dtype=x.data.dtype))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     return w.reshape(shape)
 
 
 def _cast_like(mask, x):
-    return Tensor._wrap(mask.data.astype(x.data.dtype))
+    return _registry.wrap(mask.data.astype(x.data.dtype))
 
 
 def _cross_entropy_probs(x, target, weight, reduction, eps):
-    from . import reductions as R
-
     if target.shape != x.shape:
         raise ValueError(f"cross_entropy(): probability targets must have the input's shape "
                          f"{list(x.shape)}, got {list(target.shape)}")
@@ -517,11 +524,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
         tensor(2.)
     """
     _check_reduction(reduction, "mse_loss")
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if input.shape != target.shape:
-        import warnings
-
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}). This will likely lead to incorrect results due to "
@@ -543,12 +548,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         >>> F.binary_cross_entropy_with_logits(gradwalk.tensor([0.0]), gradwalk.tensor([1.0]))
         tensor(0.6931)
     """
-    from . import elementwise as E
-    from . import reductions as R
-
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    if not isinstance(target, Tensor):
-        target = Tensor._wrap(np.asarray(target, dtype=input.data.dtype))
+    if not isinstance(target, _registry.Tensor):
+        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
     if target.shape != input.shape:
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
                          f"({list(input.shape)})")
@@ -573,7 +575,7 @@ def linear(input, weight, bias=None):  # noqa: A002
         >>> F.linear(gradwalk.ones(1, 3), gradwalk.ones(2, 3), gradwalk.zeros(2))
         tensor([[3., 3.]])
     """
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+    if not isinstance(input, _registry.Tensor) or not isinstance(weight, _registry.Tensor):
         raise TypeError("linear(): input and weight must be Tensors")
     k = weight.shape[-1] if weight.ndim else 1
     if input.shape[-1:] != (k,):
@@ -627,20 +629,14 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 
 def relu(input, inplace=False):  # noqa: A002
-    from . import elementwise as E
-
     return E.relu(input)
 
 
 def sigmoid(input):  # noqa: A002
-    from . import elementwise as E
-
     return E.sigmoid(input)
 
 
 def tanh(input):  # noqa: A002
-    from . import elementwise as E
-
     return E.tanh(input)
 
 
@@ -663,7 +659,4 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
 
     keep = _rng().random(input.shape) >= p
     mask = keep.astype(input.data.dtype) / (1.0 - p)
-    return input * Tensor._wrap(mask)
-
-
-from ..tensor import Tensor  # noqa: E402
+    return input * _registry.wrap(mask)

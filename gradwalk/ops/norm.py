@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import apply
+from ..autograd.grad_mode import no_grad
+from . import registry as _registry
+from .registry import apply, declare
 
 
 def _param_shape(ndim, waxes, shape):
@@ -80,8 +82,6 @@ def _norm_jvp(xp, t, out, x, w, b, axes, waxes, eps):
 
 
 def _declare(name, node_name):
-    from .registry import declare
-
     return declare(name, _norm_fwd, _norm_vjp, _norm_jvp, inputs=("self", "weight", "bias"),
                    node_name=node_name)
 
@@ -139,9 +139,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         tensor([[-1.0000],
                 [ 1.0000]])
     """
-    from ..autograd.grad_mode import no_grad
-    from ..tensor import Tensor
-
     if input.ndim < 2:
         raise ValueError(f"batch_norm(): expected 2D or more input (N, C, ...), got "
                          f"{input.ndim}D input of size {list(input.shape)}")
@@ -181,7 +178,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     dt = input.data.dtype
     scale = 1.0 / (running_var.data.astype(dt) + eps) ** 0.5
     shift = -running_mean.data.astype(dt) * scale
-    y = input * Tensor._wrap(scale.reshape(shape)) + Tensor._wrap(shift.reshape(shape))
+    y = input * _registry.wrap(scale.reshape(shape)) + _registry.wrap(shift.reshape(shape))
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:

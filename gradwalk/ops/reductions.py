@@ -9,7 +9,10 @@ from collections import namedtuple
 import numpy as np
 
 from ..backend import xp_of
+from . import arrays as _arrays
+from . import elementwise as E
 from . import kernels as K
+from . import registry as _registry
 from .registry import apply1, declare
 
 _Ret = namedtuple("return_types", ["values", "indices"])
@@ -53,9 +56,7 @@ def _axes(dim, ndim: int, op: str):
 
 
 def _wrap(d, ndim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(d, ndim, op)
+    return _arrays.wrap_dim(d, ndim, op)
 
 
 def _grow(xp, g, shape, axes, keepdim):
@@ -93,9 +94,11 @@ def _fwd_with_shape(f):
     return lambda xp, x, axes, keepdim, shape: f(xp, x, axes, keepdim)
 
 
-SUM = declare("sum", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=())
+SUM = declare("sum", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=(),
+              explain="grad broadcast to x's shape")
 SUM_DIM = declare("sum_dim", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, saves=(),
-                  node_name="SumBackward1")
+                  node_name="SumBackward1",
+                  explain="grad broadcast back along the summed dims")
 
 
 def _mean_fwd(xp, x, axes, keepdim, shape):
@@ -110,9 +113,11 @@ def _mean_jvp(xp, t, out, x, axes, keepdim, shape):
     return xp.mean(t, axis=axes, keepdims=keepdim)
 
 
-MEAN = declare("mean", _mean_fwd, _mean_vjp, _mean_jvp, saves=())
+MEAN = declare("mean", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
+               explain="grad / n broadcast to x's shape")
 MEAN_DIM = declare("mean_dim", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
-                   node_name="MeanBackward1")
+                   node_name="MeanBackward1",
+                   explain="grad / n broadcast back along the reduced dims")
 
 
 def _var_fwd(xp, x, axes, keepdim, correction):
@@ -132,7 +137,8 @@ def _var_jvp(xp, t, out, x, axes, keepdim, correction):
     return xp.sum(t * (x - mu), axis=axes, keepdims=keepdim) * scale
 
 
-VAR = declare("var", _var_fwd, _var_vjp, _var_jvp)
+VAR = declare("var", _var_fwd, _var_vjp, _var_jvp,
+              explain="grad * 2 * (x - mean) / (n - correction)")
 
 
 def _std_fwd(xp, x, axes, keepdim, correction):
@@ -147,7 +153,8 @@ def _std_jvp(xp, t, out, x, axes, keepdim, correction):
     return _var_jvp(xp, t, None, x, axes, keepdim, correction) / (2.0 * out)
 
 
-STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True)
+STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True,
+              explain="grad * (x - mean) / ((n - correction) * out)")
 
 
 def _prod_fwd(xp, x, axes, keepdim):
@@ -180,7 +187,8 @@ def _prod_jvp(xp, t, out, x, axes, keepdim):
     return xp.sum(t * _prod_grad(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
-PROD = declare("prod", _prod_fwd, _prod_vjp, _prod_jvp, save_out=True)
+PROD = declare("prod", _prod_fwd, _prod_vjp, _prod_jvp, save_out=True,
+               explain="grad * out / x")
 
 
 def _amax_fwd(xp, x, axes, keepdim):
@@ -205,16 +213,20 @@ def _amax_jvp(xp, t, out, x, axes, keepdim):
     return xp.sum(t * _extreme_weights(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
-AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True)
-AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True)
+AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
+               explain="grad shared by the positions of the max")
+AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
+               explain="grad shared by the positions of the min")
 MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
-                  node_name="MaxBackward1")
+                  node_name="MaxBackward1",
+                  explain="grad to the position(s) of the max")
 MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
-                  node_name="MinBackward1")
+                  node_name="MinBackward1",
+                  explain="grad to the position(s) of the min")
 
 
 def _select_fwd(xp, x, index, axis, keepdim, shape):
-    return xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis) if keepdim else \
+    return xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis) if keepdim else\
         xp.squeeze(xp.take_along_axis(x, xp.expand_dims(index, axis), axis=axis), axis=axis)
 
 
@@ -251,7 +263,8 @@ def _logsumexp_jvp(xp, t, out, x, axes, keepdim):
                   keepdims=keepdim)
 
 
-LOGSUMEXP = declare("logsumexp", _logsumexp_fwd, _logsumexp_vjp, _logsumexp_jvp, save_out=True)
+LOGSUMEXP = declare("logsumexp", _logsumexp_fwd, _logsumexp_vjp, _logsumexp_jvp, save_out=True,
+                    explain="grad * softmax(x)")
 
 
 def _norm_fwd(xp, x, p, axes, keepdim):
@@ -295,7 +308,8 @@ def _norm_jvp(xp, t, out, x, p, axes, keepdim):
 
 
 NORM = declare("norm", _norm_fwd, _norm_vjp, _norm_jvp, save_out=True,
-               node_name="NormBackward1")
+               node_name="NormBackward1",
+               explain="grad * x / out")
 
 
 def _cumsum_vjp(xp, g, out, x, axis):
@@ -303,7 +317,8 @@ def _cumsum_vjp(xp, g, out, x, axis):
 
 
 CUMSUM = declare("cumsum", lambda xp, x, axis: xp.cumsum(x, axis=axis), _cumsum_vjp,
-                 lambda xp, t, out, x, axis: xp.cumsum(t, axis=axis), saves=())
+                 lambda xp, t, out, x, axis: xp.cumsum(t, axis=axis), saves=(),
+                 explain="reverse cumulative sum of grad")
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +326,7 @@ CUMSUM = declare("cumsum", lambda xp, x, axis: xp.cumsum(x, axis=axis), _cumsum_
 
 
 def _float_input(x, op):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
     return x
 
@@ -330,7 +345,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
     if dtype is not None:
         input = input.to(dtype)
     elif input.data.dtype.kind in "bi" and input.data.dtype != np.int64:
-        input = Tensor._wrap(input.data.astype(np.int64))
+        input = _registry.wrap(input.data.astype(np.int64))
     axes = _axes(dim, input.ndim, "sum")
     op = SUM if dim is None else SUM_DIM
     return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
@@ -413,9 +428,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 
 def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
-    if isinstance(dim, Tensor):  # max(a, b) as elementwise maximum
-        from . import elementwise as E
-
+    if isinstance(dim, _registry.Tensor):  # max(a, b) as elementwise maximum
         return (E.maximum if name == "max" else E.minimum)(input, dim)
     if input.data.size == 0:
         raise RuntimeError(
@@ -425,12 +438,12 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
         return apply1(op_all, input, {"axes": None, "keepdim": False})
     axis = _wrap(dim, input.ndim, name)
     if input.ndim == 0:
-        return _Ret(input.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
+        return _Ret(input.clone(), _registry.wrap(np.zeros((), dtype=np.int64)))
     index = argf(input.data, axis=axis)
     values = apply1(op_dim, input, {"index": index, "axis": axis, "keepdim": keepdim,
                                     "shape": input.shape})
     idx = np.expand_dims(index, axis) if keepdim else index
-    return _Ret(values, Tensor._wrap(_int64(idx)))
+    return _Ret(values, _registry.wrap(_int64(idx)))
 
 
 @numpy_aliases
@@ -503,7 +516,7 @@ def _arg(input, dim, keepdim, f, name):
         r = f(a, axis=axis) if a.ndim else np.asarray(0)
         if keepdim and a.ndim:
             r = np.expand_dims(r, axis)
-    return Tensor._wrap(_int64(r))
+    return _registry.wrap(_int64(r))
 
 
 def _int64(r):
@@ -590,7 +603,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001, A002
         tensor(True)
     """
     axes = _axes(dim, input.ndim, "any")
-    return Tensor._wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
+    return _registry.wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
 
 
 @numpy_aliases
@@ -603,7 +616,4 @@ def all(input, dim=None, keepdim=False):  # noqa: A001, A002
         tensor(False)
     """
     axes = _axes(dim, input.ndim, "all")
-    return Tensor._wrap(np.asarray(np.all(input.data, axis=axes, keepdims=keepdim)))
-
-
-from ..tensor import Tensor  # noqa: E402
+    return _registry.wrap(np.asarray(np.all(input.data, axis=axes, keepdims=keepdim)))

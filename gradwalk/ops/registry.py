@@ -1,11 +1,19 @@
 """The op registry: one declaration per op, and the code that applies it.
 
-An op is declared once, with its forward and both derivative rules side by side::
+An op is declared once; every fact about it is a field of that declaration::
 
-    sin = unary("sin",
-                forward=lambda xp, x: xp.sin(x),
-                vjp=lambda xp, g, out, x: g * xp.cos(x),
-                jvp=lambda xp, t, out, x: t * xp.cos(x))
+    SIN = unary("sin", forward=lambda xp, x: xp.sin(x),
+                vjp=lambda xp, g, out, x: g * xp.cos(x), elementwise=True,
+                explain="grad * cos(x)",
+                example=("gradwalk.sin(gradwalk.tensor([0.0]))", "tensor([0.])"))
+
+Nothing is restated: an ``elementwise=True`` op without a ``jvp`` gets its forward rule from its
+reverse rule (the Jacobian is diagonal, so the tangent is the gradient rule applied to the
+tangent), a ``linear=True`` op from its forward (the tangent goes through the same linear map);
+the public function ``gradwalk.sin``, the method ``Tensor.sin`` and the in-place ``Tensor.sin_``
+are generated from a declaration that has an ``example`` (``ops/surface.py``); ``explain`` is the
+rule in words that ``autograd.explain`` shows. ``saves`` is checked when the op is declared: a
+vjp that reads an input the node does not keep fails here, not at backward.
 
 Rule conventions (Note [rules]):
 
@@ -27,6 +35,12 @@ Rule conventions (Note [rules]):
 The registry decides whether to record a node: only when grad mode is on and an input requires
 grad. That check is the whole fast path for inference.
 
+Note [binding]
+    The ops make Tensors but do not import ``tensor.py`` (which imports them for its methods):
+    ``tensor.py`` calls ``gradwalk.ops.surface.bind(Tensor)`` once, which hands the class to
+    ``registry.bind`` (here: ``Tensor``, ``make``, ``wrap``) and installs the generated methods.
+    Every op module reads the class as ``registry.Tensor``.
+
 Note [0-d scalars]
     Tensors always hold ndarrays, 0-d included. But NumPy's arithmetic on 0-d arrays costs about
     ten times its arithmetic on NumPy scalars (~400 ns against ~40 ns), which dominates a scalar
@@ -37,11 +51,17 @@ Note [0-d scalars]
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from ..autograd import engine as _engine
 from ..autograd.grad_mode import is_grad_enabled_fast
 from ..autograd.node import MultiNode, Node, edge_of
 from ..backend import xp_of
+from ..dtypes import promote_pair as _promote2
+from . import rules as _rules
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -58,15 +78,16 @@ REGISTRY: dict[str, Op] = {}
 
 
 class Op:
-    """An op declaration: forward, reverse rule (vjp) and forward rule (jvp) together."""
+    """An op declaration: forward, reverse rule (vjp), forward rule (jvp) and the facts around
+    them (which inputs the node saves, the node's name, the rule in words, the doc example)."""
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "node_name", "input_names", "saves", "save_out",
-        "elementwise",
+        "elementwise", "explain", "int_ok", "example", "function",
     )
 
     def __init__(self, name, forward, vjp, jvp, *, inputs, saves, save_out, node_name,
-                 elementwise) -> None:
+                 elementwise, explain=None, int_ok=False, example=None) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -77,6 +98,10 @@ class Op:
         self.save_out = save_out
         self.node_name = node_name or _default_node_name(name)
         self.elementwise = elementwise
+        self.explain = explain  # the vjp in words, one text per input, or a callable of params
+        self.int_ok = int_ok  # integer inputs stay integer (else the public function casts)
+        self.example = example  # (call, printed result) for the generated docstring
+        self.function = None  # the generated public function (ops/surface.py), if any
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -86,33 +111,68 @@ def _default_node_name(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_")) + "Backward0"
 
 
-def declare(name: str, forward, vjp=None, jvp=None, *, inputs=("self",), saves=None,
-            save_out: bool = False, node_name: str | None = None,
-            elementwise: bool = False) -> Op:
-    """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...)."""
+def declare(name: str, forward: Callable, vjp: Callable | None = None,
+            jvp: Callable | None = None, *, inputs: tuple = ("self",), saves: tuple | None = None,
+            save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
+            linear: bool = False, explain: str | tuple | Callable | None = None,
+            int_ok: bool = False,
+            example: tuple | None = None) -> Op:
+    """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...).
+
+    ``jvp`` may be left out for an ``elementwise`` op (derived from ``vjp``) or a ``linear``
+    one (derived from ``forward``). ``explain`` is a string for a one-input op, else a tuple.
+    """
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is declared twice")
+    if jvp is None and linear:
+        jvp = _rules.jvp_of_linear(forward)
+    elif jvp is None and elementwise and vjp is not None:
+        jvp = vjp if len(inputs) == 1 else _rules.jvp_of_elementwise(vjp, len(inputs))
     op = Op(name, forward, vjp, jvp, inputs=inputs, saves=saves, save_out=save_out,
-            node_name=node_name, elementwise=elementwise)
+            node_name=node_name, elementwise=elementwise,
+            explain=(explain,) if isinstance(explain, str) else explain, int_ok=int_ok,
+            example=example)
+    _rules.check_reads(op)
     REGISTRY[name] = op
     return op
 
 
-def unary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+def declare_each(names: tuple, forward: Callable, vjp: Callable | None = None,
+                 jvp: Callable | None = None, *, node_name: dict | None = None,
+                 explain: dict | None = None, **facts) -> tuple:
+    """One declaration for several ops that differ only in name (``view``, ``reshape``...):
+    ``node_name`` and ``explain`` map a name to its own value."""
+    return tuple(declare(n, forward, vjp, jvp, node_name=(node_name or {}).get(n),
+                         explain=(explain or {}).get(n), **facts) for n in names)
+
+
+def unary(name: str, forward: Callable, vjp: Callable | None = None,
+          jvp: Callable | None = None, **kw: Any) -> Op:
+    """``declare`` of a one-input op (its input is ``self``)."""
     return declare(name, forward, vjp, jvp, inputs=("self",), **kw)
 
 
-def binary(name, forward, vjp=None, jvp=None, **kw) -> Op:
+def binary(name: str, forward: Callable, vjp: Callable | None = None,
+           jvp: Callable | None = None, **kw: Any) -> Op:
+    """``declare`` of a two-input op (``self`` and ``other`` unless ``inputs`` says)."""
     kw.setdefault("inputs", ("self", "other"))
     return declare(name, forward, vjp, jvp, **kw)
 
 
 # ---------------------------------------------------------------------------------------------
-# Applying an op. Tensor is imported late (tensor.py imports the ops).
+# Binding (Note [binding]) and applying an op.
 
-Tensor = None  # set by tensor.py: the Tensor class
-_make = None  # set by tensor.py: Tensor._make(data, grad_fn)
+Tensor = None  # the Tensor class, after bind
+_make = None  # Tensor._make(data, grad_fn): an op's output
+wrap = None  # Tensor._wrap(data): a tensor that requires no grad
 _forward_hooks: list = []  # anomaly mode and forward-mode AD add themselves here
+
+
+def bind(tensor_type: type) -> None:
+    """Hand the Tensor class to the ops and the engine (once, from ``ops.surface.bind``)."""
+    global Tensor, _make, wrap
+    Tensor, _make, wrap = tensor_type, tensor_type._make, tensor_type._wrap
+    _engine.Tensor = tensor_type
 
 
 def _edge(t):
@@ -126,35 +186,37 @@ def _edge(t):
     return None
 
 
-def apply1(op: Op, x, params=None):
-    """Apply a one-input op to Tensor ``x`` (the hot path: keep it short)."""
-    data = x.data
+def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
+    """Apply a one-input op to the Tensor ``input`` (the hot path: keep it short)."""
+    data = input.data
     if type(data) is _ndarray:
         if data.ndim or not op.elementwise:
             out = op.forward(np, data) if params is None else op.forward(np, data, **params)
             if type(out) is not _ndarray:
                 out = _as_out(out)
         else:  # Note [0-d scalars]
-            d = data[()]
-            out = _asarray(op.forward(np, d) if params is None else op.forward(np, d, **params))
+            scalar = data[()]
+            out = _asarray(op.forward(np, scalar) if params is None
+                           else op.forward(np, scalar, **params))
     else:
         xp = xp_of(data)
         out = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
-    if x._requires_grad and is_grad_enabled_fast():
-        fn = x.grad_fn
+    if input._requires_grad and is_grad_enabled_fast():
+        fn = input.grad_fn
         if op.saves:
-            saved = (x,)
-            versions = _ZERO1 if x._vcl is None else (x._vcl[0],)
+            saved = (input,)
+            versions = _ZERO1 if input._vcl is None else (input._vcl[0],)
         else:
             saved = versions = _NONE1
         # the output's version counter is made up front only when the node keeps the output
         vc = [0] if op.save_out else None
+        edges = (fn if type(fn) is Node else _edge(input),)
         if op.elementwise:  # the rule keeps the gradient's shape and dtype: nothing to check
-            node = Node(op, (fn if type(fn) is Node else _edge(x),), saved, versions,
-                        None if vc is None else out, vc, params, None, None)
+            node = Node(op, edges, saved, versions, None if vc is None else out, vc, params,
+                        None, None)
         else:
-            node = Node(op, (fn if type(fn) is Node else _edge(x),), saved, versions,
-                        None if vc is None else out, vc, params, (data.shape,), (data.dtype,))
+            node = Node(op, edges, saved, versions, None if vc is None else out, vc, params,
+                        (data.shape,), (data.dtype,))
         res = _make(out, node)
         if vc is not None:
             res._vcl = vc
@@ -162,7 +224,7 @@ def apply1(op: Op, x, params=None):
         res = _make(out, None)
     if _forward_hooks:
         for h in _forward_hooks:
-            h(op, (x,), res, params)
+            h(op, (input,), res, params)
     return res
 
 
@@ -170,68 +232,70 @@ _NONE1 = (None,)
 _ZERO1 = (0,)
 
 
-def apply2(op: Op, a, b, params=None):
-    """Apply a two-input elementwise op: ``a`` a Tensor, ``b`` a Tensor or a Python number.
-
-    The common case of ``apply`` written out, because arithmetic is most of an eager program.
-    """
-    ad = a.data
-    tb = type(b)
-    bt = tb is not float and tb is not int and isinstance(b, Tensor)
-    if bt:
-        bd = b.data
-        rb = b._requires_grad
-        if ad.dtype is not bd.dtype:
-            ad, bd = _promote2(op, (a, b), [ad, bd])
+def apply2(op: Op, input: Tensor, other: Tensor | float | int,
+           params: dict | None = None) -> Tensor:
+    """Apply a two-input elementwise op: ``input`` a Tensor, ``other`` a Tensor or a Python
+    number. The common case of ``apply`` written out: arithmetic is most of an eager program."""
+    input_data = input.data
+    other_type = type(other)
+    other_is_tensor = other_type is not float and other_type is not int and isinstance(
+        other, Tensor)
+    if other_is_tensor:
+        other_data = other.data
+        other_requires_grad = other._requires_grad
+        if input_data.dtype is not other_data.dtype:
+            input_data, other_data = _promote2(input_data, other_data)
     else:
-        bd = b
-        rb = False
-        if tb is float and ad.dtype.kind != "f":
-            ad, bd = _promote2(op, (a, b), [ad, bd])
-    if type(ad) is _ndarray:
-        if ad.ndim == 0 and op.elementwise and (type(bd) is not _ndarray or bd.ndim == 0) \
-                and type(bd) is not _Batched:
+        other_data = other
+        other_requires_grad = False
+        if other_type is float and input_data.dtype.kind != "f":
+            input_data, other_data = _promote2(input_data, other_data)
+    if type(input_data) is _ndarray:
+        if input_data.ndim == 0 and op.elementwise and type(other_data) is not _Batched and (
+                type(other_data) is not _ndarray or other_data.ndim == 0):
             # Note [0-d scalars]
-            sa, sb = ad[()], (bd[()] if type(bd) is _ndarray else bd)
-            out = _asarray(op.forward(np, sa, sb) if params is None else op.forward(
-                np, sa, sb, **params))
+            input_scalar = input_data[()]
+            other_scalar = other_data[()] if type(other_data) is _ndarray else other_data
+            out = _asarray(op.forward(np, input_scalar, other_scalar) if params is None
+                           else op.forward(np, input_scalar, other_scalar, **params))
         else:
-            out = op.forward(np, ad, bd) if params is None else op.forward(np, ad, bd, **params)
+            out = op.forward(np, input_data, other_data) if params is None else op.forward(
+                np, input_data, other_data, **params)
             if type(out) is not _ndarray:
                 out = _as_out(out)
     else:
-        xp = xp_of(ad)
-        out = op.forward(xp, ad, bd) if params is None else op.forward(xp, ad, bd, **params)
-    ra = a._requires_grad
-    if (ra or rb) and is_grad_enabled_fast():
+        xp = xp_of(input_data)
+        out = op.forward(xp, input_data, other_data) if params is None else op.forward(
+            xp, input_data, other_data, **params)
+    input_requires_grad = input._requires_grad
+    if (input_requires_grad or other_requires_grad) and is_grad_enabled_fast():
         saves = op.saves
-        if rb:
-            fa = a.grad_fn
-            ea = (fa if type(fa) is Node else _edge(a)) if ra else None
-            fb = b.grad_fn
-            eb = fb if type(fb) is Node else _edge(b)
-            edges = (ea, eb)
-            shapes = (ad.shape, bd.shape)
-            dtypes = (ad.dtype, bd.dtype)
+        if other_requires_grad:
+            fn = input.grad_fn
+            other_fn = other.grad_fn
+            edges = ((fn if type(fn) is Node else _edge(input)) if input_requires_grad
+                     else None, other_fn if type(other_fn) is Node else _edge(other))
+            shapes = (input_data.shape, other_data.shape)
+            dtypes = (input_data.dtype, other_data.dtype)
             if saves:
-                saved = (a, b)
-                versions = (_version(a), _version(b))
+                saved = (input, other)
+                versions = (_version(input), _version(other))
             else:
                 saved = versions = _NONE2
         else:
-            fa = a.grad_fn
-            edges = (fa if type(fa) is Node else _edge(a), None)
-            if bt:
-                shapes = (ad.shape, None)
-                dtypes = (ad.dtype, None)
-                versions = (_version(a), _version(b)) if saves else _NONE2
-            else:  # a Python number: the gradient of ``a`` keeps the output's shape and dtype
+            fn = input.grad_fn
+            edges = (fn if type(fn) is Node else _edge(input), None)
+            if other_is_tensor:
+                shapes = (input_data.shape, None)
+                dtypes = (input_data.dtype, None)
+                versions = (_version(input), _version(other)) if saves else _NONE2
+            else:  # a Python number: the gradient of ``input`` keeps the output's shape, dtype
                 shapes = dtypes = None
                 if saves:
-                    versions = _ZERO_NONE if a._vcl is None else (a._vcl[0], None)
+                    versions = _ZERO_NONE if input._vcl is None else (input._vcl[0], None)
                 else:
                     versions = _NONE2
-            saved = (a, b) if saves else _NONE2
+            saved = (input, other) if saves else _NONE2
         vc = [0] if op.save_out else None
         res = _make(out, Node(op, edges, saved, versions, None if vc is None else out, vc,
                               params, shapes, dtypes))
@@ -241,7 +305,7 @@ def apply2(op: Op, a, b, params=None):
         res = _make(out, None)
     if _forward_hooks:
         for h in _forward_hooks:
-            h(op, (a, b), res, params)
+            h(op, (input, other), res, params)
     return res
 
 
@@ -254,53 +318,45 @@ def _version(t) -> int:
     return 0 if vc is None else vc[0]
 
 
-def apply(op: Op, *args, params=None):
+def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
     """Apply an op to its inputs: Tensors, or Python scalars / arrays for non-tensor inputs."""
     tensor = Tensor
     datas = []
     requires = False
     xp = None
-    for a in args:
-        if isinstance(a, tensor):
-            d = a.data
-            datas.append(d)
-            if a._requires_grad:
+    for input in inputs:
+        if isinstance(input, tensor):
+            data = input.data
+            datas.append(data)
+            if input._requires_grad:
                 requires = True
-            if xp is None and type(d) is not _ndarray:
-                xp = xp_of(d)
+            if xp is None and type(data) is not _ndarray:
+                xp = xp_of(data)
         else:
-            datas.append(a)
+            datas.append(input)
     if xp is None:
         xp = np
     if op.elementwise and len(datas) == 2:
-        datas = _promote2(op, args, datas)
+        datas = _promote2(*datas)
     out = op.forward(xp, *datas) if params is None else op.forward(xp, *datas, **params)
     if xp is np and type(out) is not _ndarray:
         out = _as_out(out)
     if requires and is_grad_enabled_fast():
         saves = op.saves
-        edges = []
-        saved = []
-        versions = []
-        shapes = []
-        dtypes = []
-        for i, a in enumerate(args):
-            if isinstance(a, tensor):
-                edges.append(_edge(a))
-                d = datas[i]
-                shapes.append(d.shape)
-                dtypes.append(d.dtype)
-                if i in saves:
-                    saved.append(a)
-                    versions.append(_version(a))
-                else:
-                    saved.append(None)
-                    versions.append(None)
+        edges, saved, versions, shapes, dtypes = [], [], [], [], []
+        for i, input in enumerate(inputs):
+            if isinstance(input, tensor):
+                edges.append(_edge(input))
+                data = datas[i]
+                shapes.append(data.shape)
+                dtypes.append(data.dtype)
+                saved.append(input if i in saves else None)
+                versions.append(_version(input) if i in saves else None)
             else:
                 edges.append(None)
                 shapes.append(None)
                 dtypes.append(None)
-                saved.append(a if i in saves else None)
+                saved.append(input if i in saves else None)
                 versions.append(None)
         node = Node(op, tuple(edges), tuple(saved), tuple(versions),
                     out if op.save_out else None, None, params, tuple(shapes), tuple(dtypes))
@@ -311,7 +367,7 @@ def apply(op: Op, *args, params=None):
         res = _make(out, None)
     if _forward_hooks:
         for h in _forward_hooks:
-            h(op, args, res, params)
+            h(op, inputs, res, params)
     return res
 
 
@@ -347,33 +403,3 @@ def apply_multi(op: Op, x, params=None) -> tuple:
         t._out_edge = (node, k)
         res.append(t)
     return tuple(res)
-
-
-def _promote2(op, args, datas):
-    """PyTorch's type promotion for two inputs, where NumPy's differs (the slow path).
-
-    NumPy promotes int64 with float32 to float64 and an integer tensor with a Python float to
-    float64; PyTorch keeps float32 (the floating input's dtype, or the default dtype).
-    """
-    a, b = datas
-    ka = a.dtype.kind if hasattr(a, "dtype") and not isinstance(a, (float, int)) else None
-    kb = b.dtype.kind if hasattr(b, "dtype") and not isinstance(b, (float, int)) else None
-    if ka is not None and kb is not None:
-        if a.dtype is b.dtype or a.dtype == b.dtype:
-            return datas
-        fa, fb = ka in "fc", kb in "fc"
-        if fa and not fb:
-            return [a, b.astype(a.dtype)]
-        if fb and not fa:
-            return [a.astype(b.dtype), b]
-        return datas
-    # one side is a Python number
-    if ka is not None and ka in "biu" and isinstance(b, float):
-        from ..dtypes import get_default_dtype
-
-        return [a.astype(get_default_dtype().np), b]
-    if kb is not None and kb in "biu" and isinstance(a, float):
-        from ..dtypes import get_default_dtype
-
-        return [a, b.astype(get_default_dtype().np)]
-    return datas

@@ -10,9 +10,12 @@ import math
 
 import numpy as np
 
+from ..backend import device_of, get_namespace, to_numpy
+from . import arrays as _arrays
+from . import kernels as K
 from . import registry as _registry
 from .inplace_views import track_view
-from .registry import Op, apply, apply1, apply_multi, declare
+from .registry import Op, apply, apply1, apply_multi, declare, declare_each
 
 
 def _view(op, x, params):
@@ -39,21 +42,20 @@ def _share(out, x, op, params):
 
 
 def _wrap(d, ndim, op):
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(d, ndim, op)
+    return _arrays.wrap_dim(d, ndim, op)
 
 
 # --------------------------------------------------------------------------------------------
 # declarations
 
-VIEW = declare("view", lambda xp, x, shape, in_shape: xp.reshape(x, shape),
-               lambda xp, g, out, x, shape, in_shape: xp.reshape(g, in_shape),
-               lambda xp, t, out, x, shape, in_shape: xp.reshape(t, shape), saves=())
-RESHAPE = declare("reshape", lambda xp, x, shape, in_shape: xp.reshape(x, shape),
-                  lambda xp, g, out, x, shape, in_shape: xp.reshape(g, in_shape),
-                  lambda xp, t, out, x, shape, in_shape: xp.reshape(t, shape), saves=(),
-                  node_name="ViewBackward0")
+# view, reshape, squeeze and unsqueeze are one op under four names (and four node names).
+VIEW, RESHAPE, SQUEEZE, UNSQUEEZE = declare_each(
+    ("view", "reshape", "squeeze", "unsqueeze"),
+    lambda xp, x, shape, in_shape: xp.reshape(x, shape),
+    lambda xp, g, out, x, shape, in_shape: xp.reshape(g, in_shape), saves=(), linear=True,
+    node_name={"reshape": "ViewBackward0"},
+    explain={"view": "grad reshaped to x's shape", "reshape": "grad reshaped to x's shape",
+             "squeeze": "grad unsqueezed back", "unsqueeze": "grad squeezed back"})
 
 
 def _perm_inverse(perm):
@@ -64,24 +66,18 @@ def _perm_inverse(perm):
 
 
 PERMUTE = declare("permute", lambda xp, x, perm: xp.transpose(x, perm),
-                  lambda xp, g, out, x, perm: xp.transpose(g, _perm_inverse(perm)),
-                  lambda xp, t, out, x, perm: xp.transpose(t, perm), saves=())
+                  lambda xp, g, out, x, perm: xp.transpose(g, _perm_inverse(perm)), saves=(),
+                  linear=True, explain="grad permuted back")
 TRANSPOSE = declare("transpose", lambda xp, x, perm: xp.transpose(x, perm),
-                    lambda xp, g, out, x, perm: xp.transpose(g, _perm_inverse(perm)),
-                    lambda xp, t, out, x, perm: xp.transpose(t, perm), saves=())
+                    lambda xp, g, out, x, perm: xp.transpose(g, _perm_inverse(perm)), saves=(),
+                    linear=True, explain="grad transposed back")
 T = declare("t", lambda xp, x, perm: xp.transpose(x, perm),
-            lambda xp, g, out, x, perm: xp.transpose(g, perm),
-            lambda xp, t, out, x, perm: xp.transpose(t, perm), saves=(), node_name="TBackward0")
-SQUEEZE = declare("squeeze", lambda xp, x, shape, in_shape: xp.reshape(x, shape),
-                  lambda xp, g, out, x, shape, in_shape: xp.reshape(g, in_shape),
-                  lambda xp, t, out, x, shape, in_shape: xp.reshape(t, shape), saves=())
-UNSQUEEZE = declare("unsqueeze", lambda xp, x, shape, in_shape: xp.reshape(x, shape),
-                    lambda xp, g, out, x, shape, in_shape: xp.reshape(g, in_shape),
-                    lambda xp, t, out, x, shape, in_shape: xp.reshape(t, shape), saves=())
+            lambda xp, g, out, x, perm: xp.transpose(g, perm), saves=(), linear=True,
+            node_name="TBackward0", explain="grad transposed back")
 # expand's gradient is the sum over the broadcast dims: the engine's central reduction does it.
 EXPAND = declare("expand", lambda xp, x, shape: xp.broadcast_to(x, shape),
-                 lambda xp, g, out, x, shape: g,
-                 lambda xp, t, out, x, shape: xp.broadcast_to(t, shape), saves=())
+                 lambda xp, g, out, x, shape: g, saves=(), linear=True,
+                 explain="grad summed over the expanded dims")
 
 
 def _repeat_vjp(xp, g, out, x, reps, in_shape):
@@ -96,7 +92,7 @@ def _repeat_vjp(xp, g, out, x, reps, in_shape):
 
 
 REPEAT = declare("repeat", lambda xp, x, reps, in_shape: xp.tile(x, reps), _repeat_vjp,
-                 lambda xp, t, out, x, reps, in_shape: xp.tile(t, reps), saves=())
+                 saves=(), linear=True, explain="grad summed over the repeats")
 
 
 def _cat_vjp(xp, g, out, *xs, axis, sizes, needs=None):
@@ -121,7 +117,7 @@ def _cat_jvp(xp, t, out, *xs, axis, sizes):
 
 
 CAT = declare("cat", lambda xp, *xs, axis, sizes: xp.concatenate(xs, axis=axis), _cat_vjp,
-              _cat_jvp, inputs=("tensors",), saves=())
+              _cat_jvp, inputs=("tensors",), saves=(), explain="grad sliced back to each input")
 
 
 def _stack_vjp(xp, g, out, *xs, axis, needs=None):
@@ -136,14 +132,14 @@ def _stack_jvp(xp, t, out, *xs, axis):
 
 
 STACK = declare("stack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _stack_vjp, _stack_jvp,
-                inputs=("tensors",), saves=())
+                inputs=("tensors",), saves=(), explain="grad unstacked to each input")
 FLIP = declare("flip", lambda xp, x, axes: xp.flip(x, axis=axes),
-               lambda xp, g, out, x, axes: xp.flip(g, axis=axes),
-               lambda xp, t, out, x, axes: xp.flip(t, axis=axes), saves=())
+               lambda xp, g, out, x, axes: xp.flip(g, axis=axes), saves=(), linear=True,
+               explain="grad flipped back")
 TRIL = declare("tril", lambda xp, x, k: xp.tril(x, k), lambda xp, g, out, x, k: xp.tril(g, k),
-               lambda xp, t, out, x, k: xp.tril(t, k), saves=())
+               saves=(), linear=True, explain="grad on and below the diagonal")
 TRIU = declare("triu", lambda xp, x, k: xp.triu(x, k), lambda xp, g, out, x, k: xp.triu(g, k),
-               lambda xp, t, out, x, k: xp.triu(t, k), saves=())
+               saves=(), linear=True, explain="grad on and above the diagonal")
 
 
 def _pad_fwd(xp, x, widths, mode, value):
@@ -155,8 +151,6 @@ def _pad_fwd(xp, x, widths, mode, value):
 
 def _pad_vjp(xp, g, out, x, widths, mode, value):
     if mode != "constant":
-        from . import kernels as K
-
         return K.pad_backward(xp, g, widths, mode)
     index = tuple(slice(lo, g.shape[k] - hi) for k, (lo, hi) in enumerate(widths))
     return g[index]
@@ -164,12 +158,10 @@ def _pad_vjp(xp, g, out, x, widths, mode, value):
 
 PAD = declare("pad", _pad_fwd, _pad_vjp,
               lambda xp, t, out, x, widths, mode, value: _pad_fwd(xp, t, widths, mode, 0.0),
-              saves=(), node_name="ConstantPadNdBackward0")
+              saves=(), node_name="ConstantPadNdBackward0", explain="grad with the padding cut off")
 
 
 def _to_device_fwd(xp, x, device, src=None):
-    from ..backend import get_namespace, to_numpy
-
     target = get_namespace(device)
     if target is np:
         return to_numpy(x)
@@ -352,6 +344,13 @@ def t(input):  # noqa: A002
 
 
 def movedim(input, source, destination):  # noqa: A002
+    """Move the dims ``source`` to the positions ``destination`` (the others keep their order).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.zeros(2, 3, 4).movedim(0, -1).shape
+        (3, 4, 2)
+    """
     nd = input.ndim
     src = [_wrap(s, nd, "movedim") for s in (source if isinstance(source, (tuple, list))
                                              else (source,))]
@@ -430,13 +429,11 @@ def repeat(input, sizes):  # noqa: A002
 
 
 def _tensors(tensors, op):
-    from ..tensor import Tensor
-
     ts = list(tensors)
     if not ts:
         raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
     for k, t in enumerate(ts):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
     dt = np.result_type(*[t.data.dtype for t in ts])
@@ -716,8 +713,6 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 
 def to_device(input, device):  # noqa: A002
     """Move to ``"cpu"`` or ``"cuda"`` (differentiable)."""
-    from ..backend import device_of
-
     src = device_of(input.data)
     if str(device).split(":")[0] == src.split(":")[0]:
         return input

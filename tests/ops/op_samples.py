@@ -417,6 +417,7 @@ ELEMENTWISE = [
     S("square_pow2", "square", lambda m, a: a ** 2, ((3, 4),), np.square),
     _unary("sqrt", "sqrt", np.sqrt, positive),
     _unary("rsqrt", "rsqrt", lambda a: 1 / np.sqrt(a), positive),
+    _unary("cbrt", "cbrt", np.cbrt, positive, torch=lambda m, x: x ** (1.0 / 3.0)),
     _unary("exp", "exp", np.exp),
     _unary("exp", "exp", np.exp, shape=(), name="exp_0d"),
     _unary("expm1", "expm1", np.expm1),

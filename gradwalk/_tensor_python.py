@@ -1,0 +1,336 @@
+"""Tensor's conversions (``item``, ``numpy``, ``to``, ``float``...) and its Python protocol
+(``repr``, ``len``, ``bool``, pickling, ``deepcopy``): a mixin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import dtypes as _dt
+from ._printing import tensor_repr
+from .backend import device_of, to_numpy, xp_of
+from .ops import elementwise as _elementwise
+from .ops import registry as _registry
+from .ops import shape as _shape
+from .ops.arrays import wrap_dim
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class PythonMethods:
+    """Metadata (``shape``, ``dtype``...), conversions and the Python protocol of ``Tensor``."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> tuple:
+        """The size of each dim, a tuple (``x.shape == x.size()``)."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        """The element type (``gradwalk.float32``...)."""
+        return _dt.from_numpy_dtype(self.data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dims."""
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        """Where the data lives: ``"cpu"`` or ``"cuda:0"``..."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the data is on a GPU."""
+        return self.device != "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (no ``grad_fn``), whose ``.grad`` is kept."""
+        return self.grad_fn is None
+
+    @property
+    def name(self) -> str | None:
+        """An optional name (``tensor(3.0, name="x")``), shown by the graph tools."""
+        return None if self._extra is None else self._extra.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._ex().name = value
+
+    def size(self, dim: int | None = None) -> tuple | int:
+        """The shape, or the length of one dim.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.zeros(2, 3).size(), gradwalk.zeros(2, 3).size(-1)
+            ((2, 3), 3)
+        """
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[wrap_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of dims (``ndim``)."""
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """The number of elements.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.zeros(2, 3).numel()
+            6
+        """
+        return int(self.data.size)
+
+    nelement = numel  # PyTorch's second name
+
+    def element_size(self) -> int:
+        """The size of one element in bytes."""
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a float dtype."""
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        """Whether the memory is laid out in C order (see ``contiguous``)."""
+        return bool(self.data.flags.c_contiguous)
+
+    # ------------------------------------------------------------------ conversion
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor(2.5).item()
+            2.5
+        """
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item() if xp_of(self.data) is np else self.data.item()
+
+    def tolist(self) -> list | float | int | bool:
+        """The values as (nested) Python lists of numbers.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
+        return to_numpy(self.data).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array, sharing memory (raises while the tensor requires grad).
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1.0, 2.0]).numpy()
+            array([1., 2.], dtype=float32)
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return to_numpy(self.data)
+
+    def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's conversion (``np.asarray(x)``); raises while the tensor requires grad."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        a = to_numpy(self.data)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert dtype (``x.to(gradwalk.float64)``) or device (``"cpu"``, ``"cuda"``);
+        differentiable.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1, 2]).to(gradwalk.float64)
+            tensor([1., 2.], dtype=gradwalk.float64)
+        """
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, str):
+                device = a
+            elif isinstance(a, _registry.Tensor):
+                dtype = a.dtype
+                device = a.device
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            out = _shape.to_device(out, device)
+        if dtype is not None:
+            npd = _dt.to_numpy_dtype(dtype)
+            if npd != out.data.dtype:
+                out = _elementwise.cast(out, npd)
+        return out
+
+    def type(self, dtype: object = None) -> str | Tensor:
+        """The type's name (``gradwalk.FloatTensor``), or a copy converted to ``dtype``.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1.0]).type()
+            'gradwalk.Float32Tensor'
+        """
+        if dtype is None:
+            return f"gradwalk.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Converted to ``other``'s dtype (see ``to``)."""
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        """Converted to float32.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1, 2]).float()
+            tensor([1., 2.])
+        """
+        return self.to(_dt.float32)
+
+    def double(self) -> Tensor:
+        """Converted to float64 (see ``float``)."""
+        return self.to(_dt.float64)
+
+    def half(self) -> Tensor:
+        """Converted to float16 (see ``float``)."""
+        return self.to(_dt.float16)
+
+    def long(self) -> Tensor:
+        """Converted to int64.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1.7, -1.7]).long()
+            tensor([ 1, -1])
+        """
+        return self.to(_dt.int64)
+
+    def int(self) -> Tensor:
+        """Converted to int32 (see ``long``)."""
+        return self.to(_dt.int32)
+
+    def bool(self) -> Tensor:
+        """Converted to bool (nonzero is True).
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([0.0, 2.0]).bool()
+            tensor([False,  True])
+        """
+        return self.to(_dt.bool_)
+
+    def cpu(self) -> Tensor:
+        """On the CPU (``self`` when it is there already; differentiable)."""
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        """On the GPU (needs CuPy; differentiable)."""
+        return self.to("cuda")
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to the original.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.tensor([1.0]).clone()
+            tensor([1.])
+        """
+        return _elementwise.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """``self`` if its memory is C-contiguous, else a contiguous copy.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.zeros(2, 3).t().contiguous().is_contiguous()
+            True
+        """
+        return self if self.data.flags.c_contiguous else _elementwise.clone(self)
+
+    # ------------------------------------------------------------------ Python protocol
+    def __repr__(self) -> str:
+        return tensor_repr(self)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                f"{list(self.shape)}); use .any() or .all()")
+        return bool(self.data.reshape(()).item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self.data.ndim == 0:
+            return self.item().__format__(spec)
+        return repr(self).__format__(spec)
+
+    __hash__ = object.__hash__
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        return (_rebuild, (to_numpy(self.data), self._requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. Use .detach().clone() first.")
+        t = self._wrap(self.data.copy())
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._wrap(self._grad.data.copy())
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    """Unpickle a tensor (``__reduce_ex__``)."""
+    t = _registry.wrap(arr)
+    if requires_grad:
+        t.requires_grad_()
+    return t

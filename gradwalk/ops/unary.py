@@ -1,0 +1,146 @@
+"""One-input elementwise math: each op is one declaration, and nothing else.
+
+The declaration gives the forward, the reverse rule, what the node keeps (``saves=()`` when the
+rule reads only ``out``), the rule in words (``explain``) and a doc example; the forward rule
+comes from the reverse rule (``elementwise=True``), and ``gradwalk.<name>``, ``Tensor.<name>``
+and ``Tensor.<name>_`` are generated from it (``ops/surface.py``). Adding an op here and a sample
+to ``tests/ops/op_samples.py`` is all it takes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import kernels as K
+from .generated import unary_function
+from .registry import unary
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _zero_vjp(xp, g, out, x):
+    return g * 0.0
+
+
+def _elementwise(name, forward, vjp, *, example, explain=None, **facts):
+    """Declare a one-input elementwise op and make its public function."""
+    return unary_function(unary(name, forward, vjp, elementwise=True, explain=explain,
+                                example=example, **facts))
+
+
+abs = _elementwise(  # noqa: A001 - PyTorch's name
+    "abs", lambda xp, x: xp.abs(x), lambda xp, g, out, x: g * xp.sign(x), int_ok=True,
+    explain="grad * sign(x)",
+    example=("gradwalk.abs(gradwalk.tensor([-1.5, 2.0]))", "tensor([1.5000, 2.0000])"))
+sign = _elementwise(
+    "sign", lambda xp, x: xp.sign(x), _zero_vjp, saves=(), int_ok=True,
+    example=("gradwalk.sign(gradwalk.tensor([-2.0, 0.0, 3.0]))", "tensor([-1.,  0.,  1.])"))
+floor = _elementwise(
+    "floor", lambda xp, x: xp.floor(x), _zero_vjp, saves=(), int_ok=True,
+    example=("gradwalk.floor(gradwalk.tensor([1.5]))", "tensor([1.])"))
+ceil = _elementwise(
+    "ceil", lambda xp, x: xp.ceil(x), _zero_vjp, saves=(), int_ok=True,
+    example=("gradwalk.ceil(gradwalk.tensor([1.5]))", "tensor([2.])"))
+round = _elementwise(  # noqa: A001
+    "round", lambda xp, x: xp.round(x), _zero_vjp, saves=(), int_ok=True,
+    example=("gradwalk.round(gradwalk.tensor([1.4]))", "tensor([1.])"))
+trunc = _elementwise(
+    "trunc", lambda xp, x: xp.trunc(x), _zero_vjp, saves=(), int_ok=True,
+    example=("gradwalk.trunc(gradwalk.tensor([-1.5]))", "tensor([-1.])"))
+reciprocal = _elementwise(
+    "reciprocal", lambda xp, x: 1.0 / x, lambda xp, g, out, x: -g * out * out, saves=(),
+    save_out=True, explain="-grad * out**2",
+    example=("gradwalk.reciprocal(gradwalk.tensor([2.0]))", "tensor([0.5000])"))
+square = _elementwise(
+    "square", lambda xp, x: x * x, lambda xp, g, out, x: 2.0 * g * x, int_ok=True,
+    node_name="PowBackward0", explain="grad * 2 * x",
+    example=("gradwalk.square(gradwalk.tensor([3.0]))", "tensor([9.])"))
+sqrt = _elementwise(
+    "sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, out, x: g / (2.0 * out), saves=(),
+    save_out=True, explain="grad / (2 * out)",
+    example=("gradwalk.sqrt(gradwalk.tensor([4.0]))", "tensor([2.])"))
+rsqrt = _elementwise(
+    "rsqrt", lambda xp, x: 1.0 / xp.sqrt(x), lambda xp, g, out, x: -0.5 * g * out * out * out,
+    saves=(), save_out=True, explain="-grad * out**3 / 2",
+    example=("gradwalk.rsqrt(gradwalk.tensor([4.0]))", "tensor([0.5000])"))
+cbrt = _elementwise(
+    "cbrt", lambda xp, x: xp.cbrt(x), lambda xp, g, out, x: g / (3.0 * out * out), saves=(),
+    save_out=True, explain="grad / (3 * out**2)",
+    example=("gradwalk.cbrt(gradwalk.tensor([8.0]))", "tensor([2.])"))
+exp = _elementwise(
+    "exp", lambda xp, x: xp.exp(x), lambda xp, g, out, x: g * out, saves=(), save_out=True,
+    explain="grad * out", example=("gradwalk.exp(gradwalk.tensor([0.0]))", "tensor([1.])"))
+expm1 = _elementwise(
+    "expm1", lambda xp, x: xp.expm1(x), lambda xp, g, out, x: g * (out + 1.0), saves=(),
+    save_out=True, explain="grad * (out + 1)",
+    example=("gradwalk.expm1(gradwalk.tensor([0.0]))", "tensor([0.])"))
+log = _elementwise(
+    "log", lambda xp, x: xp.log(x), lambda xp, g, out, x: g / x, explain="grad / x",
+    example=("gradwalk.log(gradwalk.tensor([1.0]))", "tensor([0.])"))
+log2 = _elementwise(
+    "log2", lambda xp, x: xp.log2(x), lambda xp, g, out, x: g / (x * _LN2),
+    explain="grad / (x * ln 2)",
+    example=("gradwalk.log2(gradwalk.tensor([8.0]))", "tensor([3.])"))
+log10 = _elementwise(
+    "log10", lambda xp, x: xp.log10(x), lambda xp, g, out, x: g / (x * _LN10),
+    explain="grad / (x * ln 10)",
+    example=("gradwalk.log10(gradwalk.tensor([10.0]))", "tensor([1.])"))
+log1p = _elementwise(
+    "log1p", lambda xp, x: xp.log1p(x), lambda xp, g, out, x: g / (x + 1.0),
+    node_name="Log1PBackward0", explain="grad / (1 + x)",
+    example=("gradwalk.log1p(gradwalk.tensor([0.0]))", "tensor([0.])"))
+sin = _elementwise(
+    "sin", lambda xp, x: xp.sin(x), lambda xp, g, out, x: g * xp.cos(x),
+    explain="grad * cos(x)", example=("gradwalk.sin(gradwalk.tensor([0.0]))", "tensor([0.])"))
+cos = _elementwise(
+    "cos", lambda xp, x: xp.cos(x), lambda xp, g, out, x: -g * xp.sin(x),
+    explain="-grad * sin(x)", example=("gradwalk.cos(gradwalk.tensor([0.0]))", "tensor([1.])"))
+tan = _elementwise(
+    "tan", lambda xp, x: xp.tan(x), lambda xp, g, out, x: g * (1.0 + out * out), saves=(),
+    save_out=True, explain="grad * (1 + out**2)",
+    example=("gradwalk.tan(gradwalk.tensor([0.0]))", "tensor([0.])"))
+asin = _elementwise(
+    "asin", lambda xp, x: xp.arcsin(x), lambda xp, g, out, x: g / xp.sqrt(1.0 - x * x),
+    explain="grad / sqrt(1 - x**2)",
+    example=("gradwalk.asin(gradwalk.tensor([0.0]))", "tensor([0.])"))
+acos = _elementwise(
+    "acos", lambda xp, x: xp.arccos(x), lambda xp, g, out, x: -g / xp.sqrt(1.0 - x * x),
+    explain="-grad / sqrt(1 - x**2)",
+    example=("gradwalk.acos(gradwalk.tensor([1.0]))", "tensor([0.])"))
+atan = _elementwise(
+    "atan", lambda xp, x: xp.arctan(x), lambda xp, g, out, x: g / (1.0 + x * x),
+    explain="grad / (1 + x**2)",
+    example=("gradwalk.atan(gradwalk.tensor([0.0]))", "tensor([0.])"))
+sinh = _elementwise(
+    "sinh", lambda xp, x: xp.sinh(x), lambda xp, g, out, x: g * xp.cosh(x),
+    explain="grad * cosh(x)",
+    example=("gradwalk.sinh(gradwalk.tensor([0.0]))", "tensor([0.])"))
+cosh = _elementwise(
+    "cosh", lambda xp, x: xp.cosh(x), lambda xp, g, out, x: g * xp.sinh(x),
+    explain="grad * sinh(x)",
+    example=("gradwalk.cosh(gradwalk.tensor([0.0]))", "tensor([1.])"))
+# tanh, sigmoid and relu are hot ops: primitives with fused rules written on the output.
+tanh = _elementwise(
+    "tanh", lambda xp, x: xp.tanh(x), lambda xp, g, out, x: g * (1.0 - out * out), saves=(),
+    save_out=True, explain="grad * (1 - out**2)",
+    example=("gradwalk.tanh(gradwalk.tensor([0.0]))", "tensor([0.])"))
+sigmoid = _elementwise(
+    "sigmoid", lambda xp, x: K.sigmoid(xp, x), lambda xp, g, out, x: g * out * (1.0 - out),
+    saves=(), save_out=True, explain="grad * out * (1 - out)",
+    example=("gradwalk.sigmoid(gradwalk.tensor([0.0]))", "tensor([0.5000])"))
+relu = _elementwise(
+    "relu", lambda xp, x: xp.maximum(x, 0), lambda xp, g, out, x: g * (out > 0), saves=(),
+    save_out=True, int_ok=True, explain="grad * (out > 0)",
+    example=("gradwalk.relu(gradwalk.tensor([-1.0, 2.0]))", "tensor([0., 2.])"))
+erf = _elementwise(
+    "erf", lambda xp, x: K.erf(xp, x),
+    lambda xp, g, out, x: g * _TWO_OVER_SQRT_PI * xp.exp(-x * x),
+    explain="grad * 2/sqrt(pi) * exp(-x**2)",
+    example=("gradwalk.erf(gradwalk.tensor([0.0]))", "tensor([0.])"))
+neg = _elementwise(
+    "neg", lambda xp, x: -x, lambda xp, g, out, x: -g, saves=(), int_ok=True, explain="-grad",
+    example=("gradwalk.neg(gradwalk.tensor([1.0]))", "tensor([-1.])"))
+arcsin, arccos, arctan = asin, acos, atan
+absolute, negative = abs, neg
