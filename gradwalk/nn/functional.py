@@ -178,3 +178,31 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
     from ..ops import reductions as R
 
     return input / E.clamp(R.norm(input, p, dim, keepdim=True), eps)
+
+
+# composites of primitive ops, at the end: they use the functions above
+from .functional_activations import (  # noqa: E402, F401
+    celu,
+    celu_,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)

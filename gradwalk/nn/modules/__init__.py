@@ -14,6 +14,26 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .activation_more import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
@@ -52,5 +72,7 @@ __all__ = [
     "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss",
     "NonDynamicallyQuantizableLinear", "ParameterDict", "ParameterList", "RNN", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-    "Softmax", "Softplus", "Tanh", "Unflatten",
+    "Softmax", "Softplus", "Tanh", "Unflatten", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
+    "Mish", "SELU", "CELU", "Softsign", "LogSigmoid", "Tanhshrink", "Softmin", "Softmax2d", "GLU",
+    "Threshold", "Hardshrink", "Softshrink", "PReLU", "RReLU",
 ]
