@@ -206,3 +206,18 @@ from .functional_activations import (  # noqa: E402, F401
     threshold,
     threshold_,
 )
+from .functional_losses import (  # noqa: E402, F401
+    cosine_embedding_loss,
+    cosine_similarity,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    one_hot,
+    pairwise_distance,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)

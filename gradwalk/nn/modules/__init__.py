@@ -49,6 +49,20 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from .loss_more import (
+    CosineEmbeddingLoss,
+    CosineSimilarity,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .pooling import (
@@ -74,5 +88,8 @@ __all__ = [
     "RNNCell", "RNNCellBase", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
     "Softmax", "Softplus", "Tanh", "Unflatten", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
     "Mish", "SELU", "CELU", "Softsign", "LogSigmoid", "Tanhshrink", "Softmin", "Softmax2d", "GLU",
-    "Threshold", "Hardshrink", "Softshrink", "PReLU", "RReLU",
+    "Threshold", "Hardshrink", "Softshrink", "PReLU", "RReLU", "KLDivLoss", "CosineSimilarity",
+    "PairwiseDistance", "TripletMarginLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss",
 ]
