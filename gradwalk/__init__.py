@@ -210,7 +210,8 @@ from .autograd import forward_ad, functional  # noqa: E402, F401 - torch.autogra
 from .func import vmap  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import utils  # noqa: E402
-from . import viz  # noqa: E402 - graphviz itself is imported only when a picture is rendered
+from . import viz  # noqa: E402
+from . import backends, cuda, onnx, testing  # noqa: E402, F401 - graphviz itself is imported only when a picture is rendered
 
 bool = bool_  # noqa: A001 - PyTorch's name for the dtype
 half, float, double = float16, float32, float64  # noqa: A001
