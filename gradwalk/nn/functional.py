@@ -206,6 +206,20 @@ from .functional_activations import (  # noqa: E402, F401
     threshold,
     threshold_,
 )
+from .functional_layers import (  # noqa: E402, F401
+    alpha_dropout,
+    bilinear,
+    channel_shuffle,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    instance_norm,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+)
 from .functional_losses import (  # noqa: E402, F401
     cosine_embedding_loss,
     cosine_similarity,

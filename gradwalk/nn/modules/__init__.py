@@ -38,6 +38,8 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
+from .layers_more import *  # noqa: F403
+from .layers_more import __all__ as _layers_more
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
@@ -101,3 +103,4 @@ __all__ = [
     "MultiLabelSoftMarginLoss", "MultiMarginLoss", "Transformer", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
 ]
+__all__ += _layers_more
