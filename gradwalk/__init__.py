@@ -223,6 +223,7 @@ from .serialization import load, save
 from . import utils
 from . import viz  # graphviz itself is imported only when a picture is rendered
 from . import distributed  # mpi4py itself is imported by init_process_group
+from . import backends, cuda, onnx, testing
 
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 

@@ -486,5 +486,18 @@ class SequentialLR(LRScheduler):
 
 _LRScheduler = LRScheduler
 
+# the schedules of their own module, where PyTorch's users look for them
+from .lr_more import (  # noqa: E402
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+)
+
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LambdaLR", "LinearLR", "OneCycleLR", "SequentialLR"]
+           "LambdaLR", "LinearLR", "OneCycleLR", "SequentialLR", "ConstantLR",
+           "MultiplicativeLR", "PolynomialLR", "ChainedScheduler", "CyclicLR",
+           "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]

@@ -14,10 +14,32 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .activation_more import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
+from .layers_more import *  # noqa: F403
+from .layers_more import __all__ as _layers_more
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
@@ -28,6 +50,20 @@ from .loss import (
     MSELoss,
     NLLLoss,
     SmoothL1Loss,
+)
+from .loss_more import (
+    CosineEmbeddingLoss,
+    CosineSimilarity,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
@@ -41,6 +77,13 @@ from .pooling import (
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss",
@@ -52,5 +95,12 @@ __all__ = [
     "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss",
     "NonDynamicallyQuantizableLinear", "ParameterDict", "ParameterList", "RNN", "RNNBase",
     "RNNCell", "RNNCellBase", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-    "Softmax", "Softplus", "Tanh", "Unflatten",
+    "Softmax", "Softplus", "Tanh", "Unflatten", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish",
+    "Mish", "SELU", "CELU", "Softsign", "LogSigmoid", "Tanhshrink", "Softmin", "Softmax2d", "GLU",
+    "Threshold", "Hardshrink", "Softshrink", "PReLU", "RReLU", "KLDivLoss", "CosineSimilarity",
+    "PairwiseDistance", "TripletMarginLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
 ]
+__all__ += _layers_more
