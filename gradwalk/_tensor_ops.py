@@ -203,12 +203,12 @@ class OpMethods:
         return _S.permute(self, shape_args(dims))
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+    def T(self) -> Tensor:
         """All dims reversed."""
         return _S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
-    def mT(self) -> Tensor:  # noqa: N802
+    def mT(self) -> Tensor:
         """The last two dims swapped (a batch of matrices transposed)."""
         return _S.transpose(self, -2, -1)
 
@@ -308,11 +308,11 @@ class OpMethods:
         """``self += value * tensor1 / tensor2`` in place."""
         return _I.apply_inplace(self, _addcdiv, tensor1, tensor2, value=value)
 
-    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+    def clamp_min_(self, min: Any) -> Tensor:
         """``clamp_(min=min)``."""
         return _I.apply_inplace(self, _E.clamp, min, None)
 
-    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+    def clamp_max_(self, max: Any) -> Tensor:
         """``clamp_(max=max)``."""
         return _I.apply_inplace(self, _E.clamp, None, max)
 

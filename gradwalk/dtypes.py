@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-class dtype:  # noqa: N801 - PyTorch spells it in lower case
+class dtype:
     """A tensor element type, such as ``gradwalk.float32``.
 
     Example:

@@ -640,7 +640,7 @@ def _reduce(g, shape):
         return g
 
 
-class explain:  # noqa: N801 - used like a function, like no_grad
+class explain:
     """Record the backward walks run inside the block; the ``as`` target is the ``Walk``.
 
     Example:

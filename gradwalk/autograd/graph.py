@@ -173,7 +173,7 @@ def _pop(token) -> None:
         registry._forward_hooks.remove(_pack_node)
 
 
-class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+class saved_tensors_hooks:
     """Context manager: ``pack(tensor)`` runs when a node saves a tensor, ``unpack(packed)`` when
     the backward reads it back (it must return a tensor of the same value).
 
@@ -203,7 +203,7 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         _pop(self._token)
 
 
-class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+class save_on_cpu(saved_tensors_hooks):
     """Keep saved tensors in host memory (NumPy) and move them back to their device for backward.
 
     On the NumPy backend the data already lives on the CPU: packing copies nothing.
@@ -232,7 +232,7 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
         super().__init__(pack, unpack)
 
 
-class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+class disable_saved_tensors_hooks:
     """Context manager in which opening ``saved_tensors_hooks`` raises ``error_message``.
 
     Example:

@@ -47,7 +47,7 @@ def save(obj: Any, path: str | os.PathLike, group: ProcessGroup | None = None,
     if pg.rank() == root:
         try:
             serialization.save(obj, path)
-        except Exception as e:  # noqa: BLE001 - re-raised below, after telling the others
+        except Exception as e:
             failure = e
     from .objects import broadcast_object_list
 

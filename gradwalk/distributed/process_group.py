@@ -426,7 +426,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
         for pg in _State.groups:
             try:
                 pg.comm.Free()
-            except Exception:  # noqa: BLE001 - freeing is best effort at teardown
+            except Exception:
                 pass
         _State.world, _State.groups = None, []
         GroupMember.WORLD = None

@@ -336,7 +336,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
     return hardtanh(input, min_val, max_val, True)
 
 
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: F811
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In-place ``threshold``.
 
     Example:

@@ -39,7 +39,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, spatial: int,
     return input * Tensor._wrap((keep * scale).astype(input.detach().numpy().dtype))
 
 
-def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of a ``(N, C, L)`` or ``(C, L)`` input with probability ``p``.
 
@@ -52,7 +52,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     return _feature_dropout(input, p, training, 1, "dropout1d")
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of a ``(N, C, H, W)`` or ``(C, H, W)`` input with probability ``p``.
 
@@ -65,7 +65,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     return _feature_dropout(input, p, training, 2, "dropout2d")
 
 
-def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of a ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input.
 
@@ -96,7 +96,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Te
     return input * (keep_t * a) + Tensor._wrap((1 - keep) * alpha_p * a + b)
 
 
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout that keeps the self-normalizing mean and variance of SELU networks.
 
@@ -109,7 +109,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     return _alpha_dropout(input, p, training, False)
 
 
-def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """``alpha_dropout`` of whole channels.
 
@@ -122,7 +122,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return _alpha_dropout(input, p, training, True)
 
 
-def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """Rearrange ``(*, C*r*r, H, W)`` into ``(*, C, H*r, W*r)``.
 
     Example:
@@ -146,7 +146,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     return x.reshape(*lead, c // (r * r), h * r, w * r)
 
 
-def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """Rearrange ``(*, C, H*r, W*r)`` into ``(*, C*r*r, H, W)`` (``pixel_shuffle``'s inverse).
 
     Example:
@@ -169,7 +169,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleave the channels of ``groups`` groups: ``(N, g*k, ...)`` as ``(N, k*g, ...)``.
 
     Example:
@@ -209,7 +209,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
     return out if bias is None else out + bias
 
 
-def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -313,7 +313,7 @@ def _resize_dim(x: Tensor, dim: int, n_out: int, mode: str, align_corners: bool,
         _along(x, dim, i1) * _weights(lam, x, dim)
 
 
-def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
     """Resize the spatial dimensions (all but the first two) of ``input``.
@@ -372,7 +372,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return out
 
 
-def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     """``interpolate`` under its old name.
 

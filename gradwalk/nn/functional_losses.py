@@ -41,7 +41,7 @@ def _same_shape(name: str, a: Tensor, b: Tensor) -> None:
                          f"{list(a.shape)} and {list(b.shape)}")
 
 
-def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence ``target * (log(target) - input)``, ``input`` being
     log-probabilities (``reduction="batchmean"`` divides the sum by the batch size).
@@ -131,7 +131,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,  # noqa: A002
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``.
 
@@ -148,7 +148,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,  # 
     return _reduce(margin_part + self_part, reduction)
 
 
-def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # noqa: A002
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
                      full: bool = False, size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of a Poisson target: ``exp(x) - target * x`` for log-rate
@@ -171,7 +171,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # n
     return _reduce(loss, reduction)
 
 
-def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float,  # noqa: A002
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float,
                       full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of ``target`` under a Gaussian of mean ``input`` and variance
@@ -227,7 +227,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(pos + neg, reduction)
 
 
-def soft_margin_loss(input: Tensor, target: Tensor, size_average=None,  # noqa: A002
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None,
                      reduce=None, reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-target * x))``: the logistic loss for targets 1 and -1.
 
@@ -241,7 +241,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None,  # noqa: 
     return _reduce((-input * target).exp().log1p(), reduction)
 
 
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor,  # noqa: A002
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor,
                                 weight: Tensor | None = None, size_average=None, reduce=None,
                                 reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of every class of every sample, averaged over the classes.
@@ -261,7 +261,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor,  # noqa: A002
     return _reduce(loss, reduction)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,
                       margin: float = 1.0, weight: Tensor | None = None, size_average=None,
                       reduce=None, reduction: str = "mean") -> Tensor:
     """The multi-class hinge loss ``sum_j max(0, margin - x[y] + x[j])**p / C`` over the

@@ -371,7 +371,7 @@ def _tuple(v, d: int, name: str, op: str) -> tuple:
     return v
 
 
-def _check_input(input, d: int, op: str):  # noqa: A002
+def _check_input(input, d: int, op: str):
     if not isinstance(input, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
@@ -404,7 +404,7 @@ def _conv_padding(padding, k, dilation, stride, op: str):
     return tuple((v, v) for v in p)
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: str):  # noqa: A002
+def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: str):
     unbatched = _check_input(input, d, op)
     if not isinstance(weight, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'weight' must be a Tensor, not "
@@ -450,7 +450,7 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: 
     return y.squeeze(0) if unbatched else y
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, k).
 
     ``padding`` is an int, a tuple, ``"valid"`` or ``"same"``.
@@ -464,7 +464,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, kh, kw).
 
     One fused op: im2col over a sliding-window view and one matmul; ``padding`` is an int, a
@@ -480,7 +480,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw).
 
     Example:
@@ -492,7 +492,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
-def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,  # noqa: A002
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
                       dilation, d: int, op: str, output_size=None):
     unbatched = _check_input(input, d, op)
     if not isinstance(weight, _registry.Tensor) or weight.ndim != d + 2:
@@ -534,7 +534,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     return y.squeeze(0) if unbatched else y
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """1-D transposed convolution of (N, C_in, L) with weight (C_in, C_out/groups, k).
 
@@ -548,7 +548,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              dilation, 1, "conv_transpose1d")
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """2-D transposed convolution (the gradient of ``conv2d`` in its input) of (N, C_in, H, W)
     with weight (C_in, C_out/groups, kh, kw). One op, whose rules are convolutions.
@@ -566,7 +566,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              dilation, 2, "conv_transpose2d")
 
 
-def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, op):  # noqa: A002
+def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, op):
     k = _tuple(kernel_size, d, "kernel_size", op)
     stride = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else\
         _tuple(stride, d, "stride", op)
@@ -593,7 +593,7 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, d, 
     return k, stride, tuple(widths), dilation, tuple(pad), tuple(out)
 
 
-def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,  # noqa: A002
+def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
                 d, op):
     unbatched = _check_input(input, d, op)
     x = input.unsqueeze(0) if unbatched else input
@@ -627,7 +627,7 @@ def _max_indices(x, k, stride, widths, dilation, unbatched):
     return _registry.wrap(flat[0] if unbatched else flat)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling over (N, C, L).
 
@@ -640,7 +640,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                        1, "max_pool1d")
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2-D max pooling over (N, C, H, W); the gradient goes to the first maximum of a window.
 
@@ -655,7 +655,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                        2, "max_pool2d")
 
 
-def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
+def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override, d, op):
     unbatched = _check_input(input, d, op)
     x = input.unsqueeze(0) if unbatched else input
@@ -692,7 +692,7 @@ def _avg_divisor(spatial, k, stride, widths, pad, count_include_pad, dtype):
     return win.sum(axis=tuple(range(2 + d, 2 + 2 * d)))
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling over (N, C, L).
 
@@ -705,7 +705,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
                        1, "avg_pool1d")
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """2-D average pooling over (N, C, H, W).
 
@@ -731,7 +731,7 @@ def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
     return m
 
 
-def _adaptive_avg(input, output_size, d, op):  # noqa: A002
+def _adaptive_avg(input, output_size, d, op):
     unbatched = _check_input(input, d, op)
     x = input.unsqueeze(0) if unbatched else input
     if output_size is None or isinstance(output_size, (int, np.integer)):
@@ -756,7 +756,7 @@ def _adaptive_avg(input, output_size, d, op):  # noqa: A002
     return y.squeeze(0) if unbatched else y
 
 
-def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+def adaptive_avg_pool1d(input, output_size):
     """Average pooling of (N, C, L) to ``output_size`` positions, PyTorch's windows.
 
     Example:
@@ -768,7 +768,7 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
     return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
 
 
-def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+def adaptive_avg_pool2d(input, output_size):
     """Average pooling of (N, C, H, W) to ``output_size`` (an int, a pair, None keeps a dim).
 
     Example:

@@ -25,9 +25,9 @@ IS_DIFFERENTIABLE = True
 
 sin, cos, tan, exp, expm1, log, log2, log10, log1p = (E.sin, E.cos, E.tan, E.exp, E.expm1, E.log,
                                                      E.log2, E.log10, E.log1p)
-sqrt, abs, sign, tanh, sigmoid, erf = E.sqrt, E.abs, E.sign, E.tanh, E.sigmoid, E.erf  # noqa: A001
+sqrt, abs, sign, tanh, sigmoid, erf = E.sqrt, E.abs, E.sign, E.tanh, E.sigmoid, E.erf
 sinh, cosh, arctan, arcsin, arccos = E.sinh, E.cosh, E.atan, E.asin, E.acos
-floor, ceil, round, trunc = E.floor, E.ceil, E.round, E.trunc  # noqa: A001
+floor, ceil, round, trunc = E.floor, E.ceil, E.round, E.trunc
 maximum, minimum, remainder, multiply = E.maximum, E.minimum, E.remainder, E.mul
 isfinite, isnan = E.isfinite, E.isnan
 matmul = L.matmul
@@ -48,7 +48,7 @@ def _tensor(x):
     return x if isinstance(x, _registry.Tensor) else _registry.wrap(np.asarray(x))
 
 
-def sum(a, axis=None, keepdims=False):  # noqa: A001
+def sum(a, axis=None, keepdims=False):
     return R.sum(a, _axes(axis), keepdims)
 
 
@@ -56,11 +56,11 @@ def mean(a, axis=None, keepdims=False):
     return R.mean(a, _axes(axis), keepdims)
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, keepdims=False):
     return R.amax(a, () if axis is None else _axes(axis), keepdims)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
+def min(a, axis=None, keepdims=False):
     return R.amin(a, () if axis is None else _axes(axis), keepdims)
 
 

@@ -400,7 +400,7 @@ def remainder(input, other):
 fmod = remainder
 
 
-def pow(input, exponent):  # noqa: A001 - PyTorch's name
+def pow(input, exponent):
     """``input ** exponent``: tensor to scalar, scalar to tensor, or tensor to tensor.
 
     Example:

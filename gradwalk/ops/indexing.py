@@ -495,7 +495,7 @@ def _check_gather_index(x, index, axis, op, src=None):
                     f"to be smaller than src {list(src.shape)}")
 
 
-def gather(input, dim, index):  # noqa: A002
+def gather(input, dim, index):
     """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[i][index[i][j]]``
     for dim 1.
 
@@ -516,7 +516,7 @@ def gather(input, dim, index):  # noqa: A002
     return apply1(GATHER, input, {"index": idx, "axis": axis, "shape": input.shape})
 
 
-def scatter_add(input, dim, index, src):  # noqa: A002
+def scatter_add(input, dim, index, src):
     """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (duplicates accumulate).
 
     Example:
@@ -534,7 +534,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     return apply(SCATTER_ADD, input, src, params={"index": idx, "axis": axis})
 
 
-def scatter(input, dim, index, src=None, value=None):  # noqa: A002
+def scatter(input, dim, index, src=None, value=None):
     """Write ``src`` (or a scalar ``value``) into a copy of ``input`` at ``index`` along ``dim``.
 
     Example:
@@ -565,7 +565,7 @@ def _check_vector_index(input, idx, axis, op) -> None:
                          f"size {n} in {op}()")
 
 
-def index_select(input, dim, index):  # noqa: A002
+def index_select(input, dim, index):
     """The slices of ``input`` at ``index`` (1-D) along ``dim``.
 
     Example:
@@ -581,7 +581,7 @@ def index_select(input, dim, index):  # noqa: A002
                                         "shape": input.shape})
 
 
-def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
+def index_add(input, dim, index, source, *, alpha=1):
     """Add ``alpha * source`` into a copy of ``input`` at ``index`` along ``dim``.
 
     Example:
@@ -599,7 +599,7 @@ def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     return apply(INDEX_ADD, input, source, params={"index": idx, "axis": axis, "alpha": alpha})
 
 
-def masked_fill(input, mask, value):  # noqa: A002
+def masked_fill(input, mask, value):
     """``value`` where ``mask`` (a bool tensor that broadcasts) is True.
 
     Example:
@@ -629,7 +629,7 @@ def masked_fill(input, mask, value):  # noqa: A002
     return apply(MASKED_FILL, input, value, params={"mask": m})
 
 
-def nonzero(input, *, as_tuple=False):  # noqa: A002
+def nonzero(input, *, as_tuple=False):
     """Indices of the nonzero elements, one row per element (no gradient).
 
     Example:

@@ -157,7 +157,7 @@ def _pair(a, b, op):
                            f"are {a.ndim}D and {b.ndim}D")
 
 
-def matmul(input, other):  # noqa: A002
+def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D vectors, matrices, and batches that broadcast.
 
     Example:
@@ -195,7 +195,7 @@ def matmul(input, other):  # noqa: A002
     return apply(MATMUL, input, other)
 
 
-def mm(input, mat2):  # noqa: A002
+def mm(input, mat2):
     """Product of two matrices (2-D only).
 
     Example:
@@ -214,7 +214,7 @@ def mm(input, mat2):  # noqa: A002
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):  # noqa: A002
+def bmm(input, mat2):
     """Batched product of 3-D tensors ``(b, n, m) @ (b, m, p)``.
 
     Example:
@@ -234,7 +234,7 @@ def bmm(input, mat2):  # noqa: A002
     return apply(BMM, input, mat2)
 
 
-def mv(input, vec):  # noqa: A002
+def mv(input, vec):
     """Matrix-vector product.
 
     Example:
@@ -252,7 +252,7 @@ def mv(input, vec):  # noqa: A002
     return apply(MV, input, vec)
 
 
-def dot(input, tensor):  # noqa: A002
+def dot(input, tensor):
     """Inner product of two 1-D tensors.
 
     Example:
@@ -275,7 +275,7 @@ def dot(input, tensor):  # noqa: A002
 inner = dot
 
 
-def outer(input, vec2):  # noqa: A002
+def outer(input, vec2):
     """Outer product of two 1-D tensors.
 
     Example:

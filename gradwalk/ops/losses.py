@@ -166,7 +166,7 @@ def _legacy_reduction(size_average, reduce, reduction):
     return "mean" if size_average else "sum"
 
 
-def _pair(input, target, op, warn=True):  # noqa: A002
+def _pair(input, target, op, warn=True):
     if not isinstance(input, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
@@ -188,7 +188,7 @@ def _pair(input, target, op, warn=True):  # noqa: A002
     return input, target
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """Binary cross-entropy between probabilities ``input`` (in [0, 1]) and ``target``:
     ``-w * (t * log(x) + (1 - t) * log(1 - x))``, with the logs clamped at -100.
@@ -220,7 +220,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                  params={"weight": w, "reduction": reduction})
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error ``|input - target|`` (``reduction`` "mean", "sum" or "none").
 
     Example:
@@ -235,7 +235,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  #
     return apply(L1_LOSS, input, target, params={"reduction": reduction})
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
                    beta=1.0):
     """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``, with
     ``d = input - target``.
@@ -255,7 +255,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
                  params={"reduction": reduction, "beta": float(beta)})
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0):
     """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``
     (``delta * smooth_l1_loss(beta=delta)``).
 

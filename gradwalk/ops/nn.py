@@ -332,7 +332,7 @@ def _float(x, op):
     return x
 
 
-def softmax(input, dim=None, dtype=None):  # noqa: A002
+def softmax(input, dim=None, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably.
 
     Example:
@@ -344,7 +344,7 @@ def softmax(input, dim=None, dtype=None):  # noqa: A002
     return apply1(SOFTMAX, x, {"axis": _dim(x, dim, "softmax")})
 
 
-def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
     Example:
@@ -400,7 +400,7 @@ def _to_2d(x, t=None):
     return x2, (None if t is None else _registry.wrap(t.data.reshape(-1)))
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood loss on log-probabilities (``input`` of shape (N, C, ...)).
 
@@ -433,7 +433,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                                     "ignore_index": ignore_index, "reduction": reduction})
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits ``input`` (N, C, ...) against class indices or class
     probabilities ``target``; ``weight``, ``ignore_index``, ``reduction``, ``label_smoothing``
@@ -514,7 +514,7 @@ def _cross_entropy_probs(x, target, weight, reduction, eps):
     return R.sum(loss) / n
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (``reduction`` "mean", "sum" or "none").
 
     Example:
@@ -538,7 +538,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
     return apply(MSE_LOSS, input, target, params={"reduction": reduction})
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable expression.
 
@@ -566,7 +566,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return R.sum(loss) if reduction == "sum" else R.mean(loss)
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input, weight, bias=None):
     """``input @ weight.T + bias``, one fused op.
 
     Example:
@@ -592,7 +592,7 @@ def linear(input, weight, bias=None):  # noqa: A002
     return apply(LINEAR, input, weight, bias)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where positive, ``negative_slope * x`` elsewhere.
 
     Example:
@@ -603,7 +603,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     return apply1(LEAKY_RELU, input, {"slope": negative_slope})
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     """Gaussian error linear unit (exact, or ``approximate="tanh"``).
 
     Example:
@@ -617,7 +617,7 @@ def gelu(input, approximate="none"):  # noqa: A002
     return apply1(GELU, input, {"approximate": approximate})
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``.
 
     Example:
@@ -628,19 +628,19 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     return apply1(SOFTPLUS, input, {"beta": beta, "threshold": threshold})
 
 
-def relu(input, inplace=False):  # noqa: A002
+def relu(input, inplace=False):
     return E.relu(input)
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input):
     return E.sigmoid(input)
 
 
-def tanh(input):  # noqa: A002
+def tanh(input):
     return E.tanh(input)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training).
 
     Example:

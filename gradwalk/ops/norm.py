@@ -94,7 +94,7 @@ BATCH_NORM = _declare("batch_norm", "NativeBatchNormBackward0")
 # public functions (re-exported by gradwalk.nn.functional)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift by
     ``weight`` and ``bias`` (of ``normalized_shape``). One fused op.
 
@@ -122,7 +122,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
                  params={"axes": axes, "waxes": axes, "eps": float(eps)})
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization of (N, C, ...) over all dims but the channel dim C.
 
@@ -186,7 +186,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize (N, C, ...) over groups of ``C // num_groups`` channels (and all spatial
     positions), then scale and shift per channel.
 

@@ -332,7 +332,7 @@ def _float_input(x, op):
 
 
 @numpy_aliases
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of all elements, or over ``dim`` (int or tuple) keeping it when ``keepdim``.
 
     Example:
@@ -352,7 +352,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
 
 
 @numpy_aliases
-def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of all elements, or over ``dim``.
 
     Example:
@@ -381,7 +381,7 @@ def _correction(unbiased, correction):
 
 
 @numpy_aliases
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance (Bessel-corrected by default, as PyTorch).
 
     Example:
@@ -399,7 +399,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
 
 
 @numpy_aliases
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation (Bessel-corrected by default).
 
     Example:
@@ -413,7 +413,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
 
 
 @numpy_aliases
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements (gradient exact where inputs are zero).
 
     Example:
@@ -447,7 +447,7 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
 
 
 @numpy_aliases
-def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False):
     """Largest value; with ``dim``, ``(values, indices)`` along it.
 
     Example:
@@ -462,7 +462,7 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
 
 
 @numpy_aliases
-def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False):
     """Smallest value; with ``dim``, ``(values, indices)`` along it.
 
     Example:
@@ -482,7 +482,7 @@ def _argmin_np(a, axis):
 
 
 @numpy_aliases
-def amax(input, dim=(), keepdim=False):  # noqa: A002
+def amax(input, dim=(), keepdim=False):
     """Largest values over ``dim`` (ties share the gradient evenly).
 
     Example:
@@ -494,7 +494,7 @@ def amax(input, dim=(), keepdim=False):  # noqa: A002
 
 
 @numpy_aliases
-def amin(input, dim=(), keepdim=False):  # noqa: A002
+def amin(input, dim=(), keepdim=False):
     """Smallest values over ``dim``.
 
     Example:
@@ -527,7 +527,7 @@ def _int64(r):
 
 
 @numpy_aliases
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
+def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (flattened when ``dim`` is None); no gradient.
 
     Example:
@@ -539,7 +539,7 @@ def argmax(input, dim=None, keepdim=False):  # noqa: A002
 
 
 @numpy_aliases
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
+def argmin(input, dim=None, keepdim=False):
     """Index of the smallest value; no gradient.
 
     Example:
@@ -551,7 +551,7 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
 
 
 @numpy_aliases
-def logsumexp(input, dim, keepdim=False):  # noqa: A002
+def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, computed stably.
 
     Example:
@@ -564,7 +564,7 @@ def logsumexp(input, dim, keepdim=False):  # noqa: A002
 
 
 @numpy_aliases
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); ``"fro"`` is the 2-norm.
 
     Example:
@@ -582,7 +582,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
                                 "keepdim": keepdim})
 
 
-def cumsum(input, dim):  # noqa: A002
+def cumsum(input, dim):
     """Cumulative sum along ``dim``.
 
     Example:
@@ -594,7 +594,7 @@ def cumsum(input, dim):  # noqa: A002
 
 
 @numpy_aliases
-def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+def any(input, dim=None, keepdim=False):
     """True where any element (over ``dim``) is nonzero.
 
     Example:
@@ -607,7 +607,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001, A002
 
 
 @numpy_aliases
-def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+def all(input, dim=None, keepdim=False):
     """True where all elements (over ``dim``) are nonzero.
 
     Example:

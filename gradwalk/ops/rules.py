@@ -76,7 +76,7 @@ class _ExplainWords(MutableMapping):
         registry.REGISTRY[name].explain = words
 
     def __delitem__(self, name: str) -> None:
-        self[name]  # noqa: B018 - KeyError for an op without words
+        self[name]
         registry.REGISTRY[name].explain = None
 
     def __iter__(self):

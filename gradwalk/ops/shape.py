@@ -205,7 +205,7 @@ def _infer_shape(shape, numel: int, op: str) -> tuple:
     return shape
 
 
-def reshape(input, shape):  # noqa: A002
+def reshape(input, shape):
     """Same data in a new shape (``-1`` infers one dim); a view when the memory allows.
 
     Example:
@@ -218,7 +218,7 @@ def reshape(input, shape):  # noqa: A002
     return _view(RESHAPE, input, {"shape": shape, "in_shape": input.shape})
 
 
-def view(input, shape):  # noqa: A002
+def view(input, shape):
     """A view with a new shape; raises when the memory layout does not allow one.
 
     Example:
@@ -239,7 +239,7 @@ def view(input, shape):  # noqa: A002
     return _view(VIEW, input, {"shape": shape, "in_shape": input.shape})
 
 
-def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one.
 
     Example:
@@ -258,7 +258,7 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     return reshape(input, shape)
 
 
-def squeeze(input, dim=None):  # noqa: A002
+def squeeze(input, dim=None):
     """Drop dims of size 1 (all, or the given ones).
 
     Example:
@@ -276,7 +276,7 @@ def squeeze(input, dim=None):  # noqa: A002
     return _view(SQUEEZE, input, {"shape": new, "in_shape": shape})
 
 
-def unsqueeze(input, dim):  # noqa: A002
+def unsqueeze(input, dim):
     """Insert a dim of size 1 at ``dim``.
 
     Example:
@@ -289,7 +289,7 @@ def unsqueeze(input, dim):  # noqa: A002
     return _view(UNSQUEEZE, input, {"shape": shape, "in_shape": input.shape})
 
 
-def transpose(input, dim0, dim1):  # noqa: A002
+def transpose(input, dim0, dim1):
     """Swap two dims (a view).
 
     Example:
@@ -309,7 +309,7 @@ def transpose(input, dim0, dim1):  # noqa: A002
 swapaxes = swapdims = transpose
 
 
-def permute(input, dims):  # noqa: A002
+def permute(input, dims):
     """Reorder dims (a view).
 
     Example:
@@ -328,7 +328,7 @@ def permute(input, dims):  # noqa: A002
     return _view(PERMUTE, input, {"perm": perm})
 
 
-def t(input):  # noqa: A002
+def t(input):
     """Transpose of a matrix (a 0-d or 1-d tensor is returned as is).
 
     Example:
@@ -343,7 +343,7 @@ def t(input):  # noqa: A002
     return _view(T, input, {"perm": perm})
 
 
-def movedim(input, source, destination):  # noqa: A002
+def movedim(input, source, destination):
     """Move the dims ``source`` to the positions ``destination`` (the others keep their order).
 
     Example:
@@ -365,7 +365,7 @@ def movedim(input, source, destination):  # noqa: A002
 moveaxis = movedim
 
 
-def expand(input, sizes):  # noqa: A002
+def expand(input, sizes):
     """Broadcast to a larger shape without copying (``-1`` keeps a dim).
 
     Example:
@@ -401,7 +401,7 @@ def expand(input, sizes):  # noqa: A002
     return _view(EXPAND, input, {"shape": tuple(shape)})
 
 
-def broadcast_to(input, shape):  # noqa: A002
+def broadcast_to(input, shape):
     """Broadcast to ``shape`` (like ``expand``).
 
     Example:
@@ -412,7 +412,7 @@ def broadcast_to(input, shape):  # noqa: A002
     return expand(input, tuple(shape))
 
 
-def repeat(input, sizes):  # noqa: A002
+def repeat(input, sizes):
     """Tile the tensor ``sizes[k]`` times along each dim (copies).
 
     Example:
@@ -483,7 +483,7 @@ def stack(tensors, dim=0):
     return apply(STACK, *ts, params={"axis": axis})
 
 
-def narrow(input, dim, start, length):  # noqa: A002
+def narrow(input, dim, start, length):
     """The slice ``start:start+length`` along ``dim`` (a view).
 
     Example:
@@ -531,7 +531,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return tuple(out)
 
 
-def chunk(input, chunks, dim=0):  # noqa: A002
+def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size.
 
     Example:
@@ -546,7 +546,7 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     return split(input, max(size, 1), axis)
 
 
-def unbind(input, dim=0):  # noqa: A002
+def unbind(input, dim=0):
     """The slices along ``dim``, as a tuple.
 
     Example:
@@ -645,7 +645,7 @@ SPLIT_WITH_SIZES = Op("split_with_sizes", _split_fwd, _split_vjp, None, inputs=(
                       elementwise=False)
 
 
-def flip(input, dims):  # noqa: A002
+def flip(input, dims):
     """Reverse the order along ``dims``.
 
     Example:
@@ -658,7 +658,7 @@ def flip(input, dims):  # noqa: A002
     return apply1(FLIP, input, {"axes": axes})
 
 
-def tril(input, diagonal=0):  # noqa: A002
+def tril(input, diagonal=0):
     """Lower triangle of a matrix (or batch of matrices), the rest zero.
 
     Example:
@@ -672,7 +672,7 @@ def tril(input, diagonal=0):  # noqa: A002
     return apply1(TRIL, input, {"k": diagonal})
 
 
-def triu(input, diagonal=0):  # noqa: A002
+def triu(input, diagonal=0):
     """Upper triangle of a matrix (or batch of matrices), the rest zero.
 
     Example:
@@ -686,7 +686,7 @@ def triu(input, diagonal=0):  # noqa: A002
     return apply1(TRIU, input, {"k": diagonal})
 
 
-def pad(input, pad, mode="constant", value=None):  # noqa: A002
+def pad(input, pad, mode="constant", value=None):
     """Pad the last dims: ``pad = (left, right, top, bottom, ...)`` from the last dim backwards.
 
     Example:
@@ -711,7 +711,7 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
                                "value": 0.0 if value is None else value})
 
 
-def to_device(input, device):  # noqa: A002
+def to_device(input, device):
     """Move to ``"cpu"`` or ``"cuda"`` (differentiable)."""
     src = device_of(input.data)
     if str(device).split(":")[0] == src.split(":")[0]:

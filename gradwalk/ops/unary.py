@@ -30,7 +30,7 @@ def _elementwise(name, forward, vjp, *, example, explain=None, **facts):
                                 example=example, **facts))
 
 
-abs = _elementwise(  # noqa: A001 - PyTorch's name
+abs = _elementwise(
     "abs", lambda xp, x: xp.abs(x), lambda xp, g, out, x: g * xp.sign(x), int_ok=True,
     explain="grad * sign(x)",
     example=("gradwalk.abs(gradwalk.tensor([-1.5, 2.0]))", "tensor([1.5000, 2.0000])"))
@@ -43,7 +43,7 @@ floor = _elementwise(
 ceil = _elementwise(
     "ceil", lambda xp, x: xp.ceil(x), _zero_vjp, saves=(), int_ok=True,
     example=("gradwalk.ceil(gradwalk.tensor([1.5]))", "tensor([2.])"))
-round = _elementwise(  # noqa: A001
+round = _elementwise(
     "round", lambda xp, x: xp.round(x), _zero_vjp, saves=(), int_ok=True,
     example=("gradwalk.round(gradwalk.tensor([1.4]))", "tensor([1.])"))
 trunc = _elementwise(

@@ -1,4 +1,4 @@
 """Utilities beside the tensor API: ``gradwalk.utils.checkpoint`` (import it explicitly, as with
 ``torch.utils.checkpoint``)."""
 
-from . import checkpoint, data  # noqa: E402, F401
+from . import checkpoint, data  # noqa: F401

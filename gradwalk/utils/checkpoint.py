@@ -188,7 +188,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = Fals
         return function(*args, **kwargs)
 
 
-def checkpoint_sequential(functions: Sequence[Callable], segments: int, input: Any,  # noqa: A002
+def checkpoint_sequential(functions: Sequence[Callable], segments: int, input: Any,
                           use_reentrant: bool | None = False, **kwargs: Any) -> Any:
     """Run ``functions`` (callables or an ``nn.Sequential``) in order, checkpointing each of
     ``segments`` chunks; the last chunk runs normally, as in PyTorch.

@@ -16,7 +16,7 @@ from ..ops import registry
 SMALL = 6
 
 
-class record:  # noqa: N801 - used like a function
+class record:
     """Record values (and module tags, given a model) of the nodes created inside the block.
 
     Example:

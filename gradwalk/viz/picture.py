@@ -78,7 +78,7 @@ class Picture:
         self.arrows: list[Arrow] = []
 
     # ------------------------------------------------------------------ building
-    def add_box(self, id: str, label: str, kind: str = "op", **attrs) -> None:  # noqa: A002
+    def add_box(self, id: str, label: str, kind: str = "op", **attrs) -> None:
         """Add (or relabel) the box ``id``."""
         self.boxes[id] = Box(id, label, kind, dict(attrs))
 
@@ -124,7 +124,7 @@ class Picture:
         return f"<Picture {self.name}: {len(self.boxes)} boxes, {len(self.arrows)} arrows>"
 
     # ------------------------------------------------------------------ rendering
-    def pipe(self, format: str = "svg") -> bytes:  # noqa: A002 - graphviz's argument name
+    def pipe(self, format: str = "svg") -> bytes:
         """Render with Graphviz to ``format`` (``svg``, ``png``, ``pdf``...) and return the bytes.
 
         Raises ``RuntimeError`` naming the remedy when ``graphviz`` or ``dot`` is missing.

@@ -30,7 +30,7 @@ class Hardtanh(Module):
             raise ValueError(f"Hardtanh: max_val ({self.max_val}) must be greater than min_val "
                              f"({self.min_val})")
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
@@ -63,7 +63,7 @@ class _Inplace(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return type(self)._fn(input, self.inplace)
 
     def extra_repr(self) -> str:
@@ -141,7 +141,7 @@ class CELU(Module):
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
@@ -153,7 +153,7 @@ class _Plain(Module):
 
     _fn = staticmethod(A.softsign)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return type(self)._fn(input)
 
 
@@ -206,7 +206,7 @@ class Softmin(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.softmin(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -222,7 +222,7 @@ class Softmax2d(Module):
         tensor([0.5000, 0.5000])
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
                              "instead")
@@ -242,7 +242,7 @@ class GLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.glu(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -262,7 +262,7 @@ class Threshold(Module):
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
@@ -283,7 +283,7 @@ class Hardshrink(Module):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
@@ -299,7 +299,7 @@ class Softshrink(Hardshrink):
         tensor([0.0000, 0.5000])
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.softshrink(input, self.lambd)
 
 
@@ -323,7 +323,7 @@ class PReLU(Module):
         """Set every slope back to ``init``."""
         self.weight.data[...] = self.init
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
@@ -345,7 +345,7 @@ class RReLU(Module):
         super().__init__()
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return A.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:

@@ -34,7 +34,7 @@ class _Pad(Module):
         super().__init__()
         self.padding = _tuple(padding, self._dims)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return pad(input, self.padding, self._mode)
 
     def extra_repr(self) -> str:
@@ -46,7 +46,7 @@ class _ConstantPad(_Pad):
         super().__init__(padding)
         self.value = value
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
@@ -123,7 +123,7 @@ class Dropout1d(Dropout):
         tensor(6.)
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.dropout1d(input, self.p, self.training)
 
 
@@ -136,7 +136,7 @@ class Dropout2d(Dropout):
         tensor(8.)
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.dropout2d(input, self.p, self.training)
 
 
@@ -149,7 +149,7 @@ class Dropout3d(Dropout):
         tensor(2.)
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.dropout3d(input, self.p, self.training)
 
 
@@ -162,7 +162,7 @@ class AlphaDropout(Dropout):
         tensor(3.)
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.alpha_dropout(input, self.p, self.training)
 
 
@@ -175,7 +175,7 @@ class FeatureAlphaDropout(Dropout):
         tensor(4.)
     """
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.feature_alpha_dropout(input, self.p, self.training)
 
 
@@ -192,7 +192,7 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self) -> str:
@@ -212,7 +212,7 @@ class PixelUnshuffle(Module):
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self) -> str:
@@ -232,7 +232,7 @@ class ChannelShuffle(Module):
         super().__init__()
         self.groups = groups
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
@@ -301,7 +301,7 @@ class _InstanceNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         expected = self._dims + 2
         if input.dim() not in (expected - 1, expected):
             raise ValueError(f"{type(self).__name__}: expected {expected - 1}D or {expected}D "
@@ -379,7 +379,7 @@ class Upsample(Module):
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return L.interpolate(input, self.size, self.scale_factor, self.mode,
                              self.align_corners, self.recompute_scale_factor)
 

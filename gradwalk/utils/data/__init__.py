@@ -7,6 +7,6 @@ Example:
     3
 """
 
-from ...data import *  # noqa: F401, F403
+from ...data import *  # noqa: F403
 from ...data import DataLoader, Dataset, Subset, TensorDataset, random_split  # noqa: F401
-from .distributed import DistributedSampler  # noqa: E402, F401
+from .distributed import DistributedSampler  # noqa: F401
