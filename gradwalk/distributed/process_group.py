@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -248,6 +249,10 @@ def _install_abort_hooks() -> None:
         sys.stderr.write(f"gradwalk.distributed: rank {me} of {size} raised {exc_type.__name__}"
                          f"{where}: {exc}; aborting all {size} ranks\n")
         sys.stderr.flush()
+        sys.stdout.flush()
+        # give the launcher's output forwarding a moment: Abort kills every rank at once, and a
+        # message still in the pipe to mpiexec would be lost (seen on a loaded machine)
+        time.sleep(1.0)
         _mpi().COMM_WORLD.Abort(1)
         os._exit(1)  # Abort does not return; never fall through to a hang
 
