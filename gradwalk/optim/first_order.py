@@ -36,6 +36,41 @@ def _f32(value: float) -> float:
     return float(np.float32(value))
 
 
+def _begin(opt: Optimizer, p, g, xp, group: dict[str, Any], buffers: tuple[str, ...],
+           scalars: tuple[tuple[str, float], ...] = ()):
+    """The common start of a parameter's step: its state made on first use (``step``, the 0-d
+    ``scalars`` and zero ``buffers``), ``maximize``, the step count, and weight decay (added to
+    the gradient, or ``decoupled_weight_decay`` shrinking the parameter). Returns
+    ``(state, gradient, step)``."""
+    x = p.data
+    state = opt.state[p]
+    if len(state) == 0:
+        state["step"] = _step_tensor()
+        for name, value in scalars:
+            state[name] = _step_tensor(value)
+        for name in buffers:
+            state[name] = _state_tensor(xp.zeros_like(x))
+    if group["maximize"]:
+        g = -g
+    state["step"].data += 1
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay", False):
+            x *= 1 - group["lr"] * wd
+        else:
+            g = g + wd * x
+    return state, g, float(state["step"].data)
+
+
+def _moments(state: dict[str, Any], g, b1: float, b2: float):
+    """Adam's running averages, in place: ``m = lerp(m, g, 1-b1)``, ``v = b2*v + (1-b2)*g*g``."""
+    m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+    m += (1 - b1) * (g - m)
+    v *= b2
+    v += (1 - b2) * g * g
+    return m, v
+
+
 class Adadelta(Optimizer):
     """Adadelta: steps scaled by running averages of squared gradients and squared updates.
 
@@ -63,19 +98,10 @@ class Adadelta(Optimizer):
                                       capturable=capturable, differentiable=differentiable))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
         for p, g, xp in self._grads(group):
             x = p.data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["square_avg"] = _state_tensor(xp.zeros_like(x))
-                state["acc_delta"] = _state_tensor(xp.zeros_like(x))
-            state["step"].data += 1
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            state, g, _ = _begin(self, p, g, xp, group, ("square_avg", "acc_delta"))
             v, u = state["square_avg"].data, state["acc_delta"].data
             v *= rho
             v += (1 - rho) * g * g
@@ -112,20 +138,10 @@ class Adamax(Optimizer):
                                       capturable=capturable))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, xp in self._grads(group):
             x = p.data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["exp_avg"] = _state_tensor(xp.zeros_like(x))
-                state["exp_inf"] = _state_tensor(xp.zeros_like(x))
-            if group["maximize"]:
-                g = -g
-            state["step"].data += 1
-            step = float(state["step"].data)
-            if wd != 0:
-                g = g + wd * x
+            state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_inf"))
             m, u = state["exp_avg"].data, state["exp_inf"].data
             m += (1 - b1) * (g - m)
             u *= b2
@@ -166,33 +182,17 @@ class NAdam(Optimizer):
                                       capturable=capturable, differentiable=differentiable))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         decay = group["momentum_decay"]
         for p, g, xp in self._grads(group):
             x = p.data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["mu_product"] = _step_tensor(1.0)
-                state["exp_avg"] = _state_tensor(xp.zeros_like(x))
-                state["exp_avg_sq"] = _state_tensor(xp.zeros_like(x))
-            if group["maximize"]:
-                g = -g
-            state["step"].data += 1
-            step = float(state["step"].data)
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= 1 - lr * wd
-                else:
-                    g = g + wd * x
+            state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_avg_sq"),
+                                    (("mu_product", 1.0),))
             mu = b1 * (1.0 - 0.5 * 0.96 ** (step * decay))
             mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
             state["mu_product"].data *= np.float32(mu)
             mu_product = float(state["mu_product"].data)
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            m += (1 - b1) * (g - m)
-            v *= b2
-            v += (1 - b2) * g * g
+            m, v = _moments(state, g, b1, b2)
             denom = xp.sqrt(v / (1 - b2**step)) + eps
             x += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
             x += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
@@ -228,27 +228,11 @@ class RAdam(Optimizer):
                                       capturable=capturable, differentiable=differentiable))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, xp in self._grads(group):
             x = p.data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["exp_avg"] = _state_tensor(xp.zeros_like(x))
-                state["exp_avg_sq"] = _state_tensor(xp.zeros_like(x))
-            if group["maximize"]:
-                g = -g
-            state["step"].data += 1
-            step = float(state["step"].data)
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= 1 - lr * wd
-                else:
-                    g = g + wd * x
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            m += (1 - b1) * (g - m)
-            v *= b2
-            v += (1 - b2) * g * g
+            state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_avg_sq"))
+            m, v = _moments(state, g, b1, b2)
             bc1, bc2 = 1 - b1**step, 1 - b2**step
             m_hat = m / bc1
             rho_inf = 2 / (1 - b2) - 1
@@ -290,21 +274,9 @@ class ASGD(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-        wd = group["weight_decay"]
         for p, g, xp in self._grads(group):
             x = p.data
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["eta"] = _step_tensor(lr)
-                state["mu"] = _step_tensor(1.0)
-                state["ax"] = _state_tensor(xp.zeros_like(x))
-            if group["maximize"]:
-                g = -g
-            state["step"].data += 1
-            step = float(state["step"].data)
-            if wd != 0:
-                g = g + wd * x
+            state, g, step = _begin(self, p, g, xp, group, ("ax",), (("eta", lr), ("mu", 1.0)))
             eta = float(state["eta"].data)
             x *= 1 - lambd * eta
             x += -eta * g

@@ -472,16 +472,25 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self) -> dict[str, Any]:
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return sd
+        return _nested_state_dict(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        inner = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, inner):
-            s.load_state_dict(sd)
+        _load_nested_state_dict(self, state_dict)
+
+
+def _nested_state_dict(sched) -> dict[str, Any]:
+    """The state of a scheduler of schedulers: its own plus each inner one's."""
+    sd = {k: v for k, v in sched.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    sd["_schedulers"] = [s.state_dict() for s in sched._schedulers]
+    return sd
+
+
+def _load_nested_state_dict(sched, state_dict: dict[str, Any]) -> None:
+    state_dict = dict(state_dict)
+    inner = state_dict.pop("_schedulers")
+    sched.__dict__.update(state_dict)
+    for s, sd in zip(sched._schedulers, inner):
+        s.load_state_dict(sd)
 
 
 _LRScheduler = LRScheduler
