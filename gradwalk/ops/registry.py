@@ -346,13 +346,19 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         saves = op.saves
         edges, saved, versions, shapes, dtypes = [], [], [], [], []
         for i, input in enumerate(inputs):
-            is_tensor = isinstance(input, tensor)
             kept = i in saves
-            edges.append(_edge(input) if is_tensor else None)
-            shapes.append(datas[i].shape if is_tensor else None)
-            dtypes.append(datas[i].dtype if is_tensor else None)
             saved.append(input if kept else None)
-            versions.append(_version(input) if is_tensor and kept else None)
+            if isinstance(input, tensor):
+                data = datas[i]
+                edges.append(_edge(input))
+                shapes.append(data.shape)
+                dtypes.append(data.dtype)
+                versions.append(_version(input) if kept else None)
+            else:  # a Python scalar or array: no edge, no gradient to fit
+                edges.append(None)
+                shapes.append(None)
+                dtypes.append(None)
+                versions.append(None)
         node = Node(op, tuple(edges), tuple(saved), tuple(versions),
                     out if op.save_out else None, None, params, tuple(shapes), tuple(dtypes))
         res = _make(out, node)
