@@ -7,8 +7,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .autograd import engine as _engine
+from .autograd.messages import warn_nonleaf_grad
 from .autograd.node import RemovableHandle
+from .autograd.node import output_nr as _output_nr
 from .ops import registry as _registry
 
 if TYPE_CHECKING:
@@ -63,10 +64,15 @@ class AutogradMethods:
         return self
 
     @property
+    def output_nr(self) -> int:
+        """Which output of ``grad_fn`` this tensor is (``unbind``'s pieces count up from 0)."""
+        return _output_nr(self)
+
+    @property
     def grad(self) -> Tensor | None:
         """The accumulated gradient of a leaf (or of a tensor that called ``retain_grad``)."""
         if self.grad_fn is not None and self._grad is None and not self.retains_grad:
-            _engine.warn_nonleaf_grad()
+            warn_nonleaf_grad()
         return self._grad
 
     @grad.setter

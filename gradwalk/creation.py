@@ -10,7 +10,8 @@ import numpy as np
 
 from . import dtypes as _dt
 from .backend import get_namespace, to_numpy
-from .tensor import Tensor, _to_array
+from .ops.arrays import to_array as _to_array
+from .tensor import Tensor
 
 # the spellings a ``dtype=`` argument accepts: a gradwalk dtype, a NumPy dtype or scalar type, or
 # a name ("float32"); and the Python numbers a fill value or a range bound may be

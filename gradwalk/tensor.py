@@ -9,12 +9,8 @@ import numpy as np
 from ._tensor_autograd import AutogradMethods
 from ._tensor_ops import OpMethods
 from ._tensor_python import PythonMethods, _rebuild  # noqa: F401 - pickles name _rebuild
-from .autograd.grad_mode import is_grad_enabled_fast
 from .autograd.node import AccumulateGrad
-from .autograd.node import output_nr as _output_nr
 from .ops.arrays import to_array
-from .ops.arrays import to_array as _to_array  # noqa: F401 - creation.py's name
-from .ops.arrays import wrap_dim as _wrap_dim  # noqa: F401 - nn/modules/flatten.py's name
 from .ops.surface import bind
 
 _ndarray = np.ndarray
@@ -122,11 +118,6 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
         return node
 
     @property
-    def output_nr(self) -> int:
-        """Which output of ``grad_fn`` this tensor is (``unbind``'s pieces count up from 0)."""
-        return _output_nr(self)
-
-    @property
     def _version(self) -> int:
         vc = self._vcl
         return 0 if vc is None else vc[0]
@@ -148,4 +139,4 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
 
 bind(Tensor)  # Note [binding]: the ops get the class, the class gets its op methods
 
-__all__ = ["Tensor", "is_grad_enabled_fast"]
+__all__ = ["Tensor"]

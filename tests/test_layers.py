@@ -47,6 +47,8 @@ LOW_LAYER = {
     "gradwalk.autograd.node": _OPS + _API,
     "gradwalk.autograd.engine": _OPS + _API,
     "gradwalk.autograd.graph": _OPS + _API,
+    "gradwalk.autograd.saved_hooks": _OPS + _API,
+    "gradwalk.autograd.messages": _OPS + _API,
     "gradwalk.ops.registry": _API,
     "gradwalk.tensor": _API[1:],
 }

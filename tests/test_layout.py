@@ -5,23 +5,23 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import gradwalk
 
 PACKAGE = Path(gradwalk.__file__).parent
 
 #: The core a student reads: the engine's walk, its nodes and graph, the op registry and the
-#: Tensor class (its method mixins and the op declarations are not core).
+#: Tensor class. Not core: the Tensor's method mixins, the op declarations, and what plugs into
+#: the core from outside it (saved-tensor hooks, ``autograd/saved_hooks.py``, through the
+#: registry's forward hooks; PyTorch's message texts, ``autograd/messages.py``; running hooks,
+#: ``autograd/hooks.py``; listeners and structural zeros).
 WALK = ("autograd/engine.py", "autograd/node.py", "autograd/graph.py")
 TENSOR_AND_REGISTRY = ("ops/registry.py", "tensor.py")
 CORE_LIMIT = 1500
 TENSOR_AND_REGISTRY_LIMIT = 550  # their share of the core
 FILE_LIMIT = 800
 
-#: Files over the limit that work in progress splits (the engine's rewrite, the batching move
-#: under ``func/``, ``nn``'s layers): remove an entry when its split lands.
-PENDING = {"ops/batching.py", "nn/modules/module.py"}
+#: Files over the limit that work in progress splits: remove an entry when its split lands.
+PENDING: set[str] = set()
 
 
 def _lines(path: Path) -> int:
@@ -32,8 +32,6 @@ def _count(names) -> dict:
     return {name: _lines(PACKAGE / name) for name in names}
 
 
-@pytest.mark.xfail(sum(_count(WALK).values()) > CORE_LIMIT - TENSOR_AND_REGISTRY_LIMIT,
-                   reason="the engine's rewrite (engine, node, graph) has not landed", strict=True)
 def test_core_is_at_most_1500_lines():
     counts = _count(WALK + TENSOR_AND_REGISTRY)
     assert sum(counts.values()) <= CORE_LIMIT, (
@@ -74,12 +72,9 @@ def test_the_ops_do_not_import_tensor_py():
 
 
 def test_no_module_injects_the_tensor_class_into_another():
+    # Note [binding] in ops/registry.py: the class travels by ``bind`` calls (registry, engine,
+    # hooks), each module setting its own global; no module assigns another module's ``Tensor``.
     injections = [f"{p.relative_to(PACKAGE)}:{i + 1}" for p in PACKAGE.rglob("*.py")
                   for i, line in enumerate(p.read_text().splitlines())
                   if ".Tensor = " in line and not line.lstrip().startswith("#")]
-    assert injections == ["ops/registry.py:" + str(_bind_line())], injections
-
-
-def _bind_line() -> int:
-    lines = (PACKAGE / "ops" / "registry.py").read_text().splitlines()
-    return next(i + 1 for i, line in enumerate(lines) if "_engine.Tensor = " in line)
+    assert injections == [], injections

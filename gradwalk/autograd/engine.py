@@ -66,7 +66,6 @@ The engine knows no op: it sees nodes with a rule (``node.op``), saved values an
 from __future__ import annotations
 
 import heapq
-import warnings
 from functools import partial
 
 import numpy as np
@@ -84,7 +83,7 @@ __all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "observers"
 
 _ndarray = np.ndarray
 _dxp = None  # the differentiable namespace, handed over by ``bind``
-Tensor = None  # the Tensor class, handed over by ``bind`` (or set by tensor.py)
+Tensor = None  # the Tensor class, handed over by ``bind`` (``registry.bind`` calls it)
 
 
 def bind(*, tensor=None, differentiable=None) -> None:
@@ -100,7 +99,8 @@ def bind(*, tensor=None, differentiable=None) -> None:
     """
     global Tensor, _dxp
     if tensor is not None:
-        Tensor = _hooks.Tensor = tensor
+        Tensor = tensor
+        _hooks.bind(tensor)
     if differentiable is not None:
         _dxp = differentiable
 
@@ -565,18 +565,3 @@ def _accumulate(w: _Walk, node, g) -> None:
         for hook in list(node.hooks):
             hook((), (Tensor._wrap(g) if not create_graph else g,))
 
-
-def _namespace_of(g):
-    return xp_of(g)
-
-
-def warn_nonleaf_grad() -> None:
-    warnings.warn(
-        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-        "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-        "instead.",
-        UserWarning,
-        stacklevel=3,
-    )

@@ -105,7 +105,7 @@ class FunctionCtx:
             raise RuntimeError(SECOND_BACKWARD)
         if self._saved is None:
             return tuple(getattr(self, "_to_save", ()) or self._saved_for_forward)
-        from .graph import Packed
+        from .saved_hooks import Packed
 
         out = []
         for k, t in enumerate(self._saved):
@@ -373,7 +373,7 @@ class Function(metaclass=FunctionMeta):
 def _apply(cls, args, kwargs):
     from ..ops.registry import _edge, _forward_hooks
     from ..tensor import Tensor
-    from .graph import current_hooks, pack_values
+    from .saved_hooks import current_hooks, pack_values
 
     ctx = FunctionCtx()
     ctx._name = cls._op.node_name

@@ -1,4 +1,5 @@
-"""Running hooks in the backward walk: tensor hooks, ``retain_grad``, node pre- and post-hooks.
+"""Running hooks in the backward walk: tensor hooks, ``retain_grad``, node pre- and post-hooks;
+and ``RemovableHandle``, which ``register_hook`` and friends return.
 
 The engine (``engine.py``, Note [the walk] step 3 and after the rule) calls these; each checks
 what a hook returned and says which hook broke the rule.
@@ -11,7 +12,44 @@ import numpy as np
 from .zeros import MaskedGrad
 
 _ndarray = np.ndarray
-Tensor = None  # the Tensor class, handed over by ``engine.bind``
+Tensor = None  # the Tensor class, handed over by ``bind``
+
+
+def bind(tensor: type) -> None:
+    """Hand this module the Tensor class (``engine.bind`` does, once; Note [binding] in
+    ``ops/registry.py``).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.autograd import hooks
+        >>> hooks.bind(gradwalk.Tensor)
+        >>> hooks.Tensor is gradwalk.Tensor
+        True
+    """
+    global Tensor
+    Tensor = tensor
+
+
+class RemovableHandle:
+    """Returned by ``register_hook`` and friends; ``remove()`` takes the hook out again."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 def tensor_hooks(hooks, g, create_graph):

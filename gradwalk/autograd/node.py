@@ -29,16 +29,11 @@ from __future__ import annotations
 
 import itertools
 
+from .hooks import RemovableHandle
+from .messages import SECOND_BACKWARD, raise_version_error
+from .saved_hooks import Packed, saved_value
+
 _seq = itertools.count()
-
-SECOND_BACKWARD = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after "
-    "they have already been freed). Saved intermediate values of the graph are freed when you "
-    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
-    "through the graph a second time or if you need to access saved tensors after calling "
-    "backward."
-)
-
 
 # PyTorch's names for saved values that gradwalk's declarations call otherwise
 # (``MmBackward0._saved_mat2`` is matmul's ``other``; reductions keep ``dim`` as ``axes``).
@@ -54,54 +49,6 @@ def check_versions(node) -> None:
     if node.out_vc is not None and node.out_vc[0] != node.out_ver:
         raise_version_error(node, None, node.out_ver, node.out_vc[0],
                              shape=node.out.shape, dtype=node.out.dtype)
-
-
-_LEGACY_TYPE = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-}
-
-
-def raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None:
-    """PyTorch's message: the tensor's legacy type and shape, the op that produced it, both
-    versions; then the node that saved it and the anomaly-mode hint."""
-    producer = node
-    if t is not None:
-        shape, dtype = t.data.shape, t.data.dtype
-        producer = t.grad_fn
-    kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
-    k = output_nr(t) if t is not None else 0
-    of = f", which is output {k} of {producer.name()}," if producer is not None else ""
-    raise RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [gradwalk.{kind}Tensor {list(shape)}]{of} is at version {now_v}; expected "
-        f"version {saved_v} instead. It was saved for the backward of {node.name()}. Hint: "
-        "enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with gradwalk.autograd.set_detect_anomaly(True)."
-    )
-
-
-class RemovableHandle:
-    """Returned by ``register_hook`` and friends; ``remove()`` takes the hook out again."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook) -> None:
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self) -> None:
-        try:
-            self._hooks.remove(self._hook)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class PreHooks:
@@ -231,14 +178,10 @@ class Node(_RareDefaults):
             raise RuntimeError(SECOND_BACKWARD)
         names = self.op.input_names
         if key == "result" and self.out is not None:
-            from .graph import Packed
-
             return self.out.get() if type(self.out) is Packed else Tensor._wrap(self.out)
         if key in names:
             v = self.saved[names.index(key)] if self.saved is not None else None
             if v is not None:
-                from .graph import saved_value
-
                 return saved_value(self, v)
         if self.params and key in self.params:
             return self.params[key]
@@ -247,8 +190,6 @@ class Node(_RareDefaults):
             if alias in names and self.saved is not None:
                 v = self.saved[names.index(alias)]
                 if v is not None:
-                    from .graph import saved_value
-
                     return saved_value(self, v)
             if self.params and alias in self.params:
                 v = self.params[alias]

@@ -39,7 +39,8 @@ Note [binding]
     The ops make Tensors but do not import ``tensor.py`` (which imports them for its methods):
     ``tensor.py`` calls ``gradwalk.ops.surface.bind(Tensor)`` once, which hands the class to
     ``registry.bind`` (here: ``Tensor``, ``make``, ``wrap``) and installs the generated methods.
-    Every op module reads the class as ``registry.Tensor``.
+    Every op module reads the class as ``registry.Tensor``. ``registry.bind`` hands it on to
+    ``engine.bind`` (which hands it to ``hooks.bind``): each module sets its own global.
 
 Note [0-d scalars]
     Tensors always hold ndarrays, 0-d included. But NumPy's arithmetic on 0-d arrays costs about
@@ -172,7 +173,7 @@ def bind(tensor_type: type) -> None:
     """Hand the Tensor class to the ops and the engine (once, from ``ops.surface.bind``)."""
     global Tensor, _make, wrap
     Tensor, _make, wrap = tensor_type, tensor_type._make, tensor_type._wrap
-    _engine.Tensor = tensor_type
+    _engine.bind(tensor=tensor_type)
 
 
 def _edge(t):
@@ -345,18 +346,18 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         saves = op.saves
         edges, saved, versions, shapes, dtypes = [], [], [], [], []
         for i, input in enumerate(inputs):
+            kept = i in saves
+            saved.append(input if kept else None)
             if isinstance(input, tensor):
-                edges.append(_edge(input))
                 data = datas[i]
+                edges.append(_edge(input))
                 shapes.append(data.shape)
                 dtypes.append(data.dtype)
-                saved.append(input if i in saves else None)
-                versions.append(_version(input) if i in saves else None)
-            else:
+                versions.append(_version(input) if kept else None)
+            else:  # a Python scalar or array: no edge, no gradient to fit
                 edges.append(None)
                 shapes.append(None)
                 dtypes.append(None)
-                saved.append(input if i in saves else None)
                 versions.append(None)
         node = Node(op, tuple(edges), tuple(saved), tuple(versions),
                     out if op.save_out else None, None, params, tuple(shapes), tuple(dtypes))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ...ops import shape as S
-from ...tensor import Tensor, _wrap_dim
+from ...ops.arrays import wrap_dim as _wrap_dim
+from ...tensor import Tensor
 from .module import Module
 
 
