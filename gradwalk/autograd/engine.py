@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import heapq
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ __all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "observers"
 
 _ndarray = np.ndarray
 _dxp = None  # the differentiable namespace, handed over by ``bind``
-Tensor = None  # the Tensor class, handed over by ``bind`` (``registry.bind`` calls it)
+Tensor: Any = None  # the Tensor class, handed over by ``bind`` (``registry.bind`` calls it)
 
 
 def bind(*, tensor=None, differentiable=None) -> None:
@@ -127,7 +128,7 @@ class _Walk:
         self.retain_graph = retain_graph
         self.accumulate = accumulate
         self.xp = _differentiable_xp() if create_graph else None
-        self.targets = None  # node -> [(position in inputs, output index)], with ``inputs``
+        self.targets: Any = None  # node -> [(position in inputs, output index)], with ``inputs``
         self.needed = None   # node -> leads to an input, with ``inputs``
         self.captured: list = []
         self.delivered: set = set()

@@ -230,7 +230,7 @@ class MultiNode(Node):
     __slots__ = ("outputs",)
 
     views = True  # the outputs are views of the input (unbind, split); not a custom Function's
-    out_hooks = None
+    out_hooks: list | None = None
     out_retains = None
 
     def __init__(self, op, edges, saved, versions, out, out_vc, params, shapes, dtypes,
