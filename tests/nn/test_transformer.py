@@ -7,6 +7,7 @@ import pytest
 import gradwalk
 from tests.fixtures.oracle import oracle
 
+
 def _run(lib, model, arrays, kwargs, train):
     """The output, input gradients and parameter gradients for a seeded cotangent."""
     model.train(train)
