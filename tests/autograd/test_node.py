@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import gradwalk
 from gradwalk.autograd import engine
+
+# these tests compare graph objects of both libraries side by side (live torch): without torch
+# they skip rather than break the collection of the suite
+torch = pytest.importorskip("torch")
 
 X0 = np.random.default_rng(0).standard_normal((5, 4))
 
