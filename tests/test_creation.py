@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradwalk
-from tests.fixtures.oracle import oracle
+from tests.fixtures.oracle import error_of, oracle
 
 
 @pytest.fixture
@@ -344,12 +344,20 @@ def test_manual_seed_accepts_torchs_range():
     gradwalk.manual_seed(0)
 
 
-def test_manual_seed_initial_seed_matches_torch():
-    torch = pytest.importorskip("torch")
-    for seed in (-1, -2, -2**63, 2**64 - 1, 12345):
-        assert gradwalk.manual_seed(seed).initial_seed() == torch.manual_seed(seed).initial_seed()
-    for bad in (2**64, -2**63 - 1):
-        with pytest.raises(ValueError):
-            torch.manual_seed(bad)
-    gradwalk.manual_seed(0)
+def _torch_seeds(torch):
+    seeds = [torch.manual_seed(seed).initial_seed() for seed in SEEDS]
+    errors = [error_of(torch.manual_seed, bad) for bad in BAD_SEEDS]
     torch.manual_seed(0)
+    return seeds, errors
+
+
+SEEDS, BAD_SEEDS = (-1, -2, -2**63, 2**64 - 1, 12345), (2**64, -2**63 - 1)
+
+
+def test_manual_seed_initial_seed_matches_torch():
+    seeds, errors = oracle(_torch_seeds)
+    for seed, theirs in zip(SEEDS, seeds):
+        assert gradwalk.manual_seed(seed).initial_seed() == theirs
+    for raised in errors:
+        assert raised is not None and "ValueError" in raised, raised
+    gradwalk.manual_seed(0)

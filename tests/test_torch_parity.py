@@ -1,8 +1,10 @@
 """Random programs, run in gradwalk and in PyTorch (float64), give the same values and gradients.
 
-Hypothesis draws a few leaves of broadcast-compatible shapes and a short program: a chain of
+Hypothesis draws (live, with torch installed) a few leaves of broadcast-compatible shapes and a short program: a chain of
 elementwise, broadcasting binary, reduction, shape and matrix steps. Each step's choices depend
-only on shapes and the drawn integers, so both engines run the same program.
+only on shapes and the drawn integers, so both engines run the same program. Without torch, a
+fixed set of programs drawn the same way from seeded NumPy generators is checked against torch's
+recorded results (Note [Recorded oracle] in ``tests/fixtures/oracle.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradwalk
-
-torch = pytest.importorskip("torch")
-
+from tests.fixtures.oracle import oracle, torch_or_none
 
 # ---------------------------------------------------------------------------------------------
 # the program language: each step maps (engine, current value, a partner, an int) to a value
@@ -150,27 +150,58 @@ def programs(draw):
     return shapes, steps, seed
 
 
-@settings(max_examples=40, deadline=None)
-@given(programs())
-def test_random_programs_match_torch(program):
-    shapes, steps, seed = program
-    rng = np.random.default_rng(seed)
-    xs = [rng.standard_normal(s) for s in shapes]
+def _run_engine(m, xs, steps, v_seed):
+    """The program's value and the leaves' gradients (zeros where unused) in engine ``m``."""
+    leaves = [m.tensor(x, dtype=m.float64, requires_grad=True) for x in xs]
+    out = run_program(m, leaves, steps)
+    v = np.random.default_rng(v_seed).standard_normal(tuple(out.shape))
+    grads = m.autograd.grad(out, leaves, m.tensor(v), allow_unused=True)
+    return {"shape": tuple(int(s) for s in out.shape), "value": out.detach().numpy(),
+            "grads": [np.zeros(x.shape) if g is None else np.asarray(g.detach().numpy())
+                      for g, x in zip(grads, xs)]}
 
-    ours = [gradwalk.tensor(x, requires_grad=True) for x in xs]
-    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out = run_program(gradwalk, ours, steps)
-    pout = run_program(torch, theirs, steps)
-    assert tuple(out.shape) == tuple(pout.shape), f"{steps}: shapes differ"
-    np.testing.assert_allclose(out.data, pout.detach().numpy(), rtol=1e-9, atol=1e-12,
+
+def _compare(ours, ref, xs, steps):
+    assert ours["shape"] == ref["shape"], f"{steps}: shapes differ"
+    np.testing.assert_allclose(ours["value"], ref["value"], rtol=1e-9, atol=1e-12,
                                err_msg=f"values of {steps}")
-
-    v = rng.standard_normal(tuple(out.shape))
-    grads = gradwalk.autograd.grad(out, ours, gradwalk.tensor(v), allow_unused=True)
-    pgrads = torch.autograd.grad(pout, theirs, torch.tensor(v), allow_unused=True)
-    for i, (g, pg, x) in enumerate(zip(grads, pgrads, xs)):
-        a = np.zeros(x.shape) if g is None else np.asarray(g.data)
-        b = np.zeros(x.shape) if pg is None else pg.numpy()
+    for i, (a, b, x) in enumerate(zip(ours["grads"], ref["grads"], xs)):
         assert a.shape == x.shape, f"{steps}: gradient {i} has shape {a.shape}, not {x.shape}"
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10,
                                    err_msg=f"gradient of leaf {i} ({x.shape}) in {steps}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs())
+def test_random_programs_match_torch(program):
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("hypothesis draws new programs each run: needs torch live "
+                    "(test_seeded_programs_match_torch covers the recorded ones)")
+    shapes, steps, seed = program
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal(s) for s in shapes]
+    v_seed = int(rng.integers(2 ** 32))
+    ref = _run_engine(torch, xs, steps, v_seed)
+    _compare(_run_engine(gradwalk, xs, steps, v_seed), ref, xs, steps)
+
+
+def seeded_program(seed):
+    """A program drawn as ``programs()`` draws one, from a seeded NumPy generator."""
+    rng = np.random.default_rng(seed)
+    base = [int(s) for s in rng.integers(1, 5, size=rng.integers(0, 4))]
+    shapes = []
+    for _ in range(rng.integers(1, 4)):
+        drop = int(rng.integers(0, len(base) + 1))
+        shapes.append(tuple(1 if rng.random() < 0.25 else s for s in base[drop:]))
+    steps = [(STEPS[int(rng.integers(len(STEPS)))], int(rng.integers(0, 2 ** 16 + 1)))
+             for _ in range(rng.integers(1, 7))]
+    xs = [rng.standard_normal(s) for s in shapes]
+    return xs, steps, int(rng.integers(2 ** 32))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_seeded_programs_match_torch(seed):
+    xs, steps, v_seed = seeded_program(seed)
+    ref = oracle(lambda torch: _run_engine(torch, xs, steps, v_seed))
+    _compare(_run_engine(gradwalk, xs, steps, v_seed), ref, xs, steps)

@@ -2,8 +2,8 @@
 
 The branch ``where`` did not take gets a structural zero gradient, which elementwise rules
 downstream keep exactly zero even where their local derivative is NaN or inf. PyTorch gives NaN
-in each of these cases; the tests that show it import torch inside the test, so the rest of the
-file runs without it.
+in each of these cases; the tests that show it take torch's gradients from the recorded oracle
+(Note [Recorded oracle] in ``tests/fixtures/oracle.py``), so they run without torch too.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ import pytest
 
 import gradwalk as gw
 from gradwalk.autograd.engine import MaskedGrad, structural_zeros
-
-
-def _torch():
-    return pytest.importorskip("torch")
+from tests.fixtures.oracle import oracle
 
 
 def _grad(fn, values, dtype=gw.float64):
@@ -29,10 +26,11 @@ def _grad(fn, values, dtype=gw.float64):
     return x.grad.numpy()
 
 
-def _torch_grad(fn, values):
-    torch = _torch()
+def _torch_grad(torch, fn, values):
     x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
-    fn(torch, x).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fn(torch, x).sum().backward()
     return x.grad.numpy()
 
 
@@ -102,9 +100,7 @@ def test_finite_differences_agree(fn, x):
 
 @pytest.mark.parametrize("fn,x,expected", CASES, ids=[c[0].__name__ for c in CASES])
 def test_pytorch_gives_nan_where_gradwalk_is_right(fn, x, expected):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tg = _torch_grad(fn, x)
+    tg = oracle(lambda torch: _torch_grad(torch, fn, x))
     assert np.isnan(tg).any()  # PyTorch: 0 * inf = nan in the untaken branch
     g = _grad(fn, x)
     ok = ~np.isnan(tg)

@@ -5,23 +5,29 @@ import numpy as np
 import pytest
 
 import gradwalk
-
-torch = pytest.importorskip("torch")
+from tests.fixtures.oracle import error_of, oracle
 
 rng = np.random.default_rng(0)
 
 
-def _both(fn, arrays, seed=1):
-    res = []
-    for lib in (torch, gradwalk):
-        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
-        y = fn(lib, *xs)
-        c = np.random.default_rng(seed).standard_normal(tuple(y.shape))
-        (y * lib.tensor(c)).sum().backward()
-        res.append([y.detach().numpy()] + [x.grad.numpy() for x in xs])
-    for k, (t, g) in enumerate(zip(*res)):
+def _run(lib, fn, arrays, seed=1):
+    """``fn(lib, *inputs)`` and the inputs' gradients for a seeded cotangent."""
+    xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(lib, *xs)
+    c = np.random.default_rng(seed).standard_normal(tuple(y.shape))
+    (y * lib.tensor(c)).sum().backward()
+    return [y.detach().numpy()] + [x.grad.numpy() for x in xs]
+
+
+def _compare(ref, ours):
+    assert len(ours) == len(ref)
+    for k, (t, g) in enumerate(zip(ref, ours)):
         assert g.shape == t.shape, k
         np.testing.assert_allclose(g, t, rtol=1e-10, atol=1e-12, err_msg=f"result {k}")
+
+
+def _both(fn, arrays, seed=1):
+    _compare(oracle(lambda torch: _run(torch, fn, arrays, seed)), _run(gradwalk, fn, arrays, seed))
 
 
 X1 = rng.standard_normal((2, 3, 7))
@@ -56,13 +62,15 @@ def test_interpolate(x, kw):
     (dict(size=4, mode="nearest", align_corners=True), ValueError),
 ])
 def test_interpolate_errors(kw, err):
-    with pytest.raises(err):
-        torch.nn.functional.interpolate(torch.tensor(X1), **kw)
+    raised = oracle(lambda torch: error_of(
+        lambda: torch.nn.functional.interpolate(torch.tensor(X1), **kw)))
+    assert raised is not None and err.__name__ in raised, raised
     with pytest.raises(err):
         gradwalk.nn.functional.interpolate(gradwalk.tensor(X1), **kw)
 
 
 def test_shuffles_bilinear_instance_norm():
+    rng = np.random.default_rng(2)
     _both(lambda lib, t: lib.nn.functional.pixel_shuffle(t, 2), [rng.standard_normal((2, 8, 3, 4))])
     _both(lambda lib, t: lib.nn.functional.pixel_unshuffle(t, 2), [X2[:, :, :4, :6]])
     _both(lambda lib, t: lib.nn.functional.channel_shuffle(t, 3),
@@ -92,35 +100,53 @@ MODULES = [
 ]
 
 
+def _module_run(lib, name, args, x):
+    m = getattr(lib.nn, name)(*args)
+    out = {"repr": repr(m), "keys": list(m.state_dict())}
+    m.double()
+    if name.startswith("InstanceNorm") and m.affine:
+        rng = np.random.default_rng(3)
+        w, b = rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape[1])
+        m.weight.data[...] = w if lib is gradwalk else lib.tensor(w)
+        m.bias.data[...] = b if lib is gradwalk else lib.tensor(b)
+    out["eval"] = _run(lib, lambda lib, t: m.eval()(t), [x])
+    if getattr(m, "track_running_stats", False):
+        m.train()
+        m(lib.tensor(x))
+        out["running"] = [m.running_mean.detach().numpy(), m.running_var.detach().numpy()]
+        out["eval after"] = _run(lib, lambda lib, t: m.eval()(t), [x])
+    return out
+
+
 @pytest.mark.parametrize("name,args,x", MODULES, ids=[f"{m[0]}{m[1]}" for m in MODULES])
 def test_modules_match_pytorch(name, args, x):
-    tm, gm = getattr(torch.nn, name)(*args), getattr(gradwalk.nn, name)(*args)
-    assert repr(gm) == repr(tm)
-    assert list(gm.state_dict()) == list(tm.state_dict())
-    tm.double()
-    gm.double()
-    if name.startswith("InstanceNorm") and tm.affine:
-        w, b = rng.standard_normal(x.shape[1]), rng.standard_normal(x.shape[1])
-        for m, lib in ((tm, torch), (gm, gradwalk)):
-            m.weight.data[...] = lib.tensor(w) if lib is torch else w
-            m.bias.data[...] = lib.tensor(b) if lib is torch else b
-    _both(lambda lib, t: (tm if lib is torch else gm).eval()(t), [x])
-    if getattr(tm, "track_running_stats", False):
-        for m in (tm, gm):
-            m.train()
-        tm(torch.tensor(x))
-        gm(gradwalk.tensor(x))
-        np.testing.assert_allclose(gm.running_mean.numpy(), tm.running_mean.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(gm.running_var.numpy(), tm.running_var.numpy(), rtol=1e-12)
-        _both(lambda lib, t: (tm if lib is torch else gm).eval()(t), [x])
+    ref = oracle(lambda torch: _module_run(torch, name, args, x))
+    ours = _module_run(gradwalk, name, args, x)
+    assert ours["repr"] == ref["repr"]
+    assert ours["keys"] == ref["keys"]
+    _compare(ref["eval"], ours["eval"])
+    assert sorted(ours) == sorted(ref)
+    if "running" in ref:
+        for g, t in zip(ours["running"], ref["running"]):
+            np.testing.assert_allclose(g, t, rtol=1e-12)
+        _compare(ref["eval after"], ours["eval after"])
+
+
+def _bilinear(lib, a, b, state=None):
+    m = lib.nn.Bilinear(3, 4, 2).double()
+    if state is not None:
+        m.load_state_dict(state)
+    return {"repr": repr(m), "state": {k: v.detach().numpy() for k, v in m.state_dict().items()},
+            "run": _run(lib, lambda lib, s, t: m(s, t), [a, b])}
 
 
 def test_bilinear_module():
-    tm, gm = torch.nn.Bilinear(3, 4, 2).double(), gradwalk.nn.Bilinear(3, 4, 2).double()
-    assert repr(gm) == repr(tm)
-    gm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(4)
     a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
-    _both(lambda lib, s, t: (tm if lib is torch else gm)(s, t), [a, b])
+    ref = oracle(lambda torch: _bilinear(torch, a, b))
+    ours = _bilinear(gradwalk, a, b, ref["state"])
+    assert ours["repr"] == ref["repr"]
+    _compare(ref["run"], ours["run"])
     bound = 1 / np.sqrt(3)
     w = gradwalk.nn.Bilinear(3, 4, 2).weight.detach().numpy()
     assert np.abs(w).max() <= bound and w.std() > bound / 4

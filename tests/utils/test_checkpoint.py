@@ -7,11 +7,7 @@ import pytest
 
 import gradwalk
 from gradwalk.utils.checkpoint import checkpoint, checkpoint_sequential
-
-
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
+from tests.fixtures.oracle import oracle
 
 
 def _weights(n=6, width=16, seed=0):
@@ -139,18 +135,25 @@ def test_peak_memory_falls_on_a_deep_model():
         np.testing.assert_allclose(w.grad.numpy(), g, rtol=1e-12)
 
 
-def test_matches_torch_checkpoint(torch):
+def _checkpointed_grads(lib, ck, xv, wv):
+    x = lib.tensor(xv, requires_grad=True)
+    w = lib.tensor(wv, requires_grad=True)
+    y = ck(lambda t, w: (t @ w).sigmoid() * t, x, w, use_reentrant=False)
+    (y ** 2).sum().backward()
+    return (x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy())
+
+
+def _torch_checkpointed_grads(torch, xv, wv):
     import torch.utils.checkpoint as tcp
 
+    return _checkpointed_grads(torch, tcp.checkpoint, xv, wv)
+
+
+def test_matches_torch_checkpoint():
     rng = np.random.default_rng(5)
     xv, wv = rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
-    out = []
-    for lib, ck in ((gradwalk, checkpoint), (torch, tcp.checkpoint)):
-        x = lib.tensor(xv, requires_grad=True)
-        w = lib.tensor(wv, requires_grad=True)
-        y = ck(lambda t, w: (t @ w).sigmoid() * t, x, w, use_reentrant=False)
-        (y ** 2).sum().backward()
-        out.append((x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()))
+    out = [_checkpointed_grads(gradwalk, checkpoint, xv, wv),
+           oracle(lambda torch: _torch_checkpointed_grads(torch, xv, wv))]
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-10)
 
