@@ -38,7 +38,8 @@ import sys
 import warnings
 from typing import Any
 
-_MESSAGE = re.compile(r"(overflow|invalid value|divide by zero|underflow) encountered in ", re.I)
+_MESSAGE = re.compile(r"(overflow|invalid value|divide by zero|underflow) encountered in "
+                      r"|Degrees of freedom <= 0", re.I)
 _OURS = re.compile(r"gradwalk(\.|$)")
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import builtins
 import functools
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -124,16 +124,24 @@ def _var_fwd(xp, x, axes, keepdim, correction):
     return xp.var(x, axis=axes, keepdims=keepdim, ddof=correction)
 
 
+def _dof_scale(n: int, correction) -> float:
+    """``2 / (n - correction)`` as PyTorch's rule computes it in C: infinite when no degree of
+    freedom is left (the gradient is then NaN, as torch's; a Python division would raise
+    ZeroDivisionError), negative when the correction exceeds the count."""
+    dof = n - correction
+    return 2.0 / dof if dof != 0 else math.inf
+
+
 def _var_vjp(xp, g, out, x, axes, keepdim, correction):
     n = _count(x.shape, axes)
     mu = xp.mean(x, axis=axes, keepdims=True)
-    return _grow(xp, g, x.shape, axes, keepdim) * (2.0 / builtins.max(n - correction, 0)) * (x - mu)
+    return _grow(xp, g, x.shape, axes, keepdim) * _dof_scale(n, correction) * (x - mu)
 
 
 def _var_jvp(xp, t, out, x, axes, keepdim, correction):
     n = _count(x.shape, axes)
     mu = xp.mean(x, axis=axes, keepdims=True)
-    scale = 2.0 / builtins.max(n - correction, 0)
+    scale = _dof_scale(n, correction)
     return xp.sum(t * (x - mu), axis=axes, keepdims=keepdim) * scale
 
 
