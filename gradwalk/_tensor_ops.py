@@ -42,9 +42,20 @@ class OpMethods:
     __matmul__ = _L.matmul
     __neg__ = _E.neg
     __abs__ = _E.abs
-    __and__ = __rand__ = _E.logical_and
-    __or__ = __ror__ = _E.logical_or
-    __xor__ = __rxor__ = _E.logical_xor
+    # ``&``, ``|``, ``^`` are bitwise, as in PyTorch (logical for bool tensors, the same bits)
+    __and__ = __rand__ = _E.bitwise_and
+    __or__ = __ror__ = _E.bitwise_or
+    __xor__ = __rxor__ = _E.bitwise_xor
+    __lshift__ = _E.bitwise_left_shift
+    __rshift__ = _E.bitwise_right_shift
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        """``other << self``."""
+        return _E.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        """``other >> self``."""
+        return _E.bitwise_right_shift(other, self)
     __eq__ = _E.eq  # type: ignore[assignment]
     __ne__ = _E.ne  # type: ignore[assignment]
     __lt__ = _E.lt

@@ -16,7 +16,12 @@ from . import registry as R
 from .logic import (  # noqa: F401 - re-exported
     _nondiff_result,
     allclose,
+    bitwise_and,
+    bitwise_left_shift,
     bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
     eq,
     equal,
     ge,

@@ -77,6 +77,41 @@ def logical_not(input):
     return _nondiff_result(np.logical_not(_data(input)))
 
 
+def _bitwise(fn, name: str, kernel: str, example: str, result: str):
+    def bitwise(input, other):
+        a, b = _data(input), _data(other)
+        for v in (a, b):
+            kind = v.dtype.kind if hasattr(v, "dtype") else ("f" if isinstance(v, float) else "i")
+            if kind in "fc":
+                dtype = v.dtype if hasattr(v, "dtype") else "a Python float"
+                raise NotImplementedError(
+                    f'"{kernel}" not implemented for floating point ({dtype}): {name} needs '
+                    "integer or bool tensors; convert with .long(), or use logical_and / "
+                    "logical_or / logical_xor for masks")
+        try:
+            return _nondiff_result(fn(a, b))
+        except ValueError:
+            K.raise_broadcast_error(name, getattr(a, "shape", ()), getattr(b, "shape", ()))
+
+    bitwise.__name__ = bitwise.__qualname__ = name
+    bitwise.__doc__ = (f"Elementwise bitwise ``{name}`` of integer or bool tensors (PyTorch's "
+                       "dtypes; floats raise), no gradient.\n\n    Example:\n"
+                       f"        >>> import gradwalk\n        >>> {example}\n        {result}\n")
+    return bitwise
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "bitwise_and_cpu",
+                       "gradwalk.tensor([3]) & gradwalk.tensor([5])", "tensor([1])")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "bitwise_or_cpu",
+                      "gradwalk.tensor([3]) | gradwalk.tensor([5])", "tensor([7])")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "bitwise_xor_cpu",
+                       "gradwalk.tensor([3]) ^ gradwalk.tensor([5])", "tensor([6])")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift", "lshift_cpu",
+                              "gradwalk.tensor([3]) << 1", "tensor([6])")
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift", "rshift_cpu",
+                               "gradwalk.tensor([3]) >> 1", "tensor([1])")
+
+
 def bitwise_not(input):
     """Elementwise bitwise not (``~x`` of an integer tensor).
 

@@ -69,6 +69,8 @@ def _inplace_example(op: registry.Op) -> tuple | None:
 METHODS = {
     elementwise: ("add sub mul div floor_divide remainder pow neg clamp maximum minimum eq ne lt "
                   "le gt ge equal allclose isclose logical_and logical_or logical_not logical_xor "
+                  "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
+                  "bitwise_right_shift "
                   "isnan isfinite isinf"),
     reductions: "sum mean var std prod max min amax amin argmax argmin any all norm cumsum",
     shape: ("flatten squeeze unsqueeze transpose t broadcast_to split chunk unbind tril triu "
