@@ -288,6 +288,29 @@ class _Progress:
             self.drawn = 0
 
 
+def train_step(model, loss_fn, opt, xb, yb, epoch: int) -> float:
+    """One optimizer step on a batch; the loss as a float (``FloatingPointError`` if it is not
+    finite, naming the epoch and the remedy). The demo and its distributed form share it.
+
+    Example:
+        >>> import gradwalk
+        >>> model = gradwalk.nn.Linear(2, 1)
+        >>> opt = gradwalk.optim.SGD(model.parameters(), lr=0.1)
+        >>> loss = train_step(model, gradwalk.nn.MSELoss(), opt, gradwalk.ones(4, 2),
+        ...                   gradwalk.zeros(4, 1), epoch=1)
+        >>> isinstance(loss, float)
+        True
+    """
+    loss = loss_fn(model(xb), yb)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    value = loss.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(f"the loss became {value} at epoch {epoch}; try a smaller --lr")
+    return value
+
+
 def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = None,
           seed: int = 0, lr: float | None = None, batch_size: int = 32,
           print_fn: Callable[[str], Any] = print, progress: bool = True) -> dict[str, Any]:
@@ -327,14 +350,7 @@ def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = Non
         for epoch in range(1, epochs + 1):
             model.train()
             for xb, yb in loader:
-                loss = loss_fn(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"the loss became {value} at epoch {epoch}; try a smaller --lr")
+                value = train_step(model, loss_fn, opt, xb, yb, epoch)
                 losses.append(value)
                 bar.update(1, value)
             model.eval()

@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +31,7 @@ def run_distributed(args: Any, print_fn: Callable[[str], Any] = print,
     import gradwalk
     import gradwalk.distributed as dist
     from gradwalk import nn, optim
-    from gradwalk.demo import _SETTINGS, accuracy, load_dataset, make_mlp
+    from gradwalk.demo import _SETTINGS, accuracy, load_dataset, make_mlp, train_step
     from gradwalk.nn.parallel import DistributedDataParallel as DDP
     from gradwalk.utils.data import DataLoader, TensorDataset
     from gradwalk.utils.data.distributed import DistributedSampler
@@ -72,13 +71,7 @@ def run_distributed(args: Any, print_fn: Callable[[str], Any] = print,
             model.train()
             total = gradwalk.zeros(2, dtype=gradwalk.float64)
             for xb, yb in loader:
-                loss = loss_fn(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(f"the loss became {value} at epoch {epoch}")
+                value = train_step(model, loss_fn, opt, xb, yb, epoch)
                 total += gradwalk.tensor([value * xb.shape[0], xb.shape[0]],
                                          dtype=gradwalk.float64)
                 samples += int(xb.shape[0])
