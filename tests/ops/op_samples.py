@@ -960,7 +960,21 @@ INTERNAL = [
       ((3, 4), (2, 3)), _inplace_view_chain_ref, jvp_forward=_copy_slices_semantics),
 ]
 
+def _more_samples() -> list[Sample]:
+    """The samples of the domain files ``tests/ops/samples_<domain>.py`` (each a ``SAMPLES`` list
+    built with this module's ``Sample``), so that a new domain of ops brings its own file."""
+    import importlib
+    import pathlib
+    found: list[Sample] = []
+    here = pathlib.Path(__file__).parent
+    package = __name__.rpartition(".")[0]
+    for path in sorted(here.glob("samples_*.py")):
+        name = f"{package}.{path.stem}" if package else path.stem
+        found.extend(importlib.import_module(name).SAMPLES)
+    return found
+
+
 SAMPLES: list[Sample] = (ELEMENTWISE + REDUCTIONS + SHAPE + INDEXING + LINALG + NN + LOSSES
-                         + F_CONV + KINKS + INTERNAL)
+                         + F_CONV + KINKS + INTERNAL + _more_samples())
 SAMPLES_BY_NAME: dict[str, Sample] = {s.name: s for s in SAMPLES}
 assert len(SAMPLES_BY_NAME) == len(SAMPLES), "sample names must be unique"
