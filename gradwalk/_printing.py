@@ -104,7 +104,7 @@ def _tensor_str(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) ->
 
 
 def tensor_repr(t, prefix: str = "tensor(") -> str:
-    a = to_numpy(t.data)
+    a = to_numpy(t._data)
     indent = len(prefix)
     suffixes = []
     dt = from_numpy_dtype(a.dtype)

@@ -47,7 +47,7 @@ class AutogradMethods:
             >>> gradwalk.ones(2).requires_grad_()
             tensor([1., 1.], requires_grad=True)
         """
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients; this "
                 f"tensor has dtype {self.dtype}. Convert it first, e.g. x.float().requires_grad_()"
@@ -85,7 +85,7 @@ class AutogradMethods:
                 raise RuntimeError(
                     f"assigned grad has data of a different size: the tensor has shape "
                     f"{list(self.shape)}, the grad {list(value.shape)}")
-            if value.data.dtype != self.data.dtype:
+            if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"assigned grad has data of a different type: the tensor is {self.dtype}, "
                     f"the grad {value.dtype}")
@@ -186,7 +186,7 @@ class AutogradMethods:
             >>> (x * 2).detach().requires_grad
             False
         """
-        t = self._wrap(self.data)
+        t = self._wrap(self._data)
         t._vc = self._vc
         return t
 

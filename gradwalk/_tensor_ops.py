@@ -102,7 +102,7 @@ class OpMethods:
 
     def __invert__(self) -> Tensor:
         """``~x``: logical not of a bool tensor, bitwise not of an integer one."""
-        return _E.logical_not(self) if self.data.dtype.kind == "b" else _E.bitwise_not(self)
+        return _E.logical_not(self) if self._data.dtype.kind == "b" else _E.bitwise_not(self)
 
     def __iadd__(self, other: Any) -> Tensor:
         """``x += y`` is ``x.add_(y)``."""

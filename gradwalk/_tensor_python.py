@@ -29,22 +29,22 @@ class PythonMethods:
     @property
     def shape(self) -> tuple:
         """The size of each dim, a tuple (``x.shape == x.size()``)."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> _dt.dtype:
         """The element type (``gradwalk.float32``...)."""
-        return _dt.from_numpy_dtype(self.data.dtype)
+        return _dt.from_numpy_dtype(self._data.dtype)
 
     @property
     def ndim(self) -> int:
         """The number of dims."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self) -> str:
         """Where the data lives: ``"cpu"`` or ``"cuda:0"``..."""
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -74,12 +74,12 @@ class PythonMethods:
             ((2, 3), 3)
         """
         if dim is None:
-            return self.data.shape
-        return self.data.shape[wrap_dim(dim, self.ndim, "size")]
+            return self._data.shape
+        return self._data.shape[wrap_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         """The number of dims (``ndim``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
         """The number of elements.
@@ -89,21 +89,21 @@ class PythonMethods:
             >>> gradwalk.zeros(2, 3).numel()
             6
         """
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel  # PyTorch's second name
 
     def element_size(self) -> int:
         """The size of one element in bytes."""
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a float dtype."""
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
         """Whether the memory is laid out in C order (see ``contiguous``)."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> float | int | bool:
@@ -114,10 +114,10 @@ class PythonMethods:
             >>> gradwalk.tensor(2.5).item()
             2.5
         """
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item() if xp_of(self.data) is np else self.data.item()
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item() if xp_of(self._data) is np else self._data.item()
 
     def tolist(self) -> list | float | int | bool:
         """The values as (nested) Python lists of numbers.
@@ -127,7 +127,7 @@ class PythonMethods:
             >>> gradwalk.tensor([[1, 2], [3, 4]]).tolist()
             [[1, 2], [3, 4]]
         """
-        return to_numpy(self.data).tolist()
+        return to_numpy(self._data).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory (raises while the tensor requires grad).
@@ -141,7 +141,7 @@ class PythonMethods:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's conversion (``np.asarray(x)``); raises while the tensor requires grad."""
@@ -149,7 +149,7 @@ class PythonMethods:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead.")
-        a = to_numpy(self.data)
+        a = to_numpy(self._data)
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def to(self, *args, **kwargs) -> Tensor:
@@ -180,7 +180,7 @@ class PythonMethods:
             out = _shape.to_device(out, device)
         if dtype is not None:
             npd = _dt.to_numpy_dtype(dtype)
-            if npd != out.data.dtype:
+            if npd != out._data.dtype:
                 out = _elementwise.cast(out, npd)
         return out
 
@@ -268,28 +268,28 @@ class PythonMethods:
             >>> gradwalk.zeros(2, 3).t().contiguous().is_contiguous()
             True
         """
-        return self if self.data.flags.c_contiguous else _elementwise.clone(self)
+        return self if self._data.flags.c_contiguous else _elementwise.clone(self)
 
     # ------------------------------------------------------------------ Python protocol
     def __repr__(self) -> str:
         return tensor_repr(self)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (shape "
                 f"{list(self.shape)}); use .any() or .all()")
-        return bool(self.data.reshape(()).item())
+        return bool(self._data.reshape(()).item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -298,7 +298,7 @@ class PythonMethods:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -306,24 +306,24 @@ class PythonMethods:
         return complex(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return self.item().__format__(spec)
         return repr(self).__format__(spec)
 
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol: int) -> tuple:
-        return (_rebuild, (to_numpy(self.data), self._requires_grad))
+        return (_rebuild, (to_numpy(self._data), self._requires_grad))
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self.grad_fn is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol at the moment. Use .detach().clone() first.")
-        t = self._wrap(self.data.copy())
+        t = self._wrap(self._data.copy())
         t._requires_grad = self._requires_grad
         if self._grad is not None:
-            t._grad = self._wrap(self._grad.data.copy())
+            t._grad = self._wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
 

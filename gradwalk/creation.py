@@ -53,7 +53,7 @@ class Generator:
         return Tensor._wrap(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, state: Tensor) -> Generator:
-        self._rng.bit_generator.state = json.loads(bytes(state.data.astype(np.uint8)).decode())
+        self._rng.bit_generator.state = json.loads(bytes(state._data.astype(np.uint8)).decode())
         return self
 
 
@@ -146,7 +146,7 @@ def tensor(data: Any, *, dtype: DTypeLike | None = None, device: str | None = No
         gradwalk.int64
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     arr = _to_array(data, dtype)
     if isinstance(data, np.ndarray) and arr is data:
         arr = arr.copy()
@@ -246,7 +246,7 @@ def full(size: int | Sequence[int], fill_value: Scalar, *, dtype: DTypeLike | No
 
 
 def _like(input: Tensor, dtype):
-    return input.data.dtype if dtype is None else _dt.to_numpy_dtype(dtype)
+    return input._data.dtype if dtype is None else _dt.to_numpy_dtype(dtype)
 
 
 def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
@@ -388,8 +388,8 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
         >>> gradwalk.normal(0.0, 1.0, (3,)).shape
         (3,)
     """
-    m = to_numpy(mean.data) if isinstance(mean, Tensor) else mean
-    s = to_numpy(std.data) if isinstance(std, Tensor) else std
+    m = to_numpy(mean._data) if isinstance(mean, Tensor) else mean
+    s = to_numpy(std._data) if isinstance(std, Tensor) else std
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
     npd = _float_dtype(dtype)
@@ -398,13 +398,13 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
 
 def bernoulli(input: Tensor, p: float | None = None, *,
               generator: Generator | None = None) -> Tensor:
-    probs = input.data if p is None else np.full(input.shape, p)
-    return Tensor._wrap((_rng(generator).random(input.shape) < probs).astype(input.data.dtype))
+    probs = input._data if p is None else np.full(input.shape, p)
+    return Tensor._wrap((_rng(generator).random(input.shape) < probs).astype(input._data.dtype))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None) -> Tensor:
-    p = np.asarray(input.data, dtype=np.float64)
+    p = np.asarray(input._data, dtype=np.float64)
     rows = p.reshape(-1, p.shape[-1])
     out = [_rng(generator).choice(rows.shape[1], size=num_samples, replace=replacement,
                                   p=r / r.sum()) for r in rows]

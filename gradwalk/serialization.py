@@ -198,7 +198,7 @@ def _encode_array(obj: Any, arrays: dict, memo: dict, where: str) -> dict:
     if isinstance(obj, np.generic):
         arr, t = np.asarray(obj), "npscalar"
     elif isinstance(obj, Tensor):
-        arr, t = to_numpy(obj.data), "tensor"
+        arr, t = to_numpy(obj._data), "tensor"
     else:
         arr, t = obj, "ndarray"
     if arr.dtype.kind not in _ALLOWED_KINDS:
@@ -314,7 +314,7 @@ def _mover(map_location: Any) -> Any:
     xp = get_namespace("cuda")
 
     def to_gpu(t: Tensor) -> Tensor:
-        out = Tensor._wrap(xp.asarray(t.data))
+        out = Tensor._wrap(xp.asarray(t._data))
         if type(t).__name__ == "Parameter":
             return type(t)(out, requires_grad=t.requires_grad)
         return out.requires_grad_(True) if t.requires_grad else out

@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from ._tensor_autograd import AutogradMethods
+from ._tensor_data import DataMethods
 from ._tensor_ops import OpMethods
 from ._tensor_python import PythonMethods, _rebuild  # noqa: F401 - pickles name _rebuild
 from .autograd.node import AccumulateGrad
@@ -43,7 +44,7 @@ class _TensorDefaults:
     _extra = None
 
 
-class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
+class Tensor(AutogradMethods, DataMethods, PythonMethods, OpMethods, _TensorDefaults):
     """A multi-dimensional array that can record the ops applied to it for ``backward()``.
 
     Make tensors with the factories (``gradwalk.tensor``, ``zeros``, ``randn``...). This class
@@ -61,7 +62,7 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
         tensor(8.)
     """
 
-    __slots__ = ("data", "grad_fn", "_requires_grad", "_vcl")
+    __slots__ = ("_data", "grad_fn", "_requires_grad", "_vcl")
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to the Tensor's reflected operator
 
@@ -69,9 +70,9 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
         if data is None:
             data = []
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         arr = to_array(data, dtype)
-        self.data = arr
+        self._data = arr
         self.grad_fn = None
         self._requires_grad = False
         self._vcl = None
@@ -83,7 +84,7 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
     def _make(data, grad_fn) -> Tensor:
         """Wrap an op's output array; ``grad_fn`` is its node or ``None``."""
         t = _new(Tensor)
-        t.data = data
+        t._data = data
         t.grad_fn = grad_fn
         t._requires_grad = grad_fn is not None
         t._vcl = None
@@ -93,7 +94,7 @@ class Tensor(AutogradMethods, PythonMethods, OpMethods, _TensorDefaults):
     def _wrap(data) -> Tensor:
         """Wrap an array as a tensor that requires no grad."""
         t = _new(Tensor)
-        t.data = data
+        t._data = data
         t.grad_fn = None
         t._requires_grad = False
         t._vcl = None

@@ -43,7 +43,7 @@ def _compare_tensors(actual: Tensor, expected: Tensor, rtol, atol, equal_nan, ch
     if check_dtype and actual.dtype != expected.dtype:
         _fail(msg, f"The values for attribute 'dtype' do not match: {actual.dtype} != "
                    f"{expected.dtype}.")
-    a, e = to_numpy(actual.detach().data), to_numpy(expected.detach().data)
+    a, e = to_numpy(actual.detach()._data), to_numpy(expected.detach()._data)
     if not check_dtype:
         common = np.promote_types(a.dtype, e.dtype)
         a, e = a.astype(common), e.astype(common)

@@ -47,24 +47,24 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str) -> list:
                 "Only a result of ops on tensors created with requires_grad=True can be "
                 "differentiated.")
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; output {k} has "
                     f"shape {list(out.shape)}. Pass gradient= (backward) or grad_outputs= "
                     "(grad) with a tensor of that shape, e.g. torch.ones_like(out).")
-            xp = xp_of(out.data)
-            a = xp.ones(out.data.shape, dtype=out.data.dtype)
+            xp = xp_of(out._data)
+            a = xp.ones(out._data.shape, dtype=out._data.dtype)
             seeds.append(Tensor._wrap(a) if create_graph else a)
             continue
         if not isinstance(g, Tensor):
-            g = Tensor._wrap(np.asarray(g, dtype=out.data.dtype))
+            g = Tensor._wrap(np.asarray(g, dtype=out._data.dtype))
         if g.shape != out.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{k}] has a shape of {list(g.shape)} and "
                 f"output[{k}] has a shape of {list(out.shape)}.")
-        if g.data.dtype != out.data.dtype:
-            g = g.to(out.data.dtype)
-        seeds.append(g if create_graph else g.data)
+        if g._data.dtype != out._data.dtype:
+            g = g.to(out._data.dtype)
+        seeds.append(g if create_graph else g._data)
     return seeds
 
 
@@ -146,7 +146,7 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
     for k, (t, g) in enumerate(zip(ins, captured)):
         if g is None:
             if materialize_grads:
-                result.append(Tensor._wrap(np.zeros(t.shape, dtype=t.data.dtype)))
+                result.append(Tensor._wrap(np.zeros(t.shape, dtype=t._data.dtype)))
                 continue
             if not allow_unused:
                 raise RuntimeError(

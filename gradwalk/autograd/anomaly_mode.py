@@ -170,7 +170,7 @@ def _forward_hook(op, args, res, params) -> None:
     else:
         meta["anomaly_site"] = site
     if _State.check_forward:
-        data = res.data
+        data = res._data
         if data.dtype.kind in "fc" and not _all_finite(data):
             raise RuntimeError(_message(
                 f"Function '{node.name()}' returned {_kinds(data)} values in its forward output",
@@ -197,12 +197,12 @@ class _BackwardCheck(engine.Listener):
             elif t is np.ndarray:
                 data = gi
             else:
-                data = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
+                data = gi._data if isinstance(gi, Tensor) else np.asarray(gi)
             if data.dtype.kind in "fc" and not _all_finite(data):
                 site = (node.meta or {}).get("anomaly_site")
                 in_shapes = node.shapes
                 if in_shapes is None:  # a one-input elementwise op: input shaped as output
-                    in_shapes = (np.shape(grad_in.data if isinstance(grad_in, Tensor)
+                    in_shapes = (np.shape(grad_in._data if isinstance(grad_in, Tensor)
                                           else grad_in),)
                 shapes = ", ".join(str(list(s)) if s is not None else "scalar"
                                    for s in in_shapes)
@@ -249,12 +249,12 @@ def _message(head, data, site, shapes, side, grad_in=None, inputs=None) -> str:
                  f"dtype {data.dtype}")
     if inputs is not None:
         bad_in = [k for k, a in enumerate(inputs) if isinstance(a, Tensor)
-                  and a.data.dtype.kind in "fc" and not _all_finite(a.data)]
+                  and a._data.dtype.kind in "fc" and not _all_finite(a._data)]
         lines.append("  the inputs were all finite: this op made the first bad value" if not bad_in
                      else f"  input(s) {bad_in} already held nan/inf: the bad value came in "
                      "from outside the recorded graph")
     if grad_in is not None:
-        g = grad_in.data if isinstance(grad_in, Tensor) else np.asarray(grad_in)
+        g = grad_in._data if isinstance(grad_in, Tensor) else np.asarray(grad_in)
         ok = "finite" if _all_finite(g) else "already not finite"
         lines.append(f"  the gradient that arrived (shape {list(g.shape)}) was {ok}")
     lines.append("  Remedy: look at that line's inputs (e.g. log/sqrt/div of values <= 0, "

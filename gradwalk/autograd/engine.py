@@ -352,7 +352,7 @@ def _fit(g, shape, dtype, node, i, create_graph, xp):
     if g.shape != shape:
         g = _sum_to(g, shape, node, i, xp)
     if create_graph:
-        if g.data.dtype != dtype:
+        if g._data.dtype != dtype:
             g = g.to(dtype)
     elif g.dtype is not dtype and g.dtype != dtype:
         g = g.astype(dtype)
@@ -406,7 +406,7 @@ def _fast1(node, g, buffers, ready, needed) -> None:
         vc = a._vcl
         if vc is not None and vc[0] != v:
             check_versions(node)
-        a = a.data
+        a = a._data
         if scalars and not a.ndim:
             a = a[()]
     xp = np if _cupy is None else xp_of(g)
@@ -445,14 +445,14 @@ def _fast2(node, g, buffers, ready, needed) -> None:
         vc = a._vcl
         if vc is not None and vc[0] != va:
             check_versions(node)
-        a = a.data
+        a = a._data
         if scalars and not a.ndim:
             a = a[()]
     if vb is not None:
         vc = b._vcl
         if vc is not None and vc[0] != vb:
             check_versions(node)
-        b = b.data
+        b = b._data
         if scalars and not b.ndim:
             b = b[()]
     edges = node.edges
@@ -511,7 +511,7 @@ def _call_rule(node, g, create_graph, xp):
         args = list(saved)
         out = Tensor._make(node.out, node) if node.out is not None else None
     else:
-        args = [s.data if isinstance(s, Tensor) else s for s in saved]
+        args = [s._data if isinstance(s, Tensor) else s for s in saved]
         out = node.out
         xp = np if _cupy is None else xp_of(g if type(g) is not tuple else _first(g))
     if op.vjp is None:
@@ -554,11 +554,11 @@ def _accumulate(w: _Walk, node, g) -> None:
             g = g.copy()
         w.delivered.add(id(g))
         leaf._grad = Tensor._wrap(g)
-    elif old.grad_fn is None and type(old.data) is _ndarray and old.data.flags.writeable:
-        old.data += g
+    elif old.grad_fn is None and type(old._data) is _ndarray and old._data.flags.writeable:
+        old._data += g
         old._vc[0] += 1
     else:
-        leaf._grad = Tensor._wrap(old.data + g)
+        leaf._grad = Tensor._wrap(old._data + g)
     if extra is not None and extra.post_hooks:
         for hook in list(extra.post_hooks):
             hook(leaf)

@@ -82,7 +82,7 @@ def fmt_array(data, digits: int = 6) -> str:
     if data is None:
         return "None"
     if isinstance(data, engine.Tensor if engine.Tensor is not None else ()):
-        data = data.data
+        data = data._data
     a = np.asarray(data)
     if a.size <= SMALL:
         return _nested(a.tolist(), digits)
@@ -274,8 +274,8 @@ class Walk:
                 continue
             if node.edges[i] is None:
                 consts[i] = v
-            if Tensor is not None and isinstance(v, Tensor) and v.data.size <= SMALL and \
-                    v.data.ndim <= 1 and \
+            if Tensor is not None and isinstance(v, Tensor) and v._data.size <= SMALL and \
+                    v._data.ndim <= 1 and \
                     re.search(_placeholder_pattern(node, i), used):
                 step.used.append((i, _fmt(_raw(v))))
         self._consts[id(node)] = consts
@@ -318,9 +318,9 @@ class Walk:
         old = leaf.grad
         parts = list(terms) if len(terms) > 1 else []
         if old is not None:
-            before = _fmt(old.data)
+            before = _fmt(old._data)
             parts = [before] + (parts or [total])
-            total = _fmt(np.asarray(old.data) + _raw(grad))
+            total = _fmt(np.asarray(old._data) + _raw(grad))
         text = f"{self._leaf_label(leaf)}.grad = "
         text += " + ".join(parts) + " = " + total if parts else total
         step = Step(number, "accumulate", acc, "AccumulateGrad", _fmt(_raw(grad)),
@@ -338,7 +338,7 @@ class Walk:
         Tensor = engine.Tensor
         if Tensor is not None and isinstance(v, Tensor):
             name = v.name or self._names.get(id(v))
-            return name or fmt_const(v.data)
+            return name or fmt_const(v._data)
         return fmt_const(v)
 
     def _namer(self) -> Namer:
@@ -615,7 +615,7 @@ def _raw(g):
     if g is None:
         return None
     if engine.Tensor is not None and isinstance(g, engine.Tensor):
-        g = g.data
+        g = g._data
     if type(g) is not np.ndarray and isinstance(g, np.ndarray):
         g = g.view(np.ndarray)  # a MaskedGrad: show its numbers
     return np.asarray(g)

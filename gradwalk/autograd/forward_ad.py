@@ -199,10 +199,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError(f"make_dual: expected Tensors for the primal and the tangent, got "
                         f"{type(tensor).__name__} and {type(tangent).__name__}")
-    if tensor.data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fc":
         raise ValueError(f"make_dual: expected the primal to be floating point, but got "
                          f"{tensor.dtype}")
-    if tangent.data.dtype.kind not in "fc":
+    if tangent._data.dtype.kind not in "fc":
         raise ValueError(f"make_dual: expected the tangent to be floating point, but got "
                          f"{tangent.dtype}")
     if tuple(tangent.shape) != tuple(tensor.shape):
@@ -210,8 +210,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "make_dual: trying to set a forward gradient that has a different size than that of "
             f"the original Tensor: the primal has shape {list(tensor.shape)} and the tangent "
             f"{list(tangent.shape)}")
-    if tangent.data.dtype != tensor.data.dtype:
-        tangent = tangent.to(tensor.data.dtype)
+    if tangent._data.dtype != tensor._data.dtype:
+        tangent = tangent.to(tensor._data.dtype)
     dual = _alias(tensor, lv)
     _set(lv, dual, tangent)
     return dual
@@ -302,7 +302,7 @@ def _dropper(table, key):
 def _alias(t, lv: _Level):
     """A new tensor with ``t``'s value, connected to ``t`` for reverse mode; no tangent."""
     if not (t._requires_grad and is_grad_enabled()):
-        a = Tensor._wrap(t.data)
+        a = Tensor._wrap(t._data)
         a._vc = t._vc
         return a
     prev, lv.busy = lv.busy, True
@@ -332,7 +332,7 @@ def _hook(op, args, res, params) -> None:
             tangents.append(None)
     if not found:
         return
-    if res.data.dtype.kind not in "fc":
+    if res._data.dtype.kind not in "fc":
         return  # integer / bool results carry no tangent
     if op.jvp is None:
         raise RuntimeError(
@@ -350,10 +350,10 @@ def _hook(op, args, res, params) -> None:
             ts = tuple(tangents)
             out = res
         else:
-            xp = xp_of(res.data)
-            ins = tuple(a.data if isinstance(a, Tensor) else a for a in args)
-            ts = tuple(None if tg is None else tg.data for tg in tangents)
-            out = res.data
+            xp = xp_of(res._data)
+            ins = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+            ts = tuple(None if tg is None else tg._data for tg in tangents)
+            out = res._data
         t = ts[0] if len(args) == 1 else ts
         if params is None:
             r = op.jvp(xp, t, out, *ins)
@@ -372,19 +372,19 @@ def _fit(r, res, differentiable):
     shape = res.shape
     if differentiable:
         if not isinstance(r, Tensor):
-            r = Tensor._wrap(np.asarray(r, dtype=res.data.dtype))
+            r = Tensor._wrap(np.asarray(r, dtype=res._data.dtype))
         if tuple(r.shape) != tuple(shape):
             r = r.expand(*shape)
-        if r.data.dtype != res.data.dtype:
-            r = r.to(res.data.dtype)
+        if r._data.dtype != res._data.dtype:
+            r = r.to(res._data.dtype)
         return r
     if isinstance(r, Tensor):
-        r = r.data
-    xp = xp_of(res.data)
+        r = r._data
+    xp = xp_of(res._data)
     if not hasattr(r, "shape") or isinstance(r, np.generic):  # a Python or NumPy scalar
         r = xp.asarray(r)
     if tuple(r.shape) != tuple(shape):
         r = xp.broadcast_to(r, shape)
-    if r.dtype != res.data.dtype:
-        r = r.astype(res.data.dtype)
+    if r.dtype != res._data.dtype:
+        r = r.astype(res._data.dtype)
     return Tensor._wrap(r)

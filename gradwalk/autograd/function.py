@@ -262,7 +262,7 @@ def _call_backward(cls, ctx, grads, xp):
         if r is None or not ctx.needs_input_grad[k]:
             out.append(None)
         else:
-            out.append(r if differentiable else r.data)
+            out.append(r if differentiable else r._data)
     return out[0] if n == 1 else tuple(out)
 
 
@@ -285,8 +285,8 @@ def _call_jvp(cls, ctx, tangents, xp):
     finally:
         ctx._in_jvp = False
     if isinstance(r, tuple):
-        return tuple(x if x is None or differentiable else x.data for x in r)
-    return r if r is None or differentiable else r.data
+        return tuple(x if x is None or differentiable else x._data for x in r)
+    return r if r is None or differentiable else r._data
 
 
 class FunctionMeta(type):
@@ -382,7 +382,7 @@ def _apply(cls, args, kwargs):
     needs = tuple(t and a._requires_grad and recording for a, t in zip(args, is_tensor))
     ctx.needs_input_grad = needs
     ctx._input_is_tensor = is_tensor
-    ctx._in_meta = tuple((a.shape, a.data.dtype) if t else None for a, t in zip(args, is_tensor))
+    ctx._in_meta = tuple((a.shape, a._data.dtype) if t else None for a, t in zip(args, is_tensor))
     edges = tuple(_edge(a) if n else None for a, n in zip(args, needs))
 
     custom_setup = cls.setup_context is not Function.setup_context
@@ -403,15 +403,15 @@ def _apply(cls, args, kwargs):
     new_outs = []
     for o in outs:
         if isinstance(o, Tensor) and id(o) in input_ids and id(o) not in dirty:
-            alias = Tensor._wrap(o.data)  # an input returned as is: a new tensor, same memory
+            alias = Tensor._wrap(o._data)  # an input returned as is: a new tensor, same memory
             alias._vc = o._vc
             o = alias
         new_outs.append(o)
     outs = tuple(new_outs)
 
-    diff = tuple(isinstance(o, Tensor) and id(o) not in nondiff and o.data.dtype.kind in "fc"
+    diff = tuple(isinstance(o, Tensor) and id(o) not in nondiff and o._data.dtype.kind in "fc"
                  for o in outs)
-    ctx._out_meta = tuple((o.shape, o.data.dtype, d) if isinstance(o, Tensor) else ((), None,
+    ctx._out_meta = tuple((o.shape, o._data.dtype, d) if isinstance(o, Tensor) else ((), None,
                           False) for o, d in zip(outs, diff))
     for o in outs:
         if isinstance(o, Tensor) and id(o) in dirty:
@@ -420,7 +420,7 @@ def _apply(cls, args, kwargs):
 
     if record:
         shapes = tuple(a.shape if t else None for a, t in zip(args, is_tensor))
-        dtypes = tuple(a.data.dtype if t else None for a, t in zip(args, is_tensor))
+        dtypes = tuple(a._data.dtype if t else None for a, t in zip(args, is_tensor))
         params = {"ctx": ctx}
         saved = (None,) * len(args)
         if single:

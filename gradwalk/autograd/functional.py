@@ -102,7 +102,7 @@ def _strict_check(func, inputs, fn: str) -> None:
 
 
 def _ones_like(t):
-    return Tensor._wrap(np.ones(t.shape, dtype=t.data.dtype))
+    return Tensor._wrap(np.ones(t.shape, dtype=t._data.dtype))
 
 
 def _prepared(inputs, create_graph: bool):
@@ -265,7 +265,7 @@ def _jac_rev_loop(f, ins):
         for i in range(o.numel()):
             basis = []
             for kk, oo in enumerate(outs):
-                e = np.zeros(oo.numel(), dtype=oo.data.dtype)
+                e = np.zeros(oo.numel(), dtype=oo._data.dtype)
                 if kk == k:
                     e[i] = 1.0
                 basis.append(Tensor._wrap(e.reshape(oo.shape)))
@@ -277,7 +277,7 @@ def _jac_rev_loop(f, ins):
             if per_in[j]:
                 m = stack(per_in[j], 0)
             else:
-                m = Tensor._wrap(np.zeros((0, t.numel()), dtype=t.data.dtype))
+                m = Tensor._wrap(np.zeros((0, t.numel()), dtype=t._data.dtype))
             row.append(m.reshape(tuple(o.shape) + tuple(t.shape)))
         rows.append(tuple(row))
     return tuple(rows) if out_tuple else rows[0]
@@ -292,7 +292,7 @@ def _jac_fwd_loop(f, ins):
         for i in range(t.numel()):
             tans = []
             for jj, tt in enumerate(ins):
-                e = np.zeros(tt.numel(), dtype=tt.data.dtype)
+                e = np.zeros(tt.numel(), dtype=tt._data.dtype)
                 if jj == j:
                     e[i] = 1.0
                 tans.append(Tensor._wrap(e.reshape(tt.shape)))
@@ -312,7 +312,7 @@ def _jac_fwd_loop(f, ins):
             if cols:
                 m = stack([c[k].reshape(-1) for c in cols], -1)
             else:
-                m = Tensor._wrap(np.zeros((o.numel(), 0), dtype=o.data.dtype))
+                m = Tensor._wrap(np.zeros((o.numel(), 0), dtype=o._data.dtype))
             row.append(m.reshape(tuple(o.shape) + tuple(t.shape)))
         rows.append(tuple(row))
     return tuple(rows) if out_tuple else rows[0]

@@ -43,7 +43,7 @@ def _as_tuple(x) -> tuple:
 
 def _differentiable_outputs(fn, inputs) -> tuple:
     outs = _as_tuple(fn(*inputs))
-    return tuple(o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind in "fc")
+    return tuple(o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind in "fc")
 
 
 def _numerical_jacobians(fn, inputs, eps: float) -> list[list[np.ndarray]]:
@@ -55,17 +55,17 @@ def _numerical_jacobians(fn, inputs, eps: float) -> list[list[np.ndarray]]:
             if not (isinstance(inp, Tensor) and inp._requires_grad):
                 jac.append(None)
                 continue
-            flat = inp.data.reshape(-1)  # a view: changes reach the tensor
-            if not np.shares_memory(flat, inp.data):
+            flat = inp._data.reshape(-1)  # a view: changes reach the tensor
+            if not np.shares_memory(flat, inp._data):
                 raise ValueError("gradcheck needs inputs with contiguous memory; pass x.clone()")
-            cols = [np.zeros((o.data.size, flat.size), dtype=np.float64) for o in base]
+            cols = [np.zeros((o._data.size, flat.size), dtype=np.float64) for o in base]
             for k in range(flat.size):
                 orig = flat[k].copy()
                 flat[k] = orig + eps
-                plus = [o.data.astype(np.float64).reshape(-1).copy()
+                plus = [o._data.astype(np.float64).reshape(-1).copy()
                         for o in _differentiable_outputs(fn, inputs)]
                 flat[k] = orig - eps
-                minus = [o.data.astype(np.float64).reshape(-1).copy()
+                minus = [o._data.astype(np.float64).reshape(-1).copy()
                          for o in _differentiable_outputs(fn, inputs)]
                 flat[k] = orig
                 for j in range(len(base)):
@@ -79,13 +79,13 @@ def _analytical_jacobians(fn, inputs) -> tuple[list, tuple]:
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x._requires_grad]
     outs = _differentiable_outputs(fn, inputs)
     jac = [None if not (isinstance(x, Tensor) and x._requires_grad) else
-           [np.zeros((o.data.size, x.data.size), dtype=np.float64) for o in outs]
+           [np.zeros((o._data.size, x._data.size), dtype=np.float64) for o in outs]
            for x in inputs]
     for j, out in enumerate(outs):
         if not out._requires_grad:
             continue
-        for r in range(out.data.size):
-            seed = np.zeros(out.data.size, dtype=out.data.dtype)
+        for r in range(out._data.size):
+            seed = np.zeros(out._data.size, dtype=out._data.dtype)
             seed[r] = 1
             grads = autograd_grad(out, diff_inputs, Tensor._wrap(seed.reshape(out.shape)),
                                   retain_graph=True, allow_unused=True)
@@ -100,7 +100,7 @@ def _analytical_jacobians(fn, inputs) -> tuple[list, tuple]:
                         raise GradcheckError(
                             f"Gradient has incorrect shape for input {i}: got {list(g.shape)}, "
                             f"expected {list(x.shape)}")
-                    jac[i][j][r, :] = g.data.astype(np.float64).reshape(-1)
+                    jac[i][j][r, :] = g._data.astype(np.float64).reshape(-1)
     return jac, outs
 
 
@@ -147,7 +147,7 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5,
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x._requires_grad and x.data.dtype != np.float64:
+        if isinstance(x, Tensor) and x._requires_grad and x._data.dtype != np.float64:
             warnings.warn(
                 f"Input #{i} requires gradient and is not a double precision floating point. "
                 "This check will likely fail if all the inputs are not of double precision "
@@ -198,7 +198,7 @@ def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, 
     if grad_outputs is None:
         rng = _rng()
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(o.shape).astype(o.data.dtype), requires_grad=True)
+            Tensor(rng.standard_normal(o.shape).astype(o._data.dtype), requires_grad=True)
             for o in outs)
     else:
         grad_outputs = _as_tuple(grad_outputs)
@@ -213,7 +213,7 @@ def gradgradcheck(func: Callable, inputs, grad_outputs: Sequence | None = None, 
             grads = autograd_grad(outputs, diff_in, gos, create_graph=True,
                                   allow_unused=True)
         return tuple(g if g is not None else Tensor._wrap(np.zeros(ins[i].shape,
-                                                                  dtype=ins[i].data.dtype))
+                                                                  dtype=ins[i]._data.dtype))
                      for g, i in zip(grads, diff_idx))
 
     return gradcheck(first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,

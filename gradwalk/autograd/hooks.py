@@ -66,7 +66,7 @@ def tensor_hooks(hooks, g, create_graph):
                     f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
                     f"expected {list(g.shape)}, got {list(r.shape)}"
                 )
-            g = r if create_graph else r.data
+            g = r if create_graph else r._data
     return g
 
 
@@ -97,7 +97,7 @@ def node_prehooks(node, hooks, grads, create_graph) -> tuple:
         r = hook(tuple(wrap(x) for x in grads))
         if r is not None:
             r = _hook_result(node, hook, r, len(grads), "grad_outputs")
-            grads = tuple(old if x is None else (x if create_graph else x.data)
+            grads = tuple(old if x is None else (x if create_graph else x._data)
                           for old, x in zip(grads, r))
     return grads
 
@@ -111,7 +111,7 @@ def node_hooks(node, grads, g, create_graph):
         r = hook(tuple(wrap(x) for x in grads), outs)
         if r is not None:
             r = _hook_result(node, hook, r, len(grads), "grad_inputs")
-            grads = tuple(x if create_graph or x is None else x.data for x in r)
+            grads = tuple(x if create_graph or x is None else x._data for x in r)
     return grads
 
 
@@ -123,4 +123,4 @@ def retain(ref, g, create_graph) -> None:
         t._grad = g if t._grad is None else t._grad + g
     else:
         g = g.view(_ndarray) if type(g) is MaskedGrad else g
-        t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad.data + g)
+        t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad._data + g)

@@ -41,7 +41,7 @@ def raise_version_error(node, t, saved_v, now_v, shape=None, dtype=None) -> None
     or ``None`` for the node's saved output (of ``shape`` and ``dtype``)."""
     producer = node
     if t is not None:
-        shape, dtype = t.data.shape, t.data.dtype
+        shape, dtype = t._data.shape, t._data.dtype
         producer = t.grad_fn
     kind = _LEGACY_TYPE.get(str(dtype), str(dtype).capitalize())
     k = t.output_nr if t is not None else 0

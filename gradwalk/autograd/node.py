@@ -278,7 +278,7 @@ def copy_edge(src, dst) -> None:
         >>> import gradwalk
         >>> from gradwalk.autograd.node import copy_edge, output_nr
         >>> rows = gradwalk.ones(2, 2, requires_grad=True).unbind()
-        >>> alias = gradwalk.Tensor._make(rows[1].data, rows[1].grad_fn)
+        >>> alias = gradwalk.Tensor._make(rows[1]._data, rows[1].grad_fn)
         >>> copy_edge(rows[1], alias)
         >>> output_nr(alias)
         1

@@ -90,16 +90,16 @@ class UnpackingOp:
         from ..tensor import Tensor
 
         differentiable = K.is_dxp(xp)
-        if isinstance(out, Tensor) and type(out.data) is Packed:  # create_graph wraps ``out``
-            out = Tensor._make(out.data.get().data, out.grad_fn)
+        if isinstance(out, Tensor) and type(out._data) is Packed:  # create_graph wraps ``out``
+            out = Tensor._make(out._data.get()._data, out.grad_fn)
         elif type(out) is Packed:
             out = out.get()
-            out = out if differentiable else out.data
+            out = out if differentiable else out._data
         args = []
         for s in saved:
             if type(s) is Packed:
                 t = s.get()
-                s = t if differentiable else t.data
+                s = t if differentiable else t._data
             args.append(s)
         return self.base.vjp(xp, g, out, *args, **kw)
 
@@ -218,7 +218,7 @@ class save_on_cpu(saved_tensors_hooks):
             from ..backend import to_numpy
             from ..tensor import Tensor
 
-            return t.device, Tensor._wrap(to_numpy(t.data))
+            return t.device, Tensor._wrap(to_numpy(t._data))
 
         def unpack(packed):
             device, t = packed

@@ -216,6 +216,6 @@ def _take(t: Tensor, idx: np.ndarray) -> Tensor:
         return t[Tensor(idx)]
     from ..backend import xp_of
 
-    xp = xp_of(t.data)
-    return Tensor._wrap(t.data[xp.asarray(idx)])
+    xp = xp_of(t._data)
+    return Tensor._wrap(t._data[xp.asarray(idx)])
 

@@ -71,7 +71,7 @@ def train_test_split(*tensors: Tensor, test_size: float | int = 0.2, seed: int =
         perm = rng.permutation(n)
         test_idx, train_idx = perm[:n_test], perm[n_test:]
     else:
-        labels = np.asarray(stratify.data)
+        labels = np.asarray(stratify._data)
         test_parts = []
         for c in np.unique(labels):
             idx = rng.permutation(np.flatnonzero(labels == c))
@@ -82,7 +82,7 @@ def train_test_split(*tensors: Tensor, test_size: float | int = 0.2, seed: int =
         train_idx = rng.permutation(np.flatnonzero(mask))
     out = []
     for t in tensors:
-        out += [Tensor._wrap(t.data[train_idx]), Tensor._wrap(t.data[test_idx])]
+        out += [Tensor._wrap(t._data[train_idx]), Tensor._wrap(t._data[test_idx])]
     return out
 
 

@@ -14,7 +14,7 @@ Note [batching at the array level]
     Because the engine and the rules only see arrays, ``grad`` inside ``vmap`` needs nothing
     special: the backward pass runs on batched arrays and yields per-sample gradients, with the
     same op rules, in one pass over the graph (no loop over samples). Forward mode works the
-    same way. A Tensor whose ``data`` is a ``BatchedArray`` is a batched tensor.
+    same way. A Tensor whose ``_data`` is a ``BatchedArray`` is a batched tensor.
 
     The batching code sits in ``gradwalk.func``, above the ops: it reaches the layers below only
     through the registry's one hook, ``registry._Batched`` (the registry keeps results of this
@@ -280,7 +280,7 @@ _registry._Batched = BatchedArray  # the registry keeps batched results as they 
 
 
 def is_batched(x) -> bool:
-    """True for a ``BatchedArray`` (the ``data`` of a tensor inside ``vmap``)."""
+    """True for a ``BatchedArray`` (the ``_data`` of a tensor inside ``vmap``)."""
     return type(x) is BatchedArray
 
 

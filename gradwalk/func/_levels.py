@@ -164,17 +164,17 @@ def sum_finished(g, like):
 def _sum_finished_filter(g, tensor, create_graph):
     """The engine listener's ``filter_grad`` (Note [listeners] in ``autograd/engine.py``)."""
     if create_graph:
-        if type(g.data) is not BatchedArray:
+        if type(g._data) is not BatchedArray:
             return g
-        mine = set(_levels_of(tensor.data))
+        mine = set(_levels_of(tensor._data))
         running = _active.get()
-        for lv in _levels_of(g.data):
+        for lv in _levels_of(g._data):
             if lv not in mine and lv not in running:
                 g = apply1(REMOVE_BATCH_DIM, g, {"level": lv, "dim": 0, "size": 0}).sum(0)
         return g
     if type(g) is not BatchedArray:
         return g
-    return sum_finished(g, tensor.data)
+    return sum_finished(g, tensor._data)
 
 
 class _SumFinished:

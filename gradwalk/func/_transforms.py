@@ -80,7 +80,7 @@ def _check_tensors(leaves, api: str, what: str):
         if not isinstance(leaf, Tensor):
             raise TypeError(f"{api}: expected {what} to be Tensors (or tuples/lists/dicts of "
                             f"Tensors), got {type(leaf).__name__}")
-        if leaf.data.dtype.kind not in "fc":
+        if leaf._data.dtype.kind not in "fc":
             raise TypeError(f"{api}: expected {what} to be floating point Tensors to "
                             f"differentiate, got dtype {leaf.dtype}")
 
@@ -95,7 +95,7 @@ def _prepare(t):
     """``t`` re-wrapped as the tensor this transform differentiates with respect to."""
     if t._requires_grad and is_grad_enabled():
         return t.view_as(t)  # an alias node: the outer graph sees through it
-    a = Tensor._wrap(t.data)
+    a = Tensor._wrap(t._data)
     a._vc = t._vc
     a.requires_grad_(True)
     fwd.set_tangent(a, fwd.get_tangent(t))
@@ -103,7 +103,7 @@ def _prepare(t):
 
 
 def _zeros_like(t):
-    return Tensor._wrap(np.zeros(t.shape, dtype=t.data.dtype))
+    return Tensor._wrap(np.zeros(t.shape, dtype=t._data.dtype))
 
 
 def _split_aux(out, has_aux: bool, api: str):
@@ -204,7 +204,7 @@ def _grad_impl(func, argnums, has_aux, args, kwargs, api):
                 f"{api}(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
                 f"{out.ndim} dims and shape {list(out.shape)}. Maybe you wanted to use the vjp "
                 "or jacrev APIs instead?")
-        ones = Tensor._wrap(np.ones(out.shape, dtype=out.data.dtype))
+        ones = Tensor._wrap(np.ones(out.shape, dtype=out._data.dtype))
         gs = _grads([out], [ones], inputs, create, retain=False)
     result = []
     k = 0
@@ -376,7 +376,7 @@ def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
         out, vjp_fn = r[0], r[1]
         o_leaves, o_spec = tree_flatten(out)
         n_out = sum(o.numel() for o in o_leaves)
-        dtype = o_leaves[0].data.dtype if o_leaves else np.float32
+        dtype = o_leaves[0]._data.dtype if o_leaves else np.float32
         basis = _basis(n_out, dtype, [o.shape for o in o_leaves])
 
         def pull(*cots):
@@ -442,7 +442,7 @@ def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False, *,
         in_leaves, in_spec = tree_flatten(diff)
         _check_tensors(in_leaves, "jacfwd", "the differentiated arguments")
         n_in = sum(t.numel() for t in in_leaves)
-        basis = _basis(n_in, in_leaves[0].data.dtype, [t.shape for t in in_leaves])
+        basis = _basis(n_in, in_leaves[0]._data.dtype, [t.shape for t in in_leaves])
         spec_box = []
 
         def push(*tans):

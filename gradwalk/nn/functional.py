@@ -65,12 +65,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                 [0., 1., 0.]])
     """
     idx = input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input))
-    if idx.data.dtype.kind not in "iu":
+    if idx._data.dtype.kind not in "iu":
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {idx.dtype} instead (call .long() on the indices)")
     n = weight.shape[0]
-    ids = idx.data
+    ids = idx._data
     if ids.size and (int(ids.min()) < -n or int(ids.max()) >= n):
         raise IndexError(f"embedding(): index out of range in self: ids must be in [0, {n}), "
                          f"got min {int(ids.min())} and max {int(ids.max())}")
@@ -79,7 +79,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         with no_grad():
             rows = np.unique(ids % n)
-            w = weight.data
+            w = weight._data
             norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             w[rows] = w[rows] * scale[:, None].astype(w.dtype)
@@ -93,7 +93,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             out = E.where(Tensor._wrap(mask[..., None]), out.detach(), out)
     if scale_grad_by_freq:
         uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
-        s = (1.0 / counts[inverse.reshape(ids.shape)]).astype(out.data.dtype)[..., None]
+        s = (1.0 / counts[inverse.reshape(ids.shape)]).astype(out._data.dtype)[..., None]
         s_t = Tensor._wrap(s)
         out = out * s_t + out.detach() * Tensor._wrap(1.0 - s)
     return out
@@ -131,8 +131,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         scores = I.masked_fill(scores, Tensor._wrap(~keep), float("-inf"))
     if attn_mask is not None:
         m = attn_mask if isinstance(attn_mask, Tensor) else Tensor._wrap(np.asarray(attn_mask))
-        if m.data.dtype == np.bool_:
-            scores = I.masked_fill(scores, Tensor._wrap(~m.data), float("-inf"))
+        if m._data.dtype == np.bool_:
+            scores = I.masked_fill(scores, Tensor._wrap(~m._data), float("-inf"))
         else:
             scores = scores + m
     attn = N.softmax(scores, -1)

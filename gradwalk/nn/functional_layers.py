@@ -234,10 +234,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             batch_mean = mean.detach().mean(dim=0).reshape(-1)
             batch_var = var.detach().mean(dim=0).reshape(-1) * count / max(count - 1, 1)
             if running_mean is not None:
-                running_mean.data[...] = ((1 - momentum) * running_mean.detach()
+                running_mean._data[...] = ((1 - momentum) * running_mean.detach()
                                           + momentum * batch_mean).numpy()
             if running_var is not None:
-                running_var.data[...] = ((1 - momentum) * running_var.detach()
+                running_var._data[...] = ((1 - momentum) * running_var.detach()
                                          + momentum * batch_var).numpy()
     else:
         mean = running_mean.reshape(shape)

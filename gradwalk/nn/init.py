@@ -22,7 +22,7 @@ _GAINS_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_
 def _write(tensor: Tensor, values) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor, got {type(tensor).__name__}")
-    data = tensor.data
+    data = tensor._data
     if isinstance(data, np.ndarray):
         data[...] = values
     else:  # another backend (cupy): convert on its side

@@ -25,10 +25,10 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            arr = data.data
+            arr = data._data
         else:
             raise TypeError(f"Parameter(): data must be a Tensor, not {type(data).__name__}")
-        self.data = arr
+        self._data = arr
         self.grad_fn = None
         self._requires_grad = False
         self._vc = data._vc if isinstance(data, Tensor) else [0]  # shares data, so versions
@@ -39,16 +39,16 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo):
-        p = Parameter(Tensor._wrap(self.data.copy()), self._requires_grad)
+        p = Parameter(Tensor._wrap(self._data.copy()), self._requires_grad)
         if self._grad is not None:
-            p._grad = Tensor._wrap(self._grad.data.copy())
+            p._grad = Tensor._wrap(self._grad._data.copy())
         if self.name is not None:
             p.name = self.name
         memo[id(self)] = p
         return p
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (to_numpy(self.data), self._requires_grad))
+        return (_rebuild_parameter, (to_numpy(self._data), self._requires_grad))
 
 
 def _rebuild_parameter(arr, requires_grad) -> Parameter:

@@ -38,7 +38,7 @@ def to_array(data, dtype=None) -> np.ndarray:
     """Array from Python data, following PyTorch's dtype inference (floats -> default dtype)."""
     npd = None if dtype is None else dtypes.to_numpy_dtype(dtype)
     if isinstance(data, registry.Tensor):
-        arr = data.data
+        arr = data._data
         return arr if npd is None else arr.astype(npd)
     if isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data, dtype=npd) if npd is not None else np.array(data)

@@ -278,7 +278,7 @@ CONV_WEIGHT_GRAD = declare(
 def _max_mask_pieces(xp, x, k, stride, padding, dilation):
     """The padded input's shape, and per kernel offset its slice and the mask of the windows
     whose (first) maximum sits at that offset. One vectorized pass per kernel offset."""
-    xr = x.data if hasattr(x, "grad_fn") else x
+    xr = x._data if hasattr(x, "grad_fn") else x
     xpd = _pad(np, xr, padding, value=-np.inf)
     out = _out_shape(xr.shape[2:], k, stride, padding, dilation)
     best = _max_pool_fwd(np, xr, k, stride, padding, dilation)
@@ -432,10 +432,10 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: 
             "channels instead")
     if bias is not None and tuple(bias.shape) != (o,):
         raise RuntimeError(f"{op}(): expected bias of shape [{o}], got {list(bias.shape)}")
-    if bias is not None and bias.data.dtype != weight.data.dtype:
+    if bias is not None and bias._data.dtype != weight._data.dtype:
         raise RuntimeError(f"{op}(): expected bias of dtype {weight.dtype} (the weight's), got "
                            f"{bias.dtype}. Convert it with .to({weight.dtype})")
-    if x.data.dtype != weight.data.dtype:
+    if x._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"{op}(): Input type ({x.dtype}) and weight type ({weight.dtype}) should be the "
             f"same. Convert the input with .to({weight.dtype})")
@@ -509,7 +509,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
             f"{op}(): Given transposed=1, weight of size {list(weight.shape)}, expected input"
             f"{list(input.shape)} to have {weight.shape[0]} channels (divisible by groups="
             f"{groups}), but got {c_in} channels instead")
-    if x.data.dtype != weight.data.dtype:
+    if x._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"{op}(): Input type ({x.dtype}) and weight type ({weight.dtype}) should be the "
             f"same. Convert the input with .to({weight.dtype})")
@@ -612,7 +612,7 @@ def _max_indices(x, k, stride, widths, dilation, unbatched):
     """The flat index into each input plane of every window's maximum (PyTorch's indices)."""
     d = len(k)
     spatial = x.shape[2:]
-    xr = np.pad(x.data, _pad_widths(x.ndim, widths), constant_values=-np.inf)
+    xr = np.pad(x._data, _pad_widths(x.ndim, widths), constant_values=-np.inf)
     win = _windows(np, xr, k, stride, dilation)
     out = win.shape[2:2 + d]
     arg = win.reshape(win.shape[:2 + d] + (-1,)).argmax(axis=-1)
@@ -669,7 +669,7 @@ def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pa
         divisor = float(math.prod(k))
     else:
         divisor = _avg_divisor(x.shape[2:], k, stride, widths, pad, count_include_pad,
-                               x.data.dtype)
+                               x._data.dtype)
     y = apply1(AVG_POOL, x, {"k": k, "stride": stride, "padding": widths, "divisor": divisor,
                              "x_shape": tuple(x.shape)})
     return y.squeeze(0) if unbatched else y
@@ -742,7 +742,7 @@ def _adaptive_avg(input, output_size, d, op):
     spatial = x.shape[2:]
     sizes = tuple(n if o is None else int(o) for n, o in zip(spatial, output_size))
     y = x
-    dt = x.data.dtype
+    dt = x._data.dtype
     for i, (n, o) in enumerate(zip(spatial, sizes)):
         if n == o:
             continue

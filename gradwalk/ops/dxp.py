@@ -150,15 +150,15 @@ def pad(a, widths, mode="constant", constant_values=0.0):
 
 
 def zeros_like(a):
-    return _registry.wrap(np.zeros(a.shape, dtype=a.data.dtype))
+    return _registry.wrap(np.zeros(a.shape, dtype=a._data.dtype))
 
 
 def ones_like(a):
-    return _registry.wrap(np.ones(a.shape, dtype=a.data.dtype))
+    return _registry.wrap(np.ones(a.shape, dtype=a._data.dtype))
 
 
 def full_like(a, value):
-    return _registry.wrap(np.full(a.shape, value, dtype=a.data.dtype))
+    return _registry.wrap(np.full(a.shape, value, dtype=a._data.dtype))
 
 
 def astype(a, dtype):

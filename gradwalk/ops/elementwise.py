@@ -369,8 +369,8 @@ def div(input, other, *, rounding_mode=None):
             return trunc(div(input, other))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
-    if isinstance(input, R.Tensor) and input.data.dtype.kind in "biu" and (
-            not isinstance(other, R.Tensor) or other.data.dtype.kind in "biu"):
+    if isinstance(input, R.Tensor) and input._data.dtype.kind in "biu" and (
+            not isinstance(other, R.Tensor) or other._data.dtype.kind in "biu"):
         input = cast(input, get_default_dtype().np)
     return _binary(DIV, input, other, "div")
 
@@ -386,8 +386,8 @@ def floor_divide(input, other):
         >>> gradwalk.floor_divide(gradwalk.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
-    a = input.data if isinstance(input, R.Tensor) else input
-    b = other.data if isinstance(other, R.Tensor) else other
+    a = input._data if isinstance(input, R.Tensor) else input
+    b = other._data if isinstance(other, R.Tensor) else other
     return _nondiff_result(np.floor_divide(a, b), input, other)
 
 
@@ -420,9 +420,9 @@ def pow(input, exponent):
                             f"{type(exponent).__name__}")
         if exponent == 2:
             return apply1(square.op, input)
-        if input.data.dtype.kind in "iu" and isinstance(exponent, float):
+        if input._data.dtype.kind in "iu" and isinstance(exponent, float):
                 input = cast(input, get_default_dtype().np)
-        if input.data.dtype.kind in "iu" and exponent < 0:
+        if input._data.dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return apply1(POW, input, {"exponent": exponent})
     return _binary(POW_TENSOR, input, exponent, "pow")
@@ -484,7 +484,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return K.nonzero_tuple(condition)
     if isinstance(condition, R.Tensor):
-        if condition.data.dtype.kind != "b":
+        if condition._data.dtype.kind != "b":
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {condition.dtype}")
     cond = condition if isinstance(condition, R.Tensor) else R.wrap(np.asarray(condition))
@@ -496,11 +496,11 @@ def where(condition, input=None, other=None):
     else:
         a = _where_number(K.as_operand(input, ref, "where"), ref)
         b = _where_number(K.as_operand(other, ref, "where"), ref)
-        if a.data.dtype != b.data.dtype:
-            if a.data.dtype.kind == "f" and b.data.dtype.kind != "f":
-                b = cast(b, a.data.dtype)
-            elif b.data.dtype.kind == "f" and a.data.dtype.kind != "f":
-                a = cast(a, b.data.dtype)
+        if a._data.dtype != b._data.dtype:
+            if a._data.dtype.kind == "f" and b._data.dtype.kind != "f":
+                b = cast(b, a._data.dtype)
+            elif b._data.dtype.kind == "f" and a._data.dtype.kind != "f":
+                a = cast(a, b._data.dtype)
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
@@ -515,7 +515,7 @@ def _where_number(x, ref):
     dtype for a float number beside a non-float tensor), as PyTorch promotes it."""
     if isinstance(x, R.Tensor):
         return x
-    dt = ref.data.dtype
+    dt = ref._data.dtype
     if dt.kind != "f" and isinstance(x, float):
         dt = get_default_dtype().np
     return R.wrap(np.asarray(x, dtype=dt))
@@ -534,10 +534,10 @@ def clone(input):
 
 def cast(input, np_dtype):
     """Convert to a NumPy dtype (``Tensor.to`` calls this); differentiable between floats."""
-    if input.data.dtype == np_dtype:
+    if input._data.dtype == np_dtype:
         return input
     if np.dtype(np_dtype).kind not in "fc":
-        return R.wrap(input.data.astype(np_dtype))
+        return R.wrap(input._data.astype(np_dtype))
     return apply1(CAST, input, {"dtype": np.dtype(np_dtype)})
 
 

@@ -41,7 +41,7 @@ def unary_function(op: registry.Op) -> Callable:
         if not isinstance(input, registry.Tensor):
             raise TypeError(f"{op.name}(): argument 'input' must be a Tensor, not "
                             f"{type(input).__name__}")
-        if not int_ok and input.data.dtype.kind in "biu":
+        if not int_ok and input._data.dtype.kind in "biu":
             input = apply1(registry.REGISTRY["cast"], input,
                            {"dtype": np.dtype(get_default_dtype().np)})
         return apply1(op, input)

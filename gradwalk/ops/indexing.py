@@ -78,7 +78,7 @@ def _normalize_index(x, index):
     advanced = False
     for i in index:
         if isinstance(i, _registry.Tensor):
-            a = i.data
+            a = i._data
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  f"tensors, got {i.dtype}")
@@ -183,9 +183,9 @@ def index_put(x, index, value):
     """Out-of-place ``x[index] = value`` (``__setitem__`` applies it in place)."""
     idx, _ = _normalize_index(x, index)
     if not isinstance(value, _registry.Tensor):
-        value = _registry.wrap(np.asarray(value, dtype=x.data.dtype))
-    elif value.data.dtype != x.data.dtype:
-        value = value.to(x.data.dtype)
+        value = _registry.wrap(np.asarray(value, dtype=x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        value = value.to(x._data.dtype)
     target = np.empty(x.shape, dtype=bool)[idx].shape
     try:
         np.broadcast_to(np.empty(value.shape), target)
@@ -217,7 +217,7 @@ def apply_inplace(self, fn, *args, **kwargs):
                                     and args[0]._requires_grad)))
             and _inplace_ufunc(self, fn, args[0])):
         return self  # no graph to record: written straight into self's memory
-    flags = getattr(self.data, "flags", None)
+    flags = getattr(self._data, "flags", None)
     if flags is not None and not flags.writeable:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
@@ -239,7 +239,7 @@ def apply_inplace(self, fn, *args, **kwargs):
     needs_graph = recording and (self._requires_grad or any(
         isinstance(a, _registry.Tensor) and a._requires_grad for a in args))
     if needs_graph:
-        old = _registry._make(self.data.copy(), self.grad_fn)
+        old = _registry._make(self._data.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
         copy_edge(self, old)
         if self.grad_fn is None and self._requires_grad:
@@ -247,13 +247,13 @@ def apply_inplace(self, fn, *args, **kwargs):
         res = fn(old, *args, **kwargs)
     else:
         with no_grad():
-            res = fn(_registry.wrap(self.data), *args, **kwargs)
+            res = fn(_registry.wrap(self._data), *args, **kwargs)
     _check_cast(res, self, fn)
-    if res.data is not self.data:
-        if self.data.ndim == 0 and res.data.ndim == 0:
-            self.data[...] = res.data
+    if res._data is not self._data:
+        if self._data.ndim == 0 and res._data.ndim == 0:
+            self._data[...] = res._data
         else:
-            self.data[...] = res.data
+            self._data[...] = res._data
     self._vc[0] += 1
     if needs_graph:
         node = res.grad_fn
@@ -283,10 +283,10 @@ def _inplace_ufunc(self, fn, other) -> bool:
         _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
                                 E.div: np.true_divide})
     uf = _INPLACE_UFUNCS.get(fn)
-    data = self.data
+    data = self._data
     if uf is None or type(data) is not np.ndarray:
         return False
-    od = other.data if isinstance(other, _registry.Tensor) else other
+    od = other._data if isinstance(other, _registry.Tensor) else other
     if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
         return False
     try:
@@ -316,16 +316,16 @@ def _rebase_view(view, base, node) -> None:
 
 
 def _check_cast(res, self, fn) -> None:
-    a, b = res.data.dtype, self.data.dtype
+    a, b = res._data.dtype, self._data.dtype
     if a != b and not np.can_cast(a, b, casting="same_kind"):
         raise RuntimeError(
             f"result type {from_numpy_dtype(a).name.capitalize()} can't be cast to the desired "
             f"output type {from_numpy_dtype(b).name.capitalize()} in in-place "
             f"{getattr(fn, '__name__', 'op')}; convert the tensor first, e.g. x = x.float()")
-    if res.data.shape != self.data.shape:
+    if res._data.shape != self._data.shape:
         raise RuntimeError(
-            f"output with shape {list(self.data.shape)} doesn't match the broadcast shape "
-            f"{list(res.data.shape)} in in-place {getattr(fn, '__name__', 'op')}")
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(res._data.shape)} in in-place {getattr(fn, '__name__', 'op')}")
 
 
 
@@ -461,7 +461,7 @@ def _index_add_jvp(xp, t, out, index, axis, alpha):
 
 def _index_tensor(index, op, ndim_expected=None):
     if isinstance(index, _registry.Tensor):
-        a = index.data
+        a = index._data
     else:
         a = np.asarray(index)
     if a.dtype.kind not in "iu":
@@ -527,7 +527,7 @@ def scatter_add(input, dim, index, src):
     axis = _dim(input, dim, "scatter_add")
     idx = _index_tensor(index, "scatter_add")
     if not isinstance(src, _registry.Tensor):
-        src = _registry.wrap(np.asarray(src, dtype=input.data.dtype))
+        src = _registry.wrap(np.asarray(src, dtype=input._data.dtype))
     _check_gather_index(input, idx, axis, "scatter_add", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -547,7 +547,7 @@ def scatter(input, dim, index, src=None, value=None):
     if src is None:
         src = value
     if not isinstance(src, _registry.Tensor):
-        src = _registry.wrap(np.full(idx.shape, src, dtype=input.data.dtype))
+        src = _registry.wrap(np.full(idx.shape, src, dtype=input._data.dtype))
     _check_gather_index(input, idx, axis, "scatter", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -608,7 +608,7 @@ def masked_fill(input, mask, value):
         >>> gradwalk.masked_fill(x, x > 1, 0.0)
         tensor([1., 0.])
     """
-    m = mask.data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
     if m.dtype.kind != "b":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype}")
@@ -624,8 +624,8 @@ def masked_fill(input, mask, value):
             raise RuntimeError(
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s).")
-        if value.data.dtype != input.data.dtype:
-            value = value.to(input.data.dtype)
+        if value._data.dtype != input._data.dtype:
+            value = value.to(input._data.dtype)
     return apply(MASKED_FILL, input, value, params={"mask": m})
 
 
@@ -638,7 +638,7 @@ def nonzero(input, *, as_tuple=False):
         tensor([[1],
                 [2]])
     """
-    idx = np.nonzero(input.data)
+    idx = np.nonzero(input._data)
     if as_tuple:
         return tuple(_registry.wrap(i.astype(np.int64)) for i in idx)
     return _registry.wrap(np.stack(idx, axis=1).astype(np.int64))

@@ -77,10 +77,10 @@ COPY_SLICES = declare("copy_slices", _copy_slices_fwd, _copy_slices_vjp, _copy_s
 
 def rebase(view, base, node) -> None:
     """Give ``base`` a node that routes gradients of its new value through ``view``'s node."""
-    old = _registry._make(base.data, base.grad_fn)
+    old = _registry._make(base._data, base.grad_fn)
     old._requires_grad = base._requires_grad
     copy_edge(base, old)
-    new_view = _registry._make(view.data, node)
+    new_view = _registry._make(view._data, node)
     copy_edge(view, new_view)
     with enable_grad():
         res = apply(COPY_SLICES, old, new_view, params={"chain": view._extra.view_chain})
@@ -114,7 +114,7 @@ def refresh_views(base, changed) -> None:
         live.append(ref)
         if v is changed or v._vc is not base._vc:
             continue
-        t = _registry._make(base.data, base.grad_fn)
+        t = _registry._make(base._data, base.grad_fn)
         copy_edge(base, t)
         with enable_grad():
             for op, params in v._extra.view_chain:

@@ -118,7 +118,7 @@ def _tensor_class():
 
 
 def nonzero_tuple(condition):
-    return tuple(_registry.wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition.data))
+    return tuple(_registry.wrap(np.asarray(i, dtype=np.int64)) for i in np.nonzero(condition._data))
 
 
 def _zeros(xp, shape, dtype, *like):
@@ -223,7 +223,7 @@ def np_scatter_add(xp, out, axis, index, src):
 def scatter_add_into(xp, shape, axis, index, g):
     """Zeros of ``shape`` with ``g`` added at ``index`` along ``axis`` (gather's reverse)."""
     if is_dxp(xp):
-        z = _registry.wrap(np.zeros(shape, dtype=g.data.dtype))
+        z = _registry.wrap(np.zeros(shape, dtype=g._data.dtype))
         return scatter_add(z, axis, _registry.wrap(index), g)
     z = _zeros(xp, shape, g.dtype, g, index)
     np_scatter_add(xp, z, axis, index, g)

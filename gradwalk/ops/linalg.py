@@ -148,7 +148,7 @@ def _pair(a, b, op):
     if not isinstance(a, _registry.Tensor) or not isinstance(b, _registry.Tensor):
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and "
                         f"{type(b).__name__}")
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         raise RuntimeError(
             f"{op}(): expected both operands to have the same dtype, but got {a.dtype} and "
             f"{b.dtype}. Convert one, e.g. b.to(a.dtype)")
@@ -167,9 +167,9 @@ def matmul(input, other):
         ((2, 4), (2,))
     """
     if not isinstance(input, _registry.Tensor):
-        input = _registry.wrap(np.asarray(input, dtype=other.data.dtype))
+        input = _registry.wrap(np.asarray(input, dtype=other._data.dtype))
     if not isinstance(other, _registry.Tensor):
-        other = _registry.wrap(np.asarray(other, dtype=input.data.dtype))
+        other = _registry.wrap(np.asarray(other, dtype=input._data.dtype))
     _pair(input, other, "matmul")
     ka = input.shape[-1]
     kb = other.shape[0] if other.ndim == 1 else other.shape[-2]
@@ -323,6 +323,6 @@ def einsum(equation: str, *operands):
     except ValueError as e:
         raise RuntimeError(f"einsum(): operands do not fit the equation {equation!r}: {e} "
                            f"(shapes {[list(t.shape) for t in operands]})") from None
-    dt = np.result_type(*[t.data.dtype for t in operands])
-    operands = [t if t.data.dtype == dt else t.to(dt) for t in operands]
+    dt = np.result_type(*[t._data.dtype for t in operands])
+    operands = [t if t._data.dtype == dt else t.to(dt) for t in operands]
     return apply(EINSUM, *operands, params={"equation": eq})

@@ -9,7 +9,7 @@ from . import registry as R
 
 
 def _data(x):
-    return x.data if isinstance(x, R.Tensor) else x
+    return x._data if isinstance(x, R.Tensor) else x
 
 
 def _nondiff_result(arr, *refs):

@@ -171,7 +171,7 @@ def _pair(input, target, op, warn=True):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
     if not isinstance(target, _registry.Tensor):
-        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
+        target = _registry.wrap(np.asarray(target, dtype=input._data.dtype))
     if input.shape != target.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
@@ -183,7 +183,7 @@ def _pair(input, target, op, warn=True):
                 f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
                 "broadcasting. Please ensure they have the same size.", UserWarning,
                 stacklevel=3)
-    if target.data.dtype != input.data.dtype and input.data.dtype.kind == "f":
+    if target._data.dtype != input._data.dtype and input._data.dtype.kind == "f":
         target = target.to(input.dtype)
     return input, target
 
@@ -206,7 +206,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size.")
     input, target = _pair(input, target, "binary_cross_entropy", warn=False)
-    x = input.data
+    x = input._data
     xs = K.all_samples(x)  # under vmap: check every sample
     if xs.size and (float(xs.min()) < 0.0 or float(xs.max()) > 1.0):
         raise RuntimeError("binary_cross_entropy(): all elements of input should be between 0 "
@@ -214,7 +214,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                            "on the logits")
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
         w = np.broadcast_to(w.astype(x.dtype, copy=False), x.shape)
     return apply(BINARY_CROSS_ENTROPY, input, target,
                  params={"weight": w, "reduction": reduction})

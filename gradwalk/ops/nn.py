@@ -87,7 +87,7 @@ def _nll_vjp(xp, g, out, logp, target, weight, ignore_index, reduction):
 
 
 def _raw(a):
-    return a.data if hasattr(a, "grad_fn") else a
+    return a._data if hasattr(a, "grad_fn") else a
 
 
 def _nll_jvp(xp, t, out, logp, target, weight, ignore_index, reduction):
@@ -165,7 +165,7 @@ def _ce_vjp_numpy(g, x, target, reduction, ignore_index):
 
 
 def _np_dtype(x):
-    return x.data.dtype if hasattr(x, "grad_fn") else x.dtype  # Tensor, or an array
+    return x._data.dtype if hasattr(x, "grad_fn") else x.dtype  # Tensor, or an array
 
 
 def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
@@ -327,7 +327,7 @@ def _dim(x, dim, op):
 def _float(x, op):
     if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         return x.to(get_default_dtype())
     return x
 
@@ -368,7 +368,7 @@ def _check_reduction(reduction, op):
 def _class_target(input, target, op):
     if not isinstance(target, _registry.Tensor):
         target = _registry.wrap(np.asarray(target))
-    if target.data.dtype.kind not in "iu":
+    if target._data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{op}(): expected target of class indices with an integer dtype (int64), got "
             f"{target.dtype}. For probabilities as targets use a float tensor of the input's "
@@ -397,7 +397,7 @@ def _to_2d(x, t=None):
     c = x.shape[1]
     xm = S.movedim(x, 1, -1)
     x2 = S.reshape(xm, (-1, c))
-    return x2, (None if t is None else _registry.wrap(t.data.reshape(-1)))
+    return x2, (None if t is None else _registry.wrap(t._data.reshape(-1)))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -420,16 +420,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(()) if reduction == "none" else out
     target = _class_target(input, target, "nll_loss")
-    _check_classes(target.data, input.shape[1], ignore_index, "nll_loss")
+    _check_classes(target._data, input.shape[1], ignore_index, "nll_loss")
     if input.ndim > 2:
         shape = (input.shape[0],) + input.shape[2:]
         x2, t2 = _to_2d(input, target)
         out = nll_loss(x2, t2, weight, ignore_index=ignore_index, reduction=reduction)
         return out.reshape(shape) if reduction == "none" else out
     if weight is not None:
-        weight = (weight.data if isinstance(weight, _registry.Tensor)
-                  else np.asarray(weight)).astype(input.data.dtype)
-    return apply1(NLL_LOSS, input, {"target": target.data, "weight": weight,
+        weight = (weight._data if isinstance(weight, _registry.Tensor)
+                  else np.asarray(weight)).astype(input._data.dtype)
+    return apply1(NLL_LOSS, input, {"target": target._data, "weight": weight,
                                     "ignore_index": ignore_index, "reduction": reduction})
 
 
@@ -447,7 +447,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     _check_reduction(reduction, "cross_entropy")
     x = _float(input, "cross_entropy")
-    if isinstance(target, _registry.Tensor) and target.data.dtype.kind == "f":
+    if isinstance(target, _registry.Tensor) and target._data.dtype.kind == "f":
         return _cross_entropy_probs(x, target, weight, reduction, label_smoothing)
     if x.ndim == 1:
         t = target if isinstance(target, _registry.Tensor) else _registry.wrap(np.asarray(target))
@@ -455,9 +455,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                             reduction=reduction, label_smoothing=label_smoothing)
         return out.reshape(()) if reduction == "none" else out
     target = _class_target(x, target, "cross_entropy")
-    _check_classes(target.data, x.shape[1], ignore_index, "cross_entropy")
+    _check_classes(target._data, x.shape[1], ignore_index, "cross_entropy")
     if x.ndim == 2 and weight is None and label_smoothing == 0.0:
-        return apply1(CROSS_ENTROPY, x, {"target": target.data, "reduction": reduction,
+        return apply1(CROSS_ENTROPY, x, {"target": target._data, "reduction": reduction,
                                          "ignore_index": ignore_index})
     logp = log_softmax(x, 1)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -469,7 +469,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     """PyTorch's label smoothing: (1 - eps) * nll + eps * mean over classes of -w_c log p_c."""
     c = logp.shape[1]
-    valid = _registry.wrap(target.data != ignore_index)
+    valid = _registry.wrap(target._data != ignore_index)
     lp = logp if weight is None else logp * _class_view(weight, logp)
     smooth = -R.sum(lp, 1) * _cast_like(valid, logp)
     if reduction == "none":
@@ -477,22 +477,22 @@ def _smooth(logp, target, weight, ignore_index, reduction, eps, nll):
     if reduction == "sum":
         return (1 - eps) * nll + eps * R.sum(smooth) / c
     if weight is None:
-        denom = float(valid.data.sum())
+        denom = float(valid._data.sum())
     else:
-        w = weight.data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
-        denom = float((w[np.where(valid.data, target.data, 0)] * valid.data).sum())
+        w = weight._data if isinstance(weight, _registry.Tensor) else np.asarray(weight)
+        denom = float((w[np.where(valid._data, target._data, 0)] * valid._data).sum())
     return (1 - eps) * nll + eps * R.sum(smooth) / (c * denom)
 
 
 def _class_view(weight, x):
     w = weight if isinstance(weight, _registry.Tensor) else _registry.wrap(np.asarray(weight,
-                                                                          dtype=x.data.dtype))
+                                                                          dtype=x._data.dtype))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     return w.reshape(shape)
 
 
 def _cast_like(mask, x):
-    return _registry.wrap(mask.data.astype(x.data.dtype))
+    return _registry.wrap(mask._data.astype(x._data.dtype))
 
 
 def _cross_entropy_probs(x, target, weight, reduction, eps):
@@ -525,7 +525,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """
     _check_reduction(reduction, "mse_loss")
     if not isinstance(target, _registry.Tensor):
-        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
+        target = _registry.wrap(np.asarray(target, dtype=input._data.dtype))
     if input.shape != target.shape:
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
@@ -550,7 +550,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     if not isinstance(target, _registry.Tensor):
-        target = _registry.wrap(np.asarray(target, dtype=input.data.dtype))
+        target = _registry.wrap(np.asarray(target, dtype=input._data.dtype))
     if target.shape != input.shape:
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size "
                          f"({list(input.shape)})")
@@ -583,7 +583,7 @@ def linear(input, weight, bias=None):
         sb = "x".join(map(str, (weight.shape[-1], weight.shape[0]) if weight.ndim == 2
                           else weight.shape))
         raise RuntimeError(f"linear(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
-    if input.data.dtype != weight.data.dtype:
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear(): expected input and weight to have the same dtype, but got "
             f"{input.dtype} and {weight.dtype}. Convert the input with .to({weight.dtype})")
@@ -658,5 +658,5 @@ def dropout(input, p=0.5, training=True, inplace=False):
     from ..creation import _rng
 
     keep = _rng().random(input.shape) >= p
-    mask = keep.astype(input.data.dtype) / (1.0 - p)
+    mask = keep.astype(input._data.dtype) / (1.0 - p)
     return input * _registry.wrap(mask)

@@ -155,17 +155,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {list(input.shape)}")
         if running_mean is not None or running_var is not None:
-            x = input.data
+            x = input._data
             with no_grad():
                 if running_mean is not None:
                     mean = x.mean(axis=axes)
-                    rm = running_mean.data
+                    rm = running_mean._data
                     rm *= 1.0 - momentum
                     rm += momentum * mean.astype(rm.dtype, copy=False)
                     running_mean._vc[0] += 1
                 if running_var is not None:
                     var = x.var(axis=axes, ddof=1)
-                    rv = running_var.data
+                    rv = running_var._data
                     rv *= 1.0 - momentum
                     rv += momentum * var.astype(rv.dtype, copy=False)
                     running_var._vc[0] += 1
@@ -175,9 +175,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise RuntimeError("batch_norm(): running_mean and running_var must be given when "
                            "training=False")
     shape = (1, c) + (1,) * (input.ndim - 2)
-    dt = input.data.dtype
-    scale = 1.0 / (running_var.data.astype(dt) + eps) ** 0.5
-    shift = -running_mean.data.astype(dt) * scale
+    dt = input._data.dtype
+    scale = 1.0 / (running_var._data.astype(dt) + eps) ** 0.5
+    shift = -running_mean._data.astype(dt) * scale
     y = input * _registry.wrap(scale.reshape(shape)) + _registry.wrap(shift.reshape(shape))
     if weight is not None:
         y = y * weight.reshape(shape)

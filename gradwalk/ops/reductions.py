@@ -352,8 +352,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     _float_input(input, "sum")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "bi" and input.data.dtype != np.int64:
-        input = _registry.wrap(input.data.astype(np.int64))
+    elif input._data.dtype.kind in "bi" and input._data.dtype != np.int64:
+        input = _registry.wrap(input._data.astype(np.int64))
     axes = _axes(dim, input.ndim, "sum")
     op = SUM if dim is None else SUM_DIM
     return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
@@ -371,7 +371,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     _float_input(input, "mean")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}. Use x.float().mean() instead.")
@@ -438,7 +438,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
     if isinstance(dim, _registry.Tensor):  # max(a, b) as elementwise maximum
         return (E.maximum if name == "max" else E.minimum)(input, dim)
-    if input.data.size == 0:
+    if input._data.size == 0:
         raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
             "the reduction dim with the 'dim' argument.")
@@ -447,7 +447,7 @@ def _extreme(input, dim, keepdim, op_all, op_dim, argf, name):
     axis = _wrap(dim, input.ndim, name)
     if input.ndim == 0:
         return _Ret(input.clone(), _registry.wrap(np.zeros((), dtype=np.int64)))
-    index = argf(input.data, axis=axis)
+    index = argf(input._data, axis=axis)
     values = apply1(op_dim, input, {"index": index, "axis": axis, "keepdim": keepdim,
                                     "shape": input.shape})
     idx = np.expand_dims(index, axis) if keepdim else index
@@ -514,7 +514,7 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(input, dim, keepdim, f, name):
-    a = input.data
+    a = input._data
     if dim is None:
         r = f(a.reshape(-1))
         if keepdim:
@@ -611,7 +611,7 @@ def any(input, dim=None, keepdim=False):
         tensor(True)
     """
     axes = _axes(dim, input.ndim, "any")
-    return _registry.wrap(np.asarray(np.any(input.data, axis=axes, keepdims=keepdim)))
+    return _registry.wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
 
 
 @numpy_aliases
@@ -624,4 +624,4 @@ def all(input, dim=None, keepdim=False):
         tensor(False)
     """
     axes = _axes(dim, input.ndim, "all")
-    return _registry.wrap(np.asarray(np.all(input.data, axis=axes, keepdims=keepdim)))
+    return _registry.wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))

@@ -189,7 +189,7 @@ def _edge(t):
 
 def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
     """Apply a one-input op to the Tensor ``input`` (the hot path: keep it short)."""
-    data = input.data
+    data = input._data
     if type(data) is _ndarray:
         if data.ndim or not op.elementwise:
             out = op.forward(np, data) if params is None else op.forward(np, data, **params)
@@ -237,12 +237,12 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
            params: dict | None = None) -> Tensor:
     """Apply a two-input elementwise op: ``input`` a Tensor, ``other`` a Tensor or a Python
     number. The common case of ``apply`` written out: arithmetic is most of an eager program."""
-    input_data = input.data
+    input_data = input._data
     other_type = type(other)
     other_is_tensor = other_type is not float and other_type is not int and isinstance(
         other, Tensor)
     if other_is_tensor:
-        other_data = other.data
+        other_data = other._data
         other_requires_grad = other._requires_grad
         if input_data.dtype is not other_data.dtype:
             input_data, other_data = _promote2(input_data, other_data)
@@ -327,7 +327,7 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
     xp = None
     for input in inputs:
         if isinstance(input, tensor):
-            data = input.data
+            data = input._data
             datas.append(data)
             if input._requires_grad:
                 requires = True
@@ -387,7 +387,7 @@ def apply_multi(op: Op, x, params=None) -> tuple:
         >>> rows[1].grad_fn.name(), rows[1].output_nr
         ('UnbindBackward0', 1)
     """
-    data = x.data
+    data = x._data
     xp = np if type(data) is _ndarray else xp_of(data)
     outs = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
     if not (x._requires_grad and is_grad_enabled_fast()):

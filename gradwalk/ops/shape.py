@@ -26,7 +26,7 @@ def _view(op, x, params):
 def _share(out, x, op, params):
     """Mark ``out`` as a view of ``x``: the same version counter, the base tensor, and the chain
     of view ops from the base (used to route gradients when the view is changed in place)."""
-    if np.may_share_memory(out.data, x.data) if type(out.data) is np.ndarray else True:
+    if np.may_share_memory(out._data, x._data) if type(out._data) is np.ndarray else True:
         out._vc = x._vc
         ex = out._ex()
         xex = x._extra
@@ -214,7 +214,7 @@ def reshape(input, shape):
         tensor([[0, 1, 2],
                 [3, 4, 5]])
     """
-    shape = _infer_shape(shape, input.data.size, "reshape")
+    shape = _infer_shape(shape, input._data.size, "reshape")
     return _view(RESHAPE, input, {"shape": shape, "in_shape": input.shape})
 
 
@@ -226,10 +226,10 @@ def view(input, shape):
         >>> gradwalk.arange(4.0).view(2, 2).shape
         (2, 2)
     """
-    shape = _infer_shape(shape, input.data.size, "view")
-    if not input.data.flags.c_contiguous and input.data.size > 1:
+    shape = _infer_shape(shape, input._data.size, "view")
+    if not input._data.flags.c_contiguous and input._data.size > 1:
         try:
-            v = input.data.view()
+            v = input._data.view()
             v.shape = shape
         except AttributeError:
             raise RuntimeError(
@@ -436,8 +436,8 @@ def _tensors(tensors, op):
         if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
-    dt = np.result_type(*[t.data.dtype for t in ts])
-    return [t if t.data.dtype == dt else t.to(dt) for t in ts]
+    dt = np.result_type(*[t._data.dtype for t in ts])
+    return [t if t._data.dtype == dt else t.to(dt) for t in ts]
 
 
 def cat(tensors, dim=0):
@@ -575,7 +575,7 @@ def unbind(input, dim=0):
 
 def _multi_ok(x) -> bool:
     """Whether ``x`` can be split by one multi-output node (Note [multi-output views])."""
-    return type(x.data) is np.ndarray and not _registry._forward_hooks
+    return type(x._data) is np.ndarray and not _registry._forward_hooks
 
 
 def _pieces(x, outs, kind, indices):
@@ -594,7 +594,7 @@ def _zero_block(xp, shape, like):
     from . import kernels as K
 
     if K.is_dxp(xp):
-        return _registry.Tensor._wrap(np.zeros(shape, dtype=like.data.dtype))
+        return _registry.Tensor._wrap(np.zeros(shape, dtype=like._data.dtype))
     return K._zeros(xp, shape, like.dtype, like)
 
 
@@ -713,7 +713,7 @@ def pad(input, pad, mode="constant", value=None):
 
 def to_device(input, device):
     """Move to ``"cpu"`` or ``"cuda"`` (differentiable)."""
-    src = device_of(input.data)
+    src = device_of(input._data)
     if str(device).split(":")[0] == src.split(":")[0]:
         return input
     return apply1(TO_DEVICE, input, {"device": device, "src": src})

@@ -40,22 +40,22 @@ class Adagrad(Optimizer):
             state = self.state[p]
             state["step"] = _step_tensor()
             state["sum"] = _state_tensor(
-                xp_of(p.data).full_like(p.data, group["initial_accumulator_value"]))
+                xp_of(p._data).full_like(p._data, group["initial_accumulator_value"]))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, lr_decay, eps, weight_decay = (group["lr"], group["lr_decay"], group["eps"],
                                            group["weight_decay"])
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state = self.state[p]
-            state["step"].data += 1
-            step = float(state["step"].data)
+            state["step"]._data += 1
+            step = float(state["step"]._data)
             if group["maximize"]:
                 g = -g
             if weight_decay != 0:
                 g = g + weight_decay * x
             clr = lr / (1 + (step - 1) * lr_decay)
-            s = state["sum"].data
+            s = state["sum"]._data
             s += g * g
             std = xp.sqrt(s) + eps
             x += -clr * (g / std)

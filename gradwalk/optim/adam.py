@@ -54,7 +54,7 @@ class Adam(Optimizer):
         weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
         decoupled = group.get("decoupled_weight_decay", False)
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state = self.state[p]
             if len(state) == 0:
                 state["step"] = _step_tensor()
@@ -64,14 +64,14 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = _state_tensor(xp.zeros_like(x))
             if group["maximize"]:
                 g = -g
-            state["step"].data += 1
-            step = float(state["step"].data)
+            state["step"]._data += 1
+            step = float(state["step"]._data)
             if weight_decay != 0:
                 if decoupled:
                     x *= 1 - lr * weight_decay
                 else:
                     g = g + weight_decay * x
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             m += (1 - beta1) * (g - m)
             v *= beta2
             v += (1 - beta2) * g * g
@@ -79,7 +79,7 @@ class Adam(Optimizer):
             bias_correction2_sqrt = math.sqrt(1 - beta2**step)
             step_size = lr / bias_correction1
             if amsgrad:
-                vmax = state["max_exp_avg_sq"].data
+                vmax = state["max_exp_avg_sq"]._data
                 xp.maximum(vmax, v, out=vmax)
                 denom = xp.sqrt(vmax) / bias_correction2_sqrt + eps
             else:

@@ -42,7 +42,7 @@ def _begin(opt: Optimizer, p, g, xp, group: dict[str, Any], buffers: tuple[str, 
     ``scalars`` and zero ``buffers``), ``maximize``, the step count, and weight decay (added to
     the gradient, or ``decoupled_weight_decay`` shrinking the parameter). Returns
     ``(state, gradient, step)``."""
-    x = p.data
+    x = p._data
     state = opt.state[p]
     if len(state) == 0:
         state["step"] = _step_tensor()
@@ -52,19 +52,19 @@ def _begin(opt: Optimizer, p, g, xp, group: dict[str, Any], buffers: tuple[str, 
             state[name] = _state_tensor(xp.zeros_like(x))
     if group["maximize"]:
         g = -g
-    state["step"].data += 1
+    state["step"]._data += 1
     wd = group["weight_decay"]
     if wd != 0:
         if group.get("decoupled_weight_decay", False):
             x *= 1 - group["lr"] * wd
         else:
             g = g + wd * x
-    return state, g, float(state["step"].data)
+    return state, g, float(state["step"]._data)
 
 
 def _moments(state: dict[str, Any], g, b1: float, b2: float):
     """Adam's running averages, in place: ``m = lerp(m, g, 1-b1)``, ``v = b2*v + (1-b2)*g*g``."""
-    m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
     m += (1 - b1) * (g - m)
     v *= b2
     v += (1 - b2) * g * g
@@ -100,9 +100,9 @@ class Adadelta(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state, g, _ = _begin(self, p, g, xp, group, ("square_avg", "acc_delta"))
-            v, u = state["square_avg"].data, state["acc_delta"].data
+            v, u = state["square_avg"]._data, state["acc_delta"]._data
             v *= rho
             v += (1 - rho) * g * g
             delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
@@ -140,9 +140,9 @@ class Adamax(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_inf"))
-            m, u = state["exp_avg"].data, state["exp_inf"].data
+            m, u = state["exp_avg"]._data, state["exp_inf"]._data
             m += (1 - b1) * (g - m)
             u *= b2
             xp.maximum(u, xp.abs(g) + eps, out=u)
@@ -185,13 +185,13 @@ class NAdam(Optimizer):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         decay = group["momentum_decay"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_avg_sq"),
                                     (("mu_product", 1.0),))
             mu = b1 * (1.0 - 0.5 * 0.96 ** (step * decay))
             mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-            state["mu_product"].data *= np.float32(mu)
-            mu_product = float(state["mu_product"].data)
+            state["mu_product"]._data *= np.float32(mu)
+            mu_product = float(state["mu_product"]._data)
             m, v = _moments(state, g, b1, b2)
             denom = xp.sqrt(v / (1 - b2**step)) + eps
             x += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
@@ -230,7 +230,7 @@ class RAdam(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state, g, step = _begin(self, p, g, xp, group, ("exp_avg", "exp_avg_sq"))
             m, v = _moments(state, g, b1, b2)
             bc1, bc2 = 1 - b1**step, 1 - b2**step
@@ -275,17 +275,17 @@ class ASGD(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state, g, step = _begin(self, p, g, xp, group, ("ax",), (("eta", lr), ("mu", 1.0)))
-            eta = float(state["eta"].data)
+            eta = float(state["eta"]._data)
             x *= 1 - lambd * eta
             x += -eta * g
-            mu = float(state["mu"].data)
-            ax = state["ax"].data
+            mu = float(state["mu"]._data)
+            ax = state["ax"]._data
             if mu != 1:
                 ax += (x - ax) * mu
             else:
                 ax[...] = x
-            state["eta"].data[...] = _f32(lr / ((1 + lambd * lr * step) ** alpha))
-            state["mu"].data[...] = _f32(1 / max(1, step - t0))
+            state["eta"]._data[...] = _f32(lr / ((1 + lambd * lr * step) ** alpha))
+            state["mu"]._data[...] = _f32(1 / max(1, step - t0))
             _bump_version(p)

@@ -157,28 +157,28 @@ class LBFGS(Optimizer):
 
     # ---- the flat view of all parameters
     def _flat_grad(self):
-        xp = xp_of(self._params[0].data)
-        parts = [xp.zeros(p.data.size, p.data.dtype) if p.grad is None
-                 else p.grad.data.reshape(-1) for p in self._params]
+        xp = xp_of(self._params[0]._data)
+        parts = [xp.zeros(p._data.size, p._data.dtype) if p.grad is None
+                 else p.grad._data.reshape(-1) for p in self._params]
         return xp.concatenate(parts)
 
     def _add_to_params(self, step: float, direction) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += step * direction[offset:offset + n].reshape(p.data.shape)
+            n = p._data.size
+            p._data += step * direction[offset:offset + n].reshape(p._data.shape)
             _bump_version(p)
             offset += n
 
     def _evaluate_at(self, closure, step: float, direction):
         """Loss and flat gradient at ``params + step*direction``; the params are restored."""
-        saved = [p.data.copy() for p in self._params]
+        saved = [p._data.copy() for p in self._params]
         self._add_to_params(step, direction)
         with enable_grad():
             loss = float(closure())
         grad = self._flat_grad()
         for p, data in zip(self._params, saved):
-            p.data[...] = data
+            p._data[...] = data
             _bump_version(p)
         return loss, grad
 

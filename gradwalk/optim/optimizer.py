@@ -153,7 +153,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     g = p.grad
-                    g.data[...] = 0
+                    g._data[...] = 0
                     _bump_version(g)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -198,7 +198,7 @@ class Optimizer:
                 raise RuntimeError(
                     f"the gradient of a parameter has shape {list(g.shape)} but the parameter "
                     f"has shape {list(p.shape)}; did you assign .grad by hand?")
-            yield p, g.data, xp_of(p.data)
+            yield p, g._data, xp_of(p._data)
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
@@ -295,9 +295,9 @@ class Optimizer:
 def _cast_state(p: Tensor, key: str, value: Any) -> Any:
     """Copy a loaded state value; floating tensors take the param's dtype (except ``step``)."""
     if isinstance(value, Tensor):
-        arr = value.data
+        arr = value._data
         if key != "step" and arr.dtype.kind == "f":
-            arr = arr.astype(p.data.dtype)
-        xp = xp_of(p.data)
+            arr = arr.astype(p._data.dtype)
+        xp = xp_of(p._data)
         return Tensor._wrap(xp.array(arr, copy=True))
     return copy.deepcopy(value)

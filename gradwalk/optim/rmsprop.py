@@ -39,7 +39,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum, centered = (group["weight_decay"], group["momentum"],
                                             group["centered"])
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             state = self.state[p]
             if len(state) == 0:
                 state["step"] = _step_tensor()
@@ -50,21 +50,21 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = _state_tensor(xp.zeros_like(x))
             if group["maximize"]:
                 g = -g
-            state["step"].data += 1
+            state["step"]._data += 1
             if weight_decay != 0:
                 g = g + weight_decay * x
-            v = state["square_avg"].data
+            v = state["square_avg"]._data
             v *= alpha
             v += (1 - alpha) * g * g
             if centered:
-                ga = state["grad_avg"].data
+                ga = state["grad_avg"]._data
                 ga += (1 - alpha) * (g - ga)
                 avg = xp.sqrt(v - ga * ga)
             else:
                 avg = xp.sqrt(v)
             avg += eps
             if momentum > 0:
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"]._data
                 buf *= momentum
                 buf += g / avg
                 x -= lr * buf

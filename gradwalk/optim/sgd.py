@@ -45,7 +45,7 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         for p, g, xp in self._grads(group):
-            x = p.data
+            x = p._data
             if group["maximize"]:
                 g = -g
             if weight_decay != 0:
@@ -56,9 +56,9 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = state["momentum_buffer"] = _state_tensor(xp.array(g, copy=True))
                 else:
-                    b = buf.data
+                    b = buf._data
                     b *= momentum
                     b += (1 - dampening) * g
-                g = g + momentum * buf.data if nesterov else buf.data
+                g = g + momentum * buf._data if nesterov else buf._data
             x -= lr * g
             _bump_version(p)

@@ -125,7 +125,7 @@ def _collect(roots) -> _Graph:
             g.lone.append(t)
             continue
         g.roots.append(node)
-        g.info[node] = (t.shape, t.data.dtype)
+        g.info[node] = (t.shape, t._data.dtype)
         if node not in seen:
             seen.add(node)
             g.order.append(node)
@@ -178,13 +178,13 @@ def _title(leaf, names) -> str:
 
 
 def _leaf_label(leaf, names, show_values, show_grads) -> str:
-    lines = [_title(leaf, names), f"{fmt_shape(leaf.shape)} {_dtype(leaf.data.dtype)}"]
-    if show_values and type(leaf.data) is np.ndarray:
-        v = _shown(leaf.data)
+    lines = [_title(leaf, names), f"{fmt_shape(leaf.shape)} {_dtype(leaf._data.dtype)}"]
+    if show_values and type(leaf._data) is np.ndarray:
+        v = _shown(leaf._data)
         if v is not None:
             lines[-1] += f" = {v}"
     if show_grads and leaf.grad is not None:
-        lines.append(f"grad {fmt_array(leaf.grad.data)}")
+        lines.append(f"grad {fmt_array(leaf.grad._data)}")
     return "\n".join(lines)
 
 
@@ -328,7 +328,7 @@ def _draw_collapsed(pic, g, names, show_values, show_grads, depth, modules) -> N
             detail = ", ".join(f"{c}x {k}" if c > 1 else k for k, c in counts.items())
             lines = [title, f"{len(ops)} ops: {detail}" if ops else "parameters"]
             if params:
-                lines.append(f"{len(params)} params, {sum(p.data.size for p in params)} values")
+                lines.append(f"{len(params)} params, {sum(p._data.size for p in params)} values")
             out = next((n for n in ops if n in g.roots), None)
             pic.add_box(bid, "\n".join(lines), "root" if out is not None else "module")
             continue

@@ -72,8 +72,8 @@ class record:
         node = res.grad_fn
         if node is None:
             return
-        if self.values and res.data.size <= SMALL:
-            node.metadata["value"] = res.data.copy()
+        if self.values and res._data.size <= SMALL:
+            node.metadata["value"] = res._data.copy()
         if self._stack:
             name, kind = self._stack[-1]
             if name:  # the top-level model itself makes no group

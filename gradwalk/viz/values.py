@@ -44,7 +44,7 @@ _NO_RERUN = {"copy", "fill", "copy_slices", "index_put", "scatter", "scatter_add
 def _array(v):
     """A saved value as an ndarray or a Python number, or ``None`` (packed, on a device...)."""
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
     if type(v) is np.ndarray:
         return v
     if isinstance(v, (bool, int, float, np.number)):
@@ -72,12 +72,12 @@ def find_values(roots, nodes=None) -> tuple:
     for t in roots:
         node = t.grad_fn if t.grad_fn is not None else (
             t._accumulator() if t.requires_grad else None)
-        if node is not None and type(t.data) is np.ndarray:
-            known[node] = t.data
+        if node is not None and type(t._data) is np.ndarray:
+            known[node] = t._data
     for node in nodes:
         if type(node) is AccumulateGrad:
-            if type(node.variable.data) is np.ndarray:
-                known.setdefault(node, node.variable.data)
+            if type(node.variable._data) is np.ndarray:
+                known.setdefault(node, node.variable._data)
             continue
         meta = node.meta
         if meta and meta.get("value") is not None:

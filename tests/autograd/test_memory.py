@@ -18,7 +18,7 @@ def _graph_with_an_intermediate():
     x = gradwalk.tensor([0.5, -1.0, 2.0], requires_grad=True)
     h = x.exp()
     y = (h * h).sum()
-    return x, y, weakref.ref(h), weakref.ref(h.data)
+    return x, y, weakref.ref(h), weakref.ref(h._data)
 
 
 def test_the_graph_keeps_saved_intermediates_alive_until_backward():

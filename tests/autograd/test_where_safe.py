@@ -175,7 +175,7 @@ def test_gradients_leaving_the_engine_are_plain_arrays():
         warnings.simplefilter("ignore", RuntimeWarning)
         (g,) = gw.autograd.grad(sqrt_pos(gw, x).sum(), x)
         sqrt_pos(gw, x).sum().backward()
-    assert type(g.data) is np.ndarray and type(x.grad.data) is np.ndarray
+    assert type(g._data) is np.ndarray and type(x.grad._data) is np.ndarray
     np.testing.assert_array_equal(g.numpy(), [0.0, 0.25])
 
 

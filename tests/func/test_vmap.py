@@ -156,7 +156,7 @@ def test_backward_through_vmap_sums_over_the_batch():
     out = vmap(lambda r: (r * w).sin().sum())(t64(x))
     out.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), (np.cos(x * w.detach().numpy()) * x).sum(0))
-    assert type(w.grad.data) is np.ndarray
+    assert type(w.grad._data) is np.ndarray
     xs = t64(x).requires_grad_()
     (g,) = gradwalk.autograd.grad(vmap(lambda r: (r * r).sum())(xs).sum(), xs)
     np.testing.assert_allclose(g.numpy(), 2 * x)
@@ -392,7 +392,7 @@ def test_second_order_gradients_through_a_finished_vmap():
     w = gradwalk.tensor(RNG.standard_normal(3), dtype=gradwalk.float64, requires_grad=True)
     out = vmap(lambda r: (r * w).sin().sum())(t64(x)).sum()
     (g,) = gradwalk.autograd.grad(out, w, create_graph=True)
-    assert type(g.data) is np.ndarray and g.shape == (3,)
+    assert type(g._data) is np.ndarray and g.shape == (3,)
     wn = w.detach().numpy()
     np.testing.assert_allclose(g.detach().numpy(), (np.cos(x * wn) * x).sum(0))
     (h0,) = gradwalk.autograd.grad(g[0], w)

@@ -239,6 +239,6 @@ def test_load_state_dict_assign_replaces_parameters():
     new_w = gradwalk.ones(2, 2, dtype=gradwalk.float64)
     lin.load_state_dict({"weight": new_w, "bias": np.zeros(2)}, assign=True)
     assert isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad
-    assert lin.weight.dtype == gradwalk.float64 and lin.weight.data is new_w.data
+    assert lin.weight.dtype == gradwalk.float64 and lin.weight._data is new_w._data
     with pytest.raises(RuntimeError, match="Missing key"):
         lin.load_state_dict({"weight": new_w}, assign=True)

@@ -22,7 +22,7 @@ def test_parameter_basics_and_repr_match_torch():
 def test_parameter_shares_data_and_ops_return_tensors():
     t = gradwalk.ones(3)
     p = nn.Parameter(t)
-    assert p.data is t.data
+    assert p._data is t._data
     y = p * 2
     assert type(y) is gradwalk.Tensor and y.requires_grad
     y.sum().backward()
@@ -34,7 +34,7 @@ def test_parameter_deepcopy_and_errors():
     p = nn.Parameter(gradwalk.ones(2))
     p.name = "w"
     c = copy.deepcopy(p)
-    assert isinstance(c, nn.Parameter) and c.data is not p.data and c.name == "w"
+    assert isinstance(c, nn.Parameter) and c._data is not p._data and c.name == "w"
     with pytest.raises(TypeError, match="must be a Tensor"):
         nn.Parameter([1.0])
     with pytest.raises(RuntimeError, match="floating point"):

@@ -58,11 +58,11 @@ def _leaves(xs, requires_grad: bool):
 
 def _value(sample, xs) -> np.ndarray:
     """The sample's output for arrays ``xs`` (no input requires grad)."""
-    return np.array(sample.call(gradwalk, *_leaves(xs, False)).data, dtype=np.float64)
+    return np.array(sample.call(gradwalk, *_leaves(xs, False))._data, dtype=np.float64)
 
 
 def _dense(grads, xs):
-    return [np.zeros_like(x) if g is None else np.asarray(g.data, dtype=np.float64)
+    return [np.zeros_like(x) if g is None else np.asarray(g._data, dtype=np.float64)
             for g, x in zip(grads, xs)]
 
 
@@ -121,7 +121,7 @@ def _recorded(sample):
 
 
 def _has_tangent(a) -> bool:
-    return isinstance(a, gradwalk.Tensor) and a.data.dtype.kind == "f" and a.requires_grad
+    return isinstance(a, gradwalk.Tensor) and a._data.dtype.kind == "f" and a.requires_grad
 
 
 def _call_jvp(op, tangents, out, datas, params):
@@ -179,8 +179,8 @@ def test_forward_matches_numpy(sample):
     out = sample.call(gradwalk, *_leaves(xs, False))
     expected = np.asarray(sample.ref(*xs))
     assert out.shape == expected.shape, f"{sample.name}: shape {out.shape} != {expected.shape}"
-    assert out.data.dtype == np.float64, f"{sample.name}: dtype {out.data.dtype}"
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12,
+    assert out._data.dtype == np.float64, f"{sample.name}: dtype {out._data.dtype}"
+    np.testing.assert_allclose(out._data, expected, rtol=1e-10, atol=1e-12,
                                err_msg=f"{sample.name} ({sample.op}): forward")
 
 
@@ -249,11 +249,11 @@ def test_double_backward_matches_finite_differences(sample):
 def test_jvp_matches_finite_differences(sample):
     op, args, res, params = _recorded(sample)
     rng = _rng(sample, "jvp")
-    datas = [a.data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a.data.dtype) if _has_tangent(a) else None
+    datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
+    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
                 for a in args]
     assert any(t is not None for t in tangents)
-    out = res.data
+    out = res._data
     jvp = _call_jvp(op, tangents, out, datas, params)
 
     forward = sample.jvp_forward or op.forward
@@ -271,15 +271,15 @@ def test_jvp_is_adjoint_of_vjp(sample):
     op, args, res, params = _recorded(sample)
     node = res.grad_fn
     rng = _rng(sample, "adjoint")
-    datas = [a.data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a.data.dtype) if _has_tangent(a) else None
+    datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
+    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
                 for a in args]
-    out = res.data
+    out = res._data
     jvp = _call_jvp(op, tangents, out, datas, params)
     u = rng.standard_normal(out.shape).astype(out.dtype)
 
     # the reverse rule, called the way the engine calls it (saved values, ``needs``)
-    saved = [s.data if isinstance(s, gradwalk.Tensor) else s for s in node.saved]
+    saved = [s._data if isinstance(s, gradwalk.Tensor) else s for s in node.saved]
     kw = dict(params or {})
     if len(saved) == 1:
         grads = (op.vjp(np, u, node.out, *saved, **kw),)
@@ -304,12 +304,12 @@ def test_jvp_rule_runs_on_the_differentiable_namespace(sample):
 
     op, args, res, params = _recorded(sample)
     rng = _rng(sample, "jvp")
-    datas = [a.data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a.data.dtype) if _has_tangent(a) else None
+    datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
+    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
                 for a in args]
-    expected = _call_jvp(op, tangents, res.data, datas, params)
+    expected = _call_jvp(op, tangents, res._data, datas, params)
     ts = [None if t is None else gradwalk.tensor(t, requires_grad=True) for t in tangents]
     t = ts[0] if len(args) == 1 else tuple(ts)
     r = op.jvp(dxp, t, res, *args, **(params or {}))
     assert isinstance(r, gradwalk.Tensor), f"{sample.name}: jvp under dxp gave {type(r)}"
-    _close(np.broadcast_to(r.data, res.shape), expected, sample, "jvp under dxp")
+    _close(np.broadcast_to(r._data, res.shape), expected, sample, "jvp under dxp")

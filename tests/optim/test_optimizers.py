@@ -145,12 +145,12 @@ def test_state_dict_layout_matches_pytorch():
 def test_updates_are_in_place_and_bump_version():
     w = gradwalk.ones(3, requires_grad=True)
     view = w.detach()[1:]
-    data = w.data
+    data = w._data
     v0 = w._version
     opt = optim.Adam([w], lr=0.5)
     (w * 2).sum().backward()
     opt.step()
-    assert w.data is data
+    assert w._data is data
     assert w._version == v0 + 1
     np.testing.assert_allclose(view.numpy(), [0.5, 0.5], rtol=1e-6)
     assert w.is_leaf and w.requires_grad and w.grad_fn is None

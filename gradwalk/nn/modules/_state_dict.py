@@ -95,7 +95,7 @@ class StateDictMixin:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if tuple(arr.shape) != tuple(target.shape):
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape "
@@ -103,7 +103,7 @@ class StateDictMixin:
                     f"{_torch_size(target.shape)}.")
                 continue
             try:
-                target.data[...] = arr
+                target._data[...] = arr
             except (TypeError, ValueError) as e:
                 error_msgs.append(f'While copying the parameter named "{key}", whose '
                                   f"dimensions in the model are {_torch_size(target.shape)} "

@@ -213,9 +213,9 @@ def _float_mask(mask, dtype, name: str):
     if mask is None:
         return None
     m = mask if isinstance(mask, Tensor) else Tensor._wrap(np.asarray(mask))
-    if m.data.dtype == np.bool_:
-        return Tensor._wrap(np.where(m.data, -np.inf, 0.0).astype(dtype))
-    if m.data.dtype.kind != "f":
+    if m._data.dtype == np.bool_:
+        return Tensor._wrap(np.where(m._data, -np.inf, 0.0).astype(dtype))
+    if m._data.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return m
 
@@ -330,7 +330,7 @@ class MultiheadAttention(Module):
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but "
                                  f"got {e}")
         h, hd = self.num_heads, self.head_dim
-        dt = query.data.dtype
+        dt = query._data.dtype
         if self._qkv_same_embed_dim and query is key and key is value:
             # self-attention: one projection for q, k and v (as PyTorch does)
             q, k, v = S.chunk(F.linear(query, self.in_proj_weight, self.in_proj_bias), 3, -1)

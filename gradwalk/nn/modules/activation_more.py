@@ -321,7 +321,7 @@ class PReLU(Module):
 
     def reset_parameters(self) -> None:
         """Set every slope back to ``init``."""
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)

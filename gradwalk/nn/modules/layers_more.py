@@ -310,7 +310,7 @@ class _InstanceNorm(Module):
         x = input.unsqueeze(0) if unbatched else input
         use_stats = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._data[...] += 1
         out = L.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               use_stats, self.momentum, self.eps)
         return out.squeeze(0) if unbatched else out

@@ -158,7 +158,7 @@ class Module(StateDictMixin):
                             f"'{name}' (gradwalk Tensor or None required)")
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
-            plain = Tensor._wrap(tensor.data)
+            plain = Tensor._wrap(tensor._data)
             plain._vc = tensor._vc
             tensor = plain
         self._buffers[name] = tensor
@@ -444,7 +444,7 @@ class Module(StateDictMixin):
             if set_to_none:
                 p.grad = None
             elif g.grad_fn is not None:
-                p.grad = Tensor._wrap(g.data * 0)
+                p.grad = Tensor._wrap(g._data * 0)
             else:
                 with no_grad():
                     g.zero_()
@@ -457,11 +457,11 @@ class Module(StateDictMixin):
             for m in self.modules():
                 for store in (m._parameters, m._buffers):
                     for t in store.values():
-                        if t is None or (floating_only and t.data.dtype.kind not in "fc"):
+                        if t is None or (floating_only and t._data.dtype.kind not in "fc"):
                             continue
-                        t.data = fn(t).data
+                        t._data = fn(t)._data
                         if t._grad is not None:
-                            t._grad = Tensor._wrap(fn(t._grad).data)
+                            t._grad = Tensor._wrap(fn(t._grad)._data)
         return self
 
     def to(self, *args, **kwargs) -> Module:

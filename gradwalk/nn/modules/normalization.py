@@ -73,9 +73,9 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             nbt = self.num_batches_tracked
-            nbt.data[...] = nbt.data + 1
+            nbt._data[...] = nbt._data + 1
             nbt._vc[0] += 1
-            factor = 1.0 / float(nbt.data) if self.momentum is None else self.momentum
+            factor = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
         return N.batch_norm(input, self.running_mean if use_stats else None,

@@ -43,7 +43,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
         return Tensor._wrap(np.array(0.0, dtype=np.float32))
-    grads = [p.grad.data for p in params]
+    grads = [p.grad._data for p in params]
     xp = xp_of(grads[0])
     if math.isinf(norm_type):
         norms = [xp.max(xp.abs(g)) if g.size else xp.zeros((), g.dtype) for g in grads]
@@ -62,7 +62,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if coef < 1:
         for p in params:
             g = p.grad
-            g.data *= coef.astype(g.data.dtype)
+            g._data *= coef.astype(g._data.dtype)
             g._vc[0] += 1
     return Tensor._wrap(total)
 
@@ -81,5 +81,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     for p in _with_grads(parameters):
         g = p.grad
-        xp_of(g.data).clip(g.data, -clip_value, clip_value, out=g.data)
+        xp_of(g._data).clip(g._data, -clip_value, clip_value, out=g._data)
         g._vc[0] += 1
