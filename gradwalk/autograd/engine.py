@@ -51,6 +51,14 @@ Note [ownership of leaf gradients]
     gradient stored in a leaf's ``.grad`` is therefore copied unless the engine knows the array
     is fresh: it owns its memory and was not delivered anywhere else in this backward.
 
+Note [concurrent accumulation]
+    Backward passes may run in several threads into shared leaves. Reading ``leaf.grad`` and
+    adding into it is one step under a lock of the leaf's (one of 64, chosen by its ``id``), so
+    no update is lost (NumPy releases the GIL inside a large ``+=``); hooks run outside it.
+    A first gradient is stored without a copy (Note [ownership of leaf gradients]), so it may
+    still be pending in its own walk: while another walk runs, a sum into ``.grad`` is made out
+    of place rather than written into that memory.
+
 Note [listeners]
     Explain mode, anomaly detection and ``vmap`` watch or adjust the walk through one interface:
     an object with any of the methods of ``Listener``, registered with ``listen`` and removed
@@ -66,6 +74,7 @@ The engine knows no op: it sees nodes with a rule (``node.op``), saved values an
 from __future__ import annotations
 
 import heapq
+import threading
 from functools import partial
 from typing import Any
 
@@ -150,9 +159,13 @@ def run_backward(roots, root_grads, *, retain_graph: bool, create_graph: bool, i
         if start is not None:
             start(accumulate)
     token = grad_mode._grad_enabled.set(create_graph)
+    with _RUNNING_LOCK:
+        _running[0] += 1
     try:
         _walk(w)
     finally:
+        with _RUNNING_LOCK:
+            _running[0] -= 1
         grad_mode._grad_enabled.reset(token)
     return w.captured
 
@@ -531,6 +544,11 @@ def _first(grads):
     return next(x for x in grads if x is not None)
 
 
+_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))
+_RUNNING_LOCK = threading.Lock()
+_running = [0]  # backward walks in progress, in all threads
+
+
 def _accumulate(w: _Walk, node, g) -> None:
     """Step 6 at a leaf: add ``g`` into ``leaf.grad`` (Note [ownership of leaf gradients])."""
     create_graph = w.create_graph
@@ -544,21 +562,23 @@ def _accumulate(w: _Walk, node, g) -> None:
         g = node_prehooks(node, node.pre_hooks.node, (g,), create_graph)[0]
     for o in w.obs:
         o.on_accumulate(leaf, g)
-    old = leaf._grad
-    if create_graph:
-        leaf._grad = g if old is None else old + g
-    elif old is None:
-        if type(g) is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
-            g = np.array(g)  # a NumPy scalar from a rule on 0-d arrays
-        elif id(g) in w.delivered or g.base is not None or not g.flags.writeable:
-            g = g.copy()
-        w.delivered.add(id(g))
-        leaf._grad = Tensor._wrap(g)
-    elif old.grad_fn is None and type(old._data) is _ndarray and old._data.flags.writeable:
-        old._data += g
-        old._vc[0] += 1
-    else:
-        leaf._grad = Tensor._wrap(old._data + g)
+    with _LEAF_LOCKS[(id(leaf) >> 4) & 63]:  # Note [concurrent accumulation]
+        old = leaf._grad
+        if create_graph:
+            leaf._grad = g if old is None else old + g
+        elif old is None:
+            if type(g) is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
+                g = np.array(g)  # a NumPy scalar from a rule on 0-d arrays
+            elif id(g) in w.delivered or g.base is not None or not g.flags.writeable:
+                g = g.copy()
+            w.delivered.add(id(g))
+            leaf._grad = Tensor._wrap(g)
+        elif (_running[0] == 1 and old.grad_fn is None and type(old._data) is _ndarray
+              and old._data.flags.writeable):
+            old._data += g
+            old._vc[0] += 1
+        else:
+            leaf._grad = Tensor._wrap(old._data + g)
     if extra is not None and extra.post_hooks:
         for hook in list(extra.post_hooks):
             hook(leaf)

@@ -16,7 +16,11 @@ Note [how tangents travel]
     The active level and its tables are state of the calling thread (or asyncio task): they
     live in a ``ContextVar``, like grad mode, so a thread never sees another one's level or
     tangents, and each thread may enter its own level. The hook list is shared, so the hook is
-    installed while any thread has a level and returns at once in a thread that has none.
+    installed while any thread has a level. A thread with no level of its own still carries the
+    tangents of the dual tensors it is handed (PyTorch's levels are global: a worker thread
+    computing on a dual tensor made in the main thread gets its tangents): an op whose input
+    has a tangent at another thread's level stores its result's tangent at that level. Whether
+    the hook is computing (its own ops carry no tangent) is per thread, too.
 
     A tangent is computed on raw arrays (fast) unless reverse mode must see through it: when
     grad mode is on and a primal or tangent requires grad, the rule runs with the
@@ -65,19 +69,20 @@ it has none)."""
 class _Level:
     """One active forward level: its number and its tangent tables (Note [how tangents travel])."""
 
-    __slots__ = ("number", "by_tensor", "by_node", "busy")
+    __slots__ = ("number", "by_tensor", "by_node")
 
     def __init__(self, number: int) -> None:
         self.number = number
         self.by_tensor: dict = {}  # id(tensor) -> (weakref to tensor, tangent Tensor)
         self.by_node: dict = {}  # id(node) -> (weakref to node, tangent Tensor)
-        self.busy = False  # True while the hook computes a tangent (its own ops carry none)
 
 
 _state: ContextVar[_Level | None] = ContextVar("gradwalk_forward_ad_level", default=None)
 _count = itertools.count()  # level numbers, shared by all threads (never reused)
 _hook_users = 0  # how many threads have a level (the hook is installed while any has)
 _hook_lock = threading.Lock()
+_active: tuple = ()  # the levels of all threads, replaced whole under ``_hook_lock``
+_busy: ContextVar[bool] = ContextVar("gradwalk_forward_ad_busy", default=False)  # in the hook
 
 
 class dual_level:  # PyTorch's name
@@ -113,7 +118,7 @@ def enter_dual_level() -> int:
         >>> fwAD.is_active()
         False
     """
-    global _hook_users
+    global _hook_users, _active
     lv = _state.get()
     if lv is not None:
         raise RuntimeError(
@@ -127,6 +132,7 @@ def enter_dual_level() -> int:
         if _hook_users == 0 and _hook not in _registry._forward_hooks:
             _registry._forward_hooks.append(_hook)
         _hook_users += 1
+        _active += (lv,)
     return lv.number
 
 
@@ -143,7 +149,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         >>> fwAD.unpack_dual(d).tangent is None
         True
     """
-    global _hook_users
+    global _hook_users, _active
     lv = _state.get()
     if lv is None:
         raise RuntimeError("exit_dual_level: no dual level is active")
@@ -153,6 +159,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     _state.set(None)
     with _hook_lock:
         _hook_users -= 1
+        _active = tuple(o for o in _active if o is not lv)
         if _hook_users == 0:
             try:
                 _registry._forward_hooks.remove(_hook)
@@ -249,8 +256,12 @@ def get_tangent(t: Tensor) -> Tensor | None:
         tensor(5.)
     """
     lv = _state.get()
-    if lv is None:
-        return None
+    if lv is None:  # tangents made at other threads' levels (Note [how tangents travel])
+        return next((tg for o in _active if (tg := _lookup(o, t)) is not None), None)
+    return _lookup(lv, t)
+
+
+def _lookup(lv: _Level, t: Tensor) -> Tensor | None:
     e = lv.by_tensor.get(id(t))
     if e is not None and e[0]() is t:
         return e[1]
@@ -305,11 +316,11 @@ def _alias(t, lv: _Level):
         a = Tensor._wrap(t._data)
         a._vc = t._vc
         return a
-    prev, lv.busy = lv.busy, True
+    token = _busy.set(True)
     try:
         return t.view_as(t)
     finally:
-        lv.busy = prev
+        _busy.reset(token)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -317,14 +328,19 @@ def _alias(t, lv: _Level):
 
 
 def _hook(op, args, res, params) -> None:
+    if _busy.get():
+        return  # the hook's own ops
     lv = _state.get()
-    if lv is None or lv.busy:
-        return  # no level in this thread, or the hook's own ops
+    if lv is None:  # no level in this thread: an input's tangent may be another thread's
+        lv = next((o for o in _active if any(
+            isinstance(a, Tensor) and _lookup(o, a) is not None for a in args)), None)
+        if lv is None:
+            return
     tangents = []
     found = False
     for a in args:
         if isinstance(a, Tensor):
-            tg = get_tangent(a)
+            tg = _lookup(lv, a)
             if tg is not None:
                 found = True
             tangents.append(tg)
@@ -342,7 +358,7 @@ def _hook(op, args, res, params) -> None:
     differentiable = is_grad_enabled() and (
         any(tg is not None and tg._requires_grad for tg in tangents)
         or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-    lv.busy = True
+    token = _busy.set(True)
     try:
         if differentiable:
             xp = _dxp
@@ -363,7 +379,7 @@ def _hook(op, args, res, params) -> None:
             return
         r = _fit(r, res, differentiable)
     finally:
-        lv.busy = False
+        _busy.reset(token)
     _set(lv, res, r)
 
 
