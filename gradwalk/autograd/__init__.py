@@ -38,7 +38,7 @@ __all__ = [
     "is_grad_enabled", "is_inference_mode_enabled", "Node", "AccumulateGrad", "RemovableHandle",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "explain",
     "Function", "FunctionCtx", "once_differentiable", "gradcheck", "gradgradcheck", "graph",
-    "forward_ad", "functional",
+    "forward_ad", "functional", "profiler",
 ]
 
 # name -> (submodule, attribute; None for the submodule itself), loaded on first use
@@ -58,6 +58,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "graph": ("graph", None),
     "forward_ad": ("forward_ad", None),
     "functional": ("functional", None),
+    "profiler": ("profiler", None),
     "anomaly_mode": ("anomaly_mode", None),
     "function": ("function", None),
 }

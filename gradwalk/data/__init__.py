@@ -10,15 +10,15 @@ Example:
     ((64, 64), (64,))
 """
 
-from .dataloader import (
-    BatchSampler,
-    DataLoader,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    default_collate,
+from .dataloader import DataLoader, default_collate
+from .dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
 )
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .datasets import (
     char_vocab,
     encode_text,
@@ -28,8 +28,18 @@ from .datasets import (
     make_spirals,
     train_test_split,
 )
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
+           "random_split", "DataLoader",
+           "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
            "load_digits", "train_test_split", "make_moons", "make_spirals", "load_text",
            "char_vocab", "encode_text"]

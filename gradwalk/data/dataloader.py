@@ -1,4 +1,5 @@
-"""DataLoader: batches from a dataset, in order or shuffled, collated into tensors."""
+"""DataLoader: batches from a dataset, in order or shuffled, collated into tensors (the samplers
+that order them are in ``sampler.py``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import Generator, _rng
+from ..creation import Generator
 from ..ops.shape import stack
 from ..tensor import Tensor
-from .dataset import TensorDataset
+from .dataset import IterableDataset, TensorDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
 def default_collate(batch: list[Any]) -> Any:
@@ -61,89 +63,6 @@ def default_collate(batch: list[Any]) -> Any:
         f"found {type(elem).__name__}. Pass collate_fn= to batch other types")
 
 
-class Sampler:
-    """Yields dataset indices. Subclasses define ``__iter__`` and ``__len__``."""
-
-    def __iter__(self) -> Iterator[int]:
-        raise NotImplementedError
-
-    def __len__(self) -> int:
-        raise NotImplementedError
-
-
-class SequentialSampler(Sampler):
-    """Indices ``0, 1, ..., len(data_source) - 1``.
-
-    Example:
-        >>> from gradwalk.data import SequentialSampler
-        >>> list(SequentialSampler(range(3)))
-        [0, 1, 2]
-    """
-
-    def __init__(self, data_source: Any) -> None:
-        self.data_source = data_source
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(range(len(self.data_source)))
-
-    def __len__(self) -> int:
-        return len(self.data_source)
-
-
-class RandomSampler(Sampler):
-    """A fresh random permutation of the indices at every iteration (every epoch).
-
-    Example:
-        >>> import gradwalk
-        >>> from gradwalk.data import RandomSampler
-        >>> s = RandomSampler(range(5), generator=gradwalk.Generator().manual_seed(0))
-        >>> sorted(s)
-        [0, 1, 2, 3, 4]
-    """
-
-    def __init__(self, data_source: Any, generator: Generator | None = None) -> None:
-        self.data_source = data_source
-        self.generator = generator
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(_rng(self.generator).permutation(len(self.data_source)).tolist())
-
-    def __len__(self) -> int:
-        return len(self.data_source)
-
-
-class BatchSampler(Sampler):
-    """Groups the indices of ``sampler`` into lists of ``batch_size``.
-
-    Example:
-        >>> from gradwalk.data import BatchSampler, SequentialSampler
-        >>> list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=False))
-        [[0, 1], [2, 3], [4]]
-    """
-
-    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
-        self.sampler = sampler
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batch: list[int] = []
-        for idx in self.sampler:
-            batch.append(idx)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
-            yield batch
-
-    def __len__(self) -> int:
-        n = len(self.sampler)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-
 class DataLoader:
     """Iterate over a dataset in batches.
 
@@ -174,6 +93,12 @@ class DataLoader:
                                           or drop_last):
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
                              "shuffle, sampler, and drop_last")
+        if isinstance(dataset, IterableDataset):
+            for opt, value in (("shuffle", shuffle or None), ("sampler", sampler),
+                               ("batch_sampler", batch_sampler)):
+                if value is not None:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{opt} option, but got {opt}={value!r}")
         self.dataset = dataset
         self.num_workers = num_workers
         self.pin_memory = pin_memory
@@ -192,6 +117,9 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         ds = self.dataset
+        if isinstance(ds, IterableDataset):
+            yield from self._stream(ds)
+            return
         if self.batch_sampler is None:  # batch_size=None: samples one by one
             for idx in self.sampler:
                 yield ds[idx]
@@ -204,10 +132,40 @@ class DataLoader:
             else:
                 yield self.collate_fn([ds[i] for i in indices])
 
+    def _stream(self, ds: IterableDataset) -> Iterator[Any]:
+        if self.batch_size is None:
+            yield from ds
+            return
+        batch: list = []
+        for sample in ds:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # PyTorch's TypeError when the stream has no length
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
+
+
+def get_worker_info() -> None:
+    """Information about the loader worker this code runs in: always ``None`` in gradwalk, whose
+    ``DataLoader`` loads in the calling process (PyTorch returns ``None`` there too).
+
+    Example:
+        >>> from gradwalk.utils.data import get_worker_info
+        >>> get_worker_info() is None
+        True
+    """
+    return None
 
 
 def _take(t: Tensor, idx: np.ndarray) -> Tensor:
@@ -219,3 +177,6 @@ def _take(t: Tensor, idx: np.ndarray) -> Tensor:
     xp = xp_of(t._data)
     return Tensor._wrap(t._data[xp.asarray(idx)])
 
+
+__all__ = ["DataLoader", "default_collate", "get_worker_info", "Sampler", "SequentialSampler",
+           "RandomSampler", "BatchSampler"]

@@ -33,6 +33,30 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A stream-style dataset: subclasses define ``__iter__``; a ``DataLoader`` batches the
+    samples in the order the stream yields them (no sampler, no shuffle).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.data import DataLoader, IterableDataset
+        >>> class Count(IterableDataset):
+        ...     def __iter__(self): return iter(range(5))
+        >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead "
+                        "of indexing it")
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+
 class TensorDataset(Dataset):
     """Samples are ``(t1[i], t2[i], ...)`` for tensors that share their first dimension.
 

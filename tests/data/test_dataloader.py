@@ -15,6 +15,7 @@ from gradwalk.data import (
     default_collate,
     random_split,
 )
+from tests.fixtures.oracle import error_of, oracle
 
 
 def _ds(n=10):
@@ -135,3 +136,27 @@ def test_options_conflict():
         DataLoader(_ds(), sampler=[0, 1], shuffle=True)
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_ds(), batch_size=0)
+
+
+def _stream(torch):
+    class Count(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+    class Sized(Count):
+        def __len__(self):
+            return 7
+
+    DL = torch.utils.data.DataLoader
+    return {"batches": [b.tolist() for b in DL(Count(), batch_size=3)],
+            "dropped": [b.tolist() for b in DL(Count(), batch_size=3, drop_last=True)],
+            "single": list(DL(Count(), batch_size=None)),
+            "lens": [len(DL(Sized(), batch_size=3)), len(DL(Sized(), batch_size=3,
+                                                            drop_last=True))],
+            "errors": [error_of(lambda: len(DL(Count(), batch_size=3))),
+                       error_of(lambda: DL(Count(), shuffle=True)),
+                       error_of(lambda: DL(Count(), sampler=[0, 1]))]}
+
+
+def test_iterable_datasets_as_pytorch():
+    assert _stream(gradwalk) == oracle(_stream)
