@@ -135,6 +135,24 @@ def test_forward_mode_follows_inplace_ops(program):
     _same(run(gradwalk), oracle(run))
 
 
+def _reverse_over_forward(lib):
+    x = lib.tensor(X, requires_grad=True)
+
+    def f(x):
+        y = x * 1
+        y[1:].mul_(x[:3])
+        y.add_(2)
+        return y.sin()
+
+    out, tan = lib.func.jvp(f, (x,), (lib.tensor(T),))
+    (g,) = lib.autograd.grad(tan.sum(), x)
+    return [_out(out), _out(tan), _out(g)]
+
+
+def test_the_gradient_of_a_tangent_through_inplace_ops():
+    _same(_reverse_over_forward(gradwalk), oracle(_reverse_over_forward))
+
+
 def test_tangent_tables_are_dropped_with_the_level():
     fw = gradwalk.autograd.forward_ad
     with fw.dual_level():
