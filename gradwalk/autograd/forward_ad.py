@@ -440,13 +440,13 @@ def _inplace_after(token, self, base, res) -> None:
     tn = get_tangent(res)
     if tn is None and ts is None and tr is None:
         return
-    dtype = self.data.dtype
+    dtype = self._data.dtype
     if dtype.kind not in "fc":
         return
     if tn is None:
         tn = Tensor._wrap(np.zeros(self.shape, dtype=dtype))
-    elif tn.data.dtype != dtype:
-        tn = tn.to(dtype) if tn._requires_grad else Tensor._wrap(tn.data.astype(dtype))
+    elif tn._data.dtype != dtype:
+        tn = tn.to(dtype) if tn._requires_grad else Tensor._wrap(tn._data.astype(dtype))
     root = self if base is None else base
     if base is not None:
         chain = self._extra.view_chain
@@ -457,9 +457,9 @@ def _inplace_after(token, self, base, res) -> None:
             finally:
                 lv.busy = prev
         else:
-            r = _inplace_views.splice(np, root.data, None if tr is None else tr.data, tn.data,
+            r = _inplace_views.splice(np, root._data, None if tr is None else tr._data, tn._data,
                                       chain)
-            tn = Tensor._wrap(r if r.dtype == root.data.dtype else r.astype(root.data.dtype))
+            tn = Tensor._wrap(r if r.dtype == root._data.dtype else r.astype(root._data.dtype))
     stale = lv.by_tensor.get(id(root))
     if stale is not None and stale[0]() is root:
         del lv.by_tensor[id(root)]
@@ -481,6 +481,6 @@ def _view_tangent(lv: _Level, t, ex):
         finally:
             lv.busy = prev
     else:
-        r = Tensor._wrap(_inplace_views.view_of(np, ex.view_chain, tb.data))
+        r = Tensor._wrap(_inplace_views.view_of(np, ex.view_chain, tb._data))
     lv.views[id(t)] = (weakref.ref(t, _dropper(lv.views, id(t))), tb, r)
     return r

@@ -246,7 +246,7 @@ def apply_inplace(self, fn, *args, **kwargs):
         if self.grad_fn is None and self._requires_grad:
             old = self  # unreachable: leaves are refused above
     else:
-        old = _registry.wrap(self.data)
+        old = _registry.wrap(self._data)
     token = None if dual is None else dual[0](self, base, old)  # old carries self's tangent
     if needs_graph:
         res = fn(old, *args, **kwargs)

@@ -105,7 +105,7 @@ def _regenerate(view, base) -> None:
     """Give ``view`` a ``grad_fn`` that reads it out of ``base``'s current node; a gradient
     ``view`` retains moves along (``retain_grad`` follows the tensor)."""
     old_fn = view.grad_fn
-    t = _registry._make(base.data, base.grad_fn)
+    t = _registry._make(base._data, base.grad_fn)
     copy_edge(base, t)
     with enable_grad():
         t = apply1(VIEW_OF_BASE, t, {"chain": view._extra.view_chain})
