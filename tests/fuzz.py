@@ -5,7 +5,8 @@ float32 with ``mixed``; shapes that broadcast against each other; some NaN or in
 ``nonfinite``) and applies random ops: elementwise functions, arithmetic with tensors and
 Python scalars (broadcasting), reductions with ``dim``/``keepdim``, shape ops and views,
 advanced indexing with repeated indices, ``where``/``clamp``, and in-place ops on non-leaves and
-on views. Then one of the modes runs: ``backward`` (a random cotangent), ``retain`` (two
+on views (``zero_``/``fill_``/``copy_``, values of other tensors written in, views made before the
+change, a base whose retained gradient is compared). Then one of the modes runs: ``backward`` (a random cotangent), ``retain`` (two
 backwards through a retained graph), ``hook`` (a tensor hook that doubles the gradient),
 ``double`` (``grad`` of ``grad`` with ``create_graph``) or ``jvp`` (forward mode).
 
@@ -31,7 +32,10 @@ UNARY = ["exp", "tanh", "sin", "sigmoid", "relu", "abs", "neg", "square", "cos",
 BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow_pos"]
 REDUCE = ["sum", "mean", "amax", "prod", "logsumexp", "std"]
 SHAPE_OPS = ["t", "unsqueeze", "flatten", "expand", "index", "slice", "flip", "cat", "stack"]
-INPLACE = ["mul_", "add_", "clamp_", "view_mul_", "setitem"]
+INPLACE = ["mul_", "add_", "clamp_", "view_mul_", "setitem", "zero_", "fill_", "copy_",
+           "view_add_", "setitem_t", "sibling_", "retained_"]
+#: in-place ops that read a second value of the pool
+INPLACE2 = ("copy_", "view_add_", "setitem_t")
 OTHER = ["where", "clamp", "clamp_min"]
 MODES = ["backward", "retain", "hook", "double", "jvp"]
 
@@ -132,9 +136,19 @@ def generate(seed: int, n_steps: int = 6) -> Program:
                 shapes.append((2 * s[0], *s[1:]) if op == "cat" else (2, *s))
         elif kind == "inplace":
             op = str(rng.choice(INPLACE))
-            if op in ("view_mul_", "setitem") and not s:
+            if op in ("view_mul_", "setitem", "view_add_", "setitem_t") and not s:
                 continue
-            steps.append((op, (i,), {"value": float(rng.choice([2.0, -1.5, 0.5]))}))
+            if op in INPLACE2:
+                j = int(rng.integers(len(shapes)))
+                if op == "copy_":
+                    try:
+                        if np.broadcast_shapes(s, shapes[j]) != s:
+                            continue
+                    except ValueError:
+                        continue
+                steps.append((op, (i, j), {}))
+            else:
+                steps.append((op, (i,), {"value": float(rng.choice([2.0, -1.5, 0.5]))}))
             shapes.append(s)
         else:
             op = str(rng.choice(OTHER))
@@ -152,8 +166,10 @@ def generate(seed: int, n_steps: int = 6) -> Program:
     return Program(seed, leaves, steps, str(rng.choice(MODES)))
 
 
-def _apply(lib, op, xs, p):
-    """One step, written once for both libraries (PyTorch's API, which gradwalk copies)."""
+def _apply(lib, op, xs, p, retained=None):
+    """One step, written once for both libraries (PyTorch's API, which gradwalk copies);
+    ``retained`` collects the tensors that ``retain_grad`` (their ``.grad`` is compared)."""
+    retained = [] if retained is None else retained
     x = xs[0]
     F = lib.nn.functional
     if op == "sqrt_pos":
@@ -216,6 +232,28 @@ def _apply(lib, op, xs, p):
         y[:1].mul_(p["value"])
     elif op == "setitem":
         y[0] = p["value"]
+    elif op == "zero_":
+        y.zero_()
+    elif op == "fill_":
+        y.fill_(p["value"])
+    elif op == "copy_":
+        y.copy_(xs[1])
+    elif op == "view_add_":
+        y[:1].add_(xs[1].sum())
+    elif op == "setitem_t":
+        y[-1] = xs[1].sum() * 0.5
+    elif op == "sibling_":
+        w = y.unsqueeze(0)  # a view made before the change: it must see it
+        y.mul_(p["value"])
+        # torch 2.13 crashes (segmentation fault) in ``register_hook`` on such a view of a 0-d
+        # base unless its grad_fn was regenerated first; reading it does that (no other effect)
+        _ = w.grad_fn
+        return w
+    elif op == "retained_":
+        if y.requires_grad:
+            y.retain_grad()
+            retained.append(y)
+        y.reshape(-1)[:1].mul_(p["value"])  # through a view: the base's retained grad
     return y
 
 
@@ -236,8 +274,9 @@ def _run(program, lib):
     if mode == "jvp":
         return _run_jvp(program, lib, leaves, rng)
     pool = list(leaves)
+    retained: list = []
     for op, args, p in program.steps:
-        pool.append(_apply(lib, op, [pool[i] for i in args], p))
+        pool.append(_apply(lib, op, [pool[i] for i in args], p, retained))
     out = pool[-1]
     res = [_np(out)]
     if mode == "hook" and out.requires_grad:
@@ -260,7 +299,7 @@ def _run(program, lib):
     loss.backward(retain_graph=(mode == "retain"))
     if mode == "retain":
         loss.backward()
-    return res + [_np(t.grad) for t in leaves]
+    return res + [_np(t.grad) for t in leaves] + [_np(t.grad) for t in retained]
 
 
 def _np(t):

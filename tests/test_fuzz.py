@@ -3,9 +3,9 @@
 ``python -m tests.fuzz --cases 10000`` runs the long campaign. Here 200 seeded programs run in
 both libraries; the agreement rate must not fall below the floor measured when the fuzzer was
 written (a ratchet: raise it as bugs are fixed; the goal is 99.5%). The disagreements left are
-known bugs in gradwalk: forward mode ignores in-place ops on dual tensors (most of them), type
-promotion with mixed float32/float64, ``std`` of one element, gradient conventions of
-``clamp``/``relu`` at NaN.
+known bugs in gradwalk: type promotion with mixed float32/float64 (0-d tensors promoting
+dimensioned ones), gradient and tangent conventions at NaN and infinity (``clamp``, ``relu``,
+``abs``, ``maximum``/``minimum``, ``prod``, ``where``), ``std`` with no spread.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import gradwalk  # noqa: E402
 from tests.fuzz import agree, campaign, generate, run  # noqa: E402
 
 CASES = 200
-FLOOR = 0.95  # measured: 957 of the first 1,000 seeds agree; 190 of the first 200
+FLOOR = 0.995  # measured: 989 of the first 1,000 seeds agree; 199 of the first 200
 
 
 def test_agreement_floor():

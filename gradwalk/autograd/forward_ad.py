@@ -28,8 +28,7 @@ Note [how tangents travel]
     Forward over reverse (``jvp`` of ``grad``, Hessian-vector products) needs nothing special:
     the backward pass of ``create_graph=True`` runs ops, which carry tangents like any other.
 
-Limits: one level at a time in a thread (nested forward levels are not supported and raise),
-and in-place ops on a dual tensor outside grad mode do not update its tangent.
+Limits: one level at a time in a thread (nested forward levels are not supported and raise).
 
 Example:
     >>> import gradwalk
@@ -53,6 +52,7 @@ import numpy as np
 
 from ..backend import xp_of
 from ..ops import dxp as _dxp
+from ..ops import inplace_views as _inplace_views
 from ..ops import registry as _registry
 from ..tensor import Tensor
 from .grad_mode import is_grad_enabled
@@ -69,12 +69,15 @@ it has none)."""
 class _Level:
     """One active forward level: its number and its tangent tables (Note [how tangents travel])."""
 
-    __slots__ = ("number", "by_tensor", "by_node")
+    __slots__ = ("number", "by_tensor", "by_node", "written", "views")
 
     def __init__(self, number: int) -> None:
         self.number = number
         self.by_tensor: dict = {}  # id(tensor) -> (weakref to tensor, tangent Tensor)
         self.by_node: dict = {}  # id(node) -> (weakref to node, tangent Tensor)
+        # Note [tangents of views]: the bases changed in place at this level
+        self.written: dict = {}  # id(base) -> (weakref to base,)
+        self.views: dict = {}  # id(view) -> (weakref, the base's tangent, the view's tangent)
 
 
 _state: ContextVar[_Level | None] = ContextVar("gradwalk_forward_ad_level", default=None)
@@ -131,6 +134,7 @@ def enter_dual_level() -> int:
     with _hook_lock:
         if _hook_users == 0 and _hook not in _registry._forward_hooks:
             _registry._forward_hooks.append(_hook)
+            _inplace_views.set_dual_hooks((_inplace_before, _inplace_after))
         _hook_users += 1
         _active += (lv,)
     return lv.number
@@ -161,12 +165,15 @@ def exit_dual_level(*, level: int | None = None) -> None:
         _hook_users -= 1
         _active = tuple(o for o in _active if o is not lv)
         if _hook_users == 0:
+            _inplace_views.set_dual_hooks(None)
             try:
                 _registry._forward_hooks.remove(_hook)
             except ValueError:
                 pass
     lv.by_tensor.clear()
     lv.by_node.clear()
+    lv.written.clear()
+    lv.views.clear()
 
 
 def is_active() -> bool:
@@ -262,6 +269,16 @@ def get_tangent(t: Tensor) -> Tensor | None:
 
 
 def _lookup(lv: _Level, t: Tensor) -> Tensor | None:
+    if lv.written:
+        ex = t._extra
+        if ex is not None and ex.base is not None:
+            w = lv.written.get(id(ex.base))
+            if w is not None and w[0]() is ex.base:
+                return _view_tangent(lv, t, ex)
+    return _own_tangent(lv, t)
+
+
+def _own_tangent(lv: _Level, t):
     e = lv.by_tensor.get(id(t))
     if e is not None and e[0]() is t:
         return e[1]
@@ -404,3 +421,82 @@ def _fit(r, res, differentiable):
     if r.dtype != res._data.dtype:
         r = r.astype(res._data.dtype)
     return Tensor._wrap(r)
+
+
+# ----------------------------------------------------------------------------------------------
+# in-place ops (Note [tangents of views])
+#
+# Note [tangents of views]
+#     In PyTorch the tangent of a view is a view of its base's tangent, and an in-place op
+#     changes the tangent in place with the value: ``y.mul_(2)`` doubles ``y``'s tangent,
+#     ``y[0:2] = z`` writes ``z``'s tangent into ``y``'s, and a tensor without a tangent that
+#     receives a dual value gets one (zeros elsewhere). gradwalk's tangents are immutable values
+#     in the level's tables, so ``apply_inplace`` (``ops/indexing.py``) calls two hooks around
+#     the op: ``_inplace_before`` hands the tensor's current tangent to the copy the op reads;
+#     ``_inplace_after`` gives the tensor (the base of a view: its tangent with the view's
+#     region replaced, ``inplace_views.splice``) the op's result tangent (zeros when the result
+#     has none), and records the base in ``written``. From then on the tangent of any view of
+#     that base is read out of the base's tangent through the view's chain of view ops
+#     (``_view_tangent``, cached per base tangent), so views made before the change see it too.
+
+
+def _inplace_before(self, base, old):
+    lv = _state.get()
+    if lv is None or _busy.get():
+        return None
+    ts = get_tangent(self)
+    tr = ts if base is None else get_tangent(base)
+    if ts is not None:
+        _set(lv, old, ts)
+    return (lv, ts, tr)
+
+
+def _inplace_after(token, self, base, res) -> None:
+    lv, ts, tr = token
+    tn = get_tangent(res)
+    if tn is None and ts is None and tr is None:
+        return
+    dtype = self._data.dtype
+    if dtype.kind not in "fc":
+        return
+    if tn is None:
+        tn = Tensor._wrap(np.zeros(self.shape, dtype=dtype))
+    elif tn._data.dtype != dtype:
+        tn = tn.to(dtype) if tn._requires_grad else Tensor._wrap(tn._data.astype(dtype))
+    root = self if base is None else base
+    if base is not None:
+        chain = self._extra.view_chain
+        if is_grad_enabled() and (tn._requires_grad or (tr is not None and tr._requires_grad)):
+            busy = _busy.set(True)
+            try:
+                tn = _inplace_views.splice(_dxp, root, tr, tn, chain)
+            finally:
+                _busy.reset(busy)
+        else:
+            r = _inplace_views.splice(np, root._data, None if tr is None else tr._data, tn._data,
+                                      chain)
+            tn = Tensor._wrap(r if r.dtype == root._data.dtype else r.astype(root._data.dtype))
+    stale = lv.by_tensor.get(id(root))
+    if stale is not None and stale[0]() is root:
+        del lv.by_tensor[id(root)]
+    _set(lv, root, tn)
+    lv.written[id(root)] = (weakref.ref(root, _dropper(lv.written, id(root))),)
+
+
+def _view_tangent(lv: _Level, t, ex):
+    tb = _own_tangent(lv, ex.base)
+    if tb is None:
+        return None
+    e = lv.views.get(id(t))
+    if e is not None and e[0]() is t and e[1] is tb:
+        return e[2]
+    if tb._requires_grad and is_grad_enabled():
+        token = _busy.set(True)
+        try:
+            r = _inplace_views.view_of(_dxp, ex.view_chain, tb)
+        finally:
+            _busy.reset(token)
+    else:
+        r = Tensor._wrap(_inplace_views.view_of(np, ex.view_chain, tb._data))
+    lv.views[id(t)] = (weakref.ref(t, _dropper(lv.views, id(t))), tb, r)
+    return r

@@ -212,7 +212,8 @@ CAST = unary("cast", lambda xp, x, dtype: x.astype(dtype), lambda xp, g, out, x,
              lambda xp, t, out, x, dtype: K.astype(xp, t, dtype), saves=(),
              node_name="ToCopyBackward0", explain="grad (cast back to x's dtype)")
 FILL = declare("fill", lambda xp, x, value: xp.full_like(x, value),
-               lambda xp, g, out, x, value, *, needs: (None, g.sum() if needs[1] else None),
+               lambda xp, g, out, x, value, *, needs: (xp.zeros_like(g) if needs[0] else None,
+                                                       g.sum() if needs[1] else None),
                lambda xp, t, out, x, value: None if t[1] is None else xp.broadcast_to(
                    t[1], out.shape) * 1.0,
                inputs=("self", "value"), saves=(), node_name="FillBackward0")
@@ -222,7 +223,8 @@ def _copy_fwd(xp, dst, src):
     return xp.broadcast_to(src, dst.shape).astype(dst.dtype, copy=True)
 
 
-COPY = declare("copy", _copy_fwd, lambda xp, g, out, dst, src, *, needs: (None, g),
+COPY = declare("copy", _copy_fwd, lambda xp, g, out, dst, src, *, needs: (
+                   xp.zeros_like(g) if needs[0] else None, g),
                lambda xp, t, out, dst, src: t[1], inputs=("self", "src"), saves=(),
                node_name="CopyBackwards")
 

@@ -212,7 +212,8 @@ def apply_inplace(self, fn, *args, **kwargs):
     version counter (shared with its views) goes up by one, so saved copies of the old value are
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
-    if (not kwargs and len(args) == 1 and not (is_grad_enabled() and (
+    dual = inplace_views.dual_hooks  # forward AD's, while a dual level is active
+    if (dual is None and not kwargs and len(args) == 1 and not (is_grad_enabled() and (
             self._requires_grad or (isinstance(args[0], _registry.Tensor)
                                     and args[0]._requires_grad)))
             and _inplace_ufunc(self, fn, args[0])):
@@ -244,10 +245,14 @@ def apply_inplace(self, fn, *args, **kwargs):
         copy_edge(self, old)
         if self.grad_fn is None and self._requires_grad:
             old = self  # unreachable: leaves are refused above
+    else:
+        old = _registry.wrap(self._data)
+    token = None if dual is None else dual[0](self, base, old)  # old carries self's tangent
+    if needs_graph:
         res = fn(old, *args, **kwargs)
     else:
         with no_grad():
-            res = fn(_registry.wrap(self._data), *args, **kwargs)
+            res = fn(old, *args, **kwargs)
     _check_cast(res, self, fn)
     if res._data is not self._data:
         if self._data.ndim == 0 and res._data.ndim == 0:
@@ -269,6 +274,8 @@ def apply_inplace(self, fn, *args, **kwargs):
         if base is not None and base is not self:
             _rebase_view(self, base, node)
         inplace_views.refresh_views(base if base is not None else self, self)
+    if token is not None:
+        dual[1](token, self, base, res)  # the new tangent of self (and of its base)
     return self
 
 

@@ -19,10 +19,21 @@ import weakref
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..autograd.node import copy_edge
+from ..autograd.node import MultiNode, copy_edge
 from . import kernels as K
 from . import registry as _registry
 from .registry import apply, apply1, declare
+
+#: Forward AD's ``(before, after)`` for in-place ops while a dual level is active, else None:
+#: ``token = before(self, base, old)`` gives ``old`` (the value the op reads) ``self``'s tangent;
+#: ``after(token, self, base, result)`` sets the new tangent of ``self`` and of its base.
+dual_hooks = None
+
+
+def set_dual_hooks(hooks) -> None:
+    """Install (or, with ``None``, remove) forward AD's in-place tangent hooks."""
+    global dual_hooks
+    dual_hooks = hooks
 
 
 def view_of(xp, chain, a):
@@ -49,18 +60,25 @@ def _copy_slices_fwd(xp, base, view, chain):
 
 
 def _copy_slices_vjp(xp, g, out, base, view, chain, *, needs):
-    gb = g * _region_mask(g.shape, chain) if needs[0] else None
+    # the view's region is overwritten: exactly zero there (``where``, not ``* mask``, so that
+    # an infinite gradient does not become NaN)
+    gb = xp.where(_region_mask(g.shape, chain), g, xp.zeros_like(g)) if needs[0] else None
     gv = view_of(xp, chain, g) if needs[1] else None
     return gb, gv
 
 
 def _copy_slices_jvp(xp, t, out, base, view, chain):
     tb, tv = t
-    mask = _region_mask(out.shape, chain)
-    r = xp.zeros_like(out) if tb is None else tb * mask
-    if tv is not None:
-        r = r + _embed(xp, chain, tv)
-    return r
+    return splice(xp, out, tb, tv, chain)
+
+
+def splice(xp, like, tb, tv, chain):
+    """The base's value (or tangent) ``tb`` with the view's region replaced by ``tv`` (``None``
+    for zeros); ``like`` is an array (or Tensor) of the base's shape and dtype."""
+    emb = xp.zeros_like(like) if tv is None else _embed(xp, chain, tv)
+    if tb is None:
+        return emb
+    return xp.where(_region_mask(like.shape, chain), tb, emb)
 
 
 def _embed(xp, chain, tv):
@@ -74,9 +92,47 @@ def _embed(xp, chain, tv):
 COPY_SLICES = declare("copy_slices", _copy_slices_fwd, _copy_slices_vjp, _copy_slices_jvp,
                       inputs=("self", "src"), saves=(), node_name="CopySlices")
 
+# A view's node regenerated from its base's node after an in-place change (PyTorch's
+# AsStridedBackward0): the whole chain of view ops from the base as one node.
+VIEW_OF_BASE = declare(
+    "view_of_base", lambda xp, x, chain: view_of(xp, chain, x),
+    lambda xp, g, out, x, chain: _embed(xp, chain, g),
+    lambda xp, t, out, x, chain: view_of(xp, chain, t),
+    saves=(), node_name="AsStridedBackward0")
+
+
+def _regenerate(view, base) -> None:
+    """Give ``view`` a ``grad_fn`` that reads it out of ``base``'s current node; a gradient
+    ``view`` retains moves along (``retain_grad`` follows the tensor)."""
+    old_fn = view.grad_fn
+    t = _registry._make(base._data, base.grad_fn)
+    copy_edge(base, t)
+    with enable_grad():
+        t = apply1(VIEW_OF_BASE, t, {"chain": view._extra.view_chain})
+    view.grad_fn = t.grad_fn
+    view._requires_grad = True
+    move_retains(view, old_fn, view.grad_fn)
+
+
+def move_retains(t, old_fn, new_fn) -> None:
+    """``t`` retains its gradient: it now stands for ``new_fn``'s output, not ``old_fn``'s."""
+    if old_fn is None or new_fn is None or old_fn is new_fn or not t.retains_grad:
+        return
+    if isinstance(old_fn, MultiNode):
+        refs = old_fn.out_retains or ()
+        for k, ref in enumerate(refs):
+            if ref is not None and ref() is t:
+                refs[k] = None
+    elif old_fn.retains is not None and old_fn.retains() is t:
+        old_fn.retains = None
+    new_fn._retain_output(0, weakref.ref(t))
+
 
 def rebase(view, base, node) -> None:
-    """Give ``base`` a node that routes gradients of its new value through ``view``'s node."""
+    """Give ``base`` a node that routes gradients of its new value through ``view``'s node, and
+    ``view`` a node read out of the base's new one (PyTorch's CopySlices and AsStrided), so the
+    base's hooks and retained gradient see every later use of the view."""
+    old_fn = base.grad_fn
     old = _registry._make(base._data, base.grad_fn)
     old._requires_grad = base._requires_grad
     copy_edge(base, old)
@@ -86,6 +142,8 @@ def rebase(view, base, node) -> None:
         res = apply(COPY_SLICES, old, new_view, params={"chain": view._extra.view_chain})
     base.grad_fn = res.grad_fn
     base._requires_grad = True
+    move_retains(base, old_fn, base.grad_fn)
+    _regenerate(view, base)
 
 
 def track_view(base, view) -> None:
@@ -114,11 +172,5 @@ def refresh_views(base, changed) -> None:
         live.append(ref)
         if v is changed or v._vc is not base._vc:
             continue
-        t = _registry._make(base._data, base.grad_fn)
-        copy_edge(base, t)
-        with enable_grad():
-            for op, params in v._extra.view_chain:
-                t = apply1(op, t, params)
-        v.grad_fn = t.grad_fn
-        v._requires_grad = True
+        _regenerate(v, base)
     views[:] = live
