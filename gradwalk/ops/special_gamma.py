@@ -6,7 +6,9 @@ Kernels (float64 NumPy, Note [special-function accuracy] in ``special_common.py`
   below, infinity at the poles (0 and the negative integers).
 * ``digamma``: the recurrence up to x >= 10, then the asymptotic series in 1/x**2; the
   reflection formula for x < 0 (NaN at the negative integers, as PyTorch).
-* ``trigamma``: the recurrence six steps up, then the asymptotic series (PyTorch's method).
+* ``trigamma`` (PyTorch's method, the recurrence six steps up and a short asymptotic series,
+  good to about 1e-9) is kept for reference; ``polygamma(1, x)`` uses ``zeta(2, x)``, which is
+  accurate to rounding.
 * ``zeta(x, q)``: the Hurwitz zeta function by Euler-Maclaurin summation: terms summed until
   q + k > 9, the integral and the Bernoulli-number tail; ``polygamma(n, x) =
   (-1)**(n+1) n! zeta(n+1, x)`` for n >= 2.
@@ -151,8 +153,6 @@ def zeta_kernel(x, q):
 def polygamma_kernel(x, n: int):
     if n == 0:
         return digamma_kernel(x)
-    if n == 1:
-        return trigamma_kernel(x)
     sign = 1.0 if n % 2 else -1.0
     return sign * math.exp(math.lgamma(n + 1.0)) * zeta_kernel(float(n + 1), x)
 
