@@ -265,7 +265,8 @@ def get_num_threads() -> int:
 # gradwalk.special, gradwalk.fft, gradwalk.signal: PyTorch's namespaces, their top-level names
 # and Tensor methods (a name another module defines already is kept).
 from . import special
-for _name, _fn in special.TOP_LEVEL.items():
+from . import signal
+for _name, _fn in {**special.TOP_LEVEL, **signal.windows.WINDOW_FACTORIES}.items():
     globals().setdefault(_name, _fn)
 special.bind_methods(Tensor)
 del _name, _fn
