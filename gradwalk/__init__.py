@@ -266,6 +266,7 @@ def get_num_threads() -> int:
 # and Tensor methods (a name another module defines already is kept).
 from . import special
 from . import signal
+from . import fft
 for _name, _fn in {**special.TOP_LEVEL, **signal.windows.WINDOW_FACTORIES}.items():
     globals().setdefault(_name, _fn)
 special.bind_methods(Tensor)
