@@ -78,13 +78,25 @@ def _c2r_t_vjp(xp, g, out, x, s, axes, norm, in_shape):
     return _c2r(g, s, axes, norm)
 
 
+def _c2r_jvp(xp, t, out, x, s, axes, norm, in_shape):
+    if getattr(xp, "IS_DIFFERENTIABLE", False):
+        return c2r(t, s, axes, norm)
+    return _c2r(t, s, axes, norm)
+
+
+def _c2r_t_jvp(xp, t, out, x, s, axes, norm, in_shape):
+    if getattr(xp, "IS_DIFFERENTIABLE", False):
+        return c2r_t(t, s, axes, norm, in_shape)
+    return _c2r_t(t, s, axes, norm, in_shape)
+
+
 C2R = declare("fft_c2r", lambda xp, x, s, axes, norm, in_shape: _c2r(x, s, axes, norm),
-              _c2r_vjp, saves=(), linear=True, node_name="FftC2RBackward0",
+              _c2r_vjp, _c2r_jvp, saves=(), linear=True, node_name="FftC2RBackward0",
               explain="unfit(Re(D * rfftn(grad, dual norm))), Note [the c2r transform and its "
                       "adjoint]")
 C2R_T = declare("fft_c2r_backward",
                 lambda xp, g, s, axes, norm, in_shape: _c2r_t(g, s, axes, norm, in_shape),
-                _c2r_t_vjp, saves=(), linear=True, node_name="FftR2CBackward0",
+                _c2r_t_vjp, _c2r_t_jvp, saves=(), linear=True, node_name="FftR2CBackward0",
                 explain="irfftn(fit(grad)): the adjoint of fft_c2r's rule")
 
 
@@ -111,8 +123,14 @@ def _shift_vjp(xp, g, out, x, shifts, axes):
     return _roll(g, back, axes)
 
 
+def _shift_jvp(xp, t, out, x, shifts, axes):
+    if getattr(xp, "IS_DIFFERENTIABLE", False):
+        return shift(t, shifts, axes)
+    return _roll(t, shifts, axes)
+
+
 SHIFT = declare("fft_shift", lambda xp, x, shifts, axes: _roll(x, shifts, axes), _shift_vjp,
-                saves=(), linear=True, node_name="RollBackward0",
+                _shift_jvp, saves=(), linear=True, node_name="RollBackward0",
                 explain="grad rolled back by the same shifts")
 
 

@@ -97,4 +97,39 @@ SAMPLES = [
     _sp("special_i1e", "i1e", _mp(lambda x: mp.exp(-abs(x)) * mp.besseli(1, x)), nonzero),
 ]
 
+
+
+# ---- the real-valued FFTs (gradwalk/ops/fft.py)
+
+_X_FFT = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+
+
+def _irfft_matrix(m: int, n: int) -> np.ndarray:
+    """The (m, n) matrix of ``irfft(., n)`` on real one-sided spectra of length m."""
+    return np.stack([np.fft.irfft(np.eye(m)[k], n=n) for k in range(m)])
+
+
+def _irfft_grad(m, v):
+    x = m.tensor(_X_FFT, requires_grad=True)
+    return m.autograd.grad(m.fft.irfft(x, n=6), x, v, create_graph=True)[0]
+
+
+SAMPLES += [
+    S("fft_irfft_n", "fft_c2r", lambda m, x: m.fft.irfft(x, n=5), ((3, 4),),
+      lambda x: np.fft.irfft(x, n=5)),
+    S("fft_irfft_dim0_ortho", "fft_c2r", lambda m, x: m.fft.irfft(x, dim=0, norm="ortho"),
+      ((3, 4),), lambda x: np.fft.irfft(x, axis=0, norm="ortho")),
+    S("fft_irfftn_s", "fft_c2r", lambda m, x: m.fft.irfftn(x, s=(4, 6), norm="forward"),
+      ((3, 4),), lambda x: np.fft.irfftn(x, s=(4, 6), axes=(0, 1), norm="forward")),
+    S("fft_irfft2_trim", "fft_c2r", lambda m, x: m.fft.irfft2(x, s=(2, 3)), ((2, 3, 4),),
+      lambda x: np.fft.irfft2(x, s=(2, 3))),
+    S("fft_hfft", "fft_c2r", lambda m, x: m.fft.hfft(x), ((2, 5),), lambda x: np.fft.hfft(x)),
+    S("fft_c2r_backward_via_irfft_grad", "fft_c2r_backward", _irfft_grad, ((3, 6),),
+      lambda v: v @ _irfft_matrix(4, 6).T),
+    S("fft_fftshift", "fft_shift", lambda m, x: m.fft.fftshift(x), ((3, 4),),
+      lambda x: np.fft.fftshift(x)),
+    S("fft_ifftshift_dim", "fft_shift", lambda m, x: m.fft.ifftshift(x, dim=1), ((3, 5),),
+      lambda x: np.fft.ifftshift(x, axes=1)),
+]
+
 _ = math
