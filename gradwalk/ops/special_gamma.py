@@ -328,7 +328,8 @@ def polygamma(n: int, input):
 
 def mvlgamma(input, p: int):
     """The multivariate log-gamma function of dimension ``p``, elementwise:
-    ``p(p-1)/4 log(pi) + sum_j lgamma(x - j/2)``; every element must exceed ``(p-1)/2``.
+    ``p(p-1)/4 log(pi) + sum_j lgamma(x - j/2)``. As in PyTorch, elements at or below
+    ``(p-1)/2`` (outside the function's domain) are not refused: the sum is computed there.
 
     Example:
         >>> import gradwalk
@@ -338,10 +339,6 @@ def mvlgamma(input, p: int):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
         raise RuntimeError(f"mvlgamma(): p has to be greater than or equal to 1, got {p!r}")
     input = as_input(input, "mvlgamma")
-    if input.data.size and not np.all(input.data > 0.5 * (p - 1)):
-        raise RuntimeError(f"mvlgamma(): all elements must be greater than (p-1)/2 = "
-                           f"{0.5 * (p - 1)} for p={p}; the smallest is "
-                           f"{float(np.min(input.data))}")
     return apply1(MVLGAMMA, input, {"p": int(p)})
 
 
