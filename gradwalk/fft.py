@@ -65,7 +65,7 @@ def _norm(norm, name: str) -> str:
     if norm is None:
         return "backward"
     if norm not in _NORMS:
-        raise ValueError(f"fft.{name}(): Invalid normalization mode: {norm!r} (expected None, "
+        raise RuntimeError(f"fft.{name}(): Invalid normalization mode: {norm!r} (expected None, "
                          "'backward', 'forward' or 'ortho')")
     return norm
 
