@@ -110,23 +110,34 @@ _ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606
 _MACHEP = 1.11022302462515654042E-16
 
 
+def _zeta_direct(x, q, steps):
+    """sum_{k=0}^{steps} (q + k)**-x in chunks, with the last point and term."""
+    total = 0.0
+    for start in range(0, steps + 1, 1 << 20):
+        k = np.arange(start, min(steps + 1, start + (1 << 20)), dtype=np.float64)
+        total += float(np.power(q + k, -x).sum())
+    a = q + steps
+    return total, a, a ** -x
+
+
 def zeta_kernel(x, q):
     """The Hurwitz zeta function sum_k (q + k)**-x (Euler-Maclaurin summation)."""
     x, q = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(q, dtype=np.float64))
+    shape = x.shape
+    x, q = x.ravel().copy(), q.ravel().copy()
     bad_q = q <= 0
+    # the direct sum runs to q + k > 9 (at least 9 terms after the first): k = steps
+    steps = np.maximum(9.0, np.floor(9.0 - np.where(np.isfinite(q), q, 0.0)) + 1.0)
+    long = steps > 64
     s = np.power(q, -x)
     a = q.copy()
     b = np.zeros_like(q)
-    i = 0
-    while True:
-        active = (i < 9) | (a <= 9.0)
-        active &= np.isfinite(a)
-        if not active.any():
-            break
-        i += 1
-        a = np.where(active, a + 1.0, a)
-        b = np.where(active, np.power(a, -x), b)
-        s = np.where(active, s + b, s)
+    for i in range(int(min(steps.max(initial=0.0), 64.0))):
+        a = a + 1.0
+        b = np.power(a, -x)
+        s = s + b
+    for idx in zip(*np.nonzero(long)):  # far below zero: the remaining terms element by element
+        s[idx], a[idx], b[idx] = _zeta_direct(x[idx], q[idx], int(steps[idx]))
     w = a
     s = s + b * w / (x - 1.0) - 0.5 * b
     coef = np.ones_like(q)
@@ -147,7 +158,7 @@ def zeta_kernel(x, q):
     out = np.where(bad_q & (q == np.floor(q)), np.inf, out)
     out = np.where(x < 1.0, np.nan, out)
     out = np.where(x == 1.0, np.inf, out)
-    return np.where(np.isnan(x) | np.isnan(q), np.nan, out)
+    return np.where(np.isnan(x) | np.isnan(q), np.nan, out).reshape(shape)
 
 
 def polygamma_kernel(x, n: int):

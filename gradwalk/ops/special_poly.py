@@ -1,8 +1,8 @@
 """The classical orthogonal polynomials of ``gradwalk.special``, forward only (as PyTorch).
 
 Each is ``name(input, n)`` with ``input`` the point and ``n`` the degree (a tensor or a number,
-broadcast together). As in PyTorch the degree is truncated to an integer, a negative degree
-gives 0 and a NaN or infinite one (Hermite) NaN through degree -1's 0... see ``_degree``. The
+broadcast together). As in PyTorch the degree is truncated to an integer, a negative (or NaN, or
+infinite) degree gives 0, and a Hermite polynomial of degree above 512 is NaN. The
 values come from the three-term recurrences, run to the largest degree present and picked per
 element:
 
@@ -38,7 +38,8 @@ def _degree(n):
 
 def _recurrence(x, n, start1, step):
     """y_n(x) per element from y_0 = 1, y_1 = start1(x) and y_{k+1} = step(k, x, y_k, y_{k-1})."""
-    x, n = np.broadcast_arrays(np.asarray(x, dtype=np.float64), _degree(n))
+    x, n = np.broadcast_arrays(np.asarray(x, dtype=np.float64),
+                               n if np.asarray(n).dtype == np.int64 else _degree(n))
     top = int(n.max()) if n.size else 0
     if top > _MAX_DEGREE:
         raise RuntimeError(f"orthogonal polynomial of degree {top}: degrees above "
@@ -90,13 +91,22 @@ def _chebyshev(kind, shifted=False):
     return kernel
 
 
+_HERMITE_LIMIT = 512  # PyTorch's: Hermite polynomials of higher degree are NaN in float64
+
+
+def _hermite(x, n, start1, step):
+    deg = _degree(n)
+    capped = np.where(deg > _HERMITE_LIMIT, -1, deg)
+    out = _recurrence(x, capped, start1, step)
+    return np.where(np.broadcast_to(deg, out.shape) > _HERMITE_LIMIT, np.nan, out)
+
+
 def _hermite_h(x, n):
-    return _recurrence(x, n, lambda x: 2.0 * x,
-                       lambda k, x, y, yp: 2.0 * x * y - 2.0 * k * yp)
+    return _hermite(x, n, lambda x: 2.0 * x, lambda k, x, y, yp: 2.0 * x * y - 2.0 * k * yp)
 
 
 def _hermite_he(x, n):
-    return _recurrence(x, n, lambda x: x, lambda k, x, y, yp: x * y - k * yp)
+    return _hermite(x, n, lambda x: x, lambda k, x, y, yp: x * y - k * yp)
 
 
 def _laguerre(x, n):

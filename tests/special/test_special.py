@@ -252,3 +252,19 @@ def test_special_round_softmax_logsumexp():
 
     for a, b in zip(run(gradwalk), oracle(run), strict=True):
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-12)
+
+
+def test_polynomial_degrees_as_torch_reads_them():
+    x = np.array([0.3, -1.2, 2.0, 0.5, 1.0, -1.0])
+    n = np.array([600.0, 3.7, 2.0, -2.0, 9.0, 9.0])
+
+    def run(m):
+        s = m.special
+        return [f(m.tensor(x), m.tensor(n)) for f in (
+            s.hermite_polynomial_h, s.hermite_polynomial_he, s.chebyshev_polynomial_t,
+            s.chebyshev_polynomial_u, s.chebyshev_polynomial_v, s.chebyshev_polynomial_w,
+            s.legendre_polynomial_p, s.laguerre_polynomial_l)] + [
+            s.chebyshev_polynomial_t(m.tensor(x), 3), s.zeta(m.tensor([2.0, 3.5]), 1.0)]
+
+    for a, b in zip(run(gradwalk), oracle(run), strict=True):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-14)
