@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import registry as _registry
 from .registry import apply, declare
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -47,13 +48,38 @@ def _fitted_shape(in_shape, s, axes):
     return tuple(shape)
 
 
+def _physical(x, axes, in_shape=None):
+    """Under ``vmap``: the physical array, the axes (and input shape) shifted past the batch
+    dim, and the level to batch the result at; else the array as it is and level None."""
+    batched = _registry._Batched
+    if batched is not None and type(x) is batched:
+        a = x._a
+        shape = None if in_shape is None else (a.shape[0],) + tuple(in_shape)
+        return a, tuple(ax + 1 for ax in axes), shape, x._level
+    return x, tuple(axes), in_shape, None
+
+
+def _rebatch(out, level):
+    return out if level is None else _registry._Batched(out, level)
+
+
 def _c2r(x, s, axes, norm):
+    x, axes, _, level = _physical(x, axes)
+    return _rebatch(_c2r_plain(x, s, axes, norm), level)
+
+
+def _c2r_plain(x, s, axes, norm):
     x = _resize(np.asarray(x), _fitted_shape(x.shape, s, axes), axes)
     out = np.fft.irfftn(x, s=s, axes=axes, norm=norm)
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
 
 
 def _c2r_t(g, s, axes, norm, in_shape):
+    g, axes, in_shape, level = _physical(g, axes, in_shape)
+    return _rebatch(_c2r_t_plain(g, s, axes, norm, in_shape), level)
+
+
+def _c2r_t_plain(g, s, axes, norm, in_shape):
     g = np.asarray(g)
     spec = np.fft.rfftn(g, axes=axes, norm=_DUAL[norm])
     last = axes[-1]
@@ -113,7 +139,8 @@ def c2r_t(g, s, axes, norm, in_shape):
 
 
 def _roll(x, shifts, axes):
-    return np.roll(x, shifts, axes) if axes else np.array(x, copy=True)
+    x, axes, _, level = _physical(x, axes)
+    return _rebatch(np.roll(x, shifts, axes) if axes else np.array(x, copy=True), level)
 
 
 def _shift_vjp(xp, g, out, x, shifts, axes):

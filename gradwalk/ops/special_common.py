@@ -34,9 +34,31 @@ def f64(x) -> np.ndarray:
     return a if a.dtype == _f64 else a.astype(_f64)
 
 
+def _batched_run(kernel: Callable, xs, dtype):
+    """``run`` under ``vmap`` (``func/_batched_array.py``): the kernels are elementwise, so they
+    run on the physical arrays, the batch dim aligned in front, and the result is batched."""
+    batched = registry._Batched
+    level = max(x._level for x in xs if type(x) is batched)
+    inner = [x if type(x) is batched and x._level == level else None for x in xs]
+    shapes = [np.shape(x) for x in xs]
+    rank = max(len(sh) for sh in shapes)
+    size = next(x._a.shape[0] for x in inner if x is not None)
+    physical = []
+    for x, b, sh in zip(xs, inner, shapes, strict=True):
+        pad = (1,) * (rank - len(sh))
+        if b is not None:
+            physical.append(b._a.reshape((size,) + pad + tuple(sh)))
+        else:
+            physical.append(np.reshape(x, (1,) + pad + tuple(sh)))
+    return batched(run(kernel, *physical, dtype=dtype), level)
+
+
 def run(kernel: Callable, *xs, dtype=None):
     """``kernel`` on float64 arrays of ``xs``, cast back to the first input's float dtype (or
     ``dtype``); NumPy's warnings about invalid values stay quiet (NaN is the answer there)."""
+    batched = registry._Batched
+    if batched is not None and any(type(x) is batched for x in xs):
+        return _batched_run(kernel, xs, dtype)
     first = np.asarray(xs[0])
     out_dtype = dtype or (first.dtype if first.dtype.kind == "f" else np.dtype(_f64))
     if getattr(first, "__module__", "").startswith("cupy"):  # pragma: no cover - no GPU here

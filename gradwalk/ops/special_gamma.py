@@ -132,7 +132,7 @@ def zeta_kernel(x, q):
     s = np.power(q, -x)
     a = q.copy()
     b = np.zeros_like(q)
-    for i in range(int(min(steps.max(initial=0.0), 64.0))):
+    for _ in range(int(min(steps.max(initial=0.0), 64.0))):
         a = a + 1.0
         b = np.power(a, -x)
         s = s + b
