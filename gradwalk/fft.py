@@ -137,8 +137,8 @@ def irfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.fft.irfft2(gradwalk.ones(2, 2)).shape
-        gradwalk.Size([2, 2])
+        >>> tuple(gradwalk.fft.irfft2(gradwalk.ones(2, 2)).shape)
+        (2, 2)
     """
     return irfftn(input, s, dim, norm)
 
@@ -149,7 +149,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     Example:
         >>> import gradwalk
         >>> gradwalk.fft.irfft(gradwalk.tensor([1.0, 1.0]), n=3)
-        tensor([1.0000, 0.3333, 0.3333])
+        tensor([1., 0., 0.])
     """
     return irfftn(input, None if n is None else (n,), (dim,), norm)
 
@@ -175,8 +175,8 @@ def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.fft.hfft2(gradwalk.ones(2, 2)).shape
-        gradwalk.Size([2, 2])
+        >>> tuple(gradwalk.fft.hfft2(gradwalk.ones(2, 2)).shape)
+        (2, 2)
     """
     return hfftn(input, s, dim, norm)
 

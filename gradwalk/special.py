@@ -101,7 +101,7 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
     Example:
         >>> import gradwalk
         >>> gradwalk.special.multigammaln(gradwalk.tensor([2.5]), 2)
-        tensor([1.0848])
+        tensor([0.8570])
     """
     return _gamma.mvlgamma(input, p)
 

@@ -134,7 +134,7 @@ def _xlog1py_kernel(x, y):
 def entr_kernel(x):
     x = np.asarray(x, dtype=np.float64)
     out = -x * np.log(np.where(x > 0, x, 1.0))
-    out = np.where(x < 0, -np.inf, out)
+    out = np.where(x == 0, 0.0, np.where(x < 0, -np.inf, out))
     return np.where(np.isnan(x), np.nan, out)
 
 

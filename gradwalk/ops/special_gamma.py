@@ -345,7 +345,7 @@ def mvlgamma(input, p: int):
     Example:
         >>> import gradwalk
         >>> gradwalk.mvlgamma(gradwalk.tensor([2.5]), 2)
-        tensor([1.0848])
+        tensor([0.8570])
     """
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
         raise RuntimeError(f"mvlgamma(): p has to be greater than or equal to 1, got {p!r}")

@@ -277,7 +277,7 @@ def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, la
     Example:
         >>> import gradwalk
         >>> gradwalk.blackman_window(4)
-        tensor([-1.4901e-08,  3.4000e-01,  1.0000e+00,  3.4000e-01])
+        tensor([-1.3878e-17,  3.4000e-01,  1.0000e+00,  3.4000e-01])
     """
     return _periodic(blackman, "blackman_window", window_length, periodic, dtype=dtype,
                      requires_grad=requires_grad)
@@ -302,8 +302,8 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.kaiser_window(3, beta=1.0)
-        tensor([0.7898, 0.9477, 0.9477])
+        >>> gradwalk.kaiser_window(3, True, 1.0)
+        tensor([0.7898, 0.9754, 0.9754])
     """
     if window_length < 0:
         raise RuntimeError(f"kaiser_window requires non-negative window_length, got "
