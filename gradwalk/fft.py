@@ -55,7 +55,7 @@ def _real_input(input, name: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"fft.{name}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
-    if input.data.dtype.kind in "biu":
+    if input._data.dtype.kind in "biu":
         input = _registry.apply1(_registry.REGISTRY["cast"], input,
                                  {"dtype": np.dtype(get_default_dtype().np)})
     return input

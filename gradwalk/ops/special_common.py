@@ -90,7 +90,7 @@ def as_input(input, name: str):
     if not isinstance(input, registry.Tensor):
         raise TypeError(f"{name}(): argument 'input' must be a Tensor, not "
                         f"{type(input).__name__}")
-    if input.data.dtype.kind in "biu":
+    if input._data.dtype.kind in "biu":
         input = registry.apply1(registry.REGISTRY["cast"], input,
                                 {"dtype": np.dtype(get_default_dtype().np)})
     return input
@@ -103,7 +103,7 @@ def float_pair(a, b, name: str):
     if not isinstance(a, tensor) and not isinstance(b, tensor):
         raise TypeError(f"{name}(): expected at least one Tensor argument, got "
                         f"{type(a).__name__} and {type(b).__name__}")
-    floats = [x.data.dtype for x in (a, b) if isinstance(x, tensor) and x.data.dtype.kind == "f"]
+    floats = [x._data.dtype for x in (a, b) if isinstance(x, tensor) and x._data.dtype.kind == "f"]
     if not floats:
         dt = np.dtype(get_default_dtype().np)
     elif len(floats) == 1:
@@ -111,11 +111,11 @@ def float_pair(a, b, name: str):
     elif (a.ndim > 0) == (b.ndim > 0):
         dt = np.promote_types(*floats)
     else:  # a 0-d tensor takes the dimensioned one's dtype (PyTorch's promotion)
-        dt = (a if a.ndim else b).data.dtype
+        dt = (a if a.ndim else b)._data.dtype
 
     def conv(x):
         if isinstance(x, tensor):
-            if x.data.dtype != dt:
+            if x._data.dtype != dt:
                 return registry.apply1(registry.REGISTRY["cast"], x, {"dtype": dt})
             return x
         if isinstance(x, (bool, int, float, np.number)):
@@ -130,7 +130,7 @@ def forward_only(name: str, kernel: Callable, *inputs, params: dict | None = Non
     """The result of a special function PyTorch defines no derivative for (Bessel functions of
     the first and second kind, the orthogonal polynomials, ``zeta``, ``igamma``): a tensor that
     requires no grad, like PyTorch's, whose backward would raise."""
-    datas = [x.data for x in inputs]
+    datas = [x._data for x in inputs]
     shape = np.broadcast_shapes(*[d.shape for d in datas])
     datas = [np.broadcast_to(d, shape) for d in datas]
     out = run(lambda *a: kernel(*a, **(params or {})), *datas, dtype=datas[0].dtype)
