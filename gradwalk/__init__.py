@@ -261,3 +261,13 @@ def is_floating_point(input: Tensor) -> bool:
 
 def get_num_threads() -> int:
     return _os.cpu_count() or 1
+
+# gradwalk.special, gradwalk.fft, gradwalk.signal: PyTorch's namespaces, their top-level names
+# and Tensor methods (a name another module defines already is kept).
+from . import special
+from . import signal
+from . import fft
+for _name, _fn in {**special.TOP_LEVEL, **signal.windows.WINDOW_FACTORIES}.items():
+    globals().setdefault(_name, _fn)
+special.bind_methods(Tensor)
+del _name, _fn
