@@ -24,7 +24,9 @@ from .autograd import (
     set_grad_enabled,
 )
 from .dtypes import (
+    bfloat16,
     bool_,
+    can_cast,
     dtype,
     float16,
     float32,
@@ -34,6 +36,8 @@ from .dtypes import (
     int16,
     int32,
     int64,
+    promote_types,
+    result_type,
     set_default_dtype,
     uint8,
 )

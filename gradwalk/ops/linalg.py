@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import promote_all as _promote_all
 from . import registry as _registry
 from .registry import apply, declare
 
@@ -323,6 +324,6 @@ def einsum(equation: str, *operands):
     except ValueError as e:
         raise RuntimeError(f"einsum(): operands do not fit the equation {equation!r}: {e} "
                            f"(shapes {[list(t.shape) for t in operands]})") from None
-    dt = np.result_type(*[t.data.dtype for t in operands])
+    dt = _promote_all([t.data.dtype for t in operands])  # PyTorch's promotion
     operands = [t if t.data.dtype == dt else t.to(dt) for t in operands]
     return apply(EINSUM, *operands, params={"equation": eq})

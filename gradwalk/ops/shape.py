@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..backend import device_of, get_namespace, to_numpy
+from ..dtypes import promote_all as _promote_all
 from . import arrays as _arrays
 from . import kernels as K
 from . import registry as _registry
@@ -436,7 +437,7 @@ def _tensors(tensors, op):
         if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
-    dt = np.result_type(*[t.data.dtype for t in ts])
+    dt = _promote_all([t.data.dtype for t in ts])  # PyTorch's promotion, not NumPy's
     return [t if t.data.dtype == dt else t.to(dt) for t in ts]
 
 
