@@ -42,6 +42,21 @@ from .dtypes import (
     uint8,
 )
 from .tensor import Tensor
+from ._device import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    device,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
+from ._size import Size
+from ._legacy_tensors import TYPES as _LEGACY_TYPES
+from ._printing import get_printoptions, set_printoptions
+
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor... (PyTorch's typed constructors)
 
 from .creation import (
     Generator,

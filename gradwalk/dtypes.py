@@ -132,7 +132,7 @@ class _UnsupportedDtype(dtype):
 
     __slots__ = ("remedy",)
 
-    def __init__(self, name: str, itemsize: int, remedy: str) -> None:  # noqa: D107
+    def __init__(self, name: str, itemsize: int, remedy: str) -> None:
         self.name = name
         self.is_floating_point = True
         self.is_signed = True

@@ -165,7 +165,7 @@ def matmul(input, other):
         >>> import gradwalk
         >>> a = gradwalk.ones(2, 3)
         >>> (a @ gradwalk.ones(3, 4)).shape, (a @ gradwalk.ones(3)).shape
-        ((2, 4), (2,))
+        (gradwalk.Size([2, 4]), gradwalk.Size([2]))
     """
     if not isinstance(input, _registry.Tensor):
         input = _registry.wrap(np.asarray(input, dtype=other.data.dtype))
@@ -221,7 +221,7 @@ def bmm(input, mat2):
     Example:
         >>> import gradwalk
         >>> gradwalk.bmm(gradwalk.ones(4, 2, 3), gradwalk.ones(4, 3, 5)).shape
-        (4, 2, 5)
+        gradwalk.Size([4, 2, 5])
     """
     _pair(input, mat2, "bmm")
     if input.ndim != 3 or mat2.ndim != 3:
@@ -282,7 +282,7 @@ def outer(input, vec2):
     Example:
         >>> import gradwalk
         >>> gradwalk.outer(gradwalk.tensor([1.0, 2.0]), gradwalk.tensor([1.0, 0.0, 3.0])).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     _pair(input, vec2, "outer")
     if input.ndim != 1 or vec2.ndim != 1:

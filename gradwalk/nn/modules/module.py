@@ -577,7 +577,7 @@ class Module(StateDictMixin):
             >>> m = gradwalk.nn.ReLU()
             >>> h = m.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
             >>> _ = m(gradwalk.zeros(2, 3)); seen
-            [(2, 3)]
+            [gradwalk.Size([2, 3])]
         """
         handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
                                  self._forward_hooks_always_called)
