@@ -42,6 +42,10 @@ class device:
         if isinstance(type, int) and not isinstance(type, bool):
             if index is not None:
                 raise TypeError("device(): an index cannot be given with a device index")
+            from . import cuda
+
+            if not cuda.is_available():  # an index names the accelerator, as in PyTorch
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             type, index = "cuda", type
         if not isinstance(type, str):
             raise TypeError(f"device(): argument 'type' must be str, not {_name(type)}")

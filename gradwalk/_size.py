@@ -26,8 +26,6 @@ class Size(tuple):
         for k, s in enumerate(items):
             if type(s) is not int:
                 try:
-                    if isinstance(s, bool):
-                        raise TypeError
                     items = items[:k] + (operator.index(s),) + items[k + 1:]
                 except TypeError:
                     raise TypeError(f"gradwalk.Size() takes an iterable of 'int' (item {k} is "

@@ -439,8 +439,8 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
            size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
            dtype: DTypeLike | None = None, layout: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Normal random numbers with the given mean and std: tensors give their (promoted) float
-    dtype, numbers the default dtype (or ``dtype=``).
+    """Normal random numbers with the given mean and std: the dtype of ``mean`` when it is a
+    tensor (else of ``std``), for numbers the default dtype (or ``dtype=``).
 
     Example:
         >>> import gradwalk
@@ -458,10 +458,10 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
         size = (size,)
     tensors = [t.data.dtype for t in (mean, std) if isinstance(t, Tensor)]
     if tensors and dtype is None:
-        npd = _dt.promote_all(tensors)
+        npd = tensors[0]  # mean's dtype when it is a tensor, else std's (as PyTorch)
         if npd.kind != "f":
-            raise RuntimeError(f"normal expects floating-point mean and std tensors, got "
-                               f"{_dt.from_numpy_dtype(npd)}")
+            raise NotImplementedError(f"normal: mean and std must be floating-point tensors, "
+                                      f"got {_dt.from_numpy_dtype(npd)}")
     else:
         npd = _float_dtype(dtype)
     arr = (_rng(generator).standard_normal(tuple(size)) * s + m).astype(npd)

@@ -332,6 +332,9 @@ def sub(input, other, *, alpha=1):
     """
     if alpha != 1:
         other = other * alpha
+    if isinstance(input, R.Tensor) and input.data.dtype is not _BOOL and (
+            type(other) is float or type(other) is int):
+        return _binary(SUB, input, other, "sub")  # the common case, checked cheaply
     if type(other) is bool or _is_bool(input) or _is_bool(other):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -343,6 +346,9 @@ def sub(input, other, *, alpha=1):
 
 def _is_bool(x) -> bool:
     return x is True or x is False or isinstance(x, R.Tensor) and x.data.dtype.kind == "b"
+
+
+_BOOL = np.dtype(np.bool_)
 
 
 subtract = sub
@@ -382,8 +388,9 @@ def div(input, other, *, rounding_mode=None):
             return _nondiff_result(q + ((q < 0) & (q * b != a)).astype(q.dtype))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
-    if (isinstance(input, R.Tensor) and input.data.dtype.kind in "biu") or (
-            isinstance(other, R.Tensor) and other.data.dtype.kind in "biu"):
+    if not (isinstance(input, R.Tensor) and input.data.dtype.kind == "f") and (
+            (isinstance(input, R.Tensor) and input.data.dtype.kind in "biu") or (
+            isinstance(other, R.Tensor) and other.data.dtype.kind in "biu")):
         # true division of integers gives the default float dtype (Note [type promotion])
         if result_np(_data_of(input), _data_of(other)).kind in "biu":
             if isinstance(input, R.Tensor):
@@ -399,6 +406,9 @@ def _data_of(x):
 
 def _promoted_data(input, other):
     """Both operands' data cast to their PyTorch result dtype, as arrays."""
+    if isinstance(input, R.Tensor) and isinstance(other, R.Tensor) and (
+            input.data.dtype is other.data.dtype):
+        return input.data, other.data
     if not isinstance(input, R.Tensor) and not isinstance(other, R.Tensor):
         raise TypeError(f"expected at least one Tensor argument, got {type(input).__name__} and "
                         f"{type(other).__name__}")
@@ -415,7 +425,7 @@ def _check_int_divisor(b) -> None:
     if b.dtype.kind == "b":
         raise NotImplementedError("rounded division (\"div_floor\", \"div_trunc\") is not "
                                   "implemented for 'Bool'; convert with .int() or .float()")
-    if b.dtype.kind in "iu" and not np.all(b):
+    if b.dtype.kind in "iu" and not b.all():
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -469,7 +479,9 @@ def pow(input, exponent):
                 input = cast(input, r)
             if r.kind in "iu" and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if isinstance(exponent, (bool, np.bool_)):
+            if isinstance(exponent, np.bool_):
+                exponent = bool(exponent)
+        if exponent is True or exponent is False:
             exponent = int(exponent)
         if exponent == 2:
             return apply1(square.op, input)
