@@ -120,3 +120,11 @@ def test_bad_layouts_and_formats_are_refused():
         gradwalk.ones(2).contiguous(memory_format="channels_last")
     with pytest.raises(RuntimeError, match="rank 4"):
         gradwalk.ones(2).contiguous(memory_format=gradwalk.channels_last)
+
+
+def test_modules_move_to_device_objects():
+    m = gradwalk.nn.Linear(2, 3)
+    d = gradwalk.device("cpu")
+    assert m.to(d) is m and m.to(device=d) is m
+    assert m.weight.device == d and m(gradwalk.ones(1, 2).to(d)).shape == (1, 3)
+    assert gradwalk.nn.Linear(2, 2, device=d).weight.device == d

@@ -187,7 +187,7 @@ def _printed_with_options(torch, options: dict) -> list:
         torch.tensor([[1.5, -2.25], [3.0, 1e9]]),
         torch.tensor(3.14159265),
     ]
-    set_options = getattr(torch, "set_printoptions")
+    set_options = torch.set_printoptions
     set_options(**options)
     try:
         return [repr(v) for v in values] + [repr(torch.zeros(1100))]

@@ -200,3 +200,19 @@ def test_rounding_division_of_floats_keeps_a_zero_gradient():
     x = gradwalk.tensor([1.5, -2.5], requires_grad=True)
     gradwalk.div(x, 2, rounding_mode="trunc").sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+def _wrapping(torch) -> list:
+    t = torch.tensor([1, 2], dtype=torch.int8)
+    u = torch.tensor([1], dtype=torch.uint8)
+    return [(t + 1000).tolist(), (t * 300).tolist(), (300 * t).tolist(), (t - 1000).tolist(),
+            (u - 3).tolist(), (torch.tensor([1]) + 2**63).tolist(),
+            repr((t + 1000).dtype)]
+
+
+def test_python_ints_wrap_to_the_tensor_dtype_as_torch():
+    ours = _wrapping(gradwalk)
+    ref = oracle(_wrapping)
+    assert ours[:-1] == ref[:-1] and ours[-1] == ref[-1].replace("torch.", "gradwalk.")
+    with pytest.raises(OverflowError, match="64 bits"):
+        gradwalk.tensor([1]) + 2**70

@@ -278,9 +278,14 @@ def _binary(op: R.Op, input, other, name: str):
             except ValueError:
                 _check_broadcast(name, input, other)
                 raise
+            except OverflowError:  # an int the tensor's dtype cannot hold: it wraps, as in torch
+                return apply2(op, input, _wrapped_int(other, input))
     elif op.name in _COMMUTATIVE and isinstance(other, R.Tensor) and (
             type(input) is float or type(input) is int):
-        return apply2(op, other, input)  # ``2 * x``: the fast path with the tensor first
+        try:
+            return apply2(op, other, input)  # ``2 * x``: the fast path with the tensor first
+        except OverflowError:
+            return apply2(op, other, _wrapped_int(input, other))
     if not isinstance(input, R.Tensor):
         if not isinstance(other, R.Tensor):
             raise TypeError(f"{name}(): expected at least one Tensor argument, got "
@@ -296,6 +301,17 @@ def _binary(op: R.Op, input, other, name: str):
 
 
 _COMMUTATIVE = frozenset(("add", "mul"))
+
+
+def _wrapped_int(value, ref):
+    """A Python int beside an integer tensor, wrapped to the tensor's dtype as PyTorch casts
+    it (``int8 + 1000`` is ``int8 + (-24)``; NumPy raises OverflowError instead). Ints beyond 64
+    bits, or beside non-integer tensors, raise a clear error."""
+    dt = ref.data.dtype
+    if type(value) is not int or dt.kind not in "iu" or not -2**63 <= value < 2**64:
+        raise OverflowError(f"the Python int {value} does not fit the tensor's dtype "
+                            f"{ref.dtype}, nor 64 bits") from None
+    return R.wrap(np.asarray(np.uint64(value % 2**64)).astype(dt))
 
 
 def _check_broadcast(name, input, other):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ... import dtypes
+from ..._device import device as _device
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -479,7 +480,7 @@ class Module(StateDictMixin):
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str):
+            if isinstance(a, (str, _device)):
                 device = a
             elif isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
