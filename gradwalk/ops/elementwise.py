@@ -348,9 +348,11 @@ def sub(input, other, *, alpha=1):
     """
     if alpha != 1:
         other = other * alpha
-    if isinstance(input, R.Tensor) and input.data.dtype is not _BOOL and (
-            type(other) is float or type(other) is int):
-        return _binary(SUB, input, other, "sub")  # the common case, checked cheaply
+    if isinstance(input, R.Tensor) and input.data.dtype is not _BOOL:  # the common case
+        other_type = type(other)
+        if other_type is float or other_type is int or (
+                isinstance(other, R.Tensor) and other.data.dtype is not _BOOL):
+            return _binary(SUB, input, other, "sub")
     if type(other) is bool or _is_bool(input) or _is_bool(other):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
