@@ -31,7 +31,7 @@ class PythonMethods:
     @property
     def shape(self) -> Size:
         """The size of each dim, a ``gradwalk.Size`` (a tuple; ``x.shape == x.size()``)."""
-        return from_shape(self.data.shape)
+        return from_shape(self._data.shape)
 
     @property
     def dtype(self) -> _dt.dtype:
@@ -47,17 +47,17 @@ class PythonMethods:
     def device(self) -> _device.device:
         """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``
         (Note [device objects] in ``_device.py``)."""
-        return _device.device_object(device_of(self.data))
+        return _device.device_object(device_of(self._data))
 
     @property
     def is_cuda(self) -> bool:
         """Whether the data is on a GPU."""
-        return device_of(self.data) != "cpu"
+        return device_of(self._data) != "cpu"
 
     @property
     def is_cpu(self) -> bool:
         """Whether the data is in host memory."""
-        return device_of(self.data) == "cpu"
+        return device_of(self._data) == "cpu"
 
     @property
     def layout(self) -> _device.layout:
@@ -87,7 +87,7 @@ class PythonMethods:
             (gradwalk.Size([2, 3]), 3)
         """
         if dim is None:
-            return from_shape(self.data.shape)
+            return from_shape(self._data.shape)
         return self.data.shape[wrap_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
@@ -118,9 +118,9 @@ class PythonMethods:
         """Whether the memory is laid out in C order, or in ``memory_format`` (see
         ``contiguous``)."""
         if memory_format is None:
-            return bool(self.data.flags.c_contiguous)
+            return bool(self._data.flags.c_contiguous)
         fmt = _device.check_memory_format(memory_format, "is_contiguous")
-        return _device.is_format(self.data, fmt)
+        return _device.is_format(self._data, fmt)
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> float | int | bool:
@@ -212,11 +212,11 @@ class PythonMethods:
     def _in_format(self, memory_format, op: str) -> Tensor:
         """``self`` laid out in ``memory_format`` (a differentiable copy when it is not)."""
         fmt = _device.check_memory_format(memory_format, op)
-        arr = _device.in_format(self.data, fmt)
-        if arr is self.data:
+        arr = _device.in_format(self._data, fmt)
+        if arr is self._data:
             return self
         out = _elementwise.clone(self)  # the graph's copy; its array takes the new strides
-        out.data = arr  # the same values: nothing saved the clone's own array
+        out._data = arr  # the same values: nothing saved the clone's own array
         return out
 
     def type(self, dtype: object = None) -> str | Tensor:
@@ -328,7 +328,7 @@ class PythonMethods:
             True
         """
         if memory_format is None or memory_format is _device.contiguous_format:
-            return self if self.data.flags.c_contiguous else _elementwise.clone(self)
+            return self if self._data.flags.c_contiguous else _elementwise.clone(self)
         if memory_format is _device.preserve_format:
             raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
         return self._in_format(memory_format, "contiguous")

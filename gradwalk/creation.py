@@ -127,7 +127,7 @@ def _factory(fn: Callable) -> Callable:
         out = fn(*args, **kwargs)
         if like and fmt is _device.preserve_format:
             src = args[0] if args else kwargs.get("input")
-            fmt = _like_format(src.data) if isinstance(src, Tensor) else fmt
+            fmt = _like_format(src._data) if isinstance(src, Tensor) else fmt
         if fmt is not _device.preserve_format:
             out = out._in_format(fmt, fn.__name__)
         return out
@@ -456,7 +456,7 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
     elif isinstance(size, int):
         size = (size,)
-    tensors = [t.data.dtype for t in (mean, std) if isinstance(t, Tensor)]
+    tensors = [t._data.dtype for t in (mean, std) if isinstance(t, Tensor)]
     if tensors and dtype is None:
         npd = tensors[0]  # mean's dtype when it is a tensor, else std's (as PyTorch)
         if npd.kind != "f":

@@ -307,7 +307,7 @@ def _wrapped_int(value, ref):
     """A Python int beside an integer tensor, wrapped to the tensor's dtype as PyTorch casts
     it (``int8 + 1000`` is ``int8 + (-24)``; NumPy raises OverflowError instead). Ints beyond 64
     bits, or beside non-integer tensors, raise a clear error."""
-    dt = ref.data.dtype
+    dt = ref._data.dtype
     if type(value) is not int or dt.kind not in "iu" or not -2**63 <= value < 2**64:
         raise OverflowError(f"the Python int {value} does not fit the tensor's dtype "
                             f"{ref.dtype}, nor 64 bits") from None
@@ -348,10 +348,10 @@ def sub(input, other, *, alpha=1):
     """
     if alpha != 1:
         other = other * alpha
-    if isinstance(input, R.Tensor) and input.data.dtype is not _BOOL:  # the common case
+    if isinstance(input, R.Tensor) and input._data.dtype is not _BOOL:  # the common case
         other_type = type(other)
         if other_type is float or other_type is int or (
-                isinstance(other, R.Tensor) and other.data.dtype is not _BOOL):
+                isinstance(other, R.Tensor) and other._data.dtype is not _BOOL):
             return _binary(SUB, input, other, "sub")
     if type(other) is bool or _is_bool(input) or _is_bool(other):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
@@ -363,7 +363,7 @@ def sub(input, other, *, alpha=1):
 
 
 def _is_bool(x) -> bool:
-    return x is True or x is False or isinstance(x, R.Tensor) and x.data.dtype.kind == "b"
+    return x is True or x is False or isinstance(x, R.Tensor) and x._data.dtype.kind == "b"
 
 
 _BOOL = np.dtype(np.bool_)
@@ -406,9 +406,9 @@ def div(input, other, *, rounding_mode=None):
             return _nondiff_result(q + ((q < 0) & (q * b != a)).astype(q.dtype))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
-    if not (isinstance(input, R.Tensor) and input.data.dtype.kind == "f") and (
-            (isinstance(input, R.Tensor) and input.data.dtype.kind in "biu") or (
-            isinstance(other, R.Tensor) and other.data.dtype.kind in "biu")):
+    if not (isinstance(input, R.Tensor) and input._data.dtype.kind == "f") and (
+            (isinstance(input, R.Tensor) and input._data.dtype.kind in "biu") or (
+            isinstance(other, R.Tensor) and other._data.dtype.kind in "biu")):
         # true division of integers gives the default float dtype (Note [type promotion])
         if result_np(_data_of(input), _data_of(other)).kind in "biu":
             if isinstance(input, R.Tensor):
@@ -419,20 +419,20 @@ def div(input, other, *, rounding_mode=None):
 
 
 def _data_of(x):
-    return x.data if isinstance(x, R.Tensor) else x
+    return x._data if isinstance(x, R.Tensor) else x
 
 
 def _promoted_data(input, other):
     """Both operands' data cast to their PyTorch result dtype, as arrays."""
     if isinstance(input, R.Tensor) and isinstance(other, R.Tensor) and (
-            input.data.dtype is other.data.dtype):
-        return input.data, other.data
+            input._data.dtype is other._data.dtype):
+        return input._data, other._data
     if not isinstance(input, R.Tensor) and not isinstance(other, R.Tensor):
         raise TypeError(f"expected at least one Tensor argument, got {type(input).__name__} and "
                         f"{type(other).__name__}")
     a, b = promote_pair(_data_of(K.as_operand(input, other, "div")) if not isinstance(
-        input, R.Tensor) else input.data, _data_of(K.as_operand(other, input, "div"))
-        if not isinstance(other, R.Tensor) else other.data)
+        input, R.Tensor) else input._data, _data_of(K.as_operand(other, input, "div"))
+        if not isinstance(other, R.Tensor) else other._data)
     ref = a if hasattr(a, "dtype") and not isinstance(a, np.generic) else b
     a = a if hasattr(a, "dtype") and not isinstance(a, np.generic) else np.asarray(a, ref.dtype)
     b = b if hasattr(b, "dtype") and not isinstance(b, np.generic) else np.asarray(b, ref.dtype)
@@ -489,11 +489,11 @@ def pow(input, exponent):
         if not isinstance(exponent, (int, float, np.integer, np.floating, np.bool_)):
             raise TypeError(f"pow(): exponent must be a number or a Tensor, got "
                             f"{type(exponent).__name__}")
-        if input.data.dtype.kind in "biu":  # the result dtype is PyTorch's (bool ** 2 is int64)
-            r = result_np(input.data, exponent)
+        if input._data.dtype.kind in "biu":  # the result dtype is PyTorch's (bool ** 2 is int64)
+            r = result_np(input._data, exponent)
             if r.kind == "b":  # bool ** bool: x ** True is x, x ** False is all True
-                return R.wrap(input.data | (not exponent))
-            if r != input.data.dtype:
+                return R.wrap(input._data | (not exponent))
+            if r != input._data.dtype:
                 input = cast(input, r)
             if r.kind in "iu" and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -590,7 +590,7 @@ def where(condition, input=None, other=None):
 def _where_operand(x, dt):
     """An operand of ``where`` as a tensor of the result dtype ``dt``."""
     if isinstance(x, R.Tensor):
-        return x if x.data.dtype == dt else cast(x, dt)
+        return x if x._data.dtype == dt else cast(x, dt)
     return R.wrap(np.asarray(x, dtype=dt))
 
 

@@ -324,6 +324,6 @@ def einsum(equation: str, *operands):
     except ValueError as e:
         raise RuntimeError(f"einsum(): operands do not fit the equation {equation!r}: {e} "
                            f"(shapes {[list(t.shape) for t in operands]})") from None
-    dt = _promote_all([t.data.dtype for t in operands])  # PyTorch's promotion
+    dt = _promote_all([t._data.dtype for t in operands])  # PyTorch's promotion
     operands = [t if t.data.dtype == dt else t.to(dt) for t in operands]
     return apply(EINSUM, *operands, params={"equation": eq})

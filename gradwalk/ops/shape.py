@@ -437,7 +437,7 @@ def _tensors(tensors, op):
         if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
-    dt = _promote_all([t.data.dtype for t in ts])  # PyTorch's promotion, not NumPy's
+    dt = _promote_all([t._data.dtype for t in ts])  # PyTorch's promotion, not NumPy's
     return [t if t.data.dtype == dt else t.to(dt) for t in ts]
 
 
