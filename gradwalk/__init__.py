@@ -24,7 +24,9 @@ from .autograd import (
     set_grad_enabled,
 )
 from .dtypes import (
+    bfloat16,
     bool_,
+    can_cast,
     dtype,
     float16,
     float32,
@@ -34,10 +36,27 @@ from .dtypes import (
     int16,
     int32,
     int64,
+    promote_types,
+    result_type,
     set_default_dtype,
     uint8,
 )
 from .tensor import Tensor
+from ._device import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    device,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
+from ._size import Size
+from ._legacy_tensors import TYPES as _LEGACY_TYPES
+from ._printing import get_printoptions, set_printoptions
+
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor... (PyTorch's typed constructors)
 
 from .creation import (
     Generator,

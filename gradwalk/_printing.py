@@ -1,4 +1,5 @@
-"""``repr`` of tensors, formatted as PyTorch prints them (precision 4, shared width, sci mode)."""
+"""``repr`` of tensors, formatted as PyTorch prints them (precision 4, shared width, sci mode),
+and ``set_printoptions``, which changes that as PyTorch's does."""
 
 from __future__ import annotations
 
@@ -9,10 +10,57 @@ import numpy as np
 from .backend import to_numpy
 from .dtypes import from_numpy_dtype, get_default_dtype, int64
 
-PRECISION = 4
-THRESHOLD = 1000
-EDGEITEMS = 3
-LINEWIDTH = 80
+_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
+_PROFILES = {
+    "default": _DEFAULTS,
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
+}
+OPTIONS: dict = dict(_DEFAULTS, sci_mode=None)
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as PyTorch's ``set_printoptions``: digits after the point
+    (``precision``), the element count above which a tensor is summarized (``threshold``), the
+    items kept at each end of a summarized dim (``edgeitems``), the characters per line
+    (``linewidth``), scientific notation forced on or off (``sci_mode``; None chooses, and every
+    call resets it), or a ``profile`` ("default", "short", "full") to start from.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.set_printoptions(precision=2)
+        >>> gradwalk.tensor([1.12345])
+        tensor([1.12])
+        >>> gradwalk.set_printoptions(threshold=5)
+        >>> gradwalk.arange(10)
+        tensor([0, 1, 2,  ..., 7, 8, 9])
+        >>> gradwalk.set_printoptions(profile="default")
+        >>> gradwalk.tensor([1.12345])
+        tensor([1.1235])
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions(): profile must be one of {sorted(_PROFILES)}, "
+                             f"got {profile!r}")
+        OPTIONS.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            OPTIONS[name] = value
+    OPTIONS["sci_mode"] = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current print options (see ``set_printoptions``).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.get_printoptions()["precision"]
+        4
+    """
+    return dict(OPTIONS)
 
 
 class _Formatter:
@@ -37,9 +85,9 @@ class _Formatter:
         if np.any(nonzero != np.ceil(nonzero)):
             self.int_mode = False
         lo, hi = float(nonzero.min()), float(nonzero.max())
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
+        forced = OPTIONS["sci_mode"]
+        if forced is not None:
+            self.sci_mode = bool(forced)
         elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
             self.sci_mode = True
         self.max_width = max((len(self.format(float(v))) for v in shown), default=1)
@@ -48,14 +96,15 @@ class _Formatter:
         if not self.floating:
             return str(bool(value)) if isinstance(value, (bool, np.bool_)) else str(int(value))
         value = float(value)
+        precision = OPTIONS["precision"]
         if self.sci_mode:
-            return f"{value:.{PRECISION}e}"
+            return f"{value:.{precision}e}"
         if self.int_mode:
             s = f"{value:.0f}"
             if not (math.isinf(value) or math.isnan(value)):
                 s += "."
             return s
-        return f"{value:.{PRECISION}f}"
+        return f"{value:.{precision}f}"
 
     def width(self) -> int:
         return self.max_width
@@ -65,8 +114,9 @@ def _summarize(a: np.ndarray) -> np.ndarray:
     """The values shown when the tensor is summarized (edge items of every dim)."""
     if a.ndim == 0:
         return a.reshape(1)
-    if a.shape[0] > 2 * EDGEITEMS:
-        parts = [a[:EDGEITEMS], a[-EDGEITEMS:]]
+    edge = OPTIONS["edgeitems"]
+    if a.shape[0] > 2 * edge:
+        parts = [a[:edge], a[-edge:]]
     else:
         parts = [a]
     return np.concatenate([_summarize(p[i]).reshape(-1) for p in parts for i in range(len(p))]
@@ -76,10 +126,11 @@ def _summarize(a: np.ndarray) -> np.ndarray:
 def _vector(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) -> str:
     width = fmt.width()
     elem = width + 2
-    per_line = max(1, math.floor((LINEWIDTH - indent) / elem))
-    if summarize and a.shape[0] > 2 * EDGEITEMS:
-        items = ([fmt.format(v).rjust(width) for v in a[:EDGEITEMS]] + [" ..."]
-                 + [fmt.format(v).rjust(width) for v in a[-EDGEITEMS:]])
+    per_line = max(1, math.floor((OPTIONS["linewidth"] - indent) / elem))
+    edge = OPTIONS["edgeitems"]
+    if summarize and a.shape[0] > 2 * edge:
+        items = ([fmt.format(v).rjust(width) for v in a[:edge]] + [" ..."]
+                 + [fmt.format(v).rjust(width) for v in a[-edge:]])
     else:
         items = [fmt.format(v).rjust(width) for v in a]
     lines = [items[i:i + per_line] for i in range(0, len(items), per_line)]
@@ -92,11 +143,12 @@ def _tensor_str(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) ->
         return fmt.format(a.item())
     if a.ndim == 1:
         return _vector(a, fmt, indent, summarize)
-    if summarize and a.shape[0] > 2 * EDGEITEMS:
-        rows = ([_tensor_str(a[i], fmt, indent + 1, summarize) for i in range(EDGEITEMS)]
+    edge = OPTIONS["edgeitems"]
+    if summarize and a.shape[0] > 2 * edge:
+        rows = ([_tensor_str(a[i], fmt, indent + 1, summarize) for i in range(edge)]
                 + ["..."]
                 + [_tensor_str(a[i], fmt, indent + 1, summarize)
-                   for i in range(len(a) - EDGEITEMS, len(a))])
+                   for i in range(len(a) - edge, len(a))])
     else:
         rows = [_tensor_str(a[i], fmt, indent + 1, summarize) for i in range(a.shape[0])]
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
@@ -115,10 +167,10 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         if dt is not get_default_dtype():  # no element shows the dtype: PyTorch names it
             suffixes.append(f"dtype={dt!r}")
     else:
-        summarize = a.size > THRESHOLD
+        summarize = a.size > OPTIONS["threshold"]
         fmt = _Formatter(_summarize(a) if summarize else a)
         body = _tensor_str(a, fmt, indent, summarize)
-    if t.device != "cpu":
+    if t.is_cuda:
         suffixes.append(f"device='{t.device}'")
     show_dtype = a.size != 0 and (
         (dt.is_floating_point and dt is not get_default_dtype())

@@ -175,7 +175,7 @@ class OpMethods:
         Example:
             >>> import gradwalk
             >>> gradwalk.arange(6).reshape(2, -1).shape
-            (2, 3)
+            gradwalk.Size([2, 3])
         """
         return _S.reshape(self, shape_args(shape))
 
@@ -185,7 +185,7 @@ class OpMethods:
         Example:
             >>> import gradwalk
             >>> gradwalk.zeros(6).view(3, 2).shape
-            (3, 2)
+            gradwalk.Size([3, 2])
         """
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self.to(shape[0])
@@ -209,7 +209,7 @@ class OpMethods:
         Example:
             >>> import gradwalk
             >>> gradwalk.zeros(2, 3, 4).permute(2, 0, 1).shape
-            (4, 2, 3)
+            gradwalk.Size([4, 2, 3])
         """
         return _S.permute(self, shape_args(dims))
 
@@ -229,7 +229,7 @@ class OpMethods:
         Example:
             >>> import gradwalk
             >>> gradwalk.zeros(3, 1).expand(3, 4).shape
-            (3, 4)
+            gradwalk.Size([3, 4])
         """
         return _S.expand(self, shape_args(sizes))
 

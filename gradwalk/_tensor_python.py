@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _device
 from . import dtypes as _dt
 from ._printing import tensor_repr
+from ._size import Size, from_shape
 from .backend import device_of, to_numpy, xp_of
 from .ops import elementwise as _elementwise
 from .ops import registry as _registry
@@ -27,9 +29,9 @@ class PythonMethods:
 
     # ------------------------------------------------------------------ metadata
     @property
-    def shape(self) -> tuple:
-        """The size of each dim, a tuple (``x.shape == x.size()``)."""
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dim, a ``gradwalk.Size`` (a tuple; ``x.shape == x.size()``)."""
+        return from_shape(self._data.shape)
 
     @property
     def dtype(self) -> _dt.dtype:
@@ -42,14 +44,25 @@ class PythonMethods:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        """Where the data lives: ``"cpu"`` or ``"cuda:0"``..."""
-        return device_of(self._data)
+    def device(self) -> _device.device:
+        """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``
+        (Note [device objects] in ``_device.py``)."""
+        return _device.device_object(device_of(self._data))
 
     @property
     def is_cuda(self) -> bool:
         """Whether the data is on a GPU."""
-        return self.device != "cpu"
+        return device_of(self._data) != "cpu"
+
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the data is in host memory."""
+        return device_of(self._data) == "cpu"
+
+    @property
+    def layout(self) -> _device.layout:
+        """The memory layout: always ``gradwalk.strided`` (dense)."""
+        return _device.strided
 
     @property
     def is_leaf(self) -> bool:
@@ -65,16 +78,16 @@ class PythonMethods:
     def name(self, value: str | None) -> None:
         self._ex().name = value
 
-    def size(self, dim: int | None = None) -> tuple | int:
-        """The shape, or the length of one dim.
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a ``gradwalk.Size``), or the length of one dim.
 
         Example:
             >>> import gradwalk
             >>> gradwalk.zeros(2, 3).size(), gradwalk.zeros(2, 3).size(-1)
-            ((2, 3), 3)
+            (gradwalk.Size([2, 3]), 3)
         """
         if dim is None:
-            return self._data.shape
+            return from_shape(self._data.shape)
         return self._data.shape[wrap_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
@@ -101,9 +114,13 @@ class PythonMethods:
         """Whether the dtype is a float dtype."""
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        """Whether the memory is laid out in C order (see ``contiguous``)."""
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: _device.memory_format | None = None) -> bool:
+        """Whether the memory is laid out in C order, or in ``memory_format`` (see
+        ``contiguous``)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        fmt = _device.check_memory_format(memory_format, "is_contiguous")
+        return _device.is_format(self._data, fmt)
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> float | int | bool:
@@ -163,25 +180,43 @@ class PythonMethods:
         """
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
+        memory_format = kwargs.pop("memory_format", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        copy = kwargs.pop("copy", False)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str):
+            if isinstance(a, (str, _device.device)) or (isinstance(a, int) and not isinstance(
+                    a, bool)):
                 device = a
             elif isinstance(a, _registry.Tensor):
                 dtype = a.dtype
                 device = a.device
+            elif isinstance(a, bool):
+                pass  # the positional non_blocking / copy flags
             else:
                 dtype = a
         out = self
         if device is not None:
-            out = _shape.to_device(out, device)
+            out = _shape.to_device(out, _device.as_device_str(device))
         if dtype is not None:
             npd = _dt.to_numpy_dtype(dtype)
             if npd != out._data.dtype:
                 out = _elementwise.cast(out, npd)
+        if memory_format is not None:
+            out = out._in_format(memory_format, "to")
+        if copy and out is self:
+            out = _elementwise.clone(self)
+        return out
+
+    def _in_format(self, memory_format, op: str) -> Tensor:
+        """``self`` laid out in ``memory_format`` (a differentiable copy when it is not)."""
+        fmt = _device.check_memory_format(memory_format, op)
+        arr = _device.in_format(self._data, fmt)
+        if arr is self._data:
+            return self
+        out = _elementwise.clone(self)  # the graph's copy; its array takes the new strides
+        out._data = arr  # the same values: nothing saved the clone's own array
         return out
 
     def type(self, dtype: object = None) -> str | Tensor:
@@ -190,17 +225,23 @@ class PythonMethods:
         Example:
             >>> import gradwalk
             >>> gradwalk.tensor([1.0]).type()
-            'gradwalk.Float32Tensor'
+            'gradwalk.FloatTensor'
         """
         if dtype is None:
-            return f"gradwalk.{self.dtype.name.capitalize()}Tensor"
+            from ._legacy_tensors import type_name
+            return type_name(self.dtype)
+        if isinstance(dtype, str):
+            from ._legacy_tensors import dtype_of_type_name
+            dtype = dtype_of_type_name(dtype)
+        elif isinstance(dtype, type) and hasattr(dtype, "_gw_dtype"):
+            dtype = dtype._gw_dtype
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Converted to ``other``'s dtype (see ``to``)."""
         return self.to(other.dtype)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to float32.
 
         Example:
@@ -208,17 +249,17 @@ class PythonMethods:
             >>> gradwalk.tensor([1, 2]).float()
             tensor([1., 2.])
         """
-        return self.to(_dt.float32)
+        return self.to(_dt.float32, memory_format=memory_format)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to float64 (see ``float``)."""
-        return self.to(_dt.float64)
+        return self.to(_dt.float64, memory_format=memory_format)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to float16 (see ``float``)."""
-        return self.to(_dt.float16)
+        return self.to(_dt.float16, memory_format=memory_format)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to int64.
 
         Example:
@@ -226,13 +267,13 @@ class PythonMethods:
             >>> gradwalk.tensor([1.7, -1.7]).long()
             tensor([ 1, -1])
         """
-        return self.to(_dt.int64)
+        return self.to(_dt.int64, memory_format=memory_format)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to int32 (see ``long``)."""
-        return self.to(_dt.int32)
+        return self.to(_dt.int32, memory_format=memory_format)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: _device.memory_format | None = None) -> Tensor:
         """Converted to bool (nonzero is True).
 
         Example:
@@ -240,7 +281,24 @@ class PythonMethods:
             >>> gradwalk.tensor([0.0, 2.0]).bool()
             tensor([False,  True])
         """
-        return self.to(_dt.bool_)
+        return self.to(_dt.bool_, memory_format=memory_format)
+
+    def bfloat16(self, memory_format: _device.memory_format | None = None) -> Tensor:
+        """Converted to bfloat16: refused with a TypeError (NumPy has no bfloat16; use
+        ``half()`` or ``float()``)."""
+        return self.to(_dt.bfloat16, memory_format=memory_format)
+
+    def short(self, memory_format: _device.memory_format | None = None) -> Tensor:
+        """Converted to int16 (see ``long``)."""
+        return self.to(_dt.int16, memory_format=memory_format)
+
+    def byte(self, memory_format: _device.memory_format | None = None) -> Tensor:
+        """Converted to uint8 (see ``long``)."""
+        return self.to(_dt.uint8, memory_format=memory_format)
+
+    def char(self, memory_format: _device.memory_format | None = None) -> Tensor:
+        """Converted to int8 (see ``long``)."""
+        return self.to(_dt.int8, memory_format=memory_format)
 
     def cpu(self) -> Tensor:
         """On the CPU (``self`` when it is there already; differentiable)."""
@@ -260,15 +318,20 @@ class PythonMethods:
         """
         return _elementwise.clone(self)
 
-    def contiguous(self) -> Tensor:
-        """``self`` if its memory is C-contiguous, else a contiguous copy.
+    def contiguous(self, memory_format: _device.memory_format | None = None) -> Tensor:
+        """``self`` if its memory is C-contiguous (or laid out in ``memory_format``), else a
+        copy that is.
 
         Example:
             >>> import gradwalk
             >>> gradwalk.zeros(2, 3).t().contiguous().is_contiguous()
             True
         """
-        return self if self._data.flags.c_contiguous else _elementwise.clone(self)
+        if memory_format is None or memory_format is _device.contiguous_format:
+            return self if self._data.flags.c_contiguous else _elementwise.clone(self)
+        if memory_format is _device.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return self._in_format(memory_format, "contiguous")
 
     # ------------------------------------------------------------------ Python protocol
     def __repr__(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import _device
 from . import dtypes as _dt
 from .backend import get_namespace, to_numpy
 from .ops.arrays import to_array as _to_array
@@ -16,6 +18,7 @@ from .tensor import Tensor
 # the spellings a ``dtype=`` argument accepts: a gradwalk dtype, a NumPy dtype or scalar type, or
 # a name ("float32"); and the Python numbers a fill value or a range bound may be
 DTypeLike = _dt.dtype | np.dtype | type | str
+DeviceLike = _device.device | str | int  # Note [device objects]
 Scalar = int | float | bool
 
 
@@ -26,7 +29,7 @@ class Generator:
         >>> import gradwalk
         >>> g = gradwalk.Generator().manual_seed(0)
         >>> gradwalk.rand(2, generator=g).shape
-        (2,)
+        gradwalk.Size([2])
     """
 
     def __init__(self, device: str = "cpu") -> None:
@@ -109,8 +112,41 @@ def _size(size) -> tuple:
     return tuple(out)
 
 
+_check_layout = _device.check_layout
+
+
+def _factory(fn: Callable) -> Callable:
+    """PyTorch's factory keywords ``layout=`` (only ``gradwalk.strided``), ``pin_memory=``
+    (ignored: no GPU staging here) and ``memory_format=``, for the factory ``fn``."""
+    like = fn.__name__.endswith("_like")
+
+    @functools.wraps(fn)
+    def factory(*args, layout=None, pin_memory=False, memory_format=None, **kwargs):
+        _device.check_layout(layout, fn.__name__)
+        fmt = _device.check_memory_format(memory_format, fn.__name__)
+        out = fn(*args, **kwargs)
+        if like and fmt is _device.preserve_format:
+            src = args[0] if args else kwargs.get("input")
+            fmt = _like_format(src._data) if isinstance(src, Tensor) else fmt
+        if fmt is not _device.preserve_format:
+            out = out._in_format(fmt, fn.__name__)
+        return out
+
+    return factory
+
+
+def _like_format(arr) -> _device.memory_format:
+    """The memory format ``preserve_format`` keeps: channels-last inputs stay channels-last."""
+    if not arr.flags.c_contiguous:
+        for fmt in (_device.channels_last, _device.channels_last_3d):
+            if _device.is_format(arr, fmt):
+                return fmt
+    return _device.preserve_format
+
+
 def _finish(arr, dtype, device, requires_grad) -> Tensor:
-    if device is not None and not str(device).startswith("cpu"):
+    device = _device.as_device_str(device)
+    if device is not None and not device.startswith("cpu"):
         arr = get_namespace(device).asarray(arr)
     t = Tensor._wrap(arr)
     if requires_grad:
@@ -131,7 +167,8 @@ def _random_float_dtype(dtype, op: str):
     return npd
 
 
-def tensor(data: Any, *, dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def tensor(data: Any, *, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
            requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
 
@@ -156,7 +193,9 @@ def tensor(data: Any, *, dtype: DTypeLike | None = None, device: str | None = No
     return t
 
 
-def as_tensor(data: Any, dtype: DTypeLike | None = None, device: str | None = None) -> Tensor:
+@_factory
+def as_tensor(data: Any, dtype: DTypeLike | None = None,
+              device: DeviceLike | None = None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can.
 
     Example:
@@ -187,19 +226,23 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._wrap(ndarray)
 
 
-def zeros(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def zeros(*size: int | Sequence[int], dtype: DTypeLike | None = None,
+          device: DeviceLike | None = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros.
 
     Example:
         >>> import gradwalk
         >>> gradwalk.zeros(2, 3).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def ones(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def ones(*size: int | Sequence[int], dtype: DTypeLike | None = None,
+         device: DeviceLike | None = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
@@ -211,20 +254,23 @@ def ones(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str
     return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def empty(*size: int | Sequence[int], dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def empty(*size: int | Sequence[int], dtype: DTypeLike | None = None,
+          device: DeviceLike | None = None,
           requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (zeros here, to keep runs repeatable).
 
     Example:
         >>> import gradwalk
         >>> gradwalk.empty(3).shape
-        (3,)
+        gradwalk.Size([3])
     """
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@_factory
 def full(size: int | Sequence[int], fill_value: Scalar, *, dtype: DTypeLike | None = None,
-         device: str | None = None, requires_grad: bool = False) -> Tensor:
+         device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as in PyTorch).
 
     Example:
@@ -249,7 +295,8 @@ def _like(input: Tensor, dtype):
     return input._data.dtype if dtype is None else _dt.to_numpy_dtype(dtype)
 
 
-def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
                requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``input``.
 
@@ -262,7 +309,8 @@ def zeros_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | N
                    device or input.device, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def ones_like(input: Tensor, *, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
               requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``input``.
 
@@ -275,13 +323,15 @@ def ones_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | No
                    device or input.device, requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def empty_like(input: Tensor, *, dtype: DTypeLike | None = None, device: DeviceLike | None = None,
                requires_grad: bool = False) -> Tensor:
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@_factory
 def full_like(input: Tensor, fill_value: Scalar, *, dtype: DTypeLike | None = None,
-              device: str | None = None, requires_grad: bool = False) -> Tensor:
+              device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``input``.
 
     Example:
@@ -293,8 +343,9 @@ def full_like(input: Tensor, fill_value: Scalar, *, dtype: DTypeLike | None = No
                    device or input.device, requires_grad)
 
 
+@_factory
 def rand(*size: int | Sequence[int], generator: Generator | None = None,
-         dtype: DTypeLike | None = None, device: str | None = None,
+         dtype: DTypeLike | None = None, device: DeviceLike | None = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1).
 
@@ -309,8 +360,9 @@ def rand(*size: int | Sequence[int], generator: Generator | None = None,
                    requires_grad)
 
 
+@_factory
 def randn(*size: int | Sequence[int], generator: Generator | None = None,
-          dtype: DTypeLike | None = None, device: str | None = None,
+          dtype: DTypeLike | None = None, device: DeviceLike | None = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers.
 
@@ -324,19 +376,22 @@ def randn(*size: int | Sequence[int], generator: Generator | None = None,
                    requires_grad)
 
 
+@_factory
 def rand_like(input: Tensor, *, dtype: DTypeLike | None = None,
               requires_grad: bool = False) -> Tensor:
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
+@_factory
 def randn_like(input: Tensor, *, dtype: DTypeLike | None = None,
                requires_grad: bool = False) -> Tensor:
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
+@_factory
 def randint(low: int, high: int | None = None, size: int | Sequence[int] | None = None, *,
             generator: Generator | None = None, dtype: DTypeLike | None = None,
-            device: str | None = None) -> Tensor:
+            device: DeviceLike | None = None) -> Tensor:
     """Random integers in ``[low, high)`` (``randint(high, size)`` also works).
 
     Example:
@@ -359,14 +414,16 @@ def randint(low: int, high: int | None = None, size: int | Sequence[int] | None 
         size, int) else (tuple(size),))).astype(npd), dtype, device, False)
 
 
+@_factory
 def randint_like(input: Tensor, low: int = 0, high: int | None = None) -> Tensor:
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=input.dtype)
 
 
+@_factory
 def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | None = None,
-             device: str | None = None) -> Tensor:
+             device: DeviceLike | None = None) -> Tensor:
     """A random permutation of ``0..n-1``.
 
     Example:
@@ -380,20 +437,35 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: DTypeLike | N
 
 def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0,
            size: int | Sequence[int] | None = None, *, generator: Generator | None = None,
-           dtype: DTypeLike | None = None) -> Tensor:
-    """Normal random numbers with the given mean and std.
+           dtype: DTypeLike | None = None, layout: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal random numbers with the given mean and std: the dtype of ``mean`` when it is a
+    tensor (else of ``std``), for numbers the default dtype (or ``dtype=``).
 
     Example:
         >>> import gradwalk
         >>> gradwalk.normal(0.0, 1.0, (3,)).shape
-        (3,)
+        gradwalk.Size([3])
+        >>> gradwalk.normal(gradwalk.zeros(2, dtype=gradwalk.float64), 1.0).dtype
+        gradwalk.float64
     """
+    _check_layout(layout, "normal")
     m = to_numpy(mean._data) if isinstance(mean, Tensor) else mean
     s = to_numpy(std._data) if isinstance(std, Tensor) else std
     if size is None:
         size = np.broadcast_shapes(np.shape(m), np.shape(s))
-    npd = _float_dtype(dtype)
-    return Tensor._wrap((_rng(generator).standard_normal(tuple(size)) * s + m).astype(npd))
+    elif isinstance(size, int):
+        size = (size,)
+    tensors = [t._data.dtype for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors and dtype is None:
+        npd = tensors[0]  # mean's dtype when it is a tensor, else std's (as PyTorch)
+        if npd.kind != "f":
+            raise NotImplementedError(f"normal: mean and std must be floating-point tensors, "
+                                      f"got {_dt.from_numpy_dtype(npd)}")
+    else:
+        npd = _float_dtype(dtype)
+    arr = (_rng(generator).standard_normal(tuple(size)) * s + m).astype(npd)
+    return _finish(arr, dtype, device, requires_grad)
 
 
 def bernoulli(input: Tensor, p: float | None = None, *,
@@ -412,8 +484,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     return Tensor._wrap(res.reshape(p.shape[:-1] + (num_samples,)))
 
 
+@_factory
 def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, *,
-           dtype: DTypeLike | None = None, device: str | None = None,
+           dtype: DTypeLike | None = None, device: DeviceLike | None = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for ints, else the
     default float dtype.
@@ -436,8 +509,9 @@ def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, *,
     return _finish(arr.astype(npd), dtype, device, requires_grad)
 
 
+@_factory
 def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: DTypeLike | None = None,
-             device: str | None = None, requires_grad: bool = False) -> Tensor:
+             device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     Example:
@@ -451,12 +525,15 @@ def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: DTypeLike | None 
                    requires_grad)
 
 
+@_factory
 def logspace(start: Scalar, end: Scalar, steps: int, base: float = 10.0, *,
              dtype: DTypeLike | None = None) -> Tensor:
     return Tensor._wrap(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)))
 
 
-def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None, device: str | None = None,
+@_factory
+def eye(n: int, m: int | None = None, *, dtype: DTypeLike | None = None,
+        device: DeviceLike | None = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``).
 

@@ -152,7 +152,7 @@ def load_dataset(name: str, seed: int = 0, *, standardize: bool = True):
     Example:
         >>> x_tr, x_te, y_tr, y_te, k = load_dataset("digits")
         >>> x_tr.shape, x_te.shape, k
-        ((1438, 64), (359, 64), 10)
+        (gradwalk.Size([1438, 64]), gradwalk.Size([359, 64]), 10)
     """
     from . import data
 

@@ -121,31 +121,248 @@ def set_default_dtype(d: dtype) -> None:
     _default[0] = g
 
 
+# ---------------------------------------------------------------------------------------------
+# bfloat16: a name without a NumPy type
+
+
+class _UnsupportedDtype(dtype):
+    """A PyTorch dtype NumPy has no type for (``bfloat16``): the name exists, so that code that
+    mentions it imports and compares; making or casting a tensor to it raises a TypeError that
+    names the remedy (never a silent float32)."""
+
+    __slots__ = ("remedy",)
+
+    def __init__(self, name: str, itemsize: int, remedy: str) -> None:
+        self.name = name
+        self.is_floating_point = True
+        self.is_signed = True
+        self.itemsize = itemsize
+        self.remedy = remedy
+
+    @property
+    def np(self):  # type: ignore[override]
+        raise TypeError(f"gradwalk.{self.name} is not supported: NumPy has no {self.name} type; "
+                        f"{self.remedy}")
+
+
+bfloat16 = _UnsupportedDtype(
+    "bfloat16", 2, "use gradwalk.float16 (half precision) or gradwalk.float32 instead")
+_NAMES["bfloat16"] = bfloat16
+
+
+# ---------------------------------------------------------------------------------------------
+# Type promotion, as PyTorch's (Note [type promotion])
+#
+# Note [type promotion]
+#     PyTorch, not NumPy, decides the dtype of an op on operands of different dtypes. Dtypes fall
+#     in categories, bool < integer < floating < complex, and operands in three priorities:
+#     tensors with dims, 0-d tensors, Python numbers (bool -> bool, int -> int64, float -> the
+#     default dtype, complex -> its complex type). Within each priority the dtypes promote with
+#     the lattice (``promote_types``: same category -> the wider type, uint8 with int8 -> int16;
+#     different categories -> the higher category's type). Across priorities a lower priority
+#     counts only when its category is higher (``_combine``): float32 [n] * float64 0-d is
+#     float32; int32 [n] * 0-d float64 is float64; int8 [n] + 1000 stays int8; bool [n] + 3 is
+#     int64; an int tensor times a Python float is the default dtype.
+#     NumPy differs: its 0-d arrays promote as arrays (float32 [n] * float64 0-d is float64),
+#     int64 with float32 is float64, and bool with a Python float is float64. So every op that
+#     combines dtypes asks ``promote_pair``/``result_np`` here (one place) and casts its operands
+#     to the result before NumPy sees them. The registry calls ``promote_pair`` only when the
+#     dtypes differ, or when a Python float meets a non-float tensor: the common same-dtype case
+#     costs one identity test.
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_PROMOTED: dict = {}
+_COMBINED: dict = {}
+
+
+def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's ``promote_types`` on NumPy dtypes."""
+    key = (a, b)
+    r = _PROMOTED.get(key)
+    if r is None:
+        ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+        if ca == cb:
+            r = np.promote_types(a, b)
+        elif ca == 3 or cb == 3:  # a real type beside a complex one keeps its precision
+            r = np.promote_types(a, b) if max(ca, cb) == 3 and min(ca, cb) == 2 else (
+                a if ca > cb else b)
+        else:
+            r = a if ca > cb else b
+        _PROMOTED[key] = r
+    return r
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """The result of a higher priority's dtype and a lower one's (Note [type promotion])."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch, cl = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
+    if ch == 3:
+        return higher
+    if cl == 3:
+        return _promote_np(higher, lower) if ch == 2 else lower
+    if ch == 2:
+        return higher
+    if ch == 0 or cl == 2:
+        return _promote_np(higher, lower)
+    return higher
+
+
+def _number_dtype(x) -> np.dtype:
+    """The dtype a Python number counts as (Note [type promotion])."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool_.np
+    if isinstance(x, (int, np.integer)):
+        return int64.np
+    if isinstance(x, (float, np.floating)):
+        return get_default_dtype().np
+    if isinstance(x, (complex, np.complexfloating)):
+        return np.dtype(np.complex128 if get_default_dtype() is float64 else np.complex64)
+    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def result_np(*operands) -> np.dtype:
+    """PyTorch's result dtype of arrays (``ndim`` decides their priority) and Python numbers,
+    as a NumPy dtype (Note [type promotion])."""
+    dim = zero = number = None
+    for x in operands:
+        if x is None:
+            continue
+        d = getattr(x, "dtype", None)
+        if d is None or isinstance(x, np.generic):
+            n = _number_dtype(x)
+            number = n if number is None else _promote_np(number, n)
+        elif x.ndim:
+            d = d.np if isinstance(d, dtype) else d
+            dim = d if dim is None else _promote_np(dim, d)
+        else:
+            d = d.np if isinstance(d, dtype) else d
+            zero = d if zero is None else _promote_np(zero, d)
+    r = _combine(dim, _combine(zero, number))
+    if r is None:
+        raise TypeError("result_type(): expected at least one Tensor or number")
+    return r
+
+
 def promote_pair(input_data, other_data) -> list:
-    """PyTorch's type promotion for two inputs, where NumPy's differs (the slow path).
+    """The two operands of a binary op cast to their PyTorch result dtype (Note [type
+    promotion]); a Python number stays a number when the array already has the result dtype.
 
-    NumPy promotes int64 with float32 to float64 and an integer tensor with a Python float to
-    float64; PyTorch keeps float32 (the floating input's dtype, or the default dtype).
+    Example:
+        >>> import numpy as np
+        >>> a, b = promote_pair(np.ones(2, np.float32), np.array(2.0))
+        >>> a.dtype, b.dtype
+        (dtype('float32'), dtype('float32'))
     """
-    input_kind = _kind(input_data)
-    other_kind = _kind(other_data)
-    if input_kind is not None and other_kind is not None:
-        if input_data.dtype is other_data.dtype or input_data.dtype == other_data.dtype:
-            return [input_data, other_data]
-        input_float, other_float = input_kind in "fc", other_kind in "fc"
-        if input_float and not other_float:
-            return [input_data, other_data.astype(input_data.dtype)]
-        if other_float and not input_float:
-            return [input_data.astype(other_data.dtype), other_data]
-        return [input_data, other_data]
-    # one side is a Python number
-    if input_kind is not None and input_kind in "biu" and isinstance(other_data, float):
-        return [input_data.astype(get_default_dtype().np), other_data]
-    if other_kind is not None and other_kind in "biu" and isinstance(input_data, float):
-        return [input_data, other_data.astype(get_default_dtype().np)]
-    return [input_data, other_data]
+    input_np = getattr(input_data, "dtype", None)
+    other_np = getattr(other_data, "dtype", None)
+    if input_np is not None and other_np is not None and not isinstance(
+            input_data, np.generic) and not isinstance(other_data, np.generic):
+        key = (input_np, input_data.ndim == 0, other_np, other_data.ndim == 0)
+        r = _COMBINED.get(key)
+        if r is None:
+            r = _COMBINED[key] = result_np(input_data, other_data)
+    else:
+        r = result_np(input_data, other_data)
+        if r.kind == "c":
+            raise TypeError("gradwalk has no complex dtypes: a complex number cannot be combined "
+                            "with a tensor; use real and imaginary parts as two real tensors")
+    return [_cast_to(input_data, r), _cast_to(other_data, r)]
 
 
-def _kind(data) -> str | None:
-    return None if isinstance(data, (float, int)) or not hasattr(data, "dtype") \
-        else data.dtype.kind
+def _cast_to(x, r: np.dtype):
+    d = getattr(x, "dtype", None)
+    if d is None:
+        return x  # a Python number: NumPy keeps the array's dtype beside it (NEP 50)
+    if d == r:
+        return x
+    if isinstance(x, np.generic):
+        return x.item() if r.kind != "b" else x
+    return x.astype(r)
+
+
+def _as_dtype(d, what: str) -> dtype:
+    if isinstance(d, dtype):
+        return d
+    raise TypeError(f"{what} must be a gradwalk dtype such as gradwalk.float32, not "
+                    f"{type(d).__name__}")
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype both dtypes convert to without losing their category, as PyTorch's.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.promote_types(gradwalk.uint8, gradwalk.int8)
+        gradwalk.int16
+        >>> gradwalk.promote_types(gradwalk.int64, gradwalk.float16)
+        gradwalk.float16
+    """
+    a = _as_dtype(type1, "promote_types(): argument 'type1'")
+    b = _as_dtype(type2, "promote_types(): argument 'type2'")
+    return from_numpy_dtype(_promote_np(a.np, b.np))
+
+
+def result_type(tensor, other) -> dtype:
+    """The dtype an arithmetic op on ``tensor`` and ``other`` (tensors or numbers) returns, as
+    PyTorch's: 0-d tensors and numbers only raise the category (Note [type promotion]).
+
+    Example:
+        >>> import gradwalk
+        >>> x = gradwalk.tensor([1.0, 2.0])
+        >>> gradwalk.result_type(x, gradwalk.tensor(1.0, dtype=gradwalk.float64))
+        gradwalk.float32
+        >>> gradwalk.result_type(gradwalk.tensor([1, 2]), 2.5)
+        gradwalk.float32
+    """
+    ops = [getattr(x, "data", x) if hasattr(x, "grad_fn") else x for x in (tensor, other)]
+    for x in ops:
+        if not (hasattr(x, "dtype") or isinstance(x, (bool, int, float, complex))):
+            raise TypeError(f"result_type(): expected Tensors or numbers, got "
+                            f"{type(x).__name__}")
+    r = result_np(*ops)
+    if r.kind == "c":
+        raise TypeError("result_type(): the result is complex, and gradwalk has no complex "
+                        "dtypes")
+    return from_numpy_dtype(r)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` to ``to`` (no float to integer, no
+    non-bool to bool; narrowing within a category is allowed).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.can_cast(gradwalk.float64, gradwalk.int8)
+        False
+        >>> gradwalk.can_cast(gradwalk.int64, gradwalk.int8)
+        True
+    """
+    a = _as_dtype(from_, "can_cast(): argument 'from_'")
+    b = _as_dtype(to, "can_cast(): argument 'to'")
+    ca = 2 if a.is_floating_point else _CATEGORY[a.np.kind]
+    cb = 2 if b.is_floating_point else _CATEGORY[b.np.kind]
+    if ca == 3 and cb != 3:
+        return False
+    if ca == 2 and cb < 2:
+        return False
+    return not (ca != 0 and cb == 0)
+
+
+def promote_all(np_dtypes) -> np.dtype:
+    """PyTorch's promotion of several NumPy dtypes, all of one priority (``cat``, ``stack``,
+    ``einsum``: their operands are alike).
+
+    Example:
+        >>> import numpy as np
+        >>> promote_all([np.dtype(np.int64), np.dtype(np.float32)])
+        dtype('float32')
+    """
+    it = iter(np_dtypes)
+    r = next(it)
+    for d in it:
+        if d is not r:
+            r = _promote_np(r, d)
+    return r

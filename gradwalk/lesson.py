@@ -92,7 +92,7 @@ def regression_data(lib: ModuleType | None = None) -> tuple[Any, Any]:
         >>> from gradwalk import lesson
         >>> X, y = lesson.regression_data()
         >>> X.shape, y.shape, X.dtype
-        ((32, 3), (32,), gradwalk.float32)
+        (gradwalk.Size([32, 3]), gradwalk.Size([32]), gradwalk.float32)
     """
     t = _lib(lib)
     rng = np.random.default_rng(DATA_SEED)
@@ -116,7 +116,7 @@ def linear_regression(lib: ModuleType | None = None, *, steps: int = 5,
         >>> from gradwalk import lesson
         >>> r = lesson.linear_regression(steps=3)
         >>> r["w.grad"].shape, bool(r["w.grad"].allclose(r["hand w.grad"], atol=1e-5))
-        ((3,), True)
+        (gradwalk.Size([3]), True)
         >>> r["losses"][0] > r["losses"][-1]
         True
     """

@@ -361,3 +361,23 @@ def test_manual_seed_initial_seed_matches_torch():
     for raised in errors:
         assert raised is not None and "ValueError" in raised, raised
     gradwalk.manual_seed(0)
+
+
+# ---------------------------------------------------------------------------------- normal dtypes
+
+def _normal_dtypes(torch) -> list:
+    f64 = torch.zeros(3, dtype=torch.float64)
+    f32 = torch.zeros(3)
+    return [repr(torch.normal(f64, f64).dtype), repr(torch.normal(0.0, f64).dtype),
+            repr(torch.normal(f64, 1.0).dtype), repr(torch.normal(f32, f64).dtype),
+            repr(torch.normal(0.0, 1.0, (2,)).dtype),
+            repr(torch.normal(0.0, 1.0, (2,), dtype=torch.float64).dtype),
+            tuple(torch.normal(f32, 1.0).shape)]
+
+
+def test_normal_keeps_the_dtype_of_its_tensors():
+    ours = [v.replace("gradwalk.", "torch.") if isinstance(v, str) else v
+            for v in _normal_dtypes(gradwalk)]
+    assert ours == oracle(_normal_dtypes)
+    t = gradwalk.normal(0.0, 1.0, 3, requires_grad=True, layout=gradwalk.strided)
+    assert t.requires_grad and t.shape == (3,)

@@ -158,3 +158,59 @@ def test_str_and_format():
     x = gradwalk.tensor([1.0, 2.0])
     assert str(x) == repr(x)
     assert f"{gradwalk.tensor(2.5):.2f}" == "2.50"
+
+
+# ---------------------------------------------------------------------------------- print options
+
+PRINT_OPTIONS = {
+    "precision2": dict(precision=2),
+    "precision6": dict(precision=6),
+    "threshold5": dict(threshold=5),
+    "edgeitems1": dict(threshold=5, edgeitems=1),
+    "linewidth30": dict(linewidth=30),
+    "sci_on": dict(sci_mode=True),
+    "sci_off": dict(sci_mode=False),
+    "short": dict(profile="short"),
+    "full": dict(profile="full"),
+}
+
+
+def _printed_with_options(torch, options: dict) -> list:
+    rng = np.random.default_rng(7)
+    values = [
+        torch.tensor(rng.standard_normal(12).astype(np.float32)),
+        torch.tensor(rng.standard_normal((4, 5)).astype(np.float32) * 1e3),
+        torch.tensor([1e-5, 1.0, 250.0]),
+        torch.tensor([1.0, 2.0, 3.0]),
+        torch.arange(12),
+        torch.arange(24).reshape(4, 6),
+        torch.tensor([[1.5, -2.25], [3.0, 1e9]]),
+        torch.tensor(3.14159265),
+    ]
+    set_options = torch.set_printoptions
+    set_options(**options)
+    try:
+        return [repr(v) for v in values] + [repr(torch.zeros(1100))]
+    finally:
+        set_options(profile="default")
+
+
+@pytest.mark.parametrize("name", sorted(PRINT_OPTIONS))
+def test_print_options_match_pytorch(name):
+    ref = oracle(lambda torch: _printed_with_options(torch, PRINT_OPTIONS[name]))
+    assert [_as_torch(s) for s in _printed_with_options(gradwalk, PRINT_OPTIONS[name])] == ref
+
+
+def test_print_options_reset_and_get():
+    gradwalk.set_printoptions(precision=2, sci_mode=True)
+    try:
+        assert gradwalk.get_printoptions()["precision"] == 2
+        assert gradwalk.get_printoptions()["sci_mode"] is True
+        gradwalk.set_printoptions(precision=3)  # every call resets sci_mode, as in PyTorch
+        assert gradwalk.get_printoptions()["sci_mode"] is None
+    finally:
+        gradwalk.set_printoptions(profile="default")
+    assert gradwalk.get_printoptions() == oracle(
+        lambda torch: torch._tensor_str.get_printoptions())
+    with pytest.raises(ValueError, match="profile"):
+        gradwalk.set_printoptions(profile="tiny")

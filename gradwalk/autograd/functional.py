@@ -214,7 +214,7 @@ def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict
         >>> x = gradwalk.tensor([1.0, 2.0])
         >>> jac, used = jacobian(lambda x: x.repeat(3) * 2, x, mode="auto", return_mode=True)
         >>> jac.shape, used
-        ((6, 2), 'forward-mode')
+        (gradwalk.Size([6, 2]), 'forward-mode')
     """
     in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
     if strict and vectorize:

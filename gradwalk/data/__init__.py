@@ -7,7 +7,7 @@ Example:
     ...                                   shuffle=True, generator=0)
     >>> xb, yb = next(iter(loader))
     >>> xb.shape, yb.shape
-    ((64, 64), (64,))
+    (gradwalk.Size([64, 64]), gradwalk.Size([64]))
 """
 
 from .dataloader import DataLoader, default_collate

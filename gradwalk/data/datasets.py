@@ -31,7 +31,7 @@ def load_digits(*, flatten: bool = True, normalize: bool = True,
         >>> import gradwalk
         >>> x, y = gradwalk.data.load_digits()
         >>> x.shape, y.shape, y.dtype, float(x.max())
-        ((1797, 64), (1797,), gradwalk.int64, 1.0)
+        (gradwalk.Size([1797, 64]), gradwalk.Size([1797]), gradwalk.int64, 1.0)
     """
     with np.load(os.path.join(_HERE, "digits.npz"), allow_pickle=False) as f:
         images, labels = f["images"], f["labels"]
@@ -55,7 +55,7 @@ def train_test_split(*tensors: Tensor, test_size: float | int = 0.2, seed: int =
         >>> x, y = gradwalk.data.load_digits()
         >>> x_tr, x_te, y_tr, y_te = gradwalk.data.train_test_split(x, y, test_size=0.25)
         >>> x_tr.shape, x_te.shape
-        ((1347, 64), (450, 64))
+        (gradwalk.Size([1347, 64]), gradwalk.Size([450, 64]))
     """
     if not tensors:
         raise ValueError("train_test_split needs at least one tensor")
@@ -93,7 +93,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[Tensor,
         >>> import gradwalk
         >>> x, y = gradwalk.data.make_moons(100, noise=0.05, seed=1)
         >>> x.shape, int(y.sum())
-        ((100, 2), 50)
+        (gradwalk.Size([100, 2]), 50)
     """
     if n < 2:
         raise ValueError(f"make_moons needs n >= 2, got {n}")
@@ -118,7 +118,7 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2,
         >>> import gradwalk
         >>> x, y = gradwalk.data.make_spirals(300, classes=3, seed=0)
         >>> x.shape, sorted(set(y.tolist()))
-        ((300, 2), [0, 1, 2])
+        (gradwalk.Size([300, 2]), [0, 1, 2])
     """
     if classes < 1 or n < classes:
         raise ValueError(f"make_spirals needs 1 <= classes <= n, got n={n}, classes={classes}")

@@ -199,7 +199,7 @@ def add_batch_dim(t, level: int, dim: int, size: int):
         >>> import gradwalk
         >>> from gradwalk.func._levels import add_batch_dim, new_level
         >>> add_batch_dim(gradwalk.zeros(5, 3), new_level(), 0, 5).shape
-        (3,)
+        gradwalk.Size([3])
     """
     return apply1(ADD_BATCH_DIM, t, {"level": level, "dim": dim, "size": size})
 
@@ -212,6 +212,6 @@ def remove_batch_dim(t, level: int, dim: int, size: int):
         >>> from gradwalk.func._levels import add_batch_dim, remove_batch_dim, new_level
         >>> lv = new_level()
         >>> remove_batch_dim(add_batch_dim(gradwalk.zeros(5, 3), lv, 1, 3), lv, 0, 3).shape
-        (3, 5)
+        gradwalk.Size([3, 5])
     """
     return apply1(REMOVE_BATCH_DIM, t, {"level": level, "dim": dim, "size": size})

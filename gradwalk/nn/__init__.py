@@ -9,7 +9,7 @@ Example:
     >>> loss = nn.CrossEntropyLoss()(net(gradwalk.randn(5, 4)), gradwalk.tensor([0, 1, 2, 0, 1]))
     >>> loss.backward()
     >>> net[0].weight.grad.shape
-    (8, 4)
+    gradwalk.Size([8, 4])
 """
 
 from . import functional, init, parallel

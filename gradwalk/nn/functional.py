@@ -114,7 +114,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         >>> F = gradwalk.nn.functional
         >>> q = k = v = gradwalk.ones(1, 2, 4)
         >>> F.scaled_dot_product_attention(q, k, v).shape
-        (1, 2, 4)
+        gradwalk.Size([1, 2, 4])
     """
     e = query.shape[-1]
     s = 1.0 / math.sqrt(e) if scale is None else scale

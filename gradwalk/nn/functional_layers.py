@@ -379,7 +379,7 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.functional.upsample(gradwalk.ones(1, 1, 1), scale_factor=2).shape
-        (1, 1, 2)
+        gradwalk.Size([1, 1, 2])
     """
     return interpolate(input, size, scale_factor, mode, align_corners)
 

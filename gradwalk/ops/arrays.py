@@ -51,6 +51,9 @@ def to_array(data, dtype=None) -> np.ndarray:
     if npd is not None:
         try:
             return np.array(data, dtype=npd)
+        except OverflowError:  # PyTorch refuses an integer its dtype cannot hold
+            raise RuntimeError(f"value cannot be converted to type {dtypes.from_numpy_dtype(npd)} "
+                               f"without overflow") from None
         except (TypeError, ValueError) as e:
             raise TypeError(f"cannot make a tensor of dtype {dtype} from {type(data).__name__}: "
                             f"{e}") from None
@@ -60,11 +63,21 @@ def to_array(data, dtype=None) -> np.ndarray:
         raise ValueError(f"cannot make a tensor from ragged or malformed data: {e}") from None
     kind = arr.dtype.kind
     if kind == "f":
+        if arr.size and np.abs(arr).max() >= 2.0**63 and any(
+                type(v) is int and not -2**63 <= v < 2**63 for v in _flat(data)):
+            raise ValueError("Overflow when unpacking long long: a Python int outside int64's "
+                             "range cannot be a tensor element")
         arr = arr.astype(dtypes.get_default_dtype().np, copy=False)
     elif kind in "iu":
+        if kind == "u":  # Python ints from 2**63 on: NumPy made uint64 (Note [type promotion])
+            raise ValueError("Overflow when unpacking long long: a Python int outside int64's "
+                             "range cannot be a tensor element")
         arr = arr.astype(np.int64, copy=False)
     elif kind == "b":
         pass
+    elif kind == "O" and any(type(v) is int for v in _flat(data)):
+        raise ValueError("Overflow when unpacking long long: a Python int outside int64's range "
+                         "cannot be a tensor element")
     elif kind == "O" or kind in "USV":
         raise TypeError(
             f"cannot make a tensor from {type(data).__name__} data; expected numbers, nested "

@@ -487,7 +487,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> import gradwalk
         >>> F = gradwalk.nn.functional
         >>> F.conv3d(gradwalk.ones(1, 1, 3, 3, 3), gradwalk.ones(1, 1, 3, 3, 3)).shape
-        (1, 1, 1, 1, 1)
+        gradwalk.Size([1, 1, 1, 1, 1])
     """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
@@ -775,6 +775,6 @@ def adaptive_avg_pool2d(input, output_size):
         >>> import gradwalk
         >>> F = gradwalk.nn.functional
         >>> F.adaptive_avg_pool2d(gradwalk.ones(2, 3, 5, 7), 1).shape
-        (2, 3, 1, 1)
+        gradwalk.Size([2, 3, 1, 1])
     """
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, promote_pair, result_np
 from . import kernels as K
 from . import registry as R
 from .logic import (  # noqa: F401 - re-exported
@@ -280,9 +280,14 @@ def _binary(op: R.Op, input, other, name: str):
             except ValueError:
                 _check_broadcast(name, input, other)
                 raise
+            except OverflowError:  # an int the tensor's dtype cannot hold: it wraps, as in torch
+                return apply2(op, input, _wrapped_int(other, input))
     elif op.name in _COMMUTATIVE and isinstance(other, R.Tensor) and (
             type(input) is float or type(input) is int):
-        return apply2(op, other, input)  # ``2 * x``: the fast path with the tensor first
+        try:
+            return apply2(op, other, input)  # ``2 * x``: the fast path with the tensor first
+        except OverflowError:
+            return apply2(op, other, _wrapped_int(input, other))
     if not isinstance(input, R.Tensor):
         if not isinstance(other, R.Tensor):
             raise TypeError(f"{name}(): expected at least one Tensor argument, got "
@@ -298,6 +303,17 @@ def _binary(op: R.Op, input, other, name: str):
 
 
 _COMMUTATIVE = frozenset(("add", "mul"))
+
+
+def _wrapped_int(value, ref):
+    """A Python int beside an integer tensor, wrapped to the tensor's dtype as PyTorch casts
+    it (``int8 + 1000`` is ``int8 + (-24)``; NumPy raises OverflowError instead). Ints beyond 64
+    bits, or beside non-integer tensors, raise a clear error."""
+    dt = ref._data.dtype
+    if type(value) is not int or dt.kind not in "iu" or not -2**63 <= value < 2**64:
+        raise OverflowError(f"the Python int {value} does not fit the tensor's dtype "
+                            f"{ref.dtype}, nor 64 bits") from None
+    return R.wrap(np.asarray(np.uint64(value % 2**64)).astype(dt))
 
 
 def _check_broadcast(name, input, other):
@@ -334,9 +350,25 @@ def sub(input, other, *, alpha=1):
     """
     if alpha != 1:
         other = other * alpha
+    if isinstance(input, R.Tensor) and input._data.dtype is not _BOOL:  # the common case
+        other_type = type(other)
+        if other_type is float or other_type is int or (
+                isinstance(other, R.Tensor) and other._data.dtype is not _BOOL):
+            return _binary(SUB, input, other, "sub")
+    if type(other) is bool or _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if not isinstance(input, R.Tensor):
         return _binary(RSUB, input, other, "rsub")
     return _binary(SUB, input, other, "sub")
+
+
+def _is_bool(x) -> bool:
+    return x is True or x is False or isinstance(x, R.Tensor) and x._data.dtype.kind == "b"
+
+
+_BOOL = np.dtype(np.bool_)
 
 
 subtract = sub
@@ -368,13 +400,53 @@ def div(input, other, *, rounding_mode=None):
         if rounding_mode == "floor":
             return floor_divide(input, other)
         if rounding_mode == "trunc":
-            return trunc(div(input, other))
+            a, b = _promoted_data(input, other)
+            if a.dtype.kind not in "biu":
+                return trunc(div(input, other))
+            _check_int_divisor(b)
+            q = np.floor_divide(a, b)  # exact integer truncation: floor, then toward zero
+            return _nondiff_result(q + ((q < 0) & (q * b != a)).astype(q.dtype))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
-    if isinstance(input, R.Tensor) and input._data.dtype.kind in "biu" and (
-            not isinstance(other, R.Tensor) or other._data.dtype.kind in "biu"):
-        input = cast(input, get_default_dtype().np)
+    if not (isinstance(input, R.Tensor) and input._data.dtype.kind == "f") and (
+            (isinstance(input, R.Tensor) and input._data.dtype.kind in "biu") or (
+            isinstance(other, R.Tensor) and other._data.dtype.kind in "biu")):
+        # true division of integers gives the default float dtype (Note [type promotion])
+        if result_np(_data_of(input), _data_of(other)).kind in "biu":
+            if isinstance(input, R.Tensor):
+                input = cast(input, get_default_dtype().np)
+            else:
+                other = cast(other, get_default_dtype().np)
     return _binary(DIV, input, other, "div")
+
+
+def _data_of(x):
+    return x._data if isinstance(x, R.Tensor) else x
+
+
+def _promoted_data(input, other):
+    """Both operands' data cast to their PyTorch result dtype, as arrays."""
+    if isinstance(input, R.Tensor) and isinstance(other, R.Tensor) and (
+            input._data.dtype is other._data.dtype):
+        return input._data, other._data
+    if not isinstance(input, R.Tensor) and not isinstance(other, R.Tensor):
+        raise TypeError(f"expected at least one Tensor argument, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    a, b = promote_pair(_data_of(K.as_operand(input, other, "div")) if not isinstance(
+        input, R.Tensor) else input._data, _data_of(K.as_operand(other, input, "div"))
+        if not isinstance(other, R.Tensor) else other._data)
+    ref = a if hasattr(a, "dtype") and not isinstance(a, np.generic) else b
+    a = a if hasattr(a, "dtype") and not isinstance(a, np.generic) else np.asarray(a, ref.dtype)
+    b = b if hasattr(b, "dtype") and not isinstance(b, np.generic) else np.asarray(b, ref.dtype)
+    return a, b
+
+
+def _check_int_divisor(b) -> None:
+    if b.dtype.kind == "b":
+        raise NotImplementedError("rounded division (\"div_floor\", \"div_trunc\") is not "
+                                  "implemented for 'Bool'; convert with .int() or .float()")
+    if b.dtype.kind in "iu" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
 
 
 divide = true_divide = div
@@ -388,8 +460,8 @@ def floor_divide(input, other):
         >>> gradwalk.floor_divide(gradwalk.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
-    a = input._data if isinstance(input, R.Tensor) else input
-    b = other._data if isinstance(other, R.Tensor) else other
+    a, b = _promoted_data(input, other)
+    _check_int_divisor(b)
     return _nondiff_result(np.floor_divide(a, b), input, other)
 
 
@@ -416,17 +488,26 @@ def pow(input, exponent):
         tensor([4., 9.])
     """
     if isinstance(input, R.Tensor) and not isinstance(exponent, R.Tensor):
-        if isinstance(exponent, (bool, np.bool_)) or not isinstance(
-                exponent, (int, float, np.integer, np.floating)):
+        if not isinstance(exponent, (int, float, np.integer, np.floating, np.bool_)):
             raise TypeError(f"pow(): exponent must be a number or a Tensor, got "
                             f"{type(exponent).__name__}")
+        if input._data.dtype.kind in "biu":  # the result dtype is PyTorch's (bool ** 2 is int64)
+            r = result_np(input._data, exponent)
+            if r.kind == "b":  # bool ** bool: x ** True is x, x ** False is all True
+                return R.wrap(input._data | (not exponent))
+            if r != input._data.dtype:
+                input = cast(input, r)
+            if r.kind in "iu" and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if isinstance(exponent, np.bool_):
+                exponent = bool(exponent)
+        if exponent is True or exponent is False:
+            exponent = int(exponent)
         if exponent == 2:
             return apply1(square.op, input)
-        if input._data.dtype.kind in "iu" and isinstance(exponent, float):
-                input = cast(input, get_default_dtype().np)
-        if input._data.dtype.kind in "iu" and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return apply1(POW, input, {"exponent": exponent})
+    if _is_bool(exponent) and (_is_bool(input) or isinstance(input, (bool, np.bool_))):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return _binary(POW_TENSOR, input, exponent, "pow")
 
 
@@ -493,16 +574,12 @@ def where(condition, input=None, other=None):
     ref = input if isinstance(input, R.Tensor) else other
     if not isinstance(ref, R.Tensor):
         ref = cond
-        a = R.wrap(np.asarray(input, dtype=get_default_dtype().np))
-        b = R.wrap(np.asarray(other, dtype=get_default_dtype().np))
-    else:
-        a = _where_number(K.as_operand(input, ref, "where"), ref)
-        b = _where_number(K.as_operand(other, ref, "where"), ref)
-        if a._data.dtype != b._data.dtype:
-            if a._data.dtype.kind == "f" and b._data.dtype.kind != "f":
-                b = cast(b, a._data.dtype)
-            elif b._data.dtype.kind == "f" and a._data.dtype.kind != "f":
-                a = cast(a, b._data.dtype)
+    a = K.as_operand(input, ref, "where")
+    b = K.as_operand(other, ref, "where")
+    r = result_np(_data_of(a), _data_of(b))  # Note [type promotion]
+    if r.kind == "c":
+        raise TypeError("where(): gradwalk has no complex dtypes (a complex number was given)")
+    a, b = _where_operand(a, r), _where_operand(b, r)
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
@@ -512,14 +589,10 @@ def where(condition, input=None, other=None):
     return apply(WHERE, cond, a, b)
 
 
-def _where_number(x, ref):
-    """A Python number given to ``where`` as a tensor of ``ref``'s dtype (the default float
-    dtype for a float number beside a non-float tensor), as PyTorch promotes it."""
+def _where_operand(x, dt):
+    """An operand of ``where`` as a tensor of the result dtype ``dt``."""
     if isinstance(x, R.Tensor):
-        return x
-    dt = ref._data.dtype
-    if dt.kind != "f" and isinstance(x, float):
-        dt = get_default_dtype().np
+        return x if x._data.dtype == dt else cast(x, dt)
     return R.wrap(np.asarray(x, dtype=dt))
 
 

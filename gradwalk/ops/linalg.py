@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import promote_all as _promote_all
 from . import registry as _registry
 from .registry import apply, declare
 
@@ -164,7 +165,7 @@ def matmul(input, other):
         >>> import gradwalk
         >>> a = gradwalk.ones(2, 3)
         >>> (a @ gradwalk.ones(3, 4)).shape, (a @ gradwalk.ones(3)).shape
-        ((2, 4), (2,))
+        (gradwalk.Size([2, 4]), gradwalk.Size([2]))
     """
     if not isinstance(input, _registry.Tensor):
         input = _registry.wrap(np.asarray(input, dtype=other._data.dtype))
@@ -220,7 +221,7 @@ def bmm(input, mat2):
     Example:
         >>> import gradwalk
         >>> gradwalk.bmm(gradwalk.ones(4, 2, 3), gradwalk.ones(4, 3, 5)).shape
-        (4, 2, 5)
+        gradwalk.Size([4, 2, 5])
     """
     _pair(input, mat2, "bmm")
     if input.ndim != 3 or mat2.ndim != 3:
@@ -281,7 +282,7 @@ def outer(input, vec2):
     Example:
         >>> import gradwalk
         >>> gradwalk.outer(gradwalk.tensor([1.0, 2.0]), gradwalk.tensor([1.0, 0.0, 3.0])).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     _pair(input, vec2, "outer")
     if input.ndim != 1 or vec2.ndim != 1:
@@ -323,6 +324,6 @@ def einsum(equation: str, *operands):
     except ValueError as e:
         raise RuntimeError(f"einsum(): operands do not fit the equation {equation!r}: {e} "
                            f"(shapes {[list(t.shape) for t in operands]})") from None
-    dt = np.result_type(*[t._data.dtype for t in operands])
+    dt = _promote_all([t._data.dtype for t in operands])  # PyTorch's promotion
     operands = [t if t._data.dtype == dt else t.to(dt) for t in operands]
     return apply(EINSUM, *operands, params={"equation": eq})

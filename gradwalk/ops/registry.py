@@ -277,7 +277,7 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
             edges = ((fn if type(fn) is Node else _edge(input)) if input_requires_grad
                      else None, other_fn if type(other_fn) is Node else _edge(other))
             shapes = (input_data.shape, other_data.shape)
-            dtypes = (input_data.dtype, other_data.dtype)
+            dtypes = (input._data.dtype, other._data.dtype)  # before promotion: grads cast back
             if saves:
                 saved = (input, other)
                 versions = (_version(input), _version(other))
@@ -288,7 +288,7 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
             edges = (fn if type(fn) is Node else _edge(input), None)
             if other_is_tensor:
                 shapes = (input_data.shape, None)
-                dtypes = (input_data.dtype, None)
+                dtypes = (input._data.dtype, None)
                 versions = (_version(input), _version(other)) if saves else _NONE2
             else:  # a Python number: the gradient of ``input`` keeps the output's shape, dtype
                 shapes = dtypes = None
@@ -352,7 +352,7 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
                 data = datas[i]
                 edges.append(_edge(input))
                 shapes.append(data.shape)
-                dtypes.append(data.dtype)
+                dtypes.append(input._data.dtype)  # before promotion: the gradient is cast back
                 versions.append(_version(input) if kept else None)
             else:  # a Python scalar or array: no edge, no gradient to fit
                 edges.append(None)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..backend import device_of, get_namespace, to_numpy
+from ..dtypes import promote_all as _promote_all
 from . import arrays as _arrays
 from . import kernels as K
 from . import registry as _registry
@@ -224,7 +225,7 @@ def view(input, shape):
     Example:
         >>> import gradwalk
         >>> gradwalk.arange(4.0).view(2, 2).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     shape = _infer_shape(shape, input._data.size, "view")
     if not input._data.flags.c_contiguous and input._data.size > 1:
@@ -245,7 +246,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     Example:
         >>> import gradwalk
         >>> gradwalk.flatten(gradwalk.zeros(2, 3, 4), 1).shape
-        (2, 12)
+        gradwalk.Size([2, 12])
     """
     nd = input.ndim
     if nd == 0:
@@ -264,7 +265,7 @@ def squeeze(input, dim=None):
     Example:
         >>> import gradwalk
         >>> gradwalk.squeeze(gradwalk.zeros(2, 1, 3)).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     shape = input.shape
     if dim is None:
@@ -282,7 +283,7 @@ def unsqueeze(input, dim):
     Example:
         >>> import gradwalk
         >>> gradwalk.unsqueeze(gradwalk.zeros(3), 0).shape
-        (1, 3)
+        gradwalk.Size([1, 3])
     """
     d = _wrap(dim, input.ndim + 1, "unsqueeze")
     shape = input.shape[:d] + (1,) + input.shape[d:]
@@ -295,7 +296,7 @@ def transpose(input, dim0, dim1):
     Example:
         >>> import gradwalk
         >>> gradwalk.transpose(gradwalk.zeros(2, 3), 0, 1).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     nd = input.ndim
     if nd == 0:
@@ -315,7 +316,7 @@ def permute(input, dims):
     Example:
         >>> import gradwalk
         >>> gradwalk.permute(gradwalk.zeros(2, 3, 4), (2, 0, 1)).shape
-        (4, 2, 3)
+        gradwalk.Size([4, 2, 3])
     """
     nd = input.ndim
     perm = tuple(_wrap(d, nd, "permute") for d in dims)
@@ -334,7 +335,7 @@ def t(input):
     Example:
         >>> import gradwalk
         >>> gradwalk.t(gradwalk.zeros(2, 3)).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
@@ -349,7 +350,7 @@ def movedim(input, source, destination):
     Example:
         >>> import gradwalk
         >>> gradwalk.zeros(2, 3, 4).movedim(0, -1).shape
-        (3, 4, 2)
+        gradwalk.Size([3, 4, 2])
     """
     nd = input.ndim
     src = [_wrap(s, nd, "movedim") for s in (source if isinstance(source, (tuple, list))
@@ -407,7 +408,7 @@ def broadcast_to(input, shape):
     Example:
         >>> import gradwalk
         >>> gradwalk.broadcast_to(gradwalk.tensor([1.0, 2.0]), (2, 2)).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     return expand(input, tuple(shape))
 
@@ -436,7 +437,7 @@ def _tensors(tensors, op):
         if not isinstance(t, _registry.Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {k} is "
                             f"{type(t).__name__}")
-    dt = np.result_type(*[t._data.dtype for t in ts])
+    dt = _promote_all([t._data.dtype for t in ts])  # PyTorch's promotion, not NumPy's
     return [t if t._data.dtype == dt else t.to(dt) for t in ts]
 
 
@@ -446,7 +447,7 @@ def cat(tensors, dim=0):
     Example:
         >>> import gradwalk
         >>> gradwalk.cat([gradwalk.zeros(2, 3), gradwalk.ones(1, 3)]).shape
-        (3, 3)
+        gradwalk.Size([3, 3])
     """
     ts = _tensors(tensors, "cat")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
@@ -471,7 +472,7 @@ def stack(tensors, dim=0):
     Example:
         >>> import gradwalk
         >>> gradwalk.stack([gradwalk.zeros(3), gradwalk.ones(3)]).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     ts = _tensors(tensors, "stack")
     for k, t in enumerate(ts):
@@ -501,7 +502,7 @@ def split(tensor, split_size_or_sections, dim=0):
     Example:
         >>> import gradwalk
         >>> [p.shape for p in gradwalk.arange(5).split(2)]
-        [(2,), (2,), (1,)]
+        [gradwalk.Size([2]), gradwalk.Size([2]), gradwalk.Size([1])]
     """
     axis = _wrap(dim, tensor.ndim, "split")
     n = tensor.shape[axis]

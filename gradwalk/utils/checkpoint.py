@@ -166,7 +166,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = Fals
         >>> x = gradwalk.tensor([[3.0]], requires_grad=True)
         >>> checkpoint(lambda t: (t @ w).tanh() * 4, x).sum().backward()
         >>> w.grad.shape, x.grad.shape
-        ((1, 1), (1, 1))
+        (gradwalk.Size([1, 1]), gradwalk.Size([1, 1]))
     """
     if use_reentrant is None:
         use_reentrant = False
@@ -200,7 +200,7 @@ def checkpoint_sequential(functions: Sequence[Callable], segments: int, input: A
         >>> fs = [lambda t: t * 2, lambda t: t.sin(), lambda t: t ** 2, lambda t: t + 1]
         >>> checkpoint_sequential(fs, 2, x).sum().backward()
         >>> x.grad.shape
-        (2,)
+        gradwalk.Size([2])
     """
     functions = list(functions.children() if hasattr(functions, "children") else functions)
     if segments < 1:

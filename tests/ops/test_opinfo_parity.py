@@ -23,8 +23,6 @@ KNOWN_WRONG = {
     "cumsum": "0-d input gives shape [1], torch []",
     "fmod": "computes remainder (the sign of the divisor), torch keeps the dividend's sign",
     "index_select": "0-d input gives shape [1], torch []",
-    "normal": "float64 mean/std give a float32 result",
-    "normal.number_mean": "float64 std gives a float32 result",
     "take_along_dim": "the index does not broadcast against the input",
     "nn.functional.scaled_dot_product_attention": "a sample's values differ from torch's",
 }

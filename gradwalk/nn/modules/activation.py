@@ -235,7 +235,7 @@ class MultiheadAttention(Module):
         >>> x = gradwalk.randn(3, 5, 8)
         >>> out, w = mha(x, x, x)
         >>> out.shape, w.shape
-        ((3, 5, 8), (3, 5, 5))
+        (gradwalk.Size([3, 5, 8]), gradwalk.Size([3, 5, 5]))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,

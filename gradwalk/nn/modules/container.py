@@ -28,7 +28,7 @@ class Sequential(Module):
         >>> from gradwalk import nn
         >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> net(gradwalk.ones(3, 4)).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
         >>> net[1]
         ReLU()
     """

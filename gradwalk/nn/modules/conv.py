@@ -108,7 +108,7 @@ class Conv1d(_ConvNd):
         >>> import gradwalk
         >>> conv = gradwalk.nn.Conv1d(3, 8, 3, padding=1)
         >>> conv(gradwalk.zeros(2, 3, 10)).shape
-        (2, 8, 10)
+        gradwalk.Size([2, 8, 10])
         >>> conv
         Conv1d(3, 8, kernel_size=(3,), stride=(1,), padding=(1,))
     """
@@ -126,7 +126,7 @@ class Conv2d(_ConvNd):
         >>> import gradwalk
         >>> conv = gradwalk.nn.Conv2d(3, 16, 3, stride=2, padding=1)
         >>> conv(gradwalk.zeros(4, 3, 32, 32)).shape
-        (4, 16, 16, 16)
+        gradwalk.Size([4, 16, 16, 16])
         >>> conv
         Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
     """
@@ -141,7 +141,7 @@ class Conv3d(_ConvNd):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Conv3d(1, 2, 3)(gradwalk.zeros(1, 1, 4, 4, 4)).shape
-        (1, 2, 2, 2, 2)
+        gradwalk.Size([1, 2, 2, 2, 2])
     """
 
     _dims = 3
@@ -198,7 +198,7 @@ class ConvTranspose1d(_ConvTransposeNd):
         >>> import gradwalk
         >>> up = gradwalk.nn.ConvTranspose1d(4, 2, 2, stride=2)
         >>> up(gradwalk.zeros(1, 4, 5)).shape
-        (1, 2, 10)
+        gradwalk.Size([1, 2, 10])
     """
 
     _dims = 1
@@ -212,9 +212,9 @@ class ConvTranspose2d(_ConvTransposeNd):
         >>> import gradwalk
         >>> up = gradwalk.nn.ConvTranspose2d(8, 4, 3, stride=2)
         >>> up(gradwalk.zeros(2, 8, 5, 5)).shape
-        (2, 4, 11, 11)
+        gradwalk.Size([2, 4, 11, 11])
         >>> up(gradwalk.zeros(2, 8, 5, 5), output_size=(12, 12)).shape
-        (2, 4, 12, 12)
+        gradwalk.Size([2, 4, 12, 12])
         >>> up
         ConvTranspose2d(8, 4, kernel_size=(3, 3), stride=(2, 2))
     """

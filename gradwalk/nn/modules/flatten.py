@@ -14,7 +14,7 @@ class Flatten(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Flatten()(gradwalk.zeros(2, 3, 4)).shape
-        (2, 12)
+        gradwalk.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
@@ -35,7 +35,7 @@ class Unflatten(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Unflatten(1, (3, 4))(gradwalk.zeros(2, 12)).shape
-        (2, 3, 4)
+        gradwalk.Size([2, 3, 4])
     """
 
     def __init__(self, dim: int, unflattened_size: tuple) -> None:

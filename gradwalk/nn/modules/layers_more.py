@@ -63,7 +63,7 @@ _PAD_DOC = """{what} the last {dims} dimension(s) by ``padding`` (one int, or a 
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.nn.{name}({args})(gradwalk.ones({shape})).shape
+        >>> tuple(gradwalk.nn.{name}({args})(gradwalk.ones({shape})).shape)
         {out}
     """
 
@@ -185,7 +185,7 @@ class PixelShuffle(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.PixelShuffle(2)(gradwalk.ones(1, 8, 3, 3)).shape
-        (1, 2, 6, 6)
+        gradwalk.Size([1, 2, 6, 6])
     """
 
     def __init__(self, upscale_factor: int) -> None:
@@ -205,7 +205,7 @@ class PixelUnshuffle(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.PixelUnshuffle(2)(gradwalk.ones(1, 1, 4, 4)).shape
-        (1, 4, 2, 2)
+        gradwalk.Size([1, 4, 2, 2])
     """
 
     def __init__(self, downscale_factor: int) -> None:
@@ -225,7 +225,7 @@ class ChannelShuffle(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.ChannelShuffle(2)(gradwalk.ones(1, 4, 2)).shape
-        (1, 4, 2)
+        gradwalk.Size([1, 4, 2])
     """
 
     def __init__(self, groups: int) -> None:
@@ -246,7 +246,7 @@ class Bilinear(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Bilinear(2, 3, 4)(gradwalk.ones(5, 2), gradwalk.ones(5, 3)).shape
-        (5, 4)
+        gradwalk.Size([5, 4])
     """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
@@ -327,7 +327,7 @@ class InstanceNorm1d(_InstanceNorm):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.InstanceNorm1d(2)(gradwalk.randn(3, 2, 5)).shape
-        (3, 2, 5)
+        gradwalk.Size([3, 2, 5])
     """
 
     _dims = 1
@@ -339,7 +339,7 @@ class InstanceNorm2d(_InstanceNorm):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.InstanceNorm2d(2)(gradwalk.randn(1, 2, 3, 3)).shape
-        (1, 2, 3, 3)
+        gradwalk.Size([1, 2, 3, 3])
     """
 
     _dims = 2
@@ -351,7 +351,7 @@ class InstanceNorm3d(_InstanceNorm):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.InstanceNorm3d(1)(gradwalk.randn(1, 1, 2, 2, 2)).shape
-        (1, 1, 2, 2, 2)
+        gradwalk.Size([1, 1, 2, 2, 2])
     """
 
     _dims = 3
@@ -363,7 +363,7 @@ class Upsample(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Upsample(scale_factor=2)(gradwalk.ones(1, 1, 2, 2)).shape
-        (1, 1, 4, 4)
+        gradwalk.Size([1, 1, 4, 4])
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
@@ -395,7 +395,7 @@ class UpsamplingNearest2d(Upsample):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.UpsamplingNearest2d(scale_factor=2)(gradwalk.ones(1, 1, 1, 1)).shape
-        (1, 1, 2, 2)
+        gradwalk.Size([1, 1, 2, 2])
     """
 
     def __init__(self, size=None, scale_factor=None) -> None:
@@ -408,7 +408,7 @@ class UpsamplingBilinear2d(Upsample):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.UpsamplingBilinear2d(scale_factor=2)(gradwalk.ones(1, 1, 2, 2)).shape
-        (1, 1, 4, 4)
+        gradwalk.Size([1, 1, 4, 4])
     """
 
     def __init__(self, size=None, scale_factor=None) -> None:

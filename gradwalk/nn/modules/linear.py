@@ -39,7 +39,7 @@ class Linear(Module):
         >>> import gradwalk
         >>> lin = gradwalk.nn.Linear(3, 2)
         >>> lin(gradwalk.ones(4, 3)).shape
-        (4, 2)
+        gradwalk.Size([4, 2])
         >>> lin
         Linear(in_features=3, out_features=2, bias=True)
     """

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ... import dtypes
+from ..._device import device as _device
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -479,7 +480,7 @@ class Module(StateDictMixin):
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str):
+            if isinstance(a, (str, _device)):
                 device = a
             elif isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
@@ -577,7 +578,7 @@ class Module(StateDictMixin):
             >>> m = gradwalk.nn.ReLU()
             >>> h = m.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
             >>> _ = m(gradwalk.zeros(2, 3)); seen
-            [(2, 3)]
+            [gradwalk.Size([2, 3])]
         """
         handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
                                  self._forward_hooks_always_called)

@@ -111,7 +111,7 @@ class BatchNorm2d(_BatchNorm):
         >>> import gradwalk
         >>> bn = gradwalk.nn.BatchNorm2d(4)
         >>> bn(gradwalk.randn(2, 4, 3, 3)).shape
-        (2, 4, 3, 3)
+        gradwalk.Size([2, 4, 3, 3])
         >>> int(bn.num_batches_tracked)
         1
     """
@@ -125,7 +125,7 @@ class BatchNorm3d(_BatchNorm):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.BatchNorm3d(2)(gradwalk.randn(2, 2, 2, 2, 2)).shape
-        (2, 2, 2, 2, 2)
+        gradwalk.Size([2, 2, 2, 2, 2])
     """
 
     _dims = (5,)
@@ -139,7 +139,7 @@ class LayerNorm(Module):
         >>> import gradwalk
         >>> ln = gradwalk.nn.LayerNorm(4)
         >>> ln(gradwalk.randn(2, 3, 4)).shape
-        (2, 3, 4)
+        gradwalk.Size([2, 3, 4])
         >>> ln
         LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)
     """
@@ -187,7 +187,7 @@ class GroupNorm(Module):
         >>> import gradwalk
         >>> gn = gradwalk.nn.GroupNorm(2, 4)
         >>> gn(gradwalk.randn(3, 4, 5)).shape
-        (3, 4, 5)
+        gradwalk.Size([3, 4, 5])
         >>> gn
         GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
     """

@@ -47,7 +47,7 @@ class MaxPool2d(_MaxPoolNd):
         >>> import gradwalk
         >>> pool = gradwalk.nn.MaxPool2d(2)
         >>> pool(gradwalk.zeros(1, 3, 8, 8)).shape
-        (1, 3, 4, 4)
+        gradwalk.Size([1, 3, 4, 4])
         >>> pool
         MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     """
@@ -145,7 +145,7 @@ class AdaptiveAvgPool2d(Module):
         >>> import gradwalk
         >>> pool = gradwalk.nn.AdaptiveAvgPool2d((1, 1))
         >>> pool(gradwalk.ones(2, 8, 5, 5)).shape
-        (2, 8, 1, 1)
+        gradwalk.Size([2, 8, 1, 1])
         >>> pool
         AdaptiveAvgPool2d(output_size=(1, 1))
     """

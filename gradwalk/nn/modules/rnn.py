@@ -215,7 +215,7 @@ class RNN(RNNBase):
         >>> rnn = gradwalk.nn.RNN(4, 8, num_layers=2, batch_first=True)
         >>> out, h = rnn(gradwalk.randn(3, 5, 4))
         >>> out.shape, h.shape
-        ((3, 5, 8), (2, 3, 8))
+        (gradwalk.Size([3, 5, 8]), gradwalk.Size([2, 3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -246,7 +246,7 @@ class LSTM(RNNBase):
         >>> lstm = gradwalk.nn.LSTM(4, 8, bidirectional=True)
         >>> out, (h, c) = lstm(gradwalk.randn(5, 3, 4))
         >>> out.shape, h.shape, c.shape
-        ((5, 3, 16), (2, 3, 8), (2, 3, 8))
+        (gradwalk.Size([5, 3, 16]), gradwalk.Size([2, 3, 8]), gradwalk.Size([2, 3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -273,7 +273,7 @@ class GRU(RNNBase):
         >>> gru = gradwalk.nn.GRU(4, 8)
         >>> out, h = gru(gradwalk.randn(5, 3, 4))
         >>> out.shape, h.shape
-        ((5, 3, 8), (1, 3, 8))
+        (gradwalk.Size([5, 3, 8]), gradwalk.Size([1, 3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -356,7 +356,7 @@ class RNNCell(RNNCellBase):
         >>> import gradwalk
         >>> cell = gradwalk.nn.RNNCell(4, 8)
         >>> cell(gradwalk.randn(3, 4)).shape
-        (3, 8)
+        gradwalk.Size([3, 8])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -382,7 +382,7 @@ class LSTMCell(RNNCellBase):
         >>> import gradwalk
         >>> h, c = gradwalk.nn.LSTMCell(4, 8)(gradwalk.randn(3, 4))
         >>> h.shape, c.shape
-        ((3, 8), (3, 8))
+        (gradwalk.Size([3, 8]), gradwalk.Size([3, 8]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -406,7 +406,7 @@ class GRUCell(RNNCellBase):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.GRUCell(4, 8)(gradwalk.randn(3, 4)).shape
-        (3, 8)
+        gradwalk.Size([3, 8])
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,

@@ -19,7 +19,7 @@ class Embedding(Module):
         >>> import gradwalk
         >>> emb = gradwalk.nn.Embedding(10, 3, padding_idx=0)
         >>> emb(gradwalk.tensor([[1, 2, 0]])).shape
-        (1, 3, 3)
+        gradwalk.Size([1, 3, 3])
         >>> emb
         Embedding(10, 3, padding_idx=0)
     """

@@ -52,7 +52,7 @@ class TransformerEncoderLayer(Module):
         >>> import gradwalk
         >>> layer = gradwalk.nn.TransformerEncoderLayer(d_model=8, nhead=2, batch_first=True)
         >>> layer(gradwalk.randn(3, 5, 8)).shape
-        (3, 5, 8)
+        gradwalk.Size([3, 5, 8])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -102,7 +102,7 @@ class TransformerDecoderLayer(Module):
         >>> import gradwalk
         >>> layer = gradwalk.nn.TransformerDecoderLayer(d_model=8, nhead=2)
         >>> layer(gradwalk.randn(4, 2, 8), gradwalk.randn(6, 2, 8)).shape
-        (4, 2, 8)
+        gradwalk.Size([4, 2, 8])
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
@@ -170,7 +170,7 @@ class TransformerEncoder(Module):
         >>> layer = gradwalk.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
         >>> enc = gradwalk.nn.TransformerEncoder(layer, num_layers=2)
         >>> enc(gradwalk.randn(5, 3, 8)).shape
-        (5, 3, 8)
+        gradwalk.Size([5, 3, 8])
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
@@ -201,7 +201,7 @@ class TransformerDecoder(Module):
         >>> layer = gradwalk.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16)
         >>> dec = gradwalk.nn.TransformerDecoder(layer, num_layers=2)
         >>> dec(gradwalk.randn(4, 3, 8), gradwalk.randn(5, 3, 8)).shape
-        (4, 3, 8)
+        gradwalk.Size([4, 3, 8])
     """
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
@@ -235,7 +235,7 @@ class Transformer(Module):
         ...                                 num_decoder_layers=1, dim_feedforward=16)
         >>> mask = model.generate_square_subsequent_mask(4)
         >>> model(gradwalk.randn(6, 2, 8), gradwalk.randn(4, 2, 8), tgt_mask=mask).shape
-        (4, 2, 8)
+        gradwalk.Size([4, 2, 8])
     """
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,

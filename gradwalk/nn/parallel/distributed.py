@@ -14,7 +14,7 @@ Example:
     >>> model = DDP(nn.Linear(3, 2))
     >>> model(gradwalk.ones(4, 3)).sum().backward()
     >>> model.module.weight.grad.shape
-    (2, 3)
+    gradwalk.Size([2, 3])
     >>> sorted(model.state_dict())
     ['module.bias', 'module.weight']
     >>> dist.destroy_process_group()
