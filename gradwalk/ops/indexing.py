@@ -70,8 +70,28 @@ INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
                     inputs=("self", "values"), saves=(), node_name="IndexPutBackward0")
 
 
+def _is_seq_index(i) -> bool:
+    """Whether a list element makes the list a tuple of indices (PyTorch's rule for
+    ``x[[0, [1, 2]]]``: a sequence holding sequences, slices, None, Ellipsis or tensors)."""
+    return isinstance(i, (list, tuple, range, slice, _registry.Tensor, np.ndarray)) or (
+        i is None or i is Ellipsis)
+
+
+def _as_index_array(i, op="index"):
+    a = np.asarray(list(i) if isinstance(i, range) else i)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)  # an empty list selects nothing
+    if a.dtype.kind not in "iub":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors, got "
+                         f"{a.dtype}")
+    return a
+
+
 def _normalize_index(x, index):
-    """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
+    """Turn a user index into one NumPy understands, with PyTorch's checks, errors and placement
+    of the advanced dims (Note [advanced index placement])."""
+    if isinstance(index, list) and any(_is_seq_index(i) for i in index):
+        index = tuple(index)  # PyTorch reads such a list as a tuple of indices
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -82,20 +102,20 @@ def _normalize_index(x, index):
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  f"tensors, got {i.dtype}")
+            batched = hasattr(a, "_gw_batched")  # vmap: a different index per sample
             if a.dtype.kind == "b":
+                if a.ndim == 0 and not batched:
+                    out.append(bool(a))
+                    advanced = True
+                    continue
                 out.append(a)
             else:
-                batched = hasattr(a, "_gw_batched")  # vmap: a different index per sample
                 out.append(a.astype(np.int64, copy=False) if a.ndim or batched else int(a))
                 if a.ndim == 0 and not batched:
                     continue
             advanced = True
-        elif isinstance(i, (list, np.ndarray)):
-            a = np.asarray(i)
-            if a.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 f"tensors, got {a.dtype}")
-            out.append(a)
+        elif isinstance(i, (list, tuple, range, np.ndarray)):
+            out.append(_as_index_array(i))
             advanced = True
         elif isinstance(i, (bool, np.bool_)):
             out.append(bool(i))
@@ -107,9 +127,88 @@ def _normalize_index(x, index):
             raise TypeError(f"index of type {type(i).__name__} is not supported; use ints, "
                             "slices, None, Ellipsis, lists or integer/bool tensors")
     _check_bounds(x.shape, out)
-    if not advanced and Ellipsis not in out:
-        out.append(Ellipsis)  # keeps integer indexing a view (a 0-d array, not a scalar)
-    return tuple(out), advanced
+    if not advanced:
+        if Ellipsis not in out:
+            out.append(Ellipsis)  # keeps integer indexing a view (a 0-d array, not a scalar)
+        return tuple(out), False
+    if x.ndim == 0 or _numpy_places_as_torch(out):
+        return tuple(out), True
+    return _torch_coords(x.shape, *_two_steps(x.ndim, out)), True
+
+
+# Note [advanced index placement]
+#     PyTorch applies the integers of an index first (``select``, which drops the dim) and
+#     only then the tensors (advanced indices): their broadcast dims go where the first tensor
+#     was when the tensors are adjacent, else in front. NumPy counts integers as advanced
+#     indices, so ``x[1, :, idx]`` has ``idx``'s dims in front in NumPy and after the slice in
+#     PyTorch. A Python bool is a new dim indexed by ``[0]`` (True) or ``[]`` (False).
+#     When the two placements agree (``_numpy_places_as_torch``) the index goes to NumPy as
+#     it is; otherwise ``_two_steps`` splits it into PyTorch's two steps (the basic index,
+#     then the advanced one on its result) and ``_torch_coords`` turns them into one index
+#     of coordinate arrays, one per dim of ``x``, of the result's shape: a single NumPy index
+#     that reads, writes and backpropagates with PyTorch's layout.
+
+
+def _is_array(i) -> bool:
+    return isinstance(i, np.ndarray) or hasattr(i, "_gw_batched")
+
+
+def _numpy_places_as_torch(items) -> bool:
+    """Whether NumPy puts the advanced dims of ``items`` where PyTorch does."""
+    n_bool = sum(isinstance(i, bool) for i in items)
+    if n_bool:  # one bool alone among basic indices: NumPy's new dim of size 1 (or 0) too
+        return n_bool == 1 and not any(
+            _is_array(i) or isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+            for i in items)
+    kinds = ["a" if _is_array(i) else "i" if isinstance(i, (int, np.integer)) else "b"
+             for i in items]
+    if "i" not in kinds:
+        return True
+    np_run = [k != "b" for k in kinds]
+    first = np_run.index(True)
+    last = len(np_run) - 1 - np_run[::-1].index(True)
+    if all(np_run[first:last + 1]):
+        return True  # one run of advanced indices: NumPy keeps it in place, as PyTorch does
+    torch_kinds = [k for k in kinds if k != "i"]
+    first = torch_kinds.index("a")
+    last = len(torch_kinds) - 1 - torch_kinds[::-1].index("a")
+    if not all(k == "a" for k in torch_kinds[first:last + 1]):
+        return True  # not adjacent in either: both put the advanced dims in front
+    return first == 0  # adjacent for PyTorch only: the same only when they lead
+
+
+def _two_steps(ndim, items):
+    """PyTorch's basic index (ints, slices, None) and the advanced index on its result."""
+    n_real = _count_real(items)
+    basic, adv = [], []
+    for i in items:
+        if i is Ellipsis:
+            basic += [slice(None)] * (ndim - n_real)
+            adv += [slice(None)] * (ndim - n_real)
+        elif isinstance(i, bool):
+            basic.append(None)
+            adv.append(np.zeros(int(i), dtype=np.int64))
+        elif isinstance(i, (int, np.integer)):
+            basic.append(i)
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            adv.append(slice(None))
+        else:
+            k = i.ndim if i.dtype.kind == "b" else 1
+            basic += [slice(None)] * k
+            adv.append(i)
+    return tuple(basic) + (Ellipsis,), tuple(adv)
+
+
+def _torch_coords(shape, basic, adv):
+    """One coordinate array per dim of ``shape``: where each element of ``x[basic][adv]``
+    comes from (Note [advanced index placement])."""
+    nd = len(shape)
+    coords = []
+    for d, n in enumerate(shape):
+        grid = np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (nd - d - 1)), shape)
+        coords.append(np.ascontiguousarray(grid[basic][adv]))
+    return tuple(coords)
 
 
 def _check_bounds(shape, index) -> None:
