@@ -261,3 +261,21 @@ def is_floating_point(input: Tensor) -> bool:
 
 def get_num_threads() -> int:
     return _os.cpu_count() or 1
+
+
+# Scatters, index writes and the structural ops (stacking, splitting, diagonals...):
+# functions here, Tensor methods installed from their modules' METHODS.
+from .ops import scatter as _scatter_ops
+from .ops.scatter import (
+    index_copy,
+    index_fill,
+    index_put,
+    masked_scatter,
+    masked_select,
+    put,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+
+_scatter_ops.install(Tensor, _scatter_ops)

@@ -450,8 +450,7 @@ def _scatter_add_fwd(xp, x, src, index, axis):
 
 
 def _scatter_add_vjp(xp, g, out, x, src, index, axis, *, needs):
-    return (g if needs[0] else None,
-            K.take_along(xp, g, index, axis) if needs[1] else None)
+    return (g if needs[0] else None, g[_coords(index, axis)] if needs[1] else None)
 
 
 def _scatter_add_jvp(xp, t, out, x, src, index, axis):
@@ -467,28 +466,40 @@ SCATTER_ADD = declare("scatter_add", _scatter_add_fwd, _scatter_add_vjp, _scatte
                       inputs=("self", "src"), saves=())
 
 
+def _coords(index, axis):
+    """The positions ``scatter``/``gather`` touch, one array per dim: ``index`` along ``axis``,
+    the index's own position along the others (never broadcast against the input, which may
+    be larger than the index)."""
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[axis] = index
+    return tuple(idx)
+
+
 def _scatter_fwd(xp, x, src, index, axis):
     out = x.copy()
-    xp.put_along_axis(out, index, src if not hasattr(src, "shape") or src.shape == index.shape
-                      else src[tuple(slice(0, n) for n in index.shape)], axis=axis)
+    out[_coords(index, axis)] = src
     return out
 
 
 def _scatter_vjp(xp, g, out, x, src, index, axis, *, needs):
     mask = np.ones(tuple(g.shape), dtype=bool)
-    np.put_along_axis(mask, index, False, axis=axis)
+    where = _coords(index, axis)
+    mask[where] = False
     gx = g * mask if needs[0] else None
-    gs = K.take_along(xp, g, index, axis) if needs[1] else None
+    gs = g[where] if needs[1] else None
     return gx, gs
 
 
 def _scatter_jvp(xp, t, out, x, src, index, axis):
     tx, ts = t
     mask = np.ones(tuple(out.shape), dtype=bool)
-    np.put_along_axis(mask, index, False, axis=axis)
+    where = _coords(index, axis)
+    mask[where] = False
     r = None if tx is None else tx * mask
     if ts is not None:
-        put = K.scatter_into(xp, tuple(out.shape), axis, index, ts)
+        put = K.index_put(xp, K._zeros(xp, tuple(out.shape), ts.dtype, ts) if not K.is_dxp(xp)
+                          else _registry.wrap(np.zeros(tuple(out.shape), ts.data.dtype)),
+                          where, ts)
         r = put if r is None else r + put
     return r
 
@@ -607,6 +618,12 @@ def gather(input, dim, index):
     """
     axis = _dim(input, dim, "gather")
     idx = _index_tensor(index, "gather")
+    if idx.size == 0:  # PyTorch checks nothing more and returns the index's (empty) shape
+        return input.reshape(-1)[:0].reshape(idx.shape)
+    if input.ndim == 0:
+        if idx.ndim > 1:
+            _check_gather_index(input, idx, axis, "gather")
+        return gather(input.reshape(1), 0, idx.reshape(-1)).reshape(idx.shape)
     _check_gather_index(input, idx, axis, "gather")
     if any(n != m for k, (n, m) in enumerate(zip(idx.shape, input.shape)) if k != axis):
         # PyTorch reads only the leading part of the other dims; take_along_axis would broadcast
@@ -627,13 +644,15 @@ def scatter_add(input, dim, index, src):
     idx = _index_tensor(index, "scatter_add")
     if not isinstance(src, _registry.Tensor):
         src = _registry.wrap(np.asarray(src, dtype=input.data.dtype))
+    if input.ndim == 0:
+        return scatter_add(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1)).reshape(())
     _check_gather_index(input, idx, axis, "scatter_add", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
     return apply(SCATTER_ADD, input, src, params={"index": idx, "axis": axis})
 
 
-def scatter(input, dim, index, src=None, value=None):
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """Write ``src`` (or a scalar ``value``) into a copy of ``input`` at ``index`` along ``dim``.
 
     Example:
@@ -641,12 +660,16 @@ def scatter(input, dim, index, src=None, value=None):
         >>> gradwalk.zeros(3).scatter(0, gradwalk.tensor([2]), gradwalk.tensor([5.0]))
         tensor([0., 0., 5.])
     """
+    if reduce is not None:  # add/multiply: gradwalk.ops.scatter (no gradient, as in PyTorch)
+        return _scatter_reduced(input, dim, index, src, value, reduce=reduce)
     axis = _dim(input, dim, "scatter")
     idx = _index_tensor(index, "scatter")
     if src is None:
         src = value
     if not isinstance(src, _registry.Tensor):
         src = _registry.wrap(np.full(idx.shape, src, dtype=input.data.dtype))
+    if input.ndim == 0:
+        return scatter(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1)).reshape(())
     _check_gather_index(input, idx, axis, "scatter", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -676,6 +699,8 @@ def index_select(input, dim, index):
     axis = _dim(input, dim, "index_select")
     idx = _index_tensor(index, "index_select")
     _check_vector_index(input, idx, axis, "index_select")
+    if input.ndim == 0:  # PyTorch keeps the 0-d shape
+        return index_select(input.reshape(1), 0, idx).reshape(())
     return apply1(INDEX_SELECT, input, {"index": idx.reshape(-1), "axis": axis,
                                         "shape": input.shape})
 
@@ -691,6 +716,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis = _dim(input, dim, "index_add")
     idx = _index_tensor(index, "index_add")
     _check_vector_index(input, idx, axis, "index_add")
+    if input.ndim == 0:
+        source = source.reshape(-1) if isinstance(source, _registry.Tensor) else source
+        return index_add(input.reshape(1), 0, idx.reshape(-1), source, alpha=alpha).reshape(())
     m = source.shape[axis] if getattr(source, "ndim", 0) else 1
     if idx.size != m:
         raise RuntimeError(f"index_add(): Number of indices ({idx.size}) should be equal to "
@@ -737,7 +765,25 @@ def nonzero(input, *, as_tuple=False):
         tensor([[1],
                 [2]])
     """
-    idx = np.nonzero(input.data)
+    a = input.data
+    if a.ndim == 0:  # PyTorch reads a 0-d tensor as one element with no coordinates
+        if as_tuple:
+            return (_registry.wrap(np.zeros(int(bool(a)), dtype=np.int64)),)
+        return _registry.wrap(np.zeros((int(bool(a)), 0), dtype=np.int64))
+    idx = np.nonzero(a)
     if as_tuple:
         return tuple(_registry.wrap(i.astype(np.int64)) for i in idx)
     return _registry.wrap(np.stack(idx, axis=1).astype(np.int64))
+
+
+def _scatter_reduced(input, dim, index, src, value, *, reduce):
+    from .scatter import scatter_reduced  # ops/scatter.py is built on this module
+
+    return scatter_reduced(input, dim, index, src, value, reduce=reduce)
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gradwalk.take_along_dim`` (in ``ops/scatter.py``, built on this module)."""
+    from .scatter import take_along_dim as f
+
+    return f(input, indices, dim)
