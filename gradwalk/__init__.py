@@ -279,3 +279,70 @@ from .ops.scatter import (
 )
 
 _scatter_ops.install(Tensor, _scatter_ops)
+from .ops import copies as _copies_ops  # noqa: E402
+from .ops import diagonal as _diagonal_ops  # noqa: E402
+from .ops import structure as _structure_ops  # noqa: E402
+from .ops.copies import (  # noqa: E402
+    alias_copy,
+    diagonal_copy,
+    expand_copy,
+    fill,
+    narrow_copy,
+    permute_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
+from .ops.diagonal import (  # noqa: E402
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    diagonal_scatter,
+    select,
+    select_scatter,
+    slice_scatter,
+    trace,
+    tril_indices,
+    triu_indices,
+)
+from .ops.structure import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    kron,
+    meshgrid,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    sum_to_size,
+    split_with_sizes,
+    tensor_split,
+    tensordot,
+    tile,
+    unflatten,
+    unsafe_chunk,
+    unsafe_split,
+    vsplit,
+    vstack,
+)
+
+_scatter_ops.install(Tensor, _diagonal_ops, _structure_ops, _copies_ops)

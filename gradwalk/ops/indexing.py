@@ -740,12 +740,13 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype}")
     try:
-        if np.broadcast_shapes(m.shape, input.shape) != input.shape:
-            raise ValueError
+        shape = np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
         raise RuntimeError(
             f"masked_fill(): the shape of the mask {list(m.shape)} must broadcast to the shape of "
             f"the tensor {list(input.shape)}") from None
+    if shape != tuple(input.shape):  # out of place, PyTorch broadcasts the input to the mask
+        input = input.expand(*shape)
     if isinstance(value, _registry.Tensor):
         if value.ndim != 0:
             raise RuntimeError(

@@ -376,3 +376,5 @@ def install(tensor_type: type, *modules) -> None:
             _install(tensor_type, name, getattr(module, name))
         for name in module.INPLACE.split():
             _install(tensor_type, name + "_", inplace_method(getattr(module, name), name))
+        for name, fn in getattr(module, "PROPERTIES", {}).items():
+            _install(tensor_type, name, property(fn))
