@@ -267,22 +267,22 @@ def get_num_threads() -> int:
 # functions here, Tensor methods installed from their modules' METHODS.
 from .ops import scatter as _scatter_ops
 from .ops.scatter import (
+    argwhere,
     index_copy,
     index_fill,
     index_put,
     masked_scatter,
     masked_select,
+    nonzero_static,
     put,
     scatter_reduce,
     take,
     take_along_dim,
 )
-
-_scatter_ops.install(Tensor, _scatter_ops)
-from .ops import copies as _copies_ops  # noqa: E402
-from .ops import diagonal as _diagonal_ops  # noqa: E402
-from .ops import structure as _structure_ops  # noqa: E402
-from .ops.copies import (  # noqa: E402
+from .ops import copies as _copies_ops
+from .ops import diagonal as _diagonal_ops
+from .ops import structure as _structure_ops
+from .ops.copies import (
     alias_copy,
     diagonal_copy,
     expand_copy,
@@ -298,7 +298,7 @@ from .ops.copies import (  # noqa: E402
     unsqueeze_copy,
     view_copy,
 )
-from .ops.diagonal import (  # noqa: E402
+from .ops.diagonal import (
     diag,
     diag_embed,
     diagflat,
@@ -311,7 +311,7 @@ from .ops.diagonal import (  # noqa: E402
     tril_indices,
     triu_indices,
 )
-from .ops.structure import (  # noqa: E402
+from .ops.structure import (
     atleast_1d,
     atleast_2d,
     atleast_3d,
@@ -345,4 +345,4 @@ from .ops.structure import (  # noqa: E402
     vstack,
 )
 
-_scatter_ops.install(Tensor, _diagonal_ops, _structure_ops, _copies_ops)
+_scatter_ops.install(Tensor, _scatter_ops, _diagonal_ops, _structure_ops, _copies_ops)

@@ -361,9 +361,36 @@ def put(input, index, source, accumulate=False):
 
 #: Tensor methods (the tensor is the first argument) and those with an in-place twin.
 METHODS = ("take_along_dim scatter_reduce index_copy index_fill index_put masked_select "
-           "masked_scatter take put")
+           "masked_scatter take put argwhere nonzero_static")
 INPLACE = "scatter_reduce index_copy index_fill index_put masked_scatter put"
 __all__ = METHODS.split() + ["scatter_add"]
+
+
+def argwhere(input):
+    """The coordinates of the nonzero elements, one row each (``nonzero``).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.argwhere(gradwalk.tensor([0, 3, 5])).tolist()
+        [[1], [2]]
+    """
+    return _I.nonzero(input)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` cut or padded (with ``fill_value``) to ``size`` rows.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.nonzero_static(gradwalk.tensor([0, 3]), size=2).tolist()
+        [[1], [-1]]
+    """
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    rows = _I.nonzero(input).data[:size]
+    out = np.full((size, rows.shape[1]), fill_value, dtype=np.int64)
+    out[:rows.shape[0]] = rows
+    return _registry.wrap(out)
 
 
 def install(tensor_type: type, *modules) -> None:
