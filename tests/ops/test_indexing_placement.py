@@ -132,3 +132,33 @@ def test_index_jvp_follows_the_placement():
         t = fwd.unpack_dual(out).tangent
     assert tuple(out.shape) == (3, 2)
     np.testing.assert_array_equal(t.numpy(), (x * 10)[1][:, [0, 2]].numpy())
+
+
+def _python_indices(m):
+    """Indices made of Python objects PyTorch reads in its own way."""
+    return [range(1, 3), [], [[0, 1], [1, 0]], [0, [1, 2]], [[0, 1], slice(None), 1],
+            ((0, 1),), (slice(None), []), ([True, False, True],), (Ellipsis, None, [1, 0]),
+            (m.tensor(1), slice(None), m.tensor([0, 1])), (m.tensor(True),), ([], []),
+            (None, Ellipsis, None), (1, None, Ellipsis, -1)]
+
+
+def _run_python(m):
+    warnings.simplefilter("ignore")
+    out = []
+    for index in _python_indices(m):
+        x = m.tensor(np.arange(18.0).reshape(3, 3, 2), requires_grad=True)
+        r = x[index]
+        r.sum().backward()
+        y = m.tensor(np.arange(18.0).reshape(3, 3, 2))
+        y[index] = -1.0
+        out.append([r.detach().numpy(), x.grad.numpy(), y.numpy()])
+    return _pack(out)
+
+
+def test_python_objects_as_indices():
+    got = _unpack(_run_python(gradwalk))
+    want = _unpack(oracle(_run_python))
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        for what, a, b in zip(("read", "grad", "write"), g, w, strict=True):
+            assert a.shape == b.shape, (k, what, a.shape, b.shape)
+            np.testing.assert_array_equal(a, b, err_msg=f"index {k}: {what}")
