@@ -41,7 +41,10 @@ INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
 
 
 def _index_put_fwd(xp, x, value, index):
-    out = x.copy()
+    if getattr(value, "_gw_batched", False) and not getattr(x, "_gw_batched", False):
+        out = K._zeros(xp, x.shape, x.dtype, value) + x  # vmap: a copy of x per sample
+    else:
+        out = x.copy()
     out[index] = value
     return out
 
