@@ -189,7 +189,7 @@ def fill(input, value):
 
 def _new(input, data, dtype, requires_grad):
     arr = np.asarray(data)
-    npd = input.data.dtype if dtype is None else _dtypes.to_numpy_dtype(dtype)
+    npd = input._data.dtype if dtype is None else _dtypes.to_numpy_dtype(dtype)
     out = _registry.wrap(arr.astype(npd, copy=False))
     if requires_grad:
         out.requires_grad_(True)

@@ -121,7 +121,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = []
     for k in range(nd):
         shape.append(n if k in (d1, d2) else rest.pop(0))
-    zeros = _registry.wrap(np.zeros(shape, dtype=input.data.dtype))
+    zeros = _registry.wrap(np.zeros(shape, dtype=input._data.dtype))
     return diagonal_scatter(zeros, input if input.ndim else input.reshape(1), offset, d1, d2)
 
 

@@ -501,7 +501,7 @@ def _scatter_jvp(xp, t, out, x, src, index, axis):
     r = None if tx is None else tx * mask
     if ts is not None:
         put = K.index_put(xp, K._zeros(xp, tuple(out.shape), ts.dtype, ts) if not K.is_dxp(xp)
-                          else _registry.wrap(np.zeros(tuple(out.shape), ts.data.dtype)),
+                          else _registry.wrap(np.zeros(tuple(out.shape), ts._data.dtype)),
                           where, ts)
         r = put if r is None else r + put
     return r
@@ -769,7 +769,7 @@ def nonzero(input, *, as_tuple=False):
         tensor([[1],
                 [2]])
     """
-    a = input.data
+    a = input._data
     if a.ndim == 0:  # PyTorch reads a 0-d tensor as one element with no coordinates
         if as_tuple:
             return (_registry.wrap(np.zeros(int(bool(a)), dtype=np.int64)),)

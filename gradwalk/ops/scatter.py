@@ -31,7 +31,7 @@ from .shape import cat
 def _as_tensor(v, like):
     if isinstance(v, _registry.Tensor):
         return v
-    return _registry.wrap(np.asarray(v, dtype=like.data.dtype))
+    return _registry.wrap(np.asarray(v, dtype=like._data.dtype))
 
 
 def take_along_dim(input, indices, dim=None):
@@ -105,7 +105,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     axis = _dim(input, dim, "scatter_reduce")
     idx = _index_tensor(index, "scatter_reduce")
     src = _as_tensor(src, input)
-    if src.data.dtype != input.data.dtype:
+    if src._data.dtype != input._data.dtype:
         raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype, "
                            f"got {input.dtype} and {src.dtype}")
     if input.ndim == 0:
@@ -114,7 +114,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     _I._check_gather_index(input, idx, axis, "scatter_reduce", src)
     shape = tuple(input.shape)
     n_out = int(np.prod(shape))
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     pos = np.ravel_multi_index(tuple(np.broadcast_to(c, idx.shape) for c in _coords(idx, axis)),
                                shape).reshape(-1) if idx.size else np.zeros(0, np.int64)
     counts = np.bincount(pos, minlength=n_out)
@@ -136,8 +136,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     elif reduce in ("amax", "amin"):
         # PyTorch shares the gradient among the ties with the input's value even where it is
         # left out: a detached copy of it where it ties takes (and drops) its share
-        best = rows.data.max(1) if reduce == "amax" else rows.data.min(1)
-        tie = np.where(flat.data[:, 0] == best, flat.data[:, 0], pad).astype(dtype)
+        best = rows._data.max(1) if reduce == "amax" else rows._data.min(1)
+        tie = np.where(flat._data[:, 0] == best, flat._data[:, 0], pad).astype(dtype)
         rows = cat([_registry.wrap(tie.reshape(n_out, 1)), rows], 1)
     total = counts + (1 if include_self else 0)
     if reduce in ("sum", "mean"):
@@ -161,7 +161,7 @@ def _scatter_with_reduce(input, dim, index, src=None, value=None, reduce=None):
     idx = _index_tensor(index, "scatter")
     if not isinstance(src, _registry.Tensor):
         src = _registry.wrap(np.full(idx.shape, value if src is None else src,
-                                     dtype=input.data.dtype))
+                                     dtype=input._data.dtype))
     with no_grad():
         return scatter_reduce(input, dim, idx, _as_tensor(src, input),
                               "sum" if reduce == "add" else "prod")
@@ -248,7 +248,7 @@ def index_put(input, indices, values, accumulate=False):
                         f"{type(indices).__name__}")
     index = tuple(slice(None) if i is None else i for i in indices)
     values = _as_tensor(values, input)
-    if values.data.dtype != input.data.dtype:
+    if values._data.dtype != input._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{input.dtype} for the destination and {values.dtype} for the "
                            "source.")
@@ -266,7 +266,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def _broadcast_mask(input, mask, op):
-    m = mask.data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, _registry.Tensor) else np.asarray(mask)
     if m.dtype.kind != "b":
         raise RuntimeError(f"{op}: expected BoolTensor for mask, got {m.dtype}")
     try:
@@ -387,7 +387,7 @@ def nonzero_static(input, *, size, fill_value=-1):
     """
     if size < 0:
         raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
-    rows = _I.nonzero(input).data[:size]
+    rows = _I.nonzero(input)._data[:size]
     out = np.full((size, rows.shape[1]), fill_value, dtype=np.int64)
     out[:rows.shape[0]] = rows
     return _registry.wrap(out)

@@ -255,7 +255,7 @@ def view_dtype(input, dtype):
     """
     from ..dtypes import from_numpy_dtype, to_numpy_dtype
 
-    a = input.data
+    a = input._data
     new = np.dtype(to_numpy_dtype(dtype))
     old_name = from_numpy_dtype(a.dtype).name.capitalize()
     new_name = from_numpy_dtype(new).name.capitalize()
@@ -539,9 +539,9 @@ def narrow(input, dim, start, length):
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if isinstance(start, _registry.Tensor):
-        if start.ndim != 0 or start.data.dtype.kind not in "iu":
+        if start.ndim != 0 or start._data.dtype.kind not in "iu":
             raise RuntimeError("start must be an 0-dim integral Tensor.")
-        start = int(start.data)
+        start = int(start._data)
     n = input.shape[axis]
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "

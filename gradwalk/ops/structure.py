@@ -138,10 +138,10 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input.shape[axis]
     ios = indices_or_sections
     if isinstance(ios, _registry.Tensor):
-        if ios.data.dtype.kind not in "iu" or ios.ndim > 1:
+        if ios._data.dtype.kind not in "iu" or ios.ndim > 1:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
                                "zero-dimensional or one-dimensional tensor of dtype long")
-        ios = int(ios.data) if ios.ndim == 0 else [int(v) for v in ios.data]
+        ios = int(ios._data) if ios.ndim == 0 else [int(v) for v in ios._data]
     lead = (slice(None),) * axis
     if isinstance(ios, (list, tuple)):
         bounds = [0] + [int(i) for i in ios] + [n]
@@ -373,7 +373,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         [1, 1, 2, 2]
     """
     if repeats is None:  # torch.repeat_interleave(repeats)
-        r = input.data
+        r = input._data
         if r.ndim > 1 or r.dtype.kind not in "iu":
             raise RuntimeError("repeat_interleave: repeats must be a 0-d or 1-d integer tensor")
         return _registry.wrap(np.repeat(np.arange(r.size), r.reshape(-1)).astype(np.int64))
@@ -385,7 +385,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if input.ndim == 0:
             input = input.reshape(1)
     n = input.shape[axis]
-    r = repeats.data if isinstance(repeats, _registry.Tensor) else np.asarray(repeats)
+    r = repeats._data if isinstance(repeats, _registry.Tensor) else np.asarray(repeats)
     if r.ndim > 1 or (r.ndim == 1 and r.size not in (1, n)):
         raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
                            f"along dim, but got repeats.size(0) = {r.size} and input.size"
@@ -482,8 +482,8 @@ def block_diag(*tensors):
         ts.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
     if not ts:
         return _registry.wrap(np.zeros((1, 0), dtype=np.float32))
-    dt = np.result_type(*[t.data.dtype for t in ts])
-    ts = [t if t.data.dtype == dt else t.to(dt) for t in ts]
+    dt = np.result_type(*[t._data.dtype for t in ts])
+    ts = [t if t._data.dtype == dt else t.to(dt) for t in ts]
     width = sum(t.shape[1] for t in ts)
     rows, left = [], 0
     for t in ts:
