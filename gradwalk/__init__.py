@@ -290,3 +290,87 @@ for _name, _fn in {**special.TOP_LEVEL, **signal.windows.WINDOW_FACTORIES}.items
     globals().setdefault(_name, _fn)
 special.bind_methods(Tensor)
 del _name, _fn
+
+# Scatters, index writes and the structural ops (stacking, splitting, diagonals...):
+# functions here, Tensor methods installed from their modules' METHODS.
+from .ops import scatter as _scatter_ops
+from .ops.scatter import (
+    argwhere,
+    index_copy,
+    index_fill,
+    index_put,
+    masked_scatter,
+    masked_select,
+    nonzero_static,
+    put,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from .ops import copies as _copies_ops
+from .ops import diagonal as _diagonal_ops
+from .ops import structure as _structure_ops
+from .ops.copies import (
+    alias_copy,
+    diagonal_copy,
+    expand_copy,
+    fill,
+    narrow_copy,
+    permute_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
+from .ops.diagonal import (
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    diagonal_scatter,
+    select,
+    select_scatter,
+    slice_scatter,
+    trace,
+    tril_indices,
+    triu_indices,
+)
+from .ops.structure import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    kron,
+    meshgrid,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    sum_to_size,
+    split_with_sizes,
+    tensor_split,
+    tensordot,
+    tile,
+    unflatten,
+    unsafe_chunk,
+    unsafe_split,
+    vsplit,
+    vstack,
+)
+
+_scatter_ops.install(Tensor, _scatter_ops, _diagonal_ops, _structure_ops, _copies_ops)

@@ -164,9 +164,10 @@ class OpMethods:
         """
         return _R.logsumexp(self, dim=dim, keepdim=keepdim, **kw)
 
-    def take_along_dim(self, indices: Tensor, dim: int) -> Tensor:
-        """``gather(dim, indices)``."""
-        return _I.gather(self, dim, indices)
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        """``gather(dim, indices)`` with the other dims broadcast (see ``gradwalk.take_along_dim``).
+        """
+        return _I.take_along_dim(self, indices, dim)
 
     # ------------------------------------------------------------------ shapes as numbers
     def reshape(self, *shape: Any) -> Tensor:
@@ -188,7 +189,7 @@ class OpMethods:
             gradwalk.Size([3, 2])
         """
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-            return self.to(shape[0])
+            return _S.view_dtype(self, shape[0])
         return _S.view(self, shape_args(shape))
 
     def view_as(self, other: Tensor) -> Tensor:

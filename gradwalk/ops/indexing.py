@@ -41,7 +41,10 @@ INDEX = declare("index", _getitem_fwd, _getitem_vjp, _getitem_jvp, saves=(),
 
 
 def _index_put_fwd(xp, x, value, index):
-    out = x.copy()
+    if getattr(value, "_gw_batched", False) and not getattr(x, "_gw_batched", False):
+        out = K._zeros(xp, x.shape, x.dtype, value) + x  # vmap: a copy of x per sample
+    else:
+        out = x.copy()
     out[index] = value
     return out
 
@@ -70,8 +73,28 @@ INDEX_PUT = declare("index_put", _index_put_fwd, _index_put_vjp, _index_put_jvp,
                     inputs=("self", "values"), saves=(), node_name="IndexPutBackward0")
 
 
+def _is_seq_index(i) -> bool:
+    """Whether a list element makes the list a tuple of indices (PyTorch's rule for
+    ``x[[0, [1, 2]]]``: a sequence holding sequences, slices, None, Ellipsis or tensors)."""
+    return isinstance(i, (list, tuple, range, slice, _registry.Tensor, np.ndarray)) or (
+        i is None or i is Ellipsis)
+
+
+def _as_index_array(i, op="index"):
+    a = np.asarray(list(i) if isinstance(i, range) else i)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)  # an empty list selects nothing
+    if a.dtype.kind not in "iub":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors, got "
+                         f"{a.dtype}")
+    return a
+
+
 def _normalize_index(x, index):
-    """Turn a user index into one NumPy understands, with PyTorch's checks and errors."""
+    """Turn a user index into one NumPy understands, with PyTorch's checks, errors and placement
+    of the advanced dims (Note [advanced index placement])."""
+    if isinstance(index, list) and any(_is_seq_index(i) for i in index):
+        index = tuple(index)  # PyTorch reads such a list as a tuple of indices
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -82,20 +105,20 @@ def _normalize_index(x, index):
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  f"tensors, got {i.dtype}")
+            batched = hasattr(a, "_gw_batched")  # vmap: a different index per sample
             if a.dtype.kind == "b":
+                if a.ndim == 0 and not batched:
+                    out.append(bool(a))
+                    advanced = True
+                    continue
                 out.append(a)
             else:
-                batched = hasattr(a, "_gw_batched")  # vmap: a different index per sample
                 out.append(a.astype(np.int64, copy=False) if a.ndim or batched else int(a))
                 if a.ndim == 0 and not batched:
                     continue
             advanced = True
-        elif isinstance(i, (list, np.ndarray)):
-            a = np.asarray(i)
-            if a.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 f"tensors, got {a.dtype}")
-            out.append(a)
+        elif isinstance(i, (list, tuple, range, np.ndarray)):
+            out.append(_as_index_array(i))
             advanced = True
         elif isinstance(i, (bool, np.bool_)):
             out.append(bool(i))
@@ -107,9 +130,88 @@ def _normalize_index(x, index):
             raise TypeError(f"index of type {type(i).__name__} is not supported; use ints, "
                             "slices, None, Ellipsis, lists or integer/bool tensors")
     _check_bounds(x.shape, out)
-    if not advanced and Ellipsis not in out:
-        out.append(Ellipsis)  # keeps integer indexing a view (a 0-d array, not a scalar)
-    return tuple(out), advanced
+    if not advanced:
+        if Ellipsis not in out:
+            out.append(Ellipsis)  # keeps integer indexing a view (a 0-d array, not a scalar)
+        return tuple(out), False
+    if x.ndim == 0 or _numpy_places_as_torch(out):
+        return tuple(out), True
+    return _torch_coords(x.shape, *_two_steps(x.ndim, out)), True
+
+
+# Note [advanced index placement]
+#     PyTorch applies the integers of an index first (``select``, which drops the dim) and
+#     only then the tensors (advanced indices): their broadcast dims go where the first tensor
+#     was when the tensors are adjacent, else in front. NumPy counts integers as advanced
+#     indices, so ``x[1, :, idx]`` has ``idx``'s dims in front in NumPy and after the slice in
+#     PyTorch. A Python bool is a new dim indexed by ``[0]`` (True) or ``[]`` (False).
+#     When the two placements agree (``_numpy_places_as_torch``) the index goes to NumPy as
+#     it is; otherwise ``_two_steps`` splits it into PyTorch's two steps (the basic index,
+#     then the advanced one on its result) and ``_torch_coords`` turns them into one index
+#     of coordinate arrays, one per dim of ``x``, of the result's shape: a single NumPy index
+#     that reads, writes and backpropagates with PyTorch's layout.
+
+
+def _is_array(i) -> bool:
+    return isinstance(i, np.ndarray) or hasattr(i, "_gw_batched")
+
+
+def _numpy_places_as_torch(items) -> bool:
+    """Whether NumPy puts the advanced dims of ``items`` where PyTorch does."""
+    n_bool = sum(isinstance(i, bool) for i in items)
+    if n_bool:  # one bool alone among basic indices: NumPy's new dim of size 1 (or 0) too
+        return n_bool == 1 and not any(
+            _is_array(i) or isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+            for i in items)
+    kinds = ["a" if _is_array(i) else "i" if isinstance(i, (int, np.integer)) else "b"
+             for i in items]
+    if "i" not in kinds:
+        return True
+    np_run = [k != "b" for k in kinds]
+    first = np_run.index(True)
+    last = len(np_run) - 1 - np_run[::-1].index(True)
+    if all(np_run[first:last + 1]):
+        return True  # one run of advanced indices: NumPy keeps it in place, as PyTorch does
+    torch_kinds = [k for k in kinds if k != "i"]
+    first = torch_kinds.index("a")
+    last = len(torch_kinds) - 1 - torch_kinds[::-1].index("a")
+    if not all(k == "a" for k in torch_kinds[first:last + 1]):
+        return True  # not adjacent in either: both put the advanced dims in front
+    return first == 0  # adjacent for PyTorch only: the same only when they lead
+
+
+def _two_steps(ndim, items):
+    """PyTorch's basic index (ints, slices, None) and the advanced index on its result."""
+    n_real = _count_real(items)
+    basic, adv = [], []
+    for i in items:
+        if i is Ellipsis:
+            basic += [slice(None)] * (ndim - n_real)
+            adv += [slice(None)] * (ndim - n_real)
+        elif isinstance(i, bool):
+            basic.append(None)
+            adv.append(np.zeros(int(i), dtype=np.int64))
+        elif isinstance(i, (int, np.integer)):
+            basic.append(i)
+        elif i is None or isinstance(i, slice):
+            basic.append(i)
+            adv.append(slice(None))
+        else:
+            k = i.ndim if i.dtype.kind == "b" else 1
+            basic += [slice(None)] * k
+            adv.append(i)
+    return tuple(basic) + (Ellipsis,), tuple(adv)
+
+
+def _torch_coords(shape, basic, adv):
+    """One coordinate array per dim of ``shape``: where each element of ``x[basic][adv]``
+    comes from (Note [advanced index placement])."""
+    nd = len(shape)
+    coords = []
+    for d, n in enumerate(shape):
+        grid = np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (nd - d - 1)), shape)
+        coords.append(np.ascontiguousarray(grid[basic][adv]))
+    return tuple(coords)
 
 
 def _check_bounds(shape, index) -> None:
@@ -358,8 +460,7 @@ def _scatter_add_fwd(xp, x, src, index, axis):
 
 
 def _scatter_add_vjp(xp, g, out, x, src, index, axis, *, needs):
-    return (g if needs[0] else None,
-            K.take_along(xp, g, index, axis) if needs[1] else None)
+    return (g if needs[0] else None, g[_coords(index, axis)] if needs[1] else None)
 
 
 def _scatter_add_jvp(xp, t, out, x, src, index, axis):
@@ -375,28 +476,40 @@ SCATTER_ADD = declare("scatter_add", _scatter_add_fwd, _scatter_add_vjp, _scatte
                       inputs=("self", "src"), saves=())
 
 
+def _coords(index, axis):
+    """The positions ``scatter``/``gather`` touch, one array per dim: ``index`` along ``axis``,
+    the index's own position along the others (never broadcast against the input, which may
+    be larger than the index)."""
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[axis] = index
+    return tuple(idx)
+
+
 def _scatter_fwd(xp, x, src, index, axis):
     out = x.copy()
-    xp.put_along_axis(out, index, src if not hasattr(src, "shape") or src.shape == index.shape
-                      else src[tuple(slice(0, n) for n in index.shape)], axis=axis)
+    out[_coords(index, axis)] = src
     return out
 
 
 def _scatter_vjp(xp, g, out, x, src, index, axis, *, needs):
     mask = np.ones(tuple(g.shape), dtype=bool)
-    np.put_along_axis(mask, index, False, axis=axis)
+    where = _coords(index, axis)
+    mask[where] = False
     gx = g * mask if needs[0] else None
-    gs = K.take_along(xp, g, index, axis) if needs[1] else None
+    gs = g[where] if needs[1] else None
     return gx, gs
 
 
 def _scatter_jvp(xp, t, out, x, src, index, axis):
     tx, ts = t
     mask = np.ones(tuple(out.shape), dtype=bool)
-    np.put_along_axis(mask, index, False, axis=axis)
+    where = _coords(index, axis)
+    mask[where] = False
     r = None if tx is None else tx * mask
     if ts is not None:
-        put = K.scatter_into(xp, tuple(out.shape), axis, index, ts)
+        put = K.index_put(xp, K._zeros(xp, tuple(out.shape), ts.dtype, ts) if not K.is_dxp(xp)
+                          else _registry.wrap(np.zeros(tuple(out.shape), ts._data.dtype)),
+                          where, ts)
         r = put if r is None else r + put
     return r
 
@@ -515,6 +628,12 @@ def gather(input, dim, index):
     """
     axis = _dim(input, dim, "gather")
     idx = _index_tensor(index, "gather")
+    if idx.size == 0:  # PyTorch checks nothing more and returns the index's (empty) shape
+        return input.reshape(-1)[:0].reshape(idx.shape)
+    if input.ndim == 0:
+        if idx.ndim > 1:
+            _check_gather_index(input, idx, axis, "gather")
+        return gather(input.reshape(1), 0, idx.reshape(-1)).reshape(idx.shape)
     _check_gather_index(input, idx, axis, "gather")
     if any(n != m for k, (n, m) in enumerate(zip(idx.shape, input.shape)) if k != axis):
         # PyTorch reads only the leading part of the other dims; take_along_axis would broadcast
@@ -535,13 +654,15 @@ def scatter_add(input, dim, index, src):
     idx = _index_tensor(index, "scatter_add")
     if not isinstance(src, _registry.Tensor):
         src = _registry.wrap(np.asarray(src, dtype=input._data.dtype))
+    if input.ndim == 0:
+        return scatter_add(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1)).reshape(())
     _check_gather_index(input, idx, axis, "scatter_add", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
     return apply(SCATTER_ADD, input, src, params={"index": idx, "axis": axis})
 
 
-def scatter(input, dim, index, src=None, value=None):
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """Write ``src`` (or a scalar ``value``) into a copy of ``input`` at ``index`` along ``dim``.
 
     Example:
@@ -549,12 +670,16 @@ def scatter(input, dim, index, src=None, value=None):
         >>> gradwalk.zeros(3).scatter(0, gradwalk.tensor([2]), gradwalk.tensor([5.0]))
         tensor([0., 0., 5.])
     """
+    if reduce is not None:  # add/multiply: gradwalk.ops.scatter (no gradient, as in PyTorch)
+        return _scatter_reduced(input, dim, index, src, value, reduce=reduce)
     axis = _dim(input, dim, "scatter")
     idx = _index_tensor(index, "scatter")
     if src is None:
         src = value
     if not isinstance(src, _registry.Tensor):
         src = _registry.wrap(np.full(idx.shape, src, dtype=input._data.dtype))
+    if input.ndim == 0:
+        return scatter(input.reshape(1), 0, idx.reshape(-1), src.reshape(-1)).reshape(())
     _check_gather_index(input, idx, axis, "scatter", src)
     if src.shape != idx.shape:
         src = src[tuple(slice(0, n) for n in idx.shape)]
@@ -584,6 +709,8 @@ def index_select(input, dim, index):
     axis = _dim(input, dim, "index_select")
     idx = _index_tensor(index, "index_select")
     _check_vector_index(input, idx, axis, "index_select")
+    if input.ndim == 0:  # PyTorch keeps the 0-d shape
+        return index_select(input.reshape(1), 0, idx).reshape(())
     return apply1(INDEX_SELECT, input, {"index": idx.reshape(-1), "axis": axis,
                                         "shape": input.shape})
 
@@ -599,6 +726,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis = _dim(input, dim, "index_add")
     idx = _index_tensor(index, "index_add")
     _check_vector_index(input, idx, axis, "index_add")
+    if input.ndim == 0:
+        source = source.reshape(-1) if isinstance(source, _registry.Tensor) else source
+        return index_add(input.reshape(1), 0, idx.reshape(-1), source, alpha=alpha).reshape(())
     m = source.shape[axis] if getattr(source, "ndim", 0) else 1
     if idx.size != m:
         raise RuntimeError(f"index_add(): Number of indices ({idx.size}) should be equal to "
@@ -620,12 +750,13 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype}")
     try:
-        if np.broadcast_shapes(m.shape, input.shape) != input.shape:
-            raise ValueError
+        shape = np.broadcast_shapes(m.shape, input.shape)
     except ValueError:
         raise RuntimeError(
             f"masked_fill(): the shape of the mask {list(m.shape)} must broadcast to the shape of "
             f"the tensor {list(input.shape)}") from None
+    if shape != tuple(input.shape):  # out of place, PyTorch broadcasts the input to the mask
+        input = input.expand(*shape)
     if isinstance(value, _registry.Tensor):
         if value.ndim != 0:
             raise RuntimeError(
@@ -645,7 +776,25 @@ def nonzero(input, *, as_tuple=False):
         tensor([[1],
                 [2]])
     """
-    idx = np.nonzero(input._data)
+    a = input._data
+    if a.ndim == 0:  # PyTorch reads a 0-d tensor as one element with no coordinates
+        if as_tuple:
+            return (_registry.wrap(np.zeros(int(bool(a)), dtype=np.int64)),)
+        return _registry.wrap(np.zeros((int(bool(a)), 0), dtype=np.int64))
+    idx = np.nonzero(a)
     if as_tuple:
         return tuple(_registry.wrap(i.astype(np.int64)) for i in idx)
     return _registry.wrap(np.stack(idx, axis=1).astype(np.int64))
+
+
+def _scatter_reduced(input, dim, index, src, value, *, reduce):
+    from .scatter import scatter_reduced  # ops/scatter.py is built on this module
+
+    return scatter_reduced(input, dim, index, src, value, reduce=reduce)
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gradwalk.take_along_dim`` (in ``ops/scatter.py``, built on this module)."""
+    from .scatter import take_along_dim as f
+
+    return f(input, indices, dim)

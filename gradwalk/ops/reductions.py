@@ -590,15 +590,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                                 "keepdim": keepdim})
 
 
-def cumsum(input, dim):
-    """Cumulative sum along ``dim``.
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim`` (computed in ``dtype`` when given).
 
     Example:
         >>> import gradwalk
         >>> gradwalk.cumsum(gradwalk.tensor([1.0, 2.0, 3.0]), dim=0)
         tensor([1., 3., 6.])
     """
-    return apply1(CUMSUM, input, {"axis": _wrap(dim, input.ndim, "cumsum")})
+    axis = _wrap(dim, input.ndim, "cumsum")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.ndim == 0:  # PyTorch keeps the 0-d shape
+        return apply1(CUMSUM, input.reshape(1), {"axis": 0}).reshape(())
+    return apply1(CUMSUM, input, {"axis": axis})
 
 
 @numpy_aliases

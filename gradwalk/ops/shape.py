@@ -134,9 +134,14 @@ def _stack_jvp(xp, t, out, *xs, axis):
 
 STACK = declare("stack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _stack_vjp, _stack_jvp,
                 inputs=("tensors",), saves=(), explain="grad unstacked to each input")
-FLIP = declare("flip", lambda xp, x, axes: xp.flip(x, axis=axes),
-               lambda xp, g, out, x, axes: xp.flip(g, axis=axes), saves=(), linear=True,
-               explain="grad flipped back")
+def _flip_fwd(xp, x, axes):
+    out = xp.flip(x, axis=axes)
+    # a copy, as in PyTorch: NumPy's flip is a view, and writing into it would change x
+    return out if isinstance(out, _registry.Tensor) else out.copy()
+
+
+FLIP = declare("flip", _flip_fwd, lambda xp, g, out, x, axes: xp.flip(g, axis=axes), saves=(),
+               linear=True, explain="grad flipped back")
 TRIL = declare("tril", lambda xp, x, k: xp.tril(x, k), lambda xp, g, out, x, k: xp.tril(g, k),
                saves=(), linear=True, explain="grad on and below the diagonal")
 TRIU = declare("triu", lambda xp, x, k: xp.triu(x, k), lambda xp, g, out, x, k: xp.triu(g, k),
@@ -238,6 +243,45 @@ def view(input, shape):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
     return _view(VIEW, input, {"shape": shape, "in_shape": input.shape})
+
+
+def view_dtype(input, dtype):
+    """The same bytes read as ``dtype`` (a view, no gradient): a dtype of another size scales
+    the last dim, which must be contiguous, as in PyTorch.
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.tensor([1.0], dtype=gradwalk.float32).view(gradwalk.int32)
+        tensor([1065353216], dtype=gradwalk.int32)
+    """
+    from ..dtypes import from_numpy_dtype, to_numpy_dtype
+
+    a = input._data
+    new = np.dtype(to_numpy_dtype(dtype))
+    old_name = from_numpy_dtype(a.dtype).name.capitalize()
+    new_name = from_numpy_dtype(new).name.capitalize()
+    if new.itemsize != a.itemsize:
+        what = f"to view {old_name} as {new_name} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != a.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got "
+                               f"{a.strides[-1] // a.itemsize}")
+        if new.itemsize > a.itemsize and (a.shape[-1] * a.itemsize) % new.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{new.itemsize // a.itemsize} {what}, but got {a.shape[-1]}")
+    try:
+        viewed = a.view(new)
+    except ValueError:  # a last dim of size 1 with another stride: NumPy wants it contiguous
+        viewed = np.lib.stride_tricks.as_strided(
+            a, a.shape, a.strides[:-1] + (a.itemsize,), writeable=a.flags.writeable).view(new)
+    return _alias(_registry.wrap(viewed), input)
+
+
+def _alias(out, x):
+    """``out`` shares ``x``'s memory and version counter but no graph (a dtype view)."""
+    out._vc = x._vc
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -493,6 +537,21 @@ def narrow(input, dim, start, length):
         tensor([1, 2])
     """
     axis = _wrap(dim, input.ndim, "narrow")
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, _registry.Tensor):
+        if start.ndim != 0 or start._data.dtype.kind not in "iu":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start._data)
+    n = input.shape[axis]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start}) in narrow()")
+    if start < 0:
+        start += n
+    if length < 0 or start > n - length:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}) "
+                           "in narrow()")
     return input[(slice(None),) * axis + (slice(start, start + length),)]
 
 

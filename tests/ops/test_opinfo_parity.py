@@ -20,10 +20,7 @@ from tests.ops.opinfo import check_entry, entries_present, load_op_db  # noqa: E
 
 KNOWN_WRONG = {
     "clamp": "tensor bounds with min > max: the gradient goes to min, torch sends it to max",
-    "cumsum": "0-d input gives shape [1], torch []",
     "fmod": "computes remainder (the sign of the divisor), torch keeps the dividend's sign",
-    "index_select": "0-d input gives shape [1], torch []",
-    "take_along_dim": "the index does not broadcast against the input",
     "nn.functional.scaled_dot_product_attention": "a sample's values differ from torch's",
 }
 
