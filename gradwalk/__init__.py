@@ -214,6 +214,47 @@ from .ops.shape import (
     unbind,
     unsqueeze,
 )
+from .ops.pointwise_more import (
+    arctan2,
+    atan2,
+    clamp_max,
+    clamp_min,
+    copysign,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    heaviside,
+    hypot,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    nan_to_num,
+    nextafter,
+    positive,
+    rsub,
+    scalar_tensor,
+    signbit,
+    xlogy,
+)
+from .ops.blas import (
+    addbmm,
+    addcdiv,
+    addcmul,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    cdist,
+    cross,
+    dist,
+    vdot,
+)
 from .ops import dxp as _dxp
 
 # The engine imports no op: it gets the Tensor class and the differentiable namespace here.

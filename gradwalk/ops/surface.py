@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import elementwise, indexing, linalg, nn, reductions, registry, shape
+from . import blas, pointwise_more  # noqa: I001 - the mathops domains
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -78,6 +79,10 @@ METHODS = {
     indexing: "gather scatter scatter_add index_select index_add masked_fill nonzero",
     linalg: "matmul mm bmm mv dot outer",
     nn: "softmax log_softmax",
+    pointwise_more: ("nan_to_num positive atan2 arctan2 hypot copysign logaddexp logaddexp2 xlogy "
+                     "nextafter fmax fmin ldexp frexp clamp_min clamp_max heaviside gcd lcm "
+                     "signbit isposinf isneginf isreal byte char short"),
+    blas: "addmm addmv addr baddbmm addbmm addcmul addcdiv vdot dist cross",
 }
 
 #: Methods with an in-place twin (besides the generated elementwise ops).
