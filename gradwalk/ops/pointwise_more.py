@@ -79,7 +79,6 @@ def _sinc_fwd(xp, x):
 
 
 def _sinc_vjp(xp, g, out, x):
-    px = x * math.pi
     safe = xp.where(x == 0, 1.0, x)
     spx = safe * math.pi
     d = (spx * xp.cos(spx) - xp.sin(spx)) / (spx * safe)
