@@ -255,6 +255,17 @@ from .ops.blas import (
     dist,
     vdot,
 )
+from .ops.scans import (
+    cummax,
+    cummin,
+    cumprod,
+    cumulative_trapezoid,
+    diff,
+    gradient,
+    logcumsumexp,
+    trapezoid,
+    trapz,
+)
 from .ops import dxp as _dxp
 
 # The engine imports no op: it gets the Tensor class and the differentiable namespace here.

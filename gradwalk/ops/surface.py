@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import elementwise, indexing, linalg, nn, reductions, registry, shape
-from . import blas, pointwise_more  # noqa: I001 - the mathops domains
+from . import blas, pointwise_more, scans  # noqa: I001 - the mathops domains
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -82,6 +82,7 @@ METHODS = {
     pointwise_more: ("nan_to_num positive atan2 arctan2 hypot copysign logaddexp logaddexp2 xlogy "
                      "nextafter fmax fmin ldexp frexp clamp_min clamp_max heaviside gcd lcm "
                      "signbit isposinf isneginf isreal byte char short"),
+    scans: "cumprod logcumsumexp cummax cummin diff",
     blas: "addmm addmv addr baddbmm addbmm addcmul addcdiv vdot dist cross",
 }
 
