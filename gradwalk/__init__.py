@@ -266,6 +266,25 @@ from .ops.scans import (
     trapezoid,
     trapz,
 )
+from .ops.sorting import (
+    argsort,
+    argwhere,
+    bincount,
+    bucketize,
+    histc,
+    histogram,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+    unravel_index,
+)
 from .ops import dxp as _dxp
 
 # The engine imports no op: it gets the Tensor class and the differentiable namespace here.

@@ -15,10 +15,11 @@ Note [scan Jacobians]
     where ``grad * out / x`` is 0/0 (the first-order rule uses that cheaper form when ``x``
     has no zero). For ``logcumsumexp``, ``W[k, j] = exp(x[k] - out[j])`` with ``x[k] <=
     out[j]``: no overflow. The forward rule of ``logcumsumexp`` is PyTorch's instead,
-    ``cumsum(exp(x - max) * t) / (cumsum(exp(x - max)) + 1e-13)``, the max over the whole dim: it loses
-    precision where early elements lie far below the max (4e-7 off the exact tangent on
-    PyTorch's own samples), and gradwalk gives the tangent PyTorch gives. All these forms use only ``xp`` functions, so double backward records
-    its graph through the same rules. The block costs ``n`` times the input's memory.
+    ``cumsum(exp(x - max) * t) / (cumsum(exp(x - max)) + 1e-13)`` with the max over the whole
+    dim: it loses precision where early elements lie far below the max (4e-7 off the exact
+    tangent on PyTorch's own samples), and gradwalk gives the tangent PyTorch gives. All these
+    forms use only ``xp`` functions, so double backward records its graph through the same
+    rules. The block costs ``n`` times the input's memory.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import elementwise, indexing, linalg, nn, reductions, registry, shape
-from . import blas, pointwise_more, scans  # noqa: I001 - the mathops domains
+from . import blas, pointwise_more, scans, sorting  # noqa: I001 - the mathops domains
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -83,6 +83,8 @@ METHODS = {
                      "nextafter fmax fmin ldexp frexp clamp_min clamp_max heaviside gcd lcm "
                      "signbit isposinf isneginf isreal byte char short"),
     scans: "cumprod logcumsumexp cummax cummin diff",
+    sorting: ("sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
+              "bincount histc histogram argwhere"),
     blas: "addmm addmv addr baddbmm addbmm addcmul addcdiv vdot dist cross",
 }
 
