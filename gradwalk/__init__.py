@@ -285,6 +285,19 @@ from .ops.sorting import (
     unique_consecutive,
     unravel_index,
 )
+from .ops.statistics import (
+    aminmax,
+    corrcoef,
+    count_nonzero,
+    cov,
+    nanmean,
+    nanquantile,
+    nansum,
+    quantile,
+    renorm,
+    std_mean,
+    var_mean,
+)
 from .ops import dxp as _dxp
 
 # The engine imports no op: it gets the Tensor class and the differentiable namespace here.

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import elementwise, indexing, linalg, nn, reductions, registry, shape
-from . import blas, pointwise_more, scans, sorting  # noqa: I001 - the mathops domains
+from . import blas, pointwise_more, scans, sorting, statistics  # noqa: I001 - mathops
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -85,6 +85,7 @@ METHODS = {
     scans: "cumprod logcumsumexp cummax cummin diff",
     sorting: ("sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
               "bincount histc histogram argwhere"),
+    statistics: "aminmax count_nonzero nansum nanmean quantile nanquantile cov corrcoef renorm",
     blas: "addmm addmv addr baddbmm addbmm addcmul addcdiv vdot dist cross",
 }
 
