@@ -79,9 +79,10 @@ def _sinc_fwd(xp, x):
 
 
 def _sinc_vjp(xp, g, out, x):
-    safe = xp.where(x == 0, 1.0, x)
-    spx = safe * math.pi
-    d = (spx * xp.cos(spx) - xp.sin(spx)) / (spx * safe)
+    # PyTorch's formula, 0/0 at x == 0 masked: its second derivative there is NaN, as torch's
+    px = x * math.pi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = (px * xp.cos(px) - xp.sin(px)) / (px * x)
     return g * xp.where(x == 0, 0.0, d)
 
 
