@@ -14,8 +14,10 @@ Note [sort order]
     ``stable`` says (ties keep their order, descending too) and NaN sorts above every number
     (last ascending, first descending); ``kthvalue``, ``median`` and ``nanmedian`` along a dim
     read the stable ascending order (``median`` takes the lower of the two middle values, and
-    the first NaN of a slice that has one; ``nanmedian`` skips NaN); ``mode`` takes the smallest
-    of the most frequent values and the last index where it occurs. ``topk`` takes the first
+    the first NaN of a slice that has one; ``nanmedian`` skips NaN, and of a slice of NaN only
+    gives index 0, where PyTorch's index depends on its selection algorithm); ``mode`` takes
+    the smallest of the most frequent values and the last index where it occurs. ``topk`` takes
+    the first
     ``k`` of the stable order; PyTorch's partial sort may pick another index among values tied
     at the boundary (the values agree; the gradient then goes to a different one of the tied
     positions).
@@ -527,5 +529,5 @@ def unravel_index(indices, shape):
     with np.errstate(divide="ignore"):
         r = np.floor_divide(a.astype(np.int64)[..., None], np.where(c == 0, 1, c))
         r = np.mod(r, np.where(dims == 0, 1, dims))
-    return tuple(R.wrap(np.ascontiguousarray(r[..., k])) for k in range(len(shape)))
+    return tuple(R.wrap(np.array(r[..., k])) for k in range(len(shape)))
 
