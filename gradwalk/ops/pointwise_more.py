@@ -447,7 +447,8 @@ def heaviside(input, values):
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
                            f"dtypes: {input.dtype} and {values.dtype}")
     try:
-        return _nondiff_result(np.heaviside(a, b).astype(a.dtype))
+        # PyTorch's ``x == 0 ? values : x > 0``: NaN gives 0 (NumPy's heaviside gives NaN)
+        return _nondiff_result(np.where(a == 0, b, a > 0).astype(a.dtype))
     except ValueError:
         K.raise_broadcast_error("heaviside", a.shape, b.shape)
 

@@ -17,10 +17,9 @@ Note [sort order]
     the first NaN of a slice that has one; ``nanmedian`` skips NaN, and of a slice of NaN only
     gives index 0, where PyTorch's index depends on its selection algorithm); ``mode`` takes
     the smallest of the most frequent values and the last index where it occurs. ``topk`` takes
-    the first
-    ``k`` of the stable order; PyTorch's partial sort may pick another index among values tied
-    at the boundary (the values agree; the gradient then goes to a different one of the tied
-    positions).
+    the first ``k`` of the stable order; PyTorch's partial sort may pick another index among
+    values tied at the boundary (the values agree; the gradient then goes to a different one
+    of the tied positions).
 
 Note [median ties]
     ``median(x)`` (no dim) sends ``grad / m`` to each of the ``m`` elements equal to the result

@@ -22,8 +22,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import elementwise, indexing, linalg, nn, reductions, registry, shape
-from . import blas, pointwise_more, scans, sorting, statistics  # noqa: I001 - mathops
+from . import (
+    blas,
+    elementwise,
+    indexing,
+    linalg,
+    nn,
+    pointwise_more,
+    reductions,
+    registry,
+    scans,
+    shape,
+    sorting,
+    statistics,
+)
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

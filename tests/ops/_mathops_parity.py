@@ -13,6 +13,8 @@ def np_of(v):
     """A tensor of either library (or a nest of them) as NumPy arrays; other values as they are."""
     if isinstance(v, (tuple, list)):
         return [np_of(x) for x in v]
+    if getattr(v, "_is_zerotensor", None) is not None and v._is_zerotensor():
+        return np.zeros(tuple(v.shape), dtype=str(v.dtype).split(".")[-1])  # torch's ZeroTensor
     if hasattr(v, "detach"):
         return np.array(v.detach().numpy())
     return v
