@@ -210,8 +210,8 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str | None = None):
 
 
 def cross(input, other, dim=None):
-    """The cross product of 3-vectors along ``dim`` (by default the first dimension of size 3,
-    as ``torch.cross``), broadcasting.
+    """The cross product of 3-vectors along ``dim`` (by default the first dimension of size 3
+    of ``input``, as ``torch.cross``), broadcasting.
 
     Example:
         >>> import gradwalk
@@ -226,11 +226,11 @@ def cross(input, other, dim=None):
         raise RuntimeError(f"linalg.cross: input shapes {list(input.shape)} and "
                            f"{list(other.shape)} do not broadcast") from None
     if dim is None:
-        dims = [k for k, n in enumerate(shape) if n == 3]
+        dims = [k for k, n in enumerate(input.shape) if n == 3]  # input's, as torch.cross
         if not dims:
             raise RuntimeError(f"no dimension of size 3 in input: shapes {list(input.shape)} "
                                f"and {list(other.shape)}")
-        dim = dims[0]
+        dim = dims[0] + len(shape) - input.ndim
     if not -len(shape) <= dim < len(shape):
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-len(shape)}, {len(shape) - 1}], but got {dim})")
