@@ -96,7 +96,11 @@ sinc = _elementwise(
 
 
 def _nan_to_num_fwd(xp, x, nan, posinf, neginf):
-    return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    big = float(np.finfo(x.dtype).max)
+    hi = big if posinf is None else posinf
+    lo = -big if neginf is None else neginf
+    out = xp.where(xp.isnan(x), nan, xp.where(x == np.inf, hi, xp.where(x == -np.inf, lo, x)))
+    return out.astype(x.dtype, copy=False)
 
 
 NAN_TO_NUM = unary("nan_to_num", _nan_to_num_fwd,
