@@ -97,8 +97,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     Example:
         >>> import gradwalk
         >>> gradwalk.baddbmm(gradwalk.ones(1, 2, 2), gradwalk.ones(1, 2, 3),
-        ...                  gradwalk.ones(1, 3, 2)).shape
-        torch.Size([1, 2, 2])
+        ...                  gradwalk.ones(1, 3, 2)).tolist()
+        [[[4.0, 4.0], [4.0, 4.0]]]
     """
     _check(batch1, "baddbmm", "batch1")
     _check(batch2, "baddbmm", "batch2")

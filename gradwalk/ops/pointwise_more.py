@@ -365,8 +365,8 @@ def frexp(input):
     Example:
         >>> import gradwalk
         >>> m, e = gradwalk.frexp(gradwalk.tensor([8.0]))
-        >>> m, e
-        (tensor([0.5000]), tensor([4], dtype=torch.int32))
+        >>> m, e.tolist(), e.dtype == gradwalk.int32
+        (tensor([0.5000]), [4], True)
     """
     _check_tensor(input, "frexp")
     if input.data.dtype.kind not in "f":
@@ -573,8 +573,9 @@ def byte(input, memory_format=None):
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.tensor([1.7, 3.0]).byte()
-        tensor([1, 3], dtype=torch.uint8)
+        >>> y = gradwalk.tensor([1.7, 3.0]).byte()
+        >>> y.tolist(), y.dtype == gradwalk.uint8
+        ([1, 3], True)
     """
     return _to(input, np.uint8, "byte", memory_format)
 
@@ -584,8 +585,9 @@ def char(input, memory_format=None):
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.tensor([-1.7, 3.0]).char()
-        tensor([-1,  3], dtype=torch.int8)
+        >>> y = gradwalk.tensor([-1.7, 3.0]).char()
+        >>> y.tolist(), y.dtype == gradwalk.int8
+        ([-1, 3], True)
     """
     return _to(input, np.int8, "char", memory_format)
 
@@ -595,8 +597,9 @@ def short(input, memory_format=None):
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.tensor([-1.7, 3.0]).short()
-        tensor([-1,  3], dtype=torch.int16)
+        >>> y = gradwalk.tensor([-1.7, 3.0]).short()
+        >>> y.tolist(), y.dtype == gradwalk.int16
+        ([-1, 3], True)
     """
     return _to(input, np.int16, "short", memory_format)
 
