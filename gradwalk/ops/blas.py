@@ -145,8 +145,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     """
     _check(input, "addcdiv")
     for t in (tensor1, tensor2):
-        if isinstance(t, R.Tensor) and t.data.dtype.kind in "biu" and all(
-                isinstance(u, R.Tensor) and u.data.dtype.kind in "biu"
+        if isinstance(t, R.Tensor) and t._data.dtype.kind in "biu" and all(
+                isinstance(u, R.Tensor) and u._data.dtype.kind in "biu"
                 for u in (tensor1, tensor2)):
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future release "

@@ -119,7 +119,7 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
         tensor([0., 1., 9.])
     """
     _check_tensor(input, "nan_to_num")
-    if input.data.dtype.kind in "biu":
+    if input._data.dtype.kind in "biu":
         return input.clone()
     return apply1(NAN_TO_NUM, input, {"nan": 0.0 if nan is None else nan, "posinf": posinf,
                                       "neginf": neginf})
@@ -135,7 +135,7 @@ def positive(input):
         True
     """
     _check_tensor(input, "positive")
-    if input.data.dtype.kind == "b":
+    if input._data.dtype.kind == "b":
         raise TypeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
@@ -154,7 +154,7 @@ def _floats(input, other, name):
     operand is floating, tensors are cast to the default float dtype."""
     def is_float(v):
         if isinstance(v, R.Tensor):
-            return v.data.dtype.kind in "fc"
+            return v._data.dtype.kind in "fc"
         return isinstance(v, float)
 
     if is_float(input) or is_float(other):
@@ -369,11 +369,11 @@ def frexp(input):
         (tensor([0.5000]), [4], True)
     """
     _check_tensor(input, "frexp")
-    if input.data.dtype.kind not in "f":
+    if input._data.dtype.kind not in "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "
                            f"{input.dtype}")
-    _, e = np.frexp(input.data)
-    scale = R.wrap(np.ldexp(np.ones_like(input.data), -e))
+    _, e = np.frexp(input._data)
+    scale = R.wrap(np.ldexp(np.ones_like(input._data), -e))
     return _Frexp(E.mul(input, scale), R.wrap(np.asarray(e, dtype=np.int32)))
 
 
@@ -430,7 +430,7 @@ def rsub(input, other, *, alpha=1):
 
 
 def _data(x):
-    return x.data if isinstance(x, R.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, R.Tensor) else np.asarray(x)
 
 
 def heaviside(input, values):
@@ -446,7 +446,7 @@ def heaviside(input, values):
     if not isinstance(values, R.Tensor):
         raise TypeError("heaviside(): argument 'values' must be a Tensor, not "
                         f"{type(values).__name__}")
-    a, b = input.data, values.data
+    a, b = input._data, values._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
                            f"dtypes: {input.dtype} and {values.dtype}")
@@ -499,7 +499,7 @@ def signbit(input):
         tensor([ True,  True, False])
     """
     _check_tensor(input, "signbit")
-    return _nondiff_result(np.signbit(input.data))
+    return _nondiff_result(np.signbit(input._data))
 
 
 def isposinf(input):
@@ -511,7 +511,7 @@ def isposinf(input):
         tensor([ True, False, False])
     """
     _check_tensor(input, "isposinf")
-    return _nondiff_result(np.isposinf(input.data))
+    return _nondiff_result(np.isposinf(input._data))
 
 
 def isneginf(input):
@@ -523,7 +523,7 @@ def isneginf(input):
         tensor([False,  True, False])
     """
     _check_tensor(input, "isneginf")
-    return _nondiff_result(np.isneginf(input.data))
+    return _nondiff_result(np.isneginf(input._data))
 
 
 def isreal(input):
@@ -535,7 +535,7 @@ def isreal(input):
         tensor([True, True])
     """
     _check_tensor(input, "isreal")
-    return _nondiff_result(np.isreal(input.data))
+    return _nondiff_result(np.isreal(input._data))
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):

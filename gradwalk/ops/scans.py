@@ -137,7 +137,7 @@ def cumprod(input, dim, *, dtype=None):
     _check(input, "cumprod")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "bi" and input.data.dtype != np.int64:
+    elif input._data.dtype.kind in "bi" and input._data.dtype != np.int64:
         input = E.cast(input, np.int64)
     return _scan(CUMPROD, input, dim, "cumprod")
 
@@ -151,7 +151,7 @@ def logcumsumexp(input, dim):
         tensor([0.0000, 0.6931])
     """
     _check(input, "logcumsumexp")
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         input = E.cast(input, get_default_dtype().np)
     return _scan(LOGCUMSUMEXP, input, dim, "logcumsumexp")
 
@@ -182,7 +182,7 @@ def _cumextreme(input, dim, greater, name):
     axis = _dim(input, dim, name)
     if input.ndim == 0:
         return _Ret(input.clone(), R.wrap(np.zeros((), dtype=np.int64)))
-    idx = R.wrap(_cum_indices(input.data, axis, greater))
+    idx = R.wrap(_cum_indices(input._data, axis, greater))
     return _Ret(I.gather(input, axis, idx), idx)
 
 
@@ -236,7 +236,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     axis = _dim(input, dim, "diff")
     parts = [t for t in (prepend, input, append) if t is not None]
     if len(parts) > 1:
-        parts = [p if isinstance(p, R.Tensor) else R.wrap(np.asarray(p, input.data.dtype))
+        parts = [p if isinstance(p, R.Tensor) else R.wrap(np.asarray(p, input._data.dtype))
                  for p in parts]
         parts = [S.broadcast_to(p, input.shape[:axis] + (1,) + input.shape[axis + 1:])
                  if p.ndim == 0 else p for p in parts]
@@ -244,7 +244,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     for _ in range(n):
         if input.shape[axis] == 0:
             break
-        if input.data.dtype.kind == "b":
+        if input._data.dtype.kind == "b":
             input = E.logical_xor(_slice(input, axis, 1, 0), _slice(input, axis, 0, -1))
         else:
             input = E.sub(_slice(input, axis, 1, 0), _slice(input, axis, 0, -1))
@@ -271,7 +271,7 @@ def _trapezoid_parts(y, x, dx, dim, name):
         raise IndexError(f"{name}(): Dimension out of range (expected to be in range of "
                          f"[-1, 0], but got {dim})")
     axis = _dim(y, dim, name)
-    if y.data.dtype.kind not in "fc":
+    if y._data.dtype.kind not in "fc":
         y = E.cast(y, get_default_dtype().np)
     left, right = _slice(y, axis, 0, -1), _slice(y, axis, 1, 0)
     if x is not None:
@@ -341,7 +341,7 @@ def _gradient_dim(f, axis, h, edge_order):
     def col(v):
         shape = [1] * f.ndim
         shape[axis] = -1
-        return R.wrap(np.asarray(v, dtype=f.data.dtype).reshape(shape))
+        return R.wrap(np.asarray(v, dtype=f._data.dtype).reshape(shape))
 
     if np.ndim(h) == 0:
         h = float(h)
@@ -389,7 +389,7 @@ def gradient(input, *, spacing=None, dim=None, edge_order: int = 1):
     if edge_order not in (1, 2):
         raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, "
                            f"got {edge_order}")
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         input = E.cast(input, get_default_dtype().np)
     if dim is None:
         dims = list(range(input.ndim))
@@ -405,7 +405,7 @@ def gradient(input, *, spacing=None, dim=None, edge_order: int = 1):
             raise RuntimeError(
                 f"torch.gradient expected spacing to be unspecified, a scalar or a list of "
                 f"length {len(dims)} (one per dim), but got a list of length {len(spacing)}")
-        hs = [np.asarray(s.data) if isinstance(s, R.Tensor) else s for s in spacing]
+        hs = [np.asarray(s._data) if isinstance(s, R.Tensor) else s for s in spacing]
     else:
         if isinstance(spacing, R.Tensor):
             spacing = spacing.item()

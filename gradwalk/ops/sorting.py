@@ -91,7 +91,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     axis = _dim(input, dim, "sort")
     if input.ndim == 0:
         return _zero_d(input)
-    idx = _stable_order(input.data, axis, descending)
+    idx = _stable_order(input._data, axis, descending)
     return _Ret(_take(input, axis, idx), R.wrap(idx.astype(np.int64)))
 
 
@@ -107,7 +107,7 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
     axis = _dim(input, dim, "argsort")
     if input.ndim == 0:
         return R.wrap(np.zeros((), dtype=np.int64))
-    return R.wrap(_stable_order(input.data, axis, descending).astype(np.int64))
+    return R.wrap(_stable_order(input._data, axis, descending).astype(np.int64))
 
 
 def msort(input):
@@ -141,14 +141,14 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         if k == 0:
             return _Ret(S.reshape(input, (1,))[0:0], R.wrap(np.zeros((0,), dtype=np.int64)))
         return _zero_d(input)
-    idx = np.take(_stable_order(input.data, axis, largest), np.arange(k), axis=axis)
+    idx = np.take(_stable_order(input._data, axis, largest), np.arange(k), axis=axis)
     return _Ret(_take(input, axis, idx), R.wrap(idx.astype(np.int64)))
 
 
 def _select(input, axis, pos, keepdim):
     """The values and indices at sorted position ``pos`` (an array broadcasting against the
     slices) along ``axis``."""
-    order = _stable_order(input.data, axis, False)
+    order = _stable_order(input._data, axis, False)
     idx = np.take_along_axis(order, pos, axis=axis)
     values = _take(input, axis, idx, keepdim)
     return _Ret(values, R.wrap(idx.astype(np.int64) if keepdim else
@@ -181,7 +181,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
 
 
 def _raw(v):
-    return v.data if isinstance(v, R.Tensor) else v
+    return v._data if isinstance(v, R.Tensor) else v
 
 
 def _median_fwd(xp, x, ignore_nan):
@@ -219,13 +219,13 @@ MEDIAN = declare("median", _median_fwd, _median_vjp, _median_jvp, save_out=True,
 def _median(input, dim, keepdim, ignore_nan, name):
     _check(input, name)
     if dim is None:
-        if input.data.size == 0:
+        if input._data.size == 0:
             raise IndexError(f"{name}() input tensor cannot be empty")
         return apply1(MEDIAN, input, {"ignore_nan": ignore_nan})
     axis = _dim(input, dim, name)
     if input.ndim == 0:
         return _zero_d(input)
-    a = input.data
+    a = input._data
     n = a.shape[axis]
     if n == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
@@ -274,7 +274,7 @@ def mode(input, dim: int = -1, keepdim: bool = False):
     axis = _dim(input, dim, "mode")
     if input.ndim == 0:
         return _zero_d(input)
-    a = np.moveaxis(input.data, axis, -1)
+    a = np.moveaxis(input._data, axis, -1)
     rows = a.reshape(-1, a.shape[-1])
     if rows.shape[-1] == 0:
         raise IndexError("mode(): Expected reduction dim to have non-zero size.")
@@ -303,7 +303,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
         (tensor([1, 2, 3]), tensor([1, 1, 2]))
     """
     _check(input, "unique")
-    a = input.data
+    a = input._data
     axis = None if dim is None else _dim(input, dim, "unique")
     if axis is not None and a.ndim == 0:
         raise IndexError("unique(): a 0-d tensor has no dim to take slices along")
@@ -328,7 +328,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         tensor([1, 2, 1])
     """
     _check(input, "unique_consecutive")
-    a = input.data
+    a = input._data
     if dim is None:
         flat, axis = a.reshape(-1), 0
     else:
@@ -359,7 +359,7 @@ def bincount(input, weights=None, minlength: int = 0):
         tensor([1, 0, 2])
     """
     _check(input, "bincount")
-    a = input.data
+    a = input._data
     if a.ndim != 1 or a.dtype.kind not in "biu":
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got a "
                            f"{a.ndim}-d {input.dtype} tensor")
@@ -387,7 +387,7 @@ def histc(input, bins: int = 100, min=0, max=0):
         tensor([0., 2., 1., 0.])
     """
     _check(input, "histc")
-    a = input.data
+    a = input._data
     if a.dtype.kind != "f":
         raise RuntimeError(f"torch.histc: input tensor dtype must be floating point, got "
                            f"{input.dtype}")
@@ -418,7 +418,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         histogram(hist=tensor([2., 1.]), bin_edges=tensor([1.0000, 1.5000, 2.0000]))
     """
     _check(input, "histogram")
-    a = input.data
+    a = input._data
     b = _raw(bins)
     w = None if weight is None else _raw(weight)
     hist, edges = np.histogram(a.reshape(-1), bins=b, range=range,
@@ -461,7 +461,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites,"
                                " got side of left while right was True")
         right = side == "right"
-    seq = sorted_sequence.data
+    seq = sorted_sequence._data
     if sorter is not None:
         seq = np.take_along_axis(seq, _raw(sorter).astype(np.int64), axis=-1)
     values = np.asarray(_raw(input))
@@ -482,7 +482,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
                            f"{boundaries.ndim})")
     values = np.asarray(_raw(input))
-    return R.wrap(_search(boundaries.data, values, "right" if right else "left", out_int32,
+    return R.wrap(_search(boundaries._data, values, "right" if right else "left", out_int32,
                           "bucketize"))
 
 
@@ -496,7 +496,7 @@ def argwhere(input):
                 [1, 0]])
     """
     _check(input, "argwhere")
-    return R.wrap(np.argwhere(input.data).astype(np.int64))
+    return R.wrap(np.argwhere(input._data).astype(np.int64))
 
 
 def unravel_index(indices, shape):
@@ -508,7 +508,7 @@ def unravel_index(indices, shape):
         (tensor([2, 0]), tensor([0, 1]))
     """
     _check(indices, "unravel_index", "indices")
-    a = indices.data
+    a = indices._data
     if a.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
     if isinstance(shape, (int, np.integer)):

@@ -89,7 +89,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
         aminmax(min=tensor(1.), max=tensor(3.))
     """
     _check(input, "aminmax")
-    if input.data.size == 0:
+    if input._data.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
     if input.ndim == 0:
@@ -123,7 +123,7 @@ def count_nonzero(input, dim=None):
     """
     _check(input, "count_nonzero")
     axes = _dims(input, dim, "count_nonzero")
-    return R.wrap(np.asarray(np.count_nonzero(input.data, axis=axes), dtype=np.int64))
+    return R.wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
@@ -137,7 +137,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     _check(input, "nansum")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind in "fc":
+    if input._data.dtype.kind in "fc":
         input = E.where(E.isnan(input), 0.0, input)
     if input.ndim == 0:
         return Rd.sum(input)
@@ -155,13 +155,13 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     _check(input, "nanmean")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
                            f"dtype but got {input.dtype}")
     axes = _dims(input, dim, "nanmean")
-    count = np.sum(~np.isnan(input.data), axis=axes, keepdims=keepdim and input.ndim > 0)
+    count = np.sum(~np.isnan(input._data), axis=axes, keepdims=keepdim and input.ndim > 0)
     return E.div(nansum(input, dim, keepdim),
-                 R.wrap(np.asarray(count, dtype=input.data.dtype)))
+                 R.wrap(np.asarray(count, dtype=input._data.dtype)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,14 +173,14 @@ _MODES = ("linear", "lower", "higher", "midpoint", "nearest")
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     _check(input, name)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype, got "
                            f"{input.dtype}")
     if interpolation not in _MODES:
         raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
                          f"midpoint or nearest. Got {interpolation}")
     scalar_q = not isinstance(q, R.Tensor) or q.ndim == 0
-    qa = np.asarray(q.data if isinstance(q, R.Tensor) else q, dtype=input.data.dtype).reshape(-1)
+    qa = np.asarray(q._data if isinstance(q, R.Tensor) else q, dtype=input._data.dtype).reshape(-1)
     if isinstance(q, R.Tensor) and q.ndim > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor, got {q.ndim}D")
     if np.any((qa < 0) | (qa > 1)):
@@ -198,7 +198,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if n == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     sorted_x = sort(x, -1).values
-    nan = np.isnan(sorted_x.data)
+    nan = np.isnan(sorted_x._data)
     if ignore_nan:
         count = np.sum(~nan, axis=-1, keepdims=True)
         ranks = qa * (count - 1)
@@ -217,7 +217,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if interpolation in ("linear", "midpoint"):
         w = np.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - below
         above = I.gather(sorted_x, -1, R.wrap(np.ceil(ranks).astype(np.int64)))
-        out = E.add(out, E.mul(E.sub(above, out), R.wrap(w.astype(input.data.dtype))))
+        out = E.add(out, E.mul(E.sub(above, out), R.wrap(w.astype(input._data.dtype))))
     out = S.movedim(out, -1, 0)  # (len(q), ...)
     if keepdim:
         if dim is None:
@@ -272,32 +272,32 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input.ndim} dimensions")
-    if input.data.dtype.kind == "b":
+    if input._data.dtype.kind == "b":
         raise RuntimeError("cov(): bool dtype is not supported for input")
     x = S.reshape(input, (1, -1)) if input.ndim < 2 else input
     n = x.shape[1]
     w = None
     if fweights is not None:
         _check(fweights, "cov", "fweights")
-        if fweights.ndim > 1 or fweights.data.dtype.kind not in "iu":
+        if fweights.ndim > 1 or fweights._data.dtype.kind not in "iu":
             raise RuntimeError("cov(): expected fweights to have one or fewer dimensions and "
                                f"an integral dtype, got {fweights.ndim}D {fweights.dtype}")
-        if fweights.numel() != n or np.any(fweights.data < 0):
+        if fweights.numel() != n or np.any(fweights._data < 0):
             raise RuntimeError(f"cov(): expected fweights to have {n} non-negative elements, "
                                f"got {list(fweights.shape)}")
         w = fweights
     if aweights is not None:
         _check(aweights, "cov", "aweights")
-        if aweights.ndim > 1 or aweights.data.dtype.kind != "f":
+        if aweights.ndim > 1 or aweights._data.dtype.kind != "f":
             raise RuntimeError("cov(): expected aweights to have one or fewer dimensions and "
                                f"a floating point dtype, got {aweights.ndim}D {aweights.dtype}")
-        if aweights.numel() != n or np.any(aweights.data < 0):
+        if aweights.numel() != n or np.any(aweights._data < 0):
             raise RuntimeError(f"cov(): expected aweights to have {n} non-negative elements, "
                                f"got {list(aweights.shape)}")
         if w is None:  # Note [cov precision]
-            w = E.cast(aweights, np.promote_types(x.data.dtype, aweights.data.dtype))
+            w = E.cast(aweights, np.promote_types(x._data.dtype, aweights._data.dtype))
         else:
-            if aweights.requires_grad and aweights.data.dtype != x.data.dtype:
+            if aweights.requires_grad and aweights._data.dtype != x._data.dtype:
                 raise NotImplementedError(
                     f"cov(): the gradient of {aweights.dtype} aweights used with fweights "
                     f"beside a {input.dtype} input is not supported (gradwalk does not round "
@@ -310,7 +310,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         norm_factor = n - correction
     else:
         w_sum = Rd.sum(w)
-        if float(w_sum.data) == 0:
+        if float(w_sum._data) == 0:
             raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         avg = E.div(Rd.sum(E.mul(x, w), 1), w_sum)
         if aweights is not None and correction != 0:
@@ -318,14 +318,14 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
                                              w_sum))
         else:
             norm_factor = E.sub(w_sum, correction)
-    nf = float(norm_factor.data) if isinstance(norm_factor, R.Tensor) else float(norm_factor)
+    nf = float(norm_factor._data) if isinstance(norm_factor, R.Tensor) else float(norm_factor)
     if nf <= 0:
         norm_factor = 0.0 if not isinstance(norm_factor, R.Tensor) else E.mul(norm_factor, 0.0)
     xc = E.sub(x, S.unsqueeze(avg, 1))
     c = L.mm(xc, S.t(xc if w is None else E.mul(xc, w)))
     if isinstance(norm_factor, float | int):
         with np.errstate(divide="ignore", invalid="ignore"):
-            c = E.div(c, R.wrap(np.asarray(norm_factor, dtype=c.data.dtype)))
+            c = E.div(c, R.wrap(np.asarray(norm_factor, dtype=c._data.dtype)))
     else:
         c = E.div(c, norm_factor)
     return S.squeeze(c)
@@ -343,7 +343,7 @@ def corrcoef(input):
     c = cov(input)
     if c.ndim == 0:
         return E.div(c, c)
-    d = Rd.sum(E.mul(c, R.wrap(np.eye(c.shape[0], dtype=c.data.dtype))), 1)
+    d = Rd.sum(E.mul(c, R.wrap(np.eye(c.shape[0], dtype=c._data.dtype))), 1)
     std = E.sqrt(d)
     c = E.div(c, S.unsqueeze(std, 1))
     c = E.div(c, S.unsqueeze(std, 0))
@@ -374,6 +374,6 @@ def renorm(input, p, dim: int, maxnorm):
     axis = dim % nd
     others = tuple(k for k in range(nd) if k != axis)
     norm = Rd.norm(input, p=float(p), dim=others, keepdim=True) if others else E.abs(input)
-    big = norm.data > maxnorm
+    big = norm._data > maxnorm
     factor = E.where(R.wrap(big), E.div(float(maxnorm), E.add(norm, 1e-7)), 1.0)
     return E.mul(input, factor)
