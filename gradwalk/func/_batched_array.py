@@ -263,6 +263,12 @@ class BatchedArray(NDArrayOperatorsMixin):
             p, _ = _un(a, level)
             kwargs.pop("out", None)
             return _wrap(ufunc.reduce(p, axis=_shift_axes(axis, p.ndim - 1), **kwargs), level)
+        if method == "accumulate":  # logaddexp.accumulate: logcumsumexp's forward
+            p, _ = _un(inputs[0], level)
+            axis = kwargs.pop("axis", 0)
+            kwargs.pop("out", None)
+            return _wrap(ufunc.accumulate(p, axis=_shift_axes(axis, p.ndim - 1), **kwargs),
+                         level)
         raise _unsupported(f"{ufunc.__name__}.{method}")
 
     def __array_function__(self, func, types, args, kwargs):

@@ -79,11 +79,15 @@ def _argreduce(func):
     return rule
 
 
-def _cumsum(level, a, axis=None, dtype=None, out=None):
+def _cumsum(level, a, axis=None, dtype=None, out=None, _f=np.cumsum):
     p, _ = _un(a, level)
     if axis is None:
-        return _wrap(np.cumsum(np.reshape(p, (p.shape[0], -1)), axis=1, dtype=dtype), level)
-    return _wrap(np.cumsum(p, axis=_shift_axes(axis, p.ndim - 1), dtype=dtype), level)
+        return _wrap(_f(np.reshape(p, (p.shape[0], -1)), axis=1, dtype=dtype), level)
+    return _wrap(_f(p, axis=_shift_axes(axis, p.ndim - 1), dtype=dtype), level)
+
+
+def _cumprod(level, a, axis=None, dtype=None, out=None):
+    return _cumsum(level, a, axis, dtype, out, _f=np.cumprod)
 
 
 def _expand_dims(level, a, axis):
@@ -369,6 +373,7 @@ _RULES.update({
     np.around: _round,
     np.isclose: _isclose,
     np.cumsum: _cumsum,
+    np.cumprod: _cumprod,
     np.argmax: _argreduce(np.argmax),
     np.argmin: _argreduce(np.argmin),
     np.expand_dims: _expand_dims,

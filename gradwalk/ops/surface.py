@@ -22,7 +22,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import elementwise, indexing, linalg, nn, reductions, registry, shape
+from . import (
+    blas,
+    elementwise,
+    indexing,
+    linalg,
+    nn,
+    pointwise_more,
+    reductions,
+    registry,
+    scans,
+    shape,
+    sorting,
+    statistics,
+)
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -78,6 +91,14 @@ METHODS = {
     indexing: "gather scatter scatter_add index_select index_add masked_fill nonzero",
     linalg: "matmul mm bmm mv dot outer",
     nn: "softmax log_softmax",
+    pointwise_more: ("nan_to_num positive atan2 arctan2 hypot copysign logaddexp logaddexp2 xlogy "
+                     "nextafter fmax fmin ldexp frexp clamp_min clamp_max heaviside gcd lcm "
+                     "signbit isposinf isneginf isreal byte char short"),
+    scans: "cumprod logcumsumexp cummax cummin diff",
+    sorting: ("sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
+              "bincount histc histogram argwhere"),
+    statistics: "aminmax count_nonzero nansum nanmean quantile nanquantile cov corrcoef renorm",
+    blas: "addmm addmv addr baddbmm addbmm addcmul addcdiv vdot dist cross",
 }
 
 #: Methods with an in-place twin (besides the generated elementwise ops).

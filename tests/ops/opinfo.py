@@ -146,6 +146,8 @@ class Result:
 
 
 def _np(t):
+    if getattr(t, "_is_zerotensor", None) is not None and t._is_zerotensor():
+        return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])  # torch's ZeroTensor
     return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 
