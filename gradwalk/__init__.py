@@ -379,7 +379,6 @@ del _name, _fn
 # functions here, Tensor methods installed from their modules' METHODS.
 from .ops import scatter as _scatter_ops
 from .ops.scatter import (
-    argwhere,
     index_copy,
     index_fill,
     index_put,
