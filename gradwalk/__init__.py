@@ -261,3 +261,22 @@ def is_floating_point(input: Tensor) -> bool:
 
 def get_num_threads() -> int:
     return _os.cpu_count() or 1
+
+from . import linalg
+from .linalg.toplevel import (
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+    lu_unpack,
+    matrix_exp,
+    pinverse,
+    slogdet,
+    triangular_solve,
+)
+from .linalg.toplevel import lu_solve_torch as lu_solve
+from .linalg.toplevel import lu_torch as lu
+from .linalg.toplevel import qr_torch as qr
+from .linalg.toplevel import svd_torch as svd

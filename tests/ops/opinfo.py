@@ -146,6 +146,8 @@ class Result:
 
 
 def _np(t):
+    if getattr(t, "_is_zerotensor", None) is not None and t._is_zerotensor():
+        return t.detach().numpy(force=True)  # torch's symbolic zero tangent (slogdet's sign)
     return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 
