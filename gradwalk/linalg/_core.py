@@ -64,7 +64,7 @@ def float_in(x, op: str, what: str = "input"):
     if kind not in "fc":
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as {what}. Got "
-            f"{_dtype_name(x)}. Convert it first, e.g. {what}.double()")
+            f"{_dtype_name(x)} (convert it first, e.g. {what}.double())")
     if kind == "c":
         raise NotImplementedError(f"{op}: complex tensors are not supported by gradwalk")
     return x
@@ -76,7 +76,7 @@ def _dtype_name(x) -> str:
 
 
 def matrix_in(x, op: str, what: str = "A", square: bool = False):
-    float_in(x, op, what)
+    float_in(x, op, "input" if what == "A" else what)
     if x.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {what} must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:
@@ -251,7 +251,7 @@ def zero_grad_like(value: np.ndarray, anchor):
     identity of ``matrix_power(A, 0)``) still report ``requires_grad`` and carry a zero
     tangent in forward mode.
     """
-    const = _registry.wrap(np.asarray(value))
+    const = _registry.wrap(value if getattr(value, "_gw_batched", False) else np.asarray(value))
     zero = S.reshape(anchor, (-1,))[:0].sum() * 0.0  # an empty sum: exactly 0, never NaN
     return E.add(const, zero)
 
@@ -309,3 +309,62 @@ def first_zero_pivot(lu: np.ndarray):
     b = int(np.argmax(flat.any(axis=-1)))
     k = int(np.argmax(flat[b])) + 1
     return b, k
+
+
+# ---------------------------------------------------------------------------------------------
+# vmap
+
+
+def batchable(axis_params: tuple = (), shape_params: tuple = ()):
+    """Let a NumPy computation over leading batch dims run on ``vmap``'s batched arrays.
+
+    Note [linalg under vmap]
+        Every routine here treats the leading dims of its arrays as a batch, so a batched array
+        of ``vmap`` (physical array ``_a`` with the batch at dim 0, Note [batching at the array
+        level] in ``gradwalk/func/_batched_array.py``) runs as one more leading dim: the
+        wrapper hands the physical arrays to the routine (unbatched arrays broadcast along the
+        batch) and wraps the results back at the same level. Parameters that name dims
+        (``axis_params``, non-negative) shift by one, and logical shapes (``shape_params``) gain the batch.
+    """
+
+    def deco(fn):
+        def wrapper(*args, **kw):
+            batched = [a for a in args if getattr(a, "_gw_batched", False)]
+            if not batched:
+                return fn(*args, **kw)
+            level = batched[0]._level
+            if any(a._level != level for a in batched):
+                raise RuntimeError(f"vmap: {fn.__name__} got arrays of different vmap levels")
+            cls, size = type(batched[0]), batched[0]._a.shape[0]
+            phys = []
+            for a in args:
+                if getattr(a, "_gw_batched", False):
+                    phys.append(a._a)
+                elif isinstance(a, np.ndarray):
+                    phys.append(np.broadcast_to(a, (size,) + a.shape))
+                else:
+                    phys.append(a)
+            for name in axis_params:
+                if name in kw:
+                    kw[name] = kw[name] + 1  # non-negative dims
+            for name in shape_params:
+                if name in kw:
+                    kw[name] = (size,) + tuple(kw[name])
+            out = fn(*phys, **kw)
+            if isinstance(out, tuple):
+                return tuple(cls(o, level) for o in out)
+            return cls(out, level)
+
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    return deco
+
+
+getrf = batchable()(getrf)
+np_solve_tri = batchable()(np_solve_tri)
+_NP.solve = staticmethod(batchable()(_NP.solve.__func__ if hasattr(_NP.solve, "__func__")
+                                     else _NP.solve))
+_NP.inv = staticmethod(batchable()(_NP.inv.__func__ if hasattr(_NP.inv, "__func__")
+                                   else _NP.inv))

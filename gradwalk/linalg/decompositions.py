@@ -24,6 +24,7 @@ def _eigh_shapes(n):
     return [(n,), (n, n)]
 
 
+@C.batchable()
 def _eigh_fwd(xp, a, uplo, shape):
     batch, n = a.shape[:-2], a.shape[-1]
     if a.size == 0:
@@ -122,6 +123,7 @@ def _svd_shapes(m, n, full):
     return [(m, m if full else k), (k,), (n if full else k, n)]
 
 
+@C.batchable()
 def _svd_fwd(xp, a, full, shape):
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     shapes = _svd_shapes(m, n, full)
@@ -278,6 +280,7 @@ def _qr_shapes(m, n, mode):
     return [(m, k), (k, n)]
 
 
+@C.batchable()
 def _qr_fwd(xp, a, mode):
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     shapes = _qr_shapes(m, n, mode)
@@ -392,6 +395,7 @@ def qr_torch(input, some: bool = True):
 # on the data first, outside the graph)
 
 
+@C.batchable()
 def _lu_fwd(xp, b, shape):
     return C.getrf(b, pivot=False)[0]
 
@@ -467,11 +471,13 @@ def _factor(A, pivot, op):
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
     lu, perm, ipiv = C.getrf(A.data)
     m = A.shape[-2]
-    if A.ndim == 2:
-        B = I.index_select(A, 0, _registry.wrap(perm.astype(np.int64))) if m else A
-    else:
+    if getattr(A.data, "_gw_batched", False):  # vmap: the permutation as a product
+        B = _registry.wrap(np.swapaxes(_perm_matrix(perm, m, A.data.dtype), -1, -2)) @ A
+    elif A.data.size and m:
         index = np.broadcast_to(perm[..., :, None], A.shape).astype(np.int64)
-        B = I.gather(A, -2, _registry.wrap(np.ascontiguousarray(index))) if A.data.size else A
+        B = I.gather(A, -2, _registry.wrap(index))
+    else:
+        B = A
     LUt = apply(LU, B, params={"shape": tuple(A.shape)})
     return LUt, ipiv, perm
 
@@ -533,6 +539,7 @@ def _perm_from_pivots(ipiv: np.ndarray, m: int) -> np.ndarray:
     return flat_p.reshape(batch + (m,))
 
 
+@C.batchable()
 def _perm_matrix(perm: np.ndarray, m: int, dtype) -> np.ndarray:
     return np.swapaxes(np.eye(m, dtype=dtype)[perm], -1, -2)
 

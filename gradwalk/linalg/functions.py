@@ -26,6 +26,7 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353
 _THETA13 = 5.371920351148152
 
 
+@C.batchable()
 def _expm(a: np.ndarray) -> np.ndarray:
     """The matrix exponential by scaling and squaring with the [13/13] Pade approximant
     (Higham, 2005), per matrix of a batch."""
@@ -161,6 +162,7 @@ def _diag_positions(shape, offset, d1, d2):
     return np.arange(length) - offset, np.arange(length)
 
 
+@C.batchable(axis_params=("d1", "d2"), shape_params=("shape",))
 def _scatter_fwd(xp, g, shape, offset, d1, d2):
     z = np.zeros(shape, dtype=g.dtype)
     rows, cols = _diag_positions(shape, offset, d1, d2)
@@ -172,19 +174,23 @@ def _diagonal_any(xp, a, offset, d1, d2):
     if C.diff(xp):
         return apply(DIAGONAL, a, params={"offset": offset, "d1": d1, "d2": d2,
                                           "shape": tuple(a.shape)})
-    return np.diagonal(a, offset, d1, d2).copy()
+    return _diagonal_fwd(xp, a, offset=offset, d1=d1, d2=d2, shape=tuple(a.shape))
 
 
 def _scatter_any(xp, g, shape, offset, d1, d2):
     if C.diff(xp):
         return apply(DIAG_SCATTER, g, params={"shape": shape, "offset": offset, "d1": d1,
                                               "d2": d2})
-    return _scatter_fwd(xp, g, shape, offset, d1, d2)
+    return _scatter_fwd(xp, g, shape=shape, offset=offset, d1=d1, d2=d2)
+
+
+@C.batchable(axis_params=("d1", "d2"))
+def _diagonal_fwd(xp, a, offset, d1, d2, shape):
+    return np.diagonal(a, offset, d1, d2).copy()
 
 
 DIAGONAL = _registry.declare(
-    "linalg_diagonal", lambda xp, a, offset, d1, d2, shape: np.diagonal(a, offset, d1,
-                                                                        d2).copy(),
+    "linalg_diagonal", _diagonal_fwd,
     lambda xp, g, out, a, offset, d1, d2, shape: _scatter_any(xp, g, shape, offset, d1, d2),
     lambda xp, t, out, a, offset, d1, d2, shape: _diagonal_any(xp, t, offset, d1, d2),
     saves=(), node_name="DiagonalBackward0", explain="grad placed on the diagonal")

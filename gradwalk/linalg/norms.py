@@ -23,17 +23,17 @@ from .solvers import inv
 def _vn_fwd(xp, x, ord, axes, keepdim):
     a = np.abs(x)
     if ord == math.inf:
-        return np.asarray(a.max(axis=axes, keepdims=keepdim))
+        return (a.max(axis=axes, keepdims=keepdim))
     if ord == -math.inf:
-        return np.asarray(a.min(axis=axes, keepdims=keepdim))
+        return (a.min(axis=axes, keepdims=keepdim))
     if ord == 0:
-        return np.asarray((a != 0).sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
+        return (a != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
     if ord == 1:
-        return np.asarray(a.sum(axis=axes, keepdims=keepdim))
+        return (a.sum(axis=axes, keepdims=keepdim))
     if ord == 2:
-        return np.asarray(np.sqrt((a * a).sum(axis=axes, keepdims=keepdim)))
+        return (np.sqrt((a * a).sum(axis=axes, keepdims=keepdim)))
     with np.errstate(divide="ignore"):
-        return np.asarray((a ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord))
+        return ((a ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord))
 
 
 def _unsq(xp, v, axes, ndim, keepdim):

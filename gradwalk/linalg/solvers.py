@@ -17,6 +17,7 @@ from ._core import LinAlgError, diag, diag_embed, mT, ns
 # inv
 
 
+@C.batchable()
 def _inv_fwd(xp, a):
     if a.size == 0:
         return np.zeros(a.shape, dtype=a.dtype)
@@ -101,6 +102,7 @@ class _Ex(tuple):
 # solve
 
 
+@C.batchable()
 def _solve_fwd(xp, a, b):
     try:
         return C._NP.solve(a, b)
@@ -193,16 +195,18 @@ def _tri(xp, a, upper, unit):
     return L.triu(a, 1 if unit else 0) if upper else L.tril(a, -1 if unit else 0)
 
 
-def _trisolve_vjp(xp, g, out, a, b, *, upper, unit, project, needs):
+def _trisolve_vjp(xp, g, out, a, b, *, upper, unit, project, tangent_mT, needs):
     gb = ns(xp).solve_tri(mT(a), g, not upper, unit)
     ga = -_tri(xp, xp.matmul(gb, mT(out)), upper, unit) if needs[0] else None
     return ga, gb if needs[1] else None
 
 
-def _trisolve_jvp(xp, t, out, a, b, *, upper, unit, project):
+def _trisolve_jvp(xp, t, out, a, b, *, upper, unit, project, tangent_mT):
     ta, tb = t
     rhs = tb
     if ta is not None:
+        if tangent_mT:  # torch.triangular_solve(transpose=True) pairs A^T with dA, not dA^T
+            ta = mT(ta)
         term = -xp.matmul(_tri(xp, ta, upper, unit) if project else ta, out)
         rhs = term if rhs is None else rhs + term
     return ns(xp).solve_tri(a, rhs, upper, unit)
@@ -210,14 +214,14 @@ def _trisolve_jvp(xp, t, out, a, b, *, upper, unit, project):
 
 SOLVE_TRIANGULAR = _registry.declare(
     "linalg_solve_triangular",
-    lambda xp, a, b, *, upper, unit, project: C.np_solve_tri(a, b, upper, unit),
+    lambda xp, a, b, *, upper, unit, project, tangent_mT: C.np_solve_tri(a, b, upper, unit),
     _trisolve_vjp, _trisolve_jvp, inputs=("self", "B"), saves=(0,), save_out=True,
     node_name="LinalgSolveTriangularBackward0",
     explain=("-triangle(solve(A.T, grad) @ X.T)", "solve(A.T, grad)"))
 
 
 def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False,
-                     _project: bool = True):
+                     _project: bool = True, _tangent_mT: bool = False):
     """``X`` with ``A @ X = B`` for triangular ``A`` (only its triangle is read).
 
     Example:
@@ -238,7 +242,8 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
             f"{'x'.join(map(str, B.shape[-2:]))})")
     _batches(A, B, "linalg.solve_triangular")
     # torch.triangular_solve's forward rule uses the whole tangent of A (``_project=False``)
-    params = {"upper": bool(upper), "unit": bool(unitriangular), "project": _project}
+    params = {"upper": bool(upper), "unit": bool(unitriangular), "project": _project,
+              "tangent_mT": _tangent_mT}
     if left:
         return apply(SOLVE_TRIANGULAR, A, B, params=params)
     params["upper"] = not upper
@@ -249,6 +254,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
 # det, slogdet
 
 
+@C.batchable()
 def _np_cofactor(a, det):
     """The matrix of cofactors ``det(A) A^{-T}``; through the SVD where ``det == 0``, as
     PyTorch's ``linalg_det_backward``."""
@@ -295,9 +301,13 @@ def _det_jvp(xp, t, out, a):
     return xp.sum(xp.sum(_cofactor(xp, a, out) * t, axis=-1), axis=-1)
 
 
+@C.batchable()
+def _det_fwd(xp, a):
+    return np.asarray(np.linalg.det(a)) if a.size else np.ones(a.shape[:-2], dtype=a.dtype)
+
+
 DET = _registry.declare(
-    "linalg_det", lambda xp, a: np.asarray(np.linalg.det(a)) if a.size else
-    np.ones(a.shape[:-2], dtype=a.dtype), _det_vjp, _det_jvp, saves=(0,), save_out=True,
+    "linalg_det", _det_fwd, _det_vjp, _det_jvp, saves=(0,), save_out=True,
     node_name="LinalgDetBackward0", explain="grad * cofactor(A) (the SVD where det = 0)")
 
 
@@ -313,6 +323,7 @@ def det(A):
     return apply(DET, A)
 
 
+@C.batchable()
 def _logabsdet_fwd(xp, a):
     if a.size == 0:
         return np.zeros(a.shape[:-2], dtype=a.dtype)
@@ -349,9 +360,15 @@ def slogdet(A):
         tensor(-1.)
     """
     C.matrix_in(A, "linalg.slogdet", square=True)
-    sign = np.asarray(np.linalg.slogdet(A.data)[0]) if A.data.size else np.ones(
-        A.shape[:-2], dtype=A.data.dtype)
-    return _Slogdet((C.zero_grad_like(sign.astype(A.data.dtype), A), apply(LOGABSDET, A)))
+    sign = _sign_of_det(A.data)
+    return _Slogdet((C.zero_grad_like(sign, A), apply(LOGABSDET, A)))
+
+
+@C.batchable()
+def _sign_of_det(a):
+    if a.size == 0:
+        return np.ones(a.shape[:-2], dtype=a.dtype)
+    return np.asarray(np.linalg.slogdet(a)[0]).astype(a.dtype)
 
 
 def logdet(A):
@@ -372,6 +389,7 @@ def logdet(A):
 # cholesky
 
 
+@C.batchable()
 def _chol_fwd(xp, a, upper):
     m = np.swapaxes(a, -1, -2) if upper else a
     if a.size == 0:
@@ -467,13 +485,14 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):
     return _Ex(_registry.wrap(out), _registry.wrap(info.reshape(A.shape[:-2])), "L")
 
 
-def _chol_solve_fwd(xp, b, l, upper):
+@C.batchable()
+def _chol_solve_fwd(xp, b, l, upper, project=False):
     lo = np.swapaxes(np.triu(l), -1, -2) if upper else np.tril(l)
     y = C.np_solve_tri(lo, b, False)
     return C.np_solve_tri(np.swapaxes(lo, -1, -2), y, True)
 
 
-def _chol_solve_vjp(xp, g, out, b, l, *, upper, needs):
+def _chol_solve_vjp(xp, g, out, b, l, *, upper, project, needs):
     gb = _chol_solve_any(xp, g, l, upper)
     gl = None
     if needs[1]:
@@ -489,10 +508,12 @@ def _chol_solve_any(xp, b, l, upper):
     return _chol_solve_fwd(xp, b, l, upper)
 
 
-def _chol_solve_jvp(xp, t, out, b, l, *, upper):
+def _chol_solve_jvp(xp, t, out, b, l, *, upper, project):
     tb, tl = t
     rhs = tb
     if tl is not None:
+        if project:  # cholesky_inverse's forward rule reads only the factor's triangle
+            tl = ns(xp).triu(tl) if upper else ns(xp).tril(tl)
         dk = xp.matmul(mT(tl), l) if upper else xp.matmul(tl, mT(l))
         term = -xp.matmul(dk + mT(dk), out)
         rhs = term if rhs is None else rhs + term
@@ -506,7 +527,7 @@ CHOLESKY_SOLVE = _registry.declare(
     explain=("cholesky_solve(grad, L)", "-(G X^T + X G^T) @ L"))
 
 
-def cholesky_solve(B, L, upper: bool = False):
+def cholesky_solve(B, L, upper: bool = False, *, _project: bool = False):
     """``X`` with ``(L @ L.mT) @ X = B`` from the Cholesky factor ``L`` (``upper``: ``U.mT @
     U``).
 
@@ -524,7 +545,7 @@ def cholesky_solve(B, L, upper: bool = False):
         raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for B "
                            f"{list(B.shape)} and L {list(L.shape)}")
     _batches(B, L, "cholesky_solve")
-    return apply(CHOLESKY_SOLVE, B, L, params={"upper": bool(upper)})
+    return apply(CHOLESKY_SOLVE, B, L, params={"upper": bool(upper), "project": _project})
 
 
 def cholesky_inverse(L, upper: bool = False):
@@ -539,13 +560,14 @@ def cholesky_inverse(L, upper: bool = False):
     C.matrix_in(L, "cholesky_inverse", "L", square=True)
     eye = _registry.wrap(np.broadcast_to(np.eye(L.shape[-1], dtype=L.data.dtype),
                                          L.shape).copy())
-    return cholesky_solve(eye, L, upper)
+    return cholesky_solve(eye, L, upper, _project=True)
 
 
 # ---------------------------------------------------------------------------------------------
 # pinv
 
 
+@C.batchable()
 def _pinv_fwd(xp, a, atol, rtol, hermitian):
     m, n = a.shape[-2:]
     if a.size == 0:

@@ -70,7 +70,7 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,
     C.matrix_in(b, "triangular_solve", "b")
     M = A.mT if transpose else A
     X = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular,
-                         _project=False)
+                         _project=False, _tangent_mT=transpose)
     return _TriangularSolve((X, A.clone()))
 
 
