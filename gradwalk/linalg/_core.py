@@ -324,7 +324,8 @@ def batchable(axis_params: tuple = (), shape_params: tuple = ()):
         level] in ``gradwalk/func/_batched_array.py``) runs as one more leading dim: the
         wrapper hands the physical arrays to the routine (unbatched arrays broadcast along the
         batch) and wraps the results back at the same level. Parameters that name dims
-        (``axis_params``, non-negative) shift by one, and logical shapes (``shape_params``) gain the batch.
+        (``axis_params``, non-negative) shift by one, and logical shapes (``shape_params``)
+        gain the batch.
     """
 
     def deco(fn):

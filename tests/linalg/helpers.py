@@ -23,7 +23,7 @@ def run(m, fn, xs, seed=0, jvp=True, double=False):
     ``<grad, w>`` (double backward). All as NumPy arrays."""
     rng = np.random.default_rng(seed)
     ts = [m.tensor(x, dtype=m.float64, requires_grad=True) for x in xs]
-    outs = [o for o in outputs(fn(m, *ts)) if o.dtype == m.float64]
+    outs = [o for o in outputs(fn(m, *ts)) if o.dtype == m.float64 and o.requires_grad]
     cots = [m.tensor(rng.standard_normal(tuple(o.shape)), dtype=m.float64) for o in outs]
     grads = m.autograd.grad(outs, ts, cots, allow_unused=True, create_graph=double)
     res = {"out": [_np(o) for o in outs], "grad": [_np(g) for g in grads]}
