@@ -7,6 +7,7 @@ from __future__ import annotations
 from . import _core as C
 from .decompositions import lu_solve_torch, lu_torch, lu_unpack, qr_torch, svd_torch
 from .functions import matrix_exp
+from .norms import matrix_norm, vector_norm
 from .solvers import (
     cholesky as _cholesky,
 )
@@ -76,4 +77,23 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,
 
 __all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "det", "inverse", "logdet",
            "lu_solve_torch", "lu_torch", "lu_unpack", "matrix_exp", "pinverse", "qr_torch",
-           "slogdet", "svd_torch", "triangular_solve"]
+           "norm", "slogdet", "svd_torch", "triangular_solve"]
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """``torch.norm``: the vector norm over ``dim`` (all entries by default; ``'fro'`` is the
+    2-norm), the nuclear norm for ``p='nuc'`` (matrix_norm over the two dims).
+
+    Example:
+        >>> import gradwalk
+        >>> from gradwalk.linalg.toplevel import norm
+        >>> norm(gradwalk.tensor([[3.0, 0.0], [0.0, 4.0]]), "nuc")
+        tensor(7.)
+    """
+    from_dims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if isinstance(p, str):
+        if p == "fro" and (from_dims is None or len(from_dims) <= 2):
+            return vector_norm(input, 2, from_dims, keepdim, dtype=dtype)
+        dims = tuple(range(input.ndim)) if from_dims is None else from_dims
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return vector_norm(input, 2.0 if p is None else p, from_dims, keepdim, dtype=dtype)
