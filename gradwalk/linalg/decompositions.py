@@ -93,7 +93,8 @@ def eigh(A, UPLO: str = "L"):
 
     Example:
         >>> import gradwalk
-        >>> gradwalk.linalg.eigh(gradwalk.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+        >>> A = gradwalk.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> gradwalk.linalg.decompositions.eigh(A).eigenvalues
         tensor([1., 3.])
     """
     C.matrix_in(A, "linalg.eigh", square=True)
