@@ -60,7 +60,7 @@ def tensor_in(x, op: str):
 
 def float_in(x, op: str, what: str = "input"):
     tensor_in(x, op)
-    kind = x.data.dtype.kind
+    kind = x._data.dtype.kind
     if kind not in "fc":
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as {what}. Got "
@@ -72,7 +72,7 @@ def float_in(x, op: str, what: str = "input"):
 
 def _dtype_name(x) -> str:
     return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(str(x.data.dtype), str(x.data.dtype))
+            "bool": "Bool"}.get(str(x._data.dtype), str(x._data.dtype))
 
 
 def matrix_in(x, op: str, what: str = "A", square: bool = False):
@@ -86,7 +86,7 @@ def matrix_in(x, op: str, what: str = "A", square: bool = False):
 
 
 def same_dtype(a, b, op: str):
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of type "
                            f"{a.dtype} and B of type {b.dtype} instead")
 
@@ -135,17 +135,17 @@ def diag_embed(xp, v):
 
 
 def _dt(a):
-    return a.data.dtype if isinstance(a, _registry.Tensor) else a.dtype
+    return a._data.dtype if isinstance(a, _registry.Tensor) else a.dtype
 
 
 def data_of(x):
     """The array of a Tensor, or the array itself."""
-    return x.data if isinstance(x, _registry.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, _registry.Tensor) else np.asarray(x)
 
 
 def allzero(x) -> bool:
     """True when every entry of ``x`` (an array or Tensor) is exactly zero."""
-    data = x.data if isinstance(x, _registry.Tensor) else x
+    data = x._data if isinstance(x, _registry.Tensor) else x
     return not np.any(data)
 
 

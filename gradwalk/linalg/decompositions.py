@@ -263,7 +263,7 @@ def svd_torch(input, some: bool = True, compute_uv: bool = True):
     if not compute_uv:
         m, n = input.shape[-2:]
         batch = input.shape[:-2]
-        dt = input.data.dtype
+        dt = input._data.dtype
         return _SvdV((_registry.wrap(np.zeros(batch + (m, m), dt)), svdvals(input),
                       _registry.wrap(np.zeros(batch + (n, n), dt))))
     U, Sv, Vh = svd(input, full_matrices=not some)
@@ -375,7 +375,7 @@ def qr(A, mode: str = "reduced"):
     packed = apply(QR, A, params={"mode": "complete" if mode == "complete" else "reduced"})
     Q, R = C.unpack_tensor(packed, A.shape[:-2], _qr_shapes(m, n, mode))
     if mode == "r":
-        Q = _registry.wrap(np.zeros((0,), dtype=A.data.dtype))
+        Q = _registry.wrap(np.zeros((0,), dtype=A._data.dtype))
     return _Qr((Q, R))
 
 
@@ -470,11 +470,11 @@ def _factor(A, pivot, op):
     C.matrix_in(A, op)
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
-    lu, perm, ipiv = C.getrf(A.data)
+    lu, perm, ipiv = C.getrf(A._data)
     m = A.shape[-2]
-    if getattr(A.data, "_gw_batched", False):  # vmap: the permutation as a product
-        B = _registry.wrap(np.swapaxes(_perm_matrix(perm, m, A.data.dtype), -1, -2)) @ A
-    elif A.data.size and m:
+    if getattr(A._data, "_gw_batched", False):  # vmap: the permutation as a product
+        B = _registry.wrap(np.swapaxes(_perm_matrix(perm, m, A._data.dtype), -1, -2)) @ A
+    elif A._data.size and m:
         index = np.broadcast_to(perm[..., :, None], A.shape).astype(np.int64)
         B = I.gather(A, -2, _registry.wrap(index))
     else:
@@ -496,7 +496,7 @@ def lu_factor(A, *, pivot: bool = True):
         tensor([2, 2], dtype=gradwalk.int32)
     """
     LUt, ipiv, _ = _factor(A, pivot, "torch.linalg.lu_factor")
-    found = C.first_zero_pivot(LUt.data) if LUt.data.size else None
+    found = C.first_zero_pivot(LUt._data) if LUt._data.size else None
     if found is not None:
         b, k = found
         raise RuntimeError(
@@ -521,7 +521,7 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False):
         tensor(0, dtype=gradwalk.int32)
     """
     LUt, ipiv, _ = _factor(A, pivot, "torch.linalg.lu_factor_ex")
-    d = np.diagonal(LUt.data, axis1=-2, axis2=-1)
+    d = np.diagonal(LUt._data, axis1=-2, axis2=-1)
     zero = d == 0
     info = np.where(zero.any(axis=-1), np.argmax(zero, axis=-1) + 1, 0) if d.shape[-1] else \
         np.zeros(d.shape[:-1], dtype=np.int64)
@@ -562,15 +562,15 @@ def lu(A, *, pivot: bool = True):
     """
     LUt, ipiv, perm = _factor(A, pivot, "linalg.lu")
     m, n = A.shape[-2:]
-    L, U = _lu_parts(C._dxp, LUt, m, n) if A.data.size else _empty_lu(A)
-    P = _registry.wrap(_perm_matrix(perm, m, A.data.dtype))
+    L, U = _lu_parts(C._dxp, LUt, m, n) if A._data.size else _empty_lu(A)
+    P = _registry.wrap(_perm_matrix(perm, m, A._data.dtype))
     return _Lu((P, L, U))
 
 
 def _empty_lu(A):
     m, n = A.shape[-2:]
     k = min(m, n)
-    batch, dt = A.shape[:-2], A.data.dtype
+    batch, dt = A.shape[:-2], A._data.dtype
     L = np.broadcast_to(np.eye(m, k, dtype=dt), batch + (m, k)).copy()
     return _registry.wrap(L), _registry.wrap(np.zeros(batch + (k, n), dt))
 
@@ -587,13 +587,13 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool 
     """
     C.matrix_in(LU_data, "lu_unpack", "LU_data")
     m, n = LU_data.shape[-2:]
-    empty = _registry.wrap(np.zeros((0,), dtype=LU_data.data.dtype))
+    empty = _registry.wrap(np.zeros((0,), dtype=LU_data._data.dtype))
     P = L = U = empty
     if unpack_data:
-        L, U = _lu_parts(C._dxp, LU_data, m, n) if LU_data.data.size else _empty_lu(LU_data)
+        L, U = _lu_parts(C._dxp, LU_data, m, n) if LU_data._data.size else _empty_lu(LU_data)
     if unpack_pivots:
-        perm = _perm_from_pivots(np.asarray(LU_pivots.data), m)
-        P = _registry.wrap(_perm_matrix(perm, m, LU_data.data.dtype))
+        perm = _perm_from_pivots(np.asarray(LU_pivots._data), m)
+        P = _registry.wrap(_perm_matrix(perm, m, LU_data._data.dtype))
     return _Lu((P, L, U))
 
 
@@ -618,8 +618,8 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
     if B.shape[-2] != n:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
                            f"AX = B ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    perm = _perm_from_pivots(np.asarray(pivots.data), n)
-    P = _registry.wrap(_perm_matrix(perm, n, LU.data.dtype))
+    perm = _perm_from_pivots(np.asarray(pivots._data), n)
+    P = _registry.wrap(_perm_matrix(perm, n, LU._data.dtype))
     Pm = S.expand(P, tuple(P.shape)) if P.ndim else P
     if not adjoint:  # A = P L U: X = U^-1 L^-1 P^T B
         Y = solve_triangular(LU, Pm.mT @ B, upper=False, unitriangular=True)
@@ -675,7 +675,7 @@ def householder_product(A, tau):
     if k > n:
         raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
                            "than or equal to tau.shape[-1]")
-    dt = A.data.dtype
+    dt = A._data.dtype
     V = S.tril(A, -1) + _registry.wrap(np.eye(m, n, dtype=dt))
     batch = np.broadcast_shapes(A.shape[:-2], tau.shape[:-1])
     Q = _registry.wrap(np.broadcast_to(np.eye(m, dtype=dt), batch + (m, m)).copy())
@@ -684,5 +684,5 @@ def householder_product(A, tau):
         t = S.unsqueeze(S.unsqueeze(tau[..., i], -1), -1)
         Q = Q - (Q @ v) * t @ v.mT
     if k == 0 or not math.prod(Q.shape):  # no reflector: the identity, still on the graph
-        return C.zero_grad_like(Q.data[..., :, :n], A if A.requires_grad else tau)
+        return C.zero_grad_like(Q._data[..., :, :n], A if A.requires_grad else tau)
     return Q[..., :, :n]

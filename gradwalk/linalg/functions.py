@@ -102,7 +102,7 @@ def matrix_power(A, n: int):
         raise TypeError(f"linalg.matrix_power(): argument 'n' must be int, not "
                         f"{type(n).__name__}")
     if n == 0:
-        ident = np.broadcast_to(np.eye(A.shape[-1], dtype=A.data.dtype), A.shape).copy()
+        ident = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy()
         return C.zero_grad_like(ident, A)
     base = inv(A) if n < 0 else A
     n = abs(n)
@@ -285,8 +285,8 @@ def vander(x, *, N: int | None = None):
     n = x.shape[-1] if N is None else int(N)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    ones = np.ones(x.shape, dtype=x.data.dtype)
-    cols = [C.zero_grad_like(ones, x) if x.data.dtype.kind == "f" else _registry.wrap(ones)]
+    ones = np.ones(x.shape, dtype=x._data.dtype)
+    cols = [C.zero_grad_like(ones, x) if x._data.dtype.kind == "f" else _registry.wrap(ones)]
     for _ in range(1, n):
         cols.append(x if len(cols) == 1 else cols[-1] * x)
     return S.stack(cols[:n], -1)
@@ -382,9 +382,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), "
                            f"got {m} and {B.shape[-2]}")
     X = ML.matmul(pinv(A), B)
-    dt = A.data.dtype
+    dt = A._data.dtype
     batch = tuple(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
-    sv = np.linalg.svd(A.data, compute_uv=False) if A.data.size else np.zeros(
+    sv = np.linalg.svd(A._data, compute_uv=False) if A._data.size else np.zeros(
         A.shape[:-2] + (0,), dt)
     eps = np.finfo(dt).eps * max(m, n) if rcond is None else rcond
     rank = (sv > eps * sv.max(axis=-1, keepdims=True)).sum(axis=-1) if sv.shape[-1] else \

@@ -45,7 +45,7 @@ def _unsq(xp, v, axes, ndim, keepdim):
 
 
 def _data(x):
-    return x.data if isinstance(x, _registry.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, _registry.Tensor) else np.asarray(x)
 
 
 def _mfill(xp, mask, v):
@@ -157,7 +157,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
         axes = None
     if axes == ():
         axes = None
-    if math.isinf(ord) and x.data.size == 0:
+    if math.isinf(ord) and x._data.size == 0:
         sizes = x.shape if axes is None else [x.shape[a] for a in axes]
         if 0 in sizes:
             raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty "
@@ -271,7 +271,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None):
     m, n = A.shape[-2:]
     if tol is not None:
         atol, rtol = tol, 0.0
-    data = A.data
+    data = A._data
     at = 0.0 if atol is None else np.asarray(getattr(atol, "data", atol), dtype=data.dtype)
     if rtol is None:
         rt = 0.0 if atol is not None and np.all(np.asarray(at) > 0) else \

@@ -66,10 +66,10 @@ def inv_ex(A, *, check_errors: bool = False):
         tensor(0, dtype=gradwalk.int32)
     """
     C.matrix_in(A, "linalg.inv_ex", square=True)
-    info = _info(A.data)
+    info = _info(A._data)
     if check_errors or not np.any(info):
         return _Ex(inv(A), _registry.wrap(info), "inverse")
-    out = np.full(A.shape, np.nan, dtype=A.data.dtype)
+    out = np.full(A.shape, np.nan, dtype=A._data.dtype)
     return _Ex(_registry.wrap(out), _registry.wrap(info), "inverse")
 
 
@@ -182,7 +182,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):
         tensor(0, dtype=gradwalk.int32)
     """
     C.matrix_in(A, "linalg.solve_ex", square=True)
-    info = _info(A.data)
+    info = _info(A._data)
     return _Ex(solve(A, B, left=left), _registry.wrap(info))
 
 
@@ -287,7 +287,7 @@ def _np_cofactor(a, det):
 
 
 def _cofactor(xp, a, det):
-    if C.diff(xp) and np.all(det.data != 0):
+    if C.diff(xp) and np.all(det._data != 0):
         return xp.expand_dims(xp.expand_dims(det, -1), -1) * mT(ns(xp).inv(a))
     data = _np_cofactor(C.data_of(a), C.data_of(det))
     return C.c(xp, data)
@@ -360,7 +360,7 @@ def slogdet(A):
         tensor(-1.)
     """
     C.matrix_in(A, "linalg.slogdet", square=True)
-    sign = _sign_of_det(A.data)
+    sign = _sign_of_det(A._data)
     return _Slogdet((C.zero_grad_like(sign, A), apply(LOGABSDET, A)))
 
 
@@ -381,8 +381,8 @@ def logdet(A):
     """
     C.matrix_in(A, "logdet", square=True)
     sign, logabs = slogdet(A)
-    nan = _registry.wrap(np.full(logabs.shape, np.nan, dtype=A.data.dtype))
-    return E.where(_registry.wrap(sign.data == -1), nan, logabs)
+    nan = _registry.wrap(np.full(logabs.shape, np.nan, dtype=A._data.dtype))
+    return E.where(_registry.wrap(sign._data == -1), nan, logabs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,7 +471,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):
     except LinAlgError:
         if check_errors:
             raise
-    m = np.swapaxes(A.data, -1, -2) if upper else A.data
+    m = np.swapaxes(A._data, -1, -2) if upper else A._data
     flat = m.reshape((-1,) + m.shape[-2:])
     info = np.zeros(len(flat), dtype=np.int32)
     for b, mat in enumerate(flat):
@@ -481,7 +481,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):
             except np.linalg.LinAlgError:
                 info[b] = k
                 break
-    out = np.full(A.shape, np.nan, dtype=A.data.dtype)
+    out = np.full(A.shape, np.nan, dtype=A._data.dtype)
     return _Ex(_registry.wrap(out), _registry.wrap(info.reshape(A.shape[:-2])), "L")
 
 
@@ -558,7 +558,7 @@ def cholesky_inverse(L, upper: bool = False):
                 [0.0000, 1.0000]])
     """
     C.matrix_in(L, "cholesky_inverse", "L", square=True)
-    eye = _registry.wrap(np.broadcast_to(np.eye(L.shape[-1], dtype=L.data.dtype),
+    eye = _registry.wrap(np.broadcast_to(np.eye(L.shape[-1], dtype=L._data.dtype),
                                          L.shape).copy())
     return cholesky_solve(eye, L, upper, _project=True)
 
@@ -624,8 +624,8 @@ def _tol(x, A, name):
     if x is None:
         return None
     if isinstance(x, _registry.Tensor):
-        return np.asarray(x.data, dtype=A.data.dtype)
-    return np.asarray(float(x), dtype=A.data.dtype)
+        return np.asarray(x._data, dtype=A._data.dtype)
+    return np.asarray(float(x), dtype=A._data.dtype)
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
@@ -643,10 +643,10 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
         raise RuntimeError("linalg.pinv(hermitian=True): A must be batches of square matrices")
     at, rt = _tol(atol, A, "atol"), _tol(rtol, A, "rtol")
     if rt is None:
-        eps = np.finfo(A.data.dtype).eps * max(A.shape[-2:])
-        rt = np.asarray(0.0 if at is not None and np.all(at > 0) else eps, dtype=A.data.dtype)
+        eps = np.finfo(A._data.dtype).eps * max(A.shape[-2:])
+        rt = np.asarray(0.0 if at is not None and np.all(at > 0) else eps, dtype=A._data.dtype)
     if at is None:
-        at = np.asarray(0.0, dtype=A.data.dtype)
+        at = np.asarray(0.0, dtype=A._data.dtype)
     return apply(PINV, A, params={"atol": at, "rtol": rt, "hermitian": bool(hermitian)})
 
 
