@@ -457,3 +457,21 @@ from .ops.structure import (
 )
 
 _scatter_ops.install(Tensor, _scatter_ops, _diagonal_ops, _structure_ops, _copies_ops)
+from . import linalg
+from .linalg.toplevel import (
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+    lu_unpack,
+    matrix_exp,
+    pinverse,
+    slogdet,
+    triangular_solve,
+)
+from .linalg.toplevel import lu_solve_torch as lu_solve
+from .linalg.toplevel import lu_torch as lu
+from .linalg.toplevel import qr_torch as qr
+from .linalg.toplevel import svd_torch as svd

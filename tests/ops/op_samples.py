@@ -95,6 +95,9 @@ class Sample:
         eps         finite-difference step
         jvp_forward the op's forward for the finite differences of its jvp when ``op.forward``
                     is not the op's mathematical function (copy_slices writes through a view)
+        tangent_space  ``f(k, t)``: the tangent ``t`` of the op's input ``k`` moved into the
+                    tangent space of the op's domain (symmetric matrices for ``cholesky``),
+                    for ops defined only there
         smooth      False for inputs on a kink or a tie (``relu`` at 0, tied maxima): finite
                     differences do not apply there, but PyTorch's choice of subgradient does
     """
@@ -111,6 +114,7 @@ class Sample:
     atol: float = 1e-6
     eps: float = 1e-6
     jvp_forward: Callable[..., Any] | None = None
+    tangent_space: Callable[..., Any] | None = None
     smooth: bool = True
     note: str = ""
 

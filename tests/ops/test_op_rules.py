@@ -124,6 +124,15 @@ def _has_tangent(a) -> bool:
     return isinstance(a, gradwalk.Tensor) and a._data.dtype.kind == "f" and a.requires_grad
 
 
+def _tangents(sample, args, rng):
+    """A random tangent per input with one (None elsewhere), in the op's tangent space."""
+    ts = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
+          for a in args]
+    if sample.tangent_space is not None:
+        ts = [None if t is None else sample.tangent_space(k, t) for k, t in enumerate(ts)]
+    return ts
+
+
 def _call_jvp(op, tangents, out, datas, params):
     """``op.jvp`` per Note [rules]: a bare tangent for one input, else a tuple (None = zero)."""
     t = tangents[0] if len(datas) == 1 else tuple(tangents)
@@ -250,8 +259,7 @@ def test_jvp_matches_finite_differences(sample):
     op, args, res, params = _recorded(sample)
     rng = _rng(sample, "jvp")
     datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
-                for a in args]
+    tangents = _tangents(sample, args, rng)
     assert any(t is not None for t in tangents)
     out = res._data
     jvp = _call_jvp(op, tangents, out, datas, params)
@@ -272,8 +280,7 @@ def test_jvp_is_adjoint_of_vjp(sample):
     node = res.grad_fn
     rng = _rng(sample, "adjoint")
     datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
-                for a in args]
+    tangents = _tangents(sample, args, rng)
     out = res._data
     jvp = _call_jvp(op, tangents, out, datas, params)
     u = rng.standard_normal(out.shape).astype(out.dtype)
@@ -305,8 +312,7 @@ def test_jvp_rule_runs_on_the_differentiable_namespace(sample):
     op, args, res, params = _recorded(sample)
     rng = _rng(sample, "jvp")
     datas = [a._data if isinstance(a, gradwalk.Tensor) else a for a in args]
-    tangents = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
-                for a in args]
+    tangents = _tangents(sample, args, rng)
     expected = _call_jvp(op, tangents, res._data, datas, params)
     ts = [None if t is None else gradwalk.tensor(t, requires_grad=True) for t in tangents]
     t = ts[0] if len(args) == 1 else tuple(ts)
