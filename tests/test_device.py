@@ -99,7 +99,7 @@ def _formats_gradwalk() -> list:
     x5 = g.zeros(1, 2, 3, 4, 5).contiguous(memory_format=g.channels_last_3d)
 
     def st(t):
-        return tuple(s // t.data.itemsize for s in t.data.strides)
+        return tuple(s // t._data.itemsize for s in t._data.strides)
 
     return [st(cl), st(v), st(f), st(like), st(e), st(x5), cl.is_contiguous(),
             cl.is_contiguous(memory_format=g.channels_last), g.equal(cl, x),

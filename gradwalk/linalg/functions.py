@@ -302,7 +302,7 @@ def tensorinv(A, ind: int = 2):
     Example:
         >>> import gradwalk
         >>> gradwalk.linalg.tensorinv(gradwalk.eye(4).reshape(4, 2, 2), ind=1).shape
-        (2, 2, 4)
+        gradwalk.Size([2, 2, 4])
     """
     C.float_in(A, "linalg.tensorinv", "A")
     if ind <= 0:
@@ -321,7 +321,7 @@ def tensorsolve(A, B, dims=None):
     Example:
         >>> import gradwalk
         >>> gradwalk.linalg.tensorsolve(gradwalk.eye(4).reshape(2, 2, 4), gradwalk.ones(2, 2)).shape
-        (4,)
+        gradwalk.Size([4])
     """
     C.float_in(A, "linalg.tensorsolve", "A")
     C.float_in(B, "linalg.tensorsolve", "B")

@@ -47,7 +47,7 @@ def permute_copy(input, dims):
     Example:
         >>> import gradwalk
         >>> gradwalk.permute_copy(gradwalk.zeros(2, 3), (1, 0)).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     return clone(permute(input, tuple(dims)))
 
@@ -58,7 +58,7 @@ def squeeze_copy(input, dim=None):
     Example:
         >>> import gradwalk
         >>> gradwalk.squeeze_copy(gradwalk.zeros(1, 2)).shape
-        (2,)
+        gradwalk.Size([2])
     """
     return clone(squeeze(input, dim))
 
@@ -69,7 +69,7 @@ def unsqueeze_copy(input, dim):
     Example:
         >>> import gradwalk
         >>> gradwalk.unsqueeze_copy(gradwalk.zeros(2), 0).shape
-        (1, 2)
+        gradwalk.Size([1, 2])
     """
     return clone(unsqueeze(input, dim))
 
@@ -80,7 +80,7 @@ def t_copy(input):
     Example:
         >>> import gradwalk
         >>> gradwalk.t_copy(gradwalk.zeros(2, 3)).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     return clone(t(input))
 
@@ -91,7 +91,7 @@ def transpose_copy(input, dim0, dim1):
     Example:
         >>> import gradwalk
         >>> gradwalk.transpose_copy(gradwalk.zeros(2, 3), 0, 1).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     return clone(transpose(input, dim0, dim1))
 
@@ -102,7 +102,7 @@ def view_copy(input, size):
     Example:
         >>> import gradwalk
         >>> gradwalk.view_copy(gradwalk.zeros(6), (2, 3)).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     if not isinstance(size, (tuple, list, int, np.integer)):
         return clone(view_dtype(input, size))
@@ -115,7 +115,7 @@ def expand_copy(input, size, *, implicit=False):
     Example:
         >>> import gradwalk
         >>> gradwalk.expand_copy(gradwalk.zeros(1, 2), (3, 2)).shape
-        (3, 2)
+        gradwalk.Size([3, 2])
     """
     return clone(expand(input, tuple(size)))
 
@@ -137,7 +137,7 @@ def split_with_sizes_copy(input, split_sizes, dim=0):
     Example:
         >>> import gradwalk
         >>> [p.shape for p in gradwalk.split_with_sizes_copy(gradwalk.zeros(3), [1, 2])]
-        [(1,), (2,)]
+        [gradwalk.Size([1]), gradwalk.Size([2])]
     """
     return tuple(clone(p) for p in split(input, list(split_sizes), dim))
 
@@ -170,7 +170,7 @@ def unfold_copy(input, dimension, size, step):
     Example:
         >>> import gradwalk
         >>> gradwalk.unfold_copy(gradwalk.arange(4.0), 0, 2, 2).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     return clone(unfold(input, dimension, size, step))
 
@@ -227,7 +227,7 @@ def new_empty(input, *size, dtype=None, device=None, requires_grad=False, layout
     Example:
         >>> import gradwalk
         >>> gradwalk.zeros(1).new_empty(2, 3).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
     return _new(input, np.zeros(shape_args(size)), dtype, requires_grad)
 

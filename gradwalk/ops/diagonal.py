@@ -146,7 +146,7 @@ def diagflat(input, offset=0):
     Example:
         >>> import gradwalk
         >>> gradwalk.diagflat(gradwalk.tensor([[1, 2]])).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     return diag_embed(input.reshape(-1), offset, 0, 1)
 

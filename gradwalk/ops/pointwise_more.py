@@ -1,6 +1,6 @@
 """More elementwise math: inverse hyperbolics, ``atan2``/``hypot``/``logaddexp``..., the NaN-aware
-``fmax``/``fmin``, the no-gradient predicates (``signbit``, ``isin``...) and the dtype methods
-``byte``/``char``/``short``.
+``fmax``/``fmin``, and the no-gradient predicates
+(``signbit``, ``isin``...).
 
 Each differentiable op is one declaration (``elementwise=True``: its forward rule comes from its
 reverse rule); the one-input ones get their public function, method and in-place method generated
@@ -557,51 +557,6 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 # --------------------------------------------------------------------------------------------
 # dtype conversions and scalar_tensor
 
-
-def _to(input, np_dtype, name, memory_format):
-    _check_tensor(input, name)
-    if memory_format is not None and str(memory_format) not in (
-            "torch.preserve_format", "torch.contiguous_format", "preserve_format",
-            "contiguous_format"):
-        raise RuntimeError(f"{name}(): memory_format {memory_format} is not supported; "
-                           "gradwalk's tensors are always contiguous")
-    return E.cast(input, np.dtype(np_dtype))
-
-
-def byte(input, memory_format=None):
-    """``input`` as uint8 (no gradient, as every integer result).
-
-    Example:
-        >>> import gradwalk
-        >>> y = gradwalk.tensor([1.7, 3.0]).byte()
-        >>> y.tolist(), y.dtype == gradwalk.uint8
-        ([1, 3], True)
-    """
-    return _to(input, np.uint8, "byte", memory_format)
-
-
-def char(input, memory_format=None):
-    """``input`` as int8.
-
-    Example:
-        >>> import gradwalk
-        >>> y = gradwalk.tensor([-1.7, 3.0]).char()
-        >>> y.tolist(), y.dtype == gradwalk.int8
-        ([-1, 3], True)
-    """
-    return _to(input, np.int8, "char", memory_format)
-
-
-def short(input, memory_format=None):
-    """``input`` as int16.
-
-    Example:
-        >>> import gradwalk
-        >>> y = gradwalk.tensor([-1.7, 3.0]).short()
-        >>> y.tolist(), y.dtype == gradwalk.int16
-        ([-1, 3], True)
-    """
-    return _to(input, np.int16, "short", memory_format)
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,

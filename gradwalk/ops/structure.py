@@ -39,7 +39,7 @@ def atleast_1d(*tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.atleast_1d(gradwalk.tensor(1.0)).shape
-        (1,)
+        gradwalk.Size([1])
     """
     return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
 
@@ -50,7 +50,7 @@ def atleast_2d(*tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.atleast_2d(gradwalk.ones(3)).shape
-        (1, 3)
+        gradwalk.Size([1, 3])
     """
     return _atleast(tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + tuple(t.shape))
                     if t.ndim < 2 else t)
@@ -72,7 +72,7 @@ def atleast_3d(*tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.atleast_3d(gradwalk.ones(3)).shape
-        (1, 3, 1)
+        gradwalk.Size([1, 3, 1])
     """
     return _atleast(tensors, _to_3d)
 
@@ -95,7 +95,7 @@ def vstack(tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.vstack([gradwalk.ones(2), gradwalk.zeros(2)]).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     return cat([atleast_2d(t) for t in tensors], 0)
 
@@ -109,7 +109,7 @@ def dstack(tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.dstack([gradwalk.ones(2), gradwalk.zeros(2)]).shape
-        (1, 2, 2)
+        gradwalk.Size([1, 2, 2])
     """
     return cat([atleast_3d(t) for t in tensors], 2)
 
@@ -120,7 +120,7 @@ def column_stack(tensors):
     Example:
         >>> import gradwalk
         >>> gradwalk.column_stack([gradwalk.ones(2), gradwalk.zeros(2)]).shape
-        (2, 2)
+        gradwalk.Size([2, 2])
     """
     return cat([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in tensors], 1)
 
@@ -178,7 +178,7 @@ def hsplit(input, indices_or_sections):
     Example:
         >>> import gradwalk
         >>> [p.shape for p in gradwalk.zeros(2, 4).hsplit(2)]
-        [(2, 2), (2, 2)]
+        [gradwalk.Size([2, 2]), gradwalk.Size([2, 2])]
     """
     return _split_at(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit")
 
@@ -189,7 +189,7 @@ def vsplit(input, indices_or_sections):
     Example:
         >>> import gradwalk
         >>> [p.shape for p in gradwalk.zeros(4, 2).vsplit([1])]
-        [(1, 2), (3, 2)]
+        [gradwalk.Size([1, 2]), gradwalk.Size([3, 2])]
     """
     return _split_at(input, indices_or_sections, 0, "vsplit")
 
@@ -211,7 +211,7 @@ def split_with_sizes(input, split_sizes, dim=0):
     Example:
         >>> import gradwalk
         >>> [p.shape for p in gradwalk.zeros(5).split_with_sizes([2, 3])]
-        [(2,), (3,)]
+        [gradwalk.Size([2]), gradwalk.Size([3])]
     """
     return split(input, list(split_sizes), dim)
 
@@ -246,7 +246,7 @@ def unflatten(input, dim, sizes):
     Example:
         >>> import gradwalk
         >>> gradwalk.zeros(2, 6).unflatten(1, (2, -1)).shape
-        (2, 2, 3)
+        gradwalk.Size([2, 2, 3])
     """
     axis = wrap_dim(dim, input.ndim, "unflatten")
     sizes = tuple(int(s) for s in sizes)
@@ -405,7 +405,7 @@ def meshgrid(*tensors, indexing="ij"):
     Example:
         >>> import gradwalk
         >>> [g.shape for g in gradwalk.meshgrid(gradwalk.ones(2), gradwalk.ones(3))]
-        [(2, 3), (2, 3)]
+        [gradwalk.Size([2, 3]), gradwalk.Size([2, 3])]
     """
     ts, _ = _seq(tensors)
     if indexing not in ("ij", "xy"):
@@ -515,7 +515,7 @@ def tensordot(a, b, dims=2, out=None):
     Example:
         >>> import gradwalk
         >>> gradwalk.tensordot(gradwalk.ones(2, 3), gradwalk.ones(3, 4), dims=1).shape
-        (2, 4)
+        gradwalk.Size([2, 4])
     """
     if out is not None:
         raise NotImplementedError("tensordot(out=) is not supported; assign the result")
@@ -573,7 +573,7 @@ def broadcast_tensors(*tensors):
     Example:
         >>> import gradwalk
         >>> [t.shape for t in gradwalk.broadcast_tensors(gradwalk.ones(2, 1), gradwalk.ones(3))]
-        [(2, 3), (2, 3)]
+        [gradwalk.Size([2, 3]), gradwalk.Size([2, 3])]
     """
     ts, _ = _seq(tensors)
     shape = broadcast_shapes(*[t.shape for t in ts])

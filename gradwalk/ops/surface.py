@@ -93,7 +93,7 @@ METHODS = {
     nn: "softmax log_softmax",
     pointwise_more: ("nan_to_num positive atan2 arctan2 hypot copysign logaddexp logaddexp2 xlogy "
                      "nextafter fmax fmin ldexp frexp clamp_min clamp_max heaviside gcd lcm "
-                     "signbit isposinf isneginf isreal byte char short"),
+                     "signbit isposinf isneginf isreal"),
     scans: "cumprod logcumsumexp cummax cummin diff",
     sorting: ("sort argsort msort topk kthvalue median nanmedian mode unique unique_consecutive "
               "bincount histc histogram argwhere"),
