@@ -149,7 +149,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> gradwalk.nn.functional.silu(gradwalk.tensor([0.0, 1.0]))
         tensor([0.0000, 0.7311])
     """
-    return input * E.sigmoid(input)
+    return N.apply1(N.SILU, input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -160,7 +160,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> gradwalk.nn.functional.elu(gradwalk.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    return E.where(input > 0, input, E.expm1(E.clamp(input, None, 0.0)) * alpha)
+    # PyTorch's condition: the negative branch where x <= 0, so NaN passes with gradient 1
+    return E.where(input <= 0, E.expm1(E.clamp(input, None, 0.0)) * alpha, input)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

@@ -264,6 +264,42 @@ GELU = declare("gelu", _gelu_fwd, lambda xp, g, out, x, approximate: g * _gelu_d
                explain="grad * gelu'(x)")
 
 
+def _silu_vjp(xp, g, out, x):
+    s = K.sigmoid(xp, x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+SILU = declare("silu", lambda xp, x: x * K.sigmoid(xp, x), _silu_vjp, elementwise=True,
+               explain="grad * sigmoid(x) * (1 + x * (1 - sigmoid(x)))")
+
+
+def _softplus1(xp, x):
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0)
+
+
+def _mish_vjp(xp, g, out, x):
+    th = xp.tanh(_softplus1(xp, x))
+    return g * (th + x * K.sigmoid(xp, x) * (1.0 - th * th))
+
+
+MISH = declare("mish", lambda xp, x: x * xp.tanh(_softplus1(xp, x)), _mish_vjp,
+               elementwise=True,
+               explain="grad * (tanh(softplus(x)) + x * sigmoid(x) * sech(softplus(x))**2)")
+
+
+def _hardswish_fwd(xp, x):
+    return x * xp.minimum(xp.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+
+def _hardswish_vjp(xp, g, out, x):
+    # PyTorch's: 0 up to -3 included, the inner slope below 3, grad from 3 on (and at NaN)
+    return xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, g * (x / 3.0 + 0.5), g))
+
+
+HARDSWISH = declare("hardswish", _hardswish_fwd, _hardswish_vjp, elementwise=True,
+                    explain="grad * (x / 3 + 1/2) on (-3, 3), grad from 3 on, 0 up to -3")
+
+
 def _softplus_fwd(xp, x, beta, threshold):
     z = x * beta
     soft = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(z, 0.0)

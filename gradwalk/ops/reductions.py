@@ -218,17 +218,46 @@ def _amax_vjp(xp, g, out, x, axes, keepdim):
 
 
 def _amax_jvp(xp, t, out, x, axes, keepdim):
-    return xp.sum(t * _extreme_weights(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
+    # PyTorch's: the tangents at the extreme positions (selected), summed, over their count
+    hit = x == _grow(xp, out, x.shape, axes, keepdim)
+    return (xp.sum(xp.where(hit, t, 0.0), axis=axes, keepdims=keepdim)
+            / xp.sum(hit * 1.0, axis=axes, keepdims=keepdim))
+
+
+def _raw(a):
+    return a.data if hasattr(a, "grad_fn") else a
+
+
+def _evenly_mask(xp, out, x):
+    """Where ``max()``/``min()`` over all elements take the gradient (PyTorch's
+    ``evenly_distribute_backward``): the positions equal to the result, or its NaNs when the
+    result is NaN; and how many there are."""
+    if np.isnan(_raw(out)):
+        mask = xp.isnan(x)
+    else:
+        mask = x == out
+    return mask, int(np.count_nonzero(_raw(mask)))
+
+
+def _evenly_vjp(xp, g, out, x, axes, keepdim):
+    mask, count = _evenly_mask(xp, out, x)
+    return xp.where(mask, g / count, 0.0)
+
+
+def _evenly_jvp(xp, t, out, x, axes, keepdim):
+    # PyTorch's ``evenly_read_jvp`` compares with ``==`` only (NaN when the result is NaN)
+    mask = x == out
+    return xp.sum(xp.where(mask, t, 0.0)) / (xp.sum(mask * 1.0))
 
 
 AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
                explain="grad shared by the positions of the max")
 AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
                explain="grad shared by the positions of the min")
-MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
+MAX_ALL = declare("max", _amax_fwd, _evenly_vjp, _evenly_jvp, save_out=True,
                   node_name="MaxBackward1",
                   explain="grad to the position(s) of the max")
-MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
+MIN_ALL = declare("min", _amin_fwd, _evenly_vjp, _evenly_jvp, save_out=True,
                   node_name="MinBackward1",
                   explain="grad to the position(s) of the min")
 
