@@ -80,13 +80,14 @@ def _div_vjp(xp, g, out, a, b, *, needs):
 
 
 def _pow_vjp(xp, g, out, x, exponent):
-    if exponent == 0:
-        return g * 0.0
+    if exponent == 0:  # PyTorch's: an exact 0, whatever the gradient (0 ** 0 included)
+        return xp.zeros_like(g)
     return g * (exponent * x ** (exponent - 1))
 
 
 def _pow_tensor_vjp(xp, g, out, a, b, *, needs):
-    ga = g * b * a ** (b - 1.0) if needs[0] else None
+    # PyTorch's: 0 where the exponent is 0 (``0 ** 0`` has a 0 base gradient, not NaN)
+    ga = xp.where(b == 0, 0.0, g * b * a ** (b - 1.0)) if needs[0] else None
     gb = g * K.xlogy_pow(xp, out, a, b) if needs[1] else None
     return ga, gb
 

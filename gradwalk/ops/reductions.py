@@ -120,8 +120,15 @@ MEAN_DIM = declare("mean_dim", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
                    explain="grad / n broadcast back along the reduced dims")
 
 
+def _wide(x):
+    """Half and single precision accumulate in double, as PyTorch's CPU ``var``/``std`` do: the
+    squares of values above ~1.8e19 (or below ~1e-19) stay finite (nonzero) until the end."""
+    return x.astype(np.float64) if x.dtype in (np.float16, np.float32) else x
+
+
 def _var_fwd(xp, x, axes, keepdim, correction):
-    return xp.var(x, axis=axes, keepdims=keepdim, ddof=correction)
+    return xp.var(_wide(x), axis=axes, keepdims=keepdim, ddof=correction).astype(
+        x.dtype, copy=False)
 
 
 def _dof_scale(n: int, correction) -> float:
@@ -150,15 +157,19 @@ VAR = declare("var", _var_fwd, _var_vjp, _var_jvp,
 
 
 def _std_fwd(xp, x, axes, keepdim, correction):
-    return xp.std(x, axis=axes, keepdims=keepdim, ddof=correction)
+    return xp.std(_wide(x), axis=axes, keepdims=keepdim, ddof=correction).astype(
+        x.dtype, copy=False)
 
 
 def _std_vjp(xp, g, out, x, axes, keepdim, correction):
-    return _var_vjp(xp, g / (2.0 * out), None, x, axes, keepdim, correction)
+    # PyTorch's: 0 where the std is 0 (no spread), not 0/0
+    gv = xp.where(out == 0, 0.0, g / (2.0 * out))
+    return _var_vjp(xp, gv, None, x, axes, keepdim, correction)
 
 
 def _std_jvp(xp, t, out, x, axes, keepdim, correction):
-    return _var_jvp(xp, t, None, x, axes, keepdim, correction) / (2.0 * out)
+    tv = _var_jvp(xp, t, None, x, axes, keepdim, correction)
+    return xp.where(out == 0, 0.0, tv / (2.0 * out))
 
 
 STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True,
@@ -325,12 +336,14 @@ def _norm_dfdx(xp, out, x, p, axes, keepdim):
     if p == 2:
         return xp.where(outk == 0, 0.0, x / xp.where(outk == 0, 1.0, outk))
     if p == 1:
-        return xp.sign(x)
+        return K.sign(xp, x)
     if p == 0:
         return x * 0.0
     if p in (float("inf"), float("-inf")):
-        hit = (xp.abs(x) == outk) * 1.0
-        return xp.sign(x) * hit / xp.sum(hit, axis=axes, keepdims=True)
+        # PyTorch's: the positions of the extreme, or NaN, share the gradient (sign(nan) = 0)
+        a = xp.abs(x)
+        hit = ((a == outk) | xp.isnan(a)) * 1.0
+        return K.sign(xp, x) * hit / xp.sum(hit, axis=axes, keepdims=True)
     a = xp.abs(x)
     safe = xp.where(outk == 0, 1.0, outk)
     return xp.where(outk == 0, 0.0, xp.sign(x) * a ** (p - 1) / safe ** (p - 1))

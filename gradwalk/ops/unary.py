@@ -25,14 +25,7 @@ def _zero_vjp(xp, g, out, x):
     return xp.zeros_like(g)
 
 
-def _sign(xp, x):
-    """``sign`` with PyTorch's ``sign(nan) == 0`` (NumPy's is NaN)."""
-    s = xp.sign(x)
-    if K.is_dxp(xp):
-        return s
-    if getattr(s, "dtype", None) is not None and s.dtype.kind == "f":
-        return xp.where(x != x, 0.0, s).astype(s.dtype, copy=False)
-    return s
+_sign = K.sign
 
 
 def _elementwise(name, forward, vjp, *, example, explain=None, **facts):

@@ -24,7 +24,6 @@ KNOWN_WRONG = {
     "normal": "float64 mean/std give a float32 result",
     "normal.number_mean": "float64 std gives a float32 result",
     "take_along_dim": "the index does not broadcast against the input",
-    "nn.functional.scaled_dot_product_attention": "a sample's values differ from torch's",
 }
 
 _ENTRIES = entries_present(load_op_db())
