@@ -92,8 +92,14 @@ def _pow_tensor_vjp(xp, g, out, a, b, *, needs):
     return ga, gb
 
 
+def _raw(a):
+    return a.data if isinstance(a, R.Tensor) else a
+
+
 def _remainder_vjp(xp, g, out, a, b, *, needs):
-    return (g if needs[0] else None, -g * xp.floor(a / b) if needs[1] else None)
+    # PyTorch's floor division (``-3 // inf`` is -1, where ``floor(-3 / inf)`` is -0)
+    return (g if needs[0] else None,
+            -g * np.floor_divide(_raw(a), _raw(b)) if needs[1] else None)
 
 
 def _fmod_vjp(xp, g, out, a, b, *, needs):
@@ -129,9 +135,10 @@ SUB = binary("sub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True
              explain=("grad", "-grad"))
 RSUB = binary("rsub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True,
               node_name="RsubBackward1", explain=("grad", "-grad"))
-MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True,
+MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True, saves_if=((1,), (0,)),
              explain=("grad * b", "grad * a"))
 DIV = binary("div", lambda xp, a, b: a / b, _div_vjp, elementwise=True,
+             saves_if=((1,), (0, 1)),
              explain=("grad / b", "-grad * a / b**2"))
 POW = unary("pow", lambda xp, x, exponent: x ** exponent, _pow_vjp, elementwise=True,
             explain=lambda params: (f"grad * {_num(params['exponent'])} * "
@@ -150,10 +157,13 @@ FMOD = binary("fmod", _fmod_fwd, _fmod_vjp, elementwise=True,
 
 
 def _clamp_fwd(xp, x, lo, hi):
+    # where a bound ties ``x`` PyTorch returns ``x`` (``-0.0`` stays ``-0.0``); NumPy returns
+    # the bound. NaN (in ``x`` or a bound) propagates in both.
+    # (NumPy's maximum/minimum return their second operand on a tie: ``x`` goes second)
     if lo is not None:
-        x = xp.maximum(x, lo)
+        x = xp.maximum(lo, x)
     if hi is not None:
-        x = xp.minimum(x, hi)
+        x = xp.minimum(hi, x)
     return x
 
 
@@ -237,10 +247,11 @@ def _maxmin_jvp(other_wins):
     return jvp
 
 
-MAXIMUM = binary("maximum", lambda xp, a, b: xp.maximum(a, b), _maximum_vjp,
+# operands swapped: NumPy returns the second on a tie, PyTorch the first (``-0.0`` vs ``0.0``)
+MAXIMUM = binary("maximum", lambda xp, a, b: xp.maximum(b, a), _maximum_vjp,
                  _maxmin_jvp(lambda a, b: a < b), elementwise=True,
                  explain=("grad where a > b (half on ties)", "grad where b > a (half on ties)"))
-MINIMUM = binary("minimum", lambda xp, a, b: xp.minimum(a, b), _minimum_vjp,
+MINIMUM = binary("minimum", lambda xp, a, b: xp.minimum(b, a), _minimum_vjp,
                  _maxmin_jvp(lambda a, b: a > b), elementwise=True,
                  explain=("grad where a < b (half on ties)", "grad where b < a (half on ties)"))
 
@@ -432,6 +443,23 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = true_divide = div
+
+
+def rdiv(number, other):
+    """``number / other`` as PyTorch's ``Tensor.__rtruediv__`` computes it: ``reciprocal(other)
+    * number``, whose node keeps only the reciprocal (so ``other`` may change in place
+    afterwards, as in PyTorch).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.ops.elementwise.rdiv(2, gradwalk.tensor([4.0, 0.5]))
+        tensor([0.5000, 4.0000])
+    """
+    if type(number) in (int, float) and other.data.dtype.kind in "biuf":
+        if other.data.dtype.kind != "f":
+            other = cast(other, get_default_dtype().np)
+        return mul(reciprocal(other), number)
+    return div(number, other)
 
 
 def floor_divide(input, other):

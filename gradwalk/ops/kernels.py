@@ -39,6 +39,11 @@ def sigmoid(xp, x):
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+def relu(xp, x):
+    """``max(x, 0)`` keeping ``x`` where it is 0 (``relu(-0.0)`` is ``-0.0`` in PyTorch)."""
+    return xp.maximum(0, x)  # NumPy returns the second operand on a tie
+
+
 def sign(xp, x):
     """``sign`` with PyTorch's ``sign(nan) == 0`` (NumPy's is NaN); the op itself under
     ``create_graph``."""

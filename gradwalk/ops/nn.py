@@ -199,8 +199,8 @@ def _linear_vjp(xp, g, out, x, w, b, *, needs):
     gx = gw = gb = None
     if needs[0]:
         gx = xp.matmul(g, w) if w.ndim == 2 else xp.multiply(xp.expand_dims(g, -1), w)
-    if needs[1]:
-        if w.ndim == 1:
+    if needs[1]:  # reads the input only (Note [saves_if]): a 1-D weight drops a dim
+        if g.ndim < x.ndim:
             gw = xp.sum(g[..., None] * x, axis=tuple(range(x.ndim - 1))) if x.ndim > 1 else g * x
         elif x.ndim == 1:
             gw = xp.multiply(xp.expand_dims(g, -1), x)
@@ -226,13 +226,14 @@ def _linear_jvp(xp, t, out, x, w, b):
 
 LINEAR = declare("linear", _linear_fwd, _linear_vjp, _linear_jvp,
                  inputs=("self", "weight", "bias"), node_name="AddmmBackward0",
+                 saves_if=((1,), (0,), ()),
                  explain=("grad @ weight", "grad.T @ input", "grad summed over the batch"))
 LINEAR_NOBIAS = declare("linear_nobias", lambda xp, x, w: _linear_fwd(xp, x, w, None),
                         lambda xp, g, out, x, w, *, needs: _linear_vjp(
                             xp, g, out, x, w, None, needs=needs + (False,))[:2],
                         lambda xp, t, out, x, w: _linear_jvp(xp, t + (None,), out, x, w, None),
                         inputs=("self", "weight"), node_name="MmBackward0",
-                        explain=("grad @ weight", "grad.T @ input"))
+                        saves_if=((1,), (0,)), explain=("grad @ weight", "grad.T @ input"))
 
 
 def _leaky_fwd(xp, x, slope):

@@ -135,7 +135,7 @@ sigmoid = _elementwise(
     saves=(), save_out=True, explain="grad * out * (1 - out)",
     example=("gradwalk.sigmoid(gradwalk.tensor([0.0]))", "tensor([0.5000])"))
 relu = _elementwise(
-    "relu", lambda xp, x: xp.maximum(x, 0), lambda xp, g, out, x: xp.where(out <= 0, 0.0, g),
+    "relu", lambda xp, x: K.relu(xp, x), lambda xp, g, out, x: xp.where(out <= 0, 0.0, g),
     saves=(), save_out=True, int_ok=True, explain="grad where out > 0 (or NaN), else 0",
     example=("gradwalk.relu(gradwalk.tensor([-1.0, 2.0]))", "tensor([0., 2.])"))
 erf = _elementwise(
