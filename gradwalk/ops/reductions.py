@@ -199,10 +199,14 @@ def _prod_grad(xp, out, x, axes, keepdim):
 
 
 def _prod_vjp(xp, g, out, x, axes, keepdim):
+    if x.ndim == 0:  # PyTorch's: the gradient as is (``out / x`` is NaN at an infinite x)
+        return g
     return _grow(xp, g, x.shape, axes, keepdim) * _prod_grad(xp, out, x, axes, keepdim)
 
 
 def _prod_jvp(xp, t, out, x, axes, keepdim):
+    if x.ndim == 0:
+        return t
     return xp.sum(t * _prod_grad(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
