@@ -78,7 +78,7 @@ class OpMethods:
 
     def __rtruediv__(self, other: Number) -> Tensor:
         """``other / self``."""
-        return _E.rdiv(other, self)
+        return _E.div(other, self)
 
     def __rfloordiv__(self, other: Number) -> Tensor:
         """``other // self``."""

@@ -135,10 +135,9 @@ SUB = binary("sub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True
              explain=("grad", "-grad"))
 RSUB = binary("rsub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True,
               node_name="RsubBackward1", explain=("grad", "-grad"))
-MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True, saves_if=((1,), (0,)),
+MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True,
              explain=("grad * b", "grad * a"))
 DIV = binary("div", lambda xp, a, b: a / b, _div_vjp, elementwise=True,
-             saves_if=((1,), (0, 1)),
              explain=("grad / b", "-grad * a / b**2"))
 POW = unary("pow", lambda xp, x, exponent: x ** exponent, _pow_vjp, elementwise=True,
             explain=lambda params: (f"grad * {_num(params['exponent'])} * "
@@ -443,23 +442,6 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = true_divide = div
-
-
-def rdiv(number, other):
-    """``number / other`` as PyTorch's ``Tensor.__rtruediv__`` computes it: ``reciprocal(other)
-    * number``, whose node keeps only the reciprocal (so ``other`` may change in place
-    afterwards, as in PyTorch).
-
-    Example:
-        >>> import gradwalk
-        >>> gradwalk.ops.elementwise.rdiv(2, gradwalk.tensor([4.0, 0.5]))
-        tensor([0.5000, 4.0000])
-    """
-    if type(number) in (int, float) and other.data.dtype.kind in "biuf":
-        if other.data.dtype.kind != "f":
-            other = cast(other, get_default_dtype().np)
-        return mul(reciprocal(other), number)
-    return div(number, other)
 
 
 def floor_divide(input, other):

@@ -14,7 +14,7 @@ def _swap(xp, a):
 
 
 def _matmul_vjp(xp, g, out, a, b, *, needs):
-    # One operand may be missing (Note [saves_if] in registry.py: ``a`` is kept only when
+    # One operand may be missing (Note [saves_if] in rules.py: ``a`` is kept only when
     # ``b`` needs its gradient): whether it was 1-D follows from the gradient's rank.
     if a is None:
         b1 = b.ndim == 1

@@ -42,14 +42,6 @@ Note [binding]
     Every op module reads the class as ``registry.Tensor``. ``registry.bind`` hands it on to
     ``engine.bind`` (which hands it to ``hooks.bind``): each module sets its own global.
 
-Note [saves_if]
-    PyTorch saves an input only when a gradient that reads it will be computed: ``y * w`` keeps
-    ``w`` when only ``y`` requires grad, so changing ``y`` in place afterwards is allowed and
-    changing ``w`` is an error at backward. ``saves_if[i]`` lists the inputs whose gradient
-    reads input ``i``; ``apply2``/``apply`` keep input ``i`` only when one of those requires
-    grad (Python numbers are kept: they cannot change). The rule then gets ``None`` for an
-    input it does not need, and must not read it for the gradients ``needs`` asks for.
-
 Note [0-d scalars]
     Tensors always hold ndarrays, 0-d included. But NumPy's arithmetic on 0-d arrays costs about
     ten times its arithmetic on NumPy scalars (~400 ns against ~40 ns), which dominates a scalar
@@ -111,8 +103,7 @@ class Op:
         self.int_ok = int_ok  # integer inputs stay integer (else the public function casts)
         self.example = example  # (call, printed result) for the generated docstring
         self.function = None  # the generated public function (ops/surface.py), if any
-        # Note [saves_if]: per input, the inputs whose gradient reads it; None: ``saves``
-        self.saves_if = None if saves_if is None else tuple(tuple(s) for s in saves_if)
+        self.saves_if = saves_if  # per input, the inputs whose gradient reads it (rules.py)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -132,8 +123,6 @@ def declare(name: str, forward: Callable, vjp: Callable | None = None,
 
     ``jvp`` may be left out for an ``elementwise`` op (derived from ``vjp``) or a ``linear``
     one (derived from ``forward``). ``explain`` is a string for a one-input op, else a tuple.
-    ``saves_if`` keeps an input only when an input whose gradient reads it requires grad
-    (Note [saves_if]).
     """
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is declared twice")
@@ -283,9 +272,6 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
     input_requires_grad = input._requires_grad
     if (input_requires_grad or other_requires_grad) and is_grad_enabled_fast():
         saves = op.saves
-        if op.saves_if is not None:  # Note [saves_if]
-            return _record2(op, input, other, out, params, other_is_tensor,
-                            (input_requires_grad, other_requires_grad), input_data, other_data)
         if other_requires_grad:
             fn = input.grad_fn
             other_fn = other.grad_fn
@@ -329,39 +315,6 @@ _NONE2 = (None, None)
 _ZERO_NONE = (0, None)
 
 
-def _keeps(op: Op, requires) -> tuple:
-    """Per input, whether the node keeps it (Note [saves_if])."""
-    return tuple(any(requires[j] for j in needed) for needed in op.saves_if)
-
-
-def _record2(op, input, other, out, params, other_is_tensor, requires, input_data,
-             other_data):
-    """``apply2``'s node for an op with ``saves_if``: only the inputs a computed gradient
-    reads are saved and version-checked."""
-    keep = _keeps(op, requires)
-    edges = (_edge(input) if requires[0] else None, _edge(other) if requires[1] else None)
-    saved = (input if keep[0] else None,
-             other if keep[1] or not other_is_tensor else None)
-    versions = (_version(input) if keep[0] else None,
-                _version(other) if keep[1] and other_is_tensor else None)
-    if requires[1]:
-        shapes = (input_data.shape, other_data.shape)
-        dtypes = (input_data.dtype, other_data.dtype)
-    elif other_is_tensor:
-        shapes, dtypes = (input_data.shape, None), (input_data.dtype, None)
-    else:  # a Python number: the gradient of ``input`` keeps the output's shape and dtype
-        shapes = dtypes = None
-    vc = [0] if op.save_out else None
-    res = _make(out, Node(op, edges, saved, versions, None if vc is None else out, vc, params,
-                          shapes, dtypes))
-    if vc is not None:
-        res._vcl = vc
-    if _forward_hooks:
-        for h in _forward_hooks:
-            h(op, (input, other), res, params)
-    return res
-
-
 def _version(t) -> int:
     vc = t._vcl
     return 0 if vc is None else vc[0]
@@ -392,11 +345,10 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         out = _as_out(out)
     if requires and is_grad_enabled_fast():
         saves = op.saves
-        keep = None if op.saves_if is None else _keeps(op, tuple(
-            isinstance(t, tensor) and t._requires_grad for t in inputs))
+        keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
         edges, saved, versions, shapes, dtypes = [], [], [], [], []
         for i, input in enumerate(inputs):
-            kept = i in saves if keep is None else (keep[i] or not isinstance(input, tensor))
+            kept = i in saves if keep is None else keep[i]
             saved.append(input if kept else None)
             if isinstance(input, tensor):
                 data = datas[i]
