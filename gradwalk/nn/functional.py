@@ -138,7 +138,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if is_causal or attn_mask is not None:
         # PyTorch's safe softmax: a row masked out entirely attends to nothing (zeros, and no
         # gradient), not NaN
-        dead = np.all(scores.data == -np.inf, axis=-1, keepdims=True)
+        dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
         if dead.any():
             attn = E.where(Tensor._wrap(dead), 0.0, attn)
     if dropout_p > 0.0:

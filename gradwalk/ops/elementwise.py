@@ -93,7 +93,7 @@ def _pow_tensor_vjp(xp, g, out, a, b, *, needs):
 
 
 def _raw(a):
-    return a.data if isinstance(a, R.Tensor) else a
+    return a._data if isinstance(a, R.Tensor) else a
 
 
 def _remainder_vjp(xp, g, out, a, b, *, needs):

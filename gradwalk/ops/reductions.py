@@ -240,7 +240,7 @@ def _amax_jvp(xp, t, out, x, axes, keepdim):
 
 
 def _raw(a):
-    return a.data if hasattr(a, "grad_fn") else a
+    return a._data if hasattr(a, "grad_fn") else a
 
 
 def _evenly_mask(xp, out, x):
