@@ -118,9 +118,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     e = query.shape[-1]
     s = 1.0 / math.sqrt(e) if scale is None else scale
-    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
-        raise NotImplementedError("scaled_dot_product_attention(): enable_gqa with fewer key "
-                                  "heads than query heads is not supported; repeat the keys")
+    if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _gqa_repeat(query, key, "key"), _gqa_repeat(query, value, "value")
     scores = (query * s) @ key.transpose(-2, -1)
     lq, lk = scores.shape[-2], scores.shape[-1]
     if is_causal:
@@ -136,9 +135,28 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         else:
             scores = scores + m
     attn = N.softmax(scores, -1)
+    if is_causal or attn_mask is not None:
+        # PyTorch's safe softmax: a row masked out entirely attends to nothing (zeros, and no
+        # gradient), not NaN
+        dead = np.all(scores._data == -np.inf, axis=-1, keepdims=True)
+        if dead.any():
+            attn = E.where(Tensor._wrap(dead), 0.0, attn)
     if dropout_p > 0.0:
         attn = N.dropout(attn, dropout_p, True)
     return attn @ value
+
+
+def _gqa_repeat(query: Tensor, kv: Tensor, what: str) -> Tensor:
+    """Grouped-query attention: each of ``kv``'s heads (dim -3) serves ``Hq / Hkv`` consecutive
+    query heads (PyTorch's ``repeat_interleave`` of the keys and values)."""
+    hq, hkv = query.shape[-3], kv.shape[-3]
+    if hkv == 0 or hq % hkv:
+        raise RuntimeError(f"scaled_dot_product_attention(): with enable_gqa=True the number of "
+                           f"query heads ({hq}) must be a multiple of the {what} heads ({hkv})")
+    r = hq // hkv
+    shape = tuple(kv.shape)
+    grown = kv.unsqueeze(-3).expand(*shape[:-2], r, *shape[-2:])
+    return grown.reshape(*shape[:-3], hkv * r, *shape[-2:])
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -149,7 +167,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> gradwalk.nn.functional.silu(gradwalk.tensor([0.0, 1.0]))
         tensor([0.0000, 0.7311])
     """
-    return input * E.sigmoid(input)
+    return N.apply1(N.SILU, input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -160,7 +178,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> gradwalk.nn.functional.elu(gradwalk.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    return E.where(input > 0, input, E.expm1(E.clamp(input, None, 0.0)) * alpha)
+    # PyTorch's condition: the negative branch where x <= 0, so NaN passes with gradient 1
+    return E.where(input <= 0, E.expm1(E.clamp(input, None, 0.0)) * alpha, input)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

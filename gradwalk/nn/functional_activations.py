@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import is_grad_enabled
 from ..creation import full_like, rand_like, zeros_like
+from ..ops import nn as _N
+from ..ops.registry import apply1 as _apply1
 from ..tensor import Tensor
 from .functional import elu, softmax, softplus
 
@@ -54,8 +56,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    inside = (input > min_val) & (input < max_val)
-    out = input.where(inside, input.detach().clamp(min_val, max_val))
+    # PyTorch's conditions: a NaN input passes through with gradient 1 (Note [select, not
+    # multiply] in ops/elementwise.py)
+    outside = (input <= min_val) | (input >= max_val)
+    out = input.detach().clamp(min_val, max_val).where(outside, input)
     return _result(input, out, inplace)
 
 
@@ -80,7 +84,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check(input, "hardsigmoid")
     inside = (input > -3) & (input < 3)
-    out = (input / 6 + 0.5).where(inside, (input.detach() >= 3).to(input.dtype))
+    out = (input / 6 + 0.5).where(inside, (input.detach() / 6 + 0.5).clamp(0.0, 1.0))
     return _result(input, out, inplace)
 
 
@@ -93,9 +97,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([-0.0000, 0.6667, 4.0000])
     """
     _check(input, "hardswish")
-    middle = (input * (input + 3) / 6).where(input < 3, input)
-    out = (input * 0.0).where(input <= -3, middle)
-    return _result(input, out, inplace)
+    return _result(input, _apply1(_N.HARDSWISH, input), inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -107,7 +109,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([0.0000, 0.8651])
     """
     _check(input, "mish")
-    return _result(input, input * softplus(input).tanh(), inplace)
+    return _result(input, _apply1(_N.MISH, input), inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -133,7 +135,10 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _check(input, "celu")
     if alpha == 0:
         raise ValueError("celu(): alpha cannot be 0 (it divides the input)")
-    out = input.where(input >= 0, ((input / alpha).exp() - 1) * alpha)
+    # the negative branch only where x < 0: a NaN passes with gradient 1 and the second
+    # derivative at 0 is the positive branch's, as PyTorch's
+    negative = (input.clamp(max=0.0) / alpha).expm1() * alpha
+    out = negative.where(input < 0, input)
     return _result(input, out, inplace)
 
 
@@ -219,7 +224,7 @@ def threshold(input: Tensor, threshold: float, value: float,
         tensor([-1.,  2.])
     """
     _check(input, "threshold")
-    out = input.where(input > threshold, full_like(input, value))
+    out = full_like(input, value).where(input <= threshold, input)
     return _result(input, out, inplace)
 
 
@@ -232,7 +237,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([ 0., -1.])
     """
     _check(input, "hardshrink")
-    return input.where(input.abs() > lambd, zeros_like(input))
+    return zeros_like(input).where((input >= -lambd) & (input <= lambd), input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -246,8 +251,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     _check(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    zero = zeros_like(input)
-    return (input - lambd).where(input > lambd, (input + lambd).where(input < -lambd, zero))
+    band = (input >= -lambd) & (input <= lambd)
+    return zeros_like(input).where(band, (input - lambd).where(input > lambd, input + lambd))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

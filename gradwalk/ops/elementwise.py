@@ -80,19 +80,53 @@ def _div_vjp(xp, g, out, a, b, *, needs):
 
 
 def _pow_vjp(xp, g, out, x, exponent):
-    if exponent == 0:
-        return g * 0.0
+    if exponent == 0:  # PyTorch's: an exact 0, whatever the gradient (0 ** 0 included)
+        return xp.zeros_like(g)
     return g * (exponent * x ** (exponent - 1))
 
 
 def _pow_tensor_vjp(xp, g, out, a, b, *, needs):
-    ga = g * b * a ** (b - 1.0) if needs[0] else None
+    # PyTorch's: 0 where the exponent is 0 (``0 ** 0`` has a 0 base gradient, not NaN)
+    ga = xp.where(b == 0, 0.0, g * b * a ** (b - 1.0)) if needs[0] else None
     gb = g * K.xlogy_pow(xp, out, a, b) if needs[1] else None
     return ga, gb
 
 
+def _raw(a):
+    return a._data if isinstance(a, R.Tensor) else a
+
+
 def _remainder_vjp(xp, g, out, a, b, *, needs):
-    return (g if needs[0] else None, -g * xp.floor(a / b) if needs[1] else None)
+    # PyTorch's floor division (``-3 // inf`` is -1, where ``floor(-3 / inf)`` is -0)
+    return (g if needs[0] else None,
+            -g * np.floor_divide(_raw(a), _raw(b)) if needs[1] else None)
+
+
+def _fmod_vjp(xp, g, out, a, b, *, needs):
+    return (g if needs[0] else None, -g * xp.trunc(a / b) if needs[1] else None)
+
+
+def _check_int_divisor(xp, a, b):
+    """PyTorch's error for an integer division by zero (NumPy would return 0 and warn)."""
+    kind = getattr(b, "dtype", None)
+    kind = kind.kind if kind is not None else ("i" if isinstance(b, int) else "f")
+    a_kind = getattr(a, "dtype", None)
+    a_kind = a_kind.kind if a_kind is not None else ("i" if isinstance(a, int) else "f")
+    if kind in "biu" and a_kind in "biu" and not xp.all(b != 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _fmod_fwd(xp, a, b):
+    _check_int_divisor(xp, a, b)
+    return xp.fmod(a, b)
+
+
+def _remainder_fwd(xp, a, b):
+    """PyTorch's remainder: ``fmod`` moved onto the divisor's sign (``-0.0`` stays ``-0.0``, as
+    in PyTorch; NumPy's ``remainder`` gives ``0.0``)."""
+    _check_int_divisor(xp, a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
 
 
 ADD = binary("add", lambda xp, a, b: a + b, _add_vjp, saves=(), elementwise=True,
@@ -111,8 +145,10 @@ POW = unary("pow", lambda xp, x, exponent: x ** exponent, _pow_vjp, elementwise=
 POW_TENSOR = binary("pow_tensor", lambda xp, a, b: a ** b, _pow_tensor_vjp,
                     inputs=("self", "exponent"), save_out=True, node_name="PowBackward1",
                     elementwise=True, explain=("grad * b * a**(b - 1)", "grad * out * log(a)"))
-REMAINDER = binary("remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_vjp,
-                   elementwise=True)
+REMAINDER = binary("remainder", _remainder_fwd, _remainder_vjp, elementwise=True,
+                   explain=("grad", "-grad * floor(a / b)"))
+FMOD = binary("fmod", _fmod_fwd, _fmod_vjp, elementwise=True,
+              explain=("grad", "-grad * trunc(a / b)"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,10 +156,13 @@ REMAINDER = binary("remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_
 
 
 def _clamp_fwd(xp, x, lo, hi):
+    # where a bound ties ``x`` PyTorch returns ``x`` (``-0.0`` stays ``-0.0``); NumPy returns
+    # the bound. NaN (in ``x`` or a bound) propagates in both.
+    # (NumPy's maximum/minimum return their second operand on a tie: ``x`` goes second)
     if lo is not None:
-        x = xp.maximum(x, lo)
+        x = xp.maximum(lo, x)
     if hi is not None:
-        x = xp.minimum(x, hi)
+        x = xp.minimum(hi, x)
     return x
 
 
@@ -136,56 +175,83 @@ def _clamp_mask(xp, x, lo, hi):
     return m
 
 
+def _bound_masks(xp, x, lo, hi):
+    """Where ``min`` and ``max`` take the gradient (PyTorch's ``clamp_backward_min_max``): with
+    both bounds, ``min`` only where it is below ``max`` and ``max`` also where it is below ``min``
+    (the result is ``max`` there)."""
+    if lo is not None and hi is not None:
+        return (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+    return (None if lo is None else x < lo), (None if hi is None else x > hi)
+
+
+# Note [select, not multiply]
+#     Rules that pass the gradient through where a condition holds and send zero elsewhere
+#     (relu, clamp, maximum/minimum, the hard activations) select with ``where``; they never
+#     multiply by a 0/1 mask, so an infinite or NaN gradient arriving from downstream (``sqrt``
+#     at 0 after ``relu``) becomes an exact 0 where the input is cut off, as in PyTorch. The
+#     conditions are PyTorch's own, which fixes the gradient at NaN inputs too (relu passes it,
+#     clamp does not).
+
+
 def _clamp_vjp(xp, g, out, x, lo, hi, *, needs):
-    gx = g * _clamp_mask(xp, x, lo, hi) if needs[0] else None
-    glo = g * (x < lo) if needs[1] else None
-    ghi = g * (x > hi) if needs[2] else None
-    if needs[2] and lo is not None:
-        ghi = ghi * (hi >= lo) if not needs[1] else ghi
+    gx = xp.where(_clamp_mask(xp, x, lo, hi), g, 0.0) if needs[0] else None
+    mlo, mhi = _bound_masks(xp, x, lo, hi) if needs[1] or needs[2] else (None, None)
+    glo = xp.where(mlo, g, 0.0) if needs[1] else None
+    ghi = xp.where(mhi, g, 0.0) if needs[2] else None
     return gx, glo, ghi
 
 
 def _clamp_jvp(xp, t, out, x, lo, hi):
     tx, tlo, thi = t
-    r = None if tx is None else tx * _clamp_mask(xp, x, lo, hi)
-    r = _t(r, None if tlo is None else tlo * (x < lo))
-    return _t(r, None if thi is None else thi * (x > hi))
+    r = None if tx is None else xp.where(_clamp_mask(xp, x, lo, hi), tx, 0.0)
+    if tlo is not None or thi is not None:
+        mlo, mhi = _bound_masks(xp, x, lo, hi)
+        r = _t(r, None if tlo is None else xp.where(mlo, tlo, 0.0))
+        r = _t(r, None if thi is None else xp.where(mhi, thi, 0.0))
+    return r
 
 
 CLAMP = declare("clamp", _clamp_fwd, _clamp_vjp, _clamp_jvp, inputs=("self", "min", "max"),
                 node_name="ClampBackward1", elementwise=True,
-                explain=("grad where min <= x <= max, else 0", "grad where x < min",
-                         "grad where x > max"))
+                explain=("grad where min <= x <= max, else 0", "grad where x < min < max",
+                         "grad where x > max or max < min"))
 
 
 def _maximum_vjp(xp, g, out, a, b, *, needs):
-    half = 0.5 * g * (a == b)
-    ga = g * (a > b) + half if needs[0] else None
-    gb = g * (b > a) + half if needs[1] else None
+    # PyTorch's rule: half on ties, else the gradient unless the other input wins (so both
+    # inputs get it where one is NaN).
+    tie = a == b
+    half = g / 2
+    ga = xp.where(tie, half, xp.where(a < b, 0.0, g)) if needs[0] else None
+    gb = xp.where(tie, half, xp.where(a > b, 0.0, g)) if needs[1] else None
     return ga, gb
 
 
 def _minimum_vjp(xp, g, out, a, b, *, needs):
-    half = 0.5 * g * (a == b)
-    ga = g * (a < b) + half if needs[0] else None
-    gb = g * (b < a) + half if needs[1] else None
+    tie = a == b
+    half = g / 2
+    ga = xp.where(tie, half, xp.where(a > b, 0.0, g)) if needs[0] else None
+    gb = xp.where(tie, half, xp.where(a < b, 0.0, g)) if needs[1] else None
     return ga, gb
 
 
-def _maxmin_jvp(select):
+def _maxmin_jvp(other_wins):
     def jvp(xp, t, out, a, b):
+        # PyTorch's: ``tb + where(a == b, (ta - tb) / 2, (ta - tb) where a wins, else 0)``
         ta, tb = t
-        wa = select(a, b) + 0.5 * (a == b)
-        return _t(None if ta is None else ta * wa, None if tb is None else tb * (1.0 - wa))
+        d = -tb if ta is None else (ta if tb is None else ta - tb)
+        r = xp.where(a == b, d / 2, xp.where(other_wins(a, b), 0.0, d))
+        return r if tb is None else tb + r
 
     return jvp
 
 
-MAXIMUM = binary("maximum", lambda xp, a, b: xp.maximum(a, b), _maximum_vjp,
-                 _maxmin_jvp(lambda a, b: a > b), elementwise=True,
-                 explain=("grad where a > b (half on ties)", "grad where b > a (half on ties)"))
-MINIMUM = binary("minimum", lambda xp, a, b: xp.minimum(a, b), _minimum_vjp,
+# operands swapped: NumPy returns the second on a tie, PyTorch the first (``-0.0`` vs ``0.0``)
+MAXIMUM = binary("maximum", lambda xp, a, b: xp.maximum(b, a), _maximum_vjp,
                  _maxmin_jvp(lambda a, b: a < b), elementwise=True,
+                 explain=("grad where a > b (half on ties)", "grad where b > a (half on ties)"))
+MINIMUM = binary("minimum", lambda xp, a, b: xp.minimum(b, a), _minimum_vjp,
+                 _maxmin_jvp(lambda a, b: a > b), elementwise=True,
                  explain=("grad where a < b (half on ties)", "grad where b < a (half on ties)"))
 
 
@@ -476,7 +542,15 @@ def remainder(input, other):
     return _binary(REMAINDER, input, other, "remainder")
 
 
-fmod = remainder
+def fmod(input, other):
+    """C-style modulus: ``input - trunc(input / other) * other`` (the sign of the dividend).
+
+    Example:
+        >>> import gradwalk
+        >>> gradwalk.fmod(gradwalk.tensor([5.0, -3.5]), 2)
+        tensor([ 1.0000, -1.5000])
+    """
+    return _binary(FMOD, input, other, "fmod")
 
 
 def pow(input, exponent):

@@ -39,6 +39,22 @@ def sigmoid(xp, x):
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+def relu(xp, x):
+    """``max(x, 0)`` keeping ``x`` where it is 0 (``relu(-0.0)`` is ``-0.0`` in PyTorch)."""
+    return xp.maximum(0, x)  # NumPy returns the second operand on a tie
+
+
+def sign(xp, x):
+    """``sign`` with PyTorch's ``sign(nan) == 0`` (NumPy's is NaN); the op itself under
+    ``create_graph``."""
+    s = xp.sign(x)
+    if is_dxp(xp):
+        return s
+    if getattr(s, "dtype", None) is not None and s.dtype.kind == "f":
+        return xp.where(x != x, 0.0, s).astype(s.dtype, copy=False)
+    return s
+
+
 def erf(xp, x):
     if is_dxp(xp):
         return xp.erf(x)

@@ -15,11 +15,20 @@ def _swap(xp, a):
 
 
 def _matmul_vjp(xp, g, out, a, b, *, needs):
-    a1, b1 = a.ndim == 1, b.ndim == 1
+    # One operand may be missing (Note [saves_if] in rules.py: ``a`` is kept only when
+    # ``b`` needs its gradient): whether it was 1-D follows from the gradient's rank.
+    if a is None:
+        b1 = b.ndim == 1
+        a1 = g.ndim == 0 if b1 else g.ndim < b.ndim
+    elif b is None:
+        a1 = a.ndim == 1
+        b1 = g.ndim == 0 if a1 else g.ndim < a.ndim
+    else:
+        a1, b1 = a.ndim == 1, b.ndim == 1
     if a1 and b1:
         return (g * b if needs[0] else None, g * a if needs[1] else None)
-    A = xp.expand_dims(a, 0) if a1 else a
-    B = xp.expand_dims(b, -1) if b1 else b
+    A = xp.expand_dims(a, 0) if a1 and a is not None else a
+    B = xp.expand_dims(b, -1) if b1 and b is not None else b
     G = g
     if a1:
         G = xp.expand_dims(G, -2)
@@ -48,16 +57,16 @@ def _matmul_jvp(xp, t, out, a, b):
 
 MATMUL = declare("matmul", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
                  inputs=("self", "other"), node_name="MmBackward0",
-                 explain=("grad @ b.T", "a.T @ grad"))
+                 saves_if=((1,), (0,)), explain=("grad @ b.T", "a.T @ grad"))
 BMM = declare("bmm", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
               inputs=("self", "mat2"),
-              explain=("grad @ b.T per batch", "a.T @ grad per batch"))
+              saves_if=((1,), (0,)), explain=("grad @ b.T per batch", "a.T @ grad per batch"))
 DOT = declare("dot", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
               inputs=("self", "tensor"),
-              explain=("grad * b", "grad * a"))
+              saves_if=((1,), (0,)), explain=("grad * b", "grad * a"))
 MV = declare("mv", lambda xp, a, b: xp.matmul(a, b), _matmul_vjp, _matmul_jvp,
              inputs=("self", "vec"),
-             explain=("outer(grad, b)", "a.T @ grad"))
+             saves_if=((1,), (0,)), explain=("outer(grad, b)", "a.T @ grad"))
 
 
 def _outer_vjp(xp, g, out, a, b, *, needs):
@@ -75,7 +84,7 @@ def _outer_jvp(xp, t, out, a, b):
 
 OUTER = declare("outer", lambda xp, a, b: xp.multiply(xp.expand_dims(a, -1), b), _outer_vjp,
                 _outer_jvp, inputs=("self", "vec2"), node_name="OuterBackward0",
-                explain=("grad @ b", "grad.T @ a"))
+                saves_if=((1,), (0,)), explain=("grad @ b", "grad.T @ a"))
 
 
 def _einsum_vjp(xp, g, out, *xs, equation, needs=None):

@@ -109,9 +109,11 @@ def _ce_fwd(xp, x, target, reduction, ignore_index):
     if xp is np and type(x) is np.ndarray and type(target) is np.ndarray and reduction != "none":
         valid = target != ignore_index
         if valid.all():  # the common case, in as few passes as a hand-written NumPy step
-            m = x.max(axis=1, keepdims=True)
-            lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
-            total = (lse - x[np.arange(x.shape[0]), target]).sum()
+            # log-softmax as PyTorch computes it: the shifted logits ``x - max`` minus the log
+            # of their exponentials' sum; adding the max back (``logsumexp - x``) would round
+            # the loss to the logits' spacing (0.0078 at 1e5 in float32)
+            s = x - x.max(axis=1, keepdims=True)
+            total = (np.log(np.exp(s).sum(axis=1)) - s[np.arange(x.shape[0]), target]).sum()
             return total / x.shape[0] if reduction == "mean" else total
     logp = _log_softmax_fwd(xp, x, 1)
     return _nll_fwd(xp, logp, target, None, ignore_index, reduction)
@@ -197,8 +199,8 @@ def _linear_vjp(xp, g, out, x, w, b, *, needs):
     gx = gw = gb = None
     if needs[0]:
         gx = xp.matmul(g, w) if w.ndim == 2 else xp.multiply(xp.expand_dims(g, -1), w)
-    if needs[1]:
-        if w.ndim == 1:
+    if needs[1]:  # reads the input only (Note [saves_if]): a 1-D weight drops a dim
+        if g.ndim < x.ndim:
             gw = xp.sum(g[..., None] * x, axis=tuple(range(x.ndim - 1))) if x.ndim > 1 else g * x
         elif x.ndim == 1:
             gw = xp.multiply(xp.expand_dims(g, -1), x)
@@ -224,13 +226,14 @@ def _linear_jvp(xp, t, out, x, w, b):
 
 LINEAR = declare("linear", _linear_fwd, _linear_vjp, _linear_jvp,
                  inputs=("self", "weight", "bias"), node_name="AddmmBackward0",
+                 saves_if=((1,), (0,), ()),
                  explain=("grad @ weight", "grad.T @ input", "grad summed over the batch"))
 LINEAR_NOBIAS = declare("linear_nobias", lambda xp, x, w: _linear_fwd(xp, x, w, None),
                         lambda xp, g, out, x, w, *, needs: _linear_vjp(
                             xp, g, out, x, w, None, needs=needs + (False,))[:2],
                         lambda xp, t, out, x, w: _linear_jvp(xp, t + (None,), out, x, w, None),
                         inputs=("self", "weight"), node_name="MmBackward0",
-                        explain=("grad @ weight", "grad.T @ input"))
+                        saves_if=((1,), (0,)), explain=("grad @ weight", "grad.T @ input"))
 
 
 def _leaky_fwd(xp, x, slope):
@@ -262,6 +265,42 @@ def _gelu_dx(xp, x, approximate):
 GELU = declare("gelu", _gelu_fwd, lambda xp, g, out, x, approximate: g * _gelu_dx(
     xp, x, approximate), lambda xp, t, out, x, approximate: t * _gelu_dx(xp, x, approximate),
                explain="grad * gelu'(x)")
+
+
+def _silu_vjp(xp, g, out, x):
+    s = K.sigmoid(xp, x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
+SILU = declare("silu", lambda xp, x: x * K.sigmoid(xp, x), _silu_vjp, elementwise=True,
+               explain="grad * sigmoid(x) * (1 + x * (1 - sigmoid(x)))")
+
+
+def _softplus1(xp, x):
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0)
+
+
+def _mish_vjp(xp, g, out, x):
+    th = xp.tanh(_softplus1(xp, x))
+    return g * (th + x * K.sigmoid(xp, x) * (1.0 - th * th))
+
+
+MISH = declare("mish", lambda xp, x: x * xp.tanh(_softplus1(xp, x)), _mish_vjp,
+               elementwise=True,
+               explain="grad * (tanh(softplus(x)) + x * sigmoid(x) * sech(softplus(x))**2)")
+
+
+def _hardswish_fwd(xp, x):
+    return x * xp.minimum(xp.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+
+def _hardswish_vjp(xp, g, out, x):
+    # PyTorch's: 0 up to -3 included, the inner slope below 3, grad from 3 on (and at NaN)
+    return xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, g * (x / 3.0 + 0.5), g))
+
+
+HARDSWISH = declare("hardswish", _hardswish_fwd, _hardswish_vjp, elementwise=True,
+                    explain="grad * (x / 3 + 1/2) on (-3, 3), grad from 3 on, 0 up to -3")
 
 
 def _softplus_fwd(xp, x, beta, threshold):

@@ -120,8 +120,15 @@ MEAN_DIM = declare("mean_dim", _mean_fwd, _mean_vjp, _mean_jvp, saves=(),
                    explain="grad / n broadcast back along the reduced dims")
 
 
+def _wide(x):
+    """Half and single precision accumulate in double, as PyTorch's CPU ``var``/``std`` do: the
+    squares of values above ~1.8e19 (or below ~1e-19) stay finite (nonzero) until the end."""
+    return x.astype(np.float64) if x.dtype in (np.float16, np.float32) else x
+
+
 def _var_fwd(xp, x, axes, keepdim, correction):
-    return xp.var(x, axis=axes, keepdims=keepdim, ddof=correction)
+    return xp.var(_wide(x), axis=axes, keepdims=keepdim, ddof=correction).astype(
+        x.dtype, copy=False)
 
 
 def _dof_scale(n: int, correction) -> float:
@@ -150,15 +157,19 @@ VAR = declare("var", _var_fwd, _var_vjp, _var_jvp,
 
 
 def _std_fwd(xp, x, axes, keepdim, correction):
-    return xp.std(x, axis=axes, keepdims=keepdim, ddof=correction)
+    return xp.std(_wide(x), axis=axes, keepdims=keepdim, ddof=correction).astype(
+        x.dtype, copy=False)
 
 
 def _std_vjp(xp, g, out, x, axes, keepdim, correction):
-    return _var_vjp(xp, g / (2.0 * out), None, x, axes, keepdim, correction)
+    # PyTorch's: 0 where the std is 0 (no spread), not 0/0
+    gv = xp.where(out == 0, 0.0, g / (2.0 * out))
+    return _var_vjp(xp, gv, None, x, axes, keepdim, correction)
 
 
 def _std_jvp(xp, t, out, x, axes, keepdim, correction):
-    return _var_jvp(xp, t, None, x, axes, keepdim, correction) / (2.0 * out)
+    tv = _var_jvp(xp, t, None, x, axes, keepdim, correction)
+    return xp.where(out == 0, 0.0, tv / (2.0 * out))
 
 
 STD = declare("std", _std_fwd, _std_vjp, _std_jvp, save_out=True,
@@ -188,10 +199,14 @@ def _prod_grad(xp, out, x, axes, keepdim):
 
 
 def _prod_vjp(xp, g, out, x, axes, keepdim):
+    if x.ndim == 0:  # PyTorch's: the gradient as is (``out / x`` is NaN at an infinite x)
+        return g
     return _grow(xp, g, x.shape, axes, keepdim) * _prod_grad(xp, out, x, axes, keepdim)
 
 
 def _prod_jvp(xp, t, out, x, axes, keepdim):
+    if x.ndim == 0:
+        return t
     return xp.sum(t * _prod_grad(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
 
 
@@ -218,17 +233,46 @@ def _amax_vjp(xp, g, out, x, axes, keepdim):
 
 
 def _amax_jvp(xp, t, out, x, axes, keepdim):
-    return xp.sum(t * _extreme_weights(xp, out, x, axes, keepdim), axis=axes, keepdims=keepdim)
+    # PyTorch's: the tangents at the extreme positions (selected), summed, over their count
+    hit = x == _grow(xp, out, x.shape, axes, keepdim)
+    return (xp.sum(xp.where(hit, t, 0.0), axis=axes, keepdims=keepdim)
+            / xp.sum(hit * 1.0, axis=axes, keepdims=keepdim))
+
+
+def _raw(a):
+    return a._data if hasattr(a, "grad_fn") else a
+
+
+def _evenly_mask(xp, out, x):
+    """Where ``max()``/``min()`` over all elements take the gradient (PyTorch's
+    ``evenly_distribute_backward``): the positions equal to the result, or its NaNs when the
+    result is NaN; and how many there are."""
+    if np.isnan(_raw(out)):
+        mask = xp.isnan(x)
+    else:
+        mask = x == out
+    return mask, int(np.count_nonzero(_raw(mask)))
+
+
+def _evenly_vjp(xp, g, out, x, axes, keepdim):
+    mask, count = _evenly_mask(xp, out, x)
+    return xp.where(mask, g / count, 0.0)
+
+
+def _evenly_jvp(xp, t, out, x, axes, keepdim):
+    # PyTorch's ``evenly_read_jvp`` compares with ``==`` only (NaN when the result is NaN)
+    mask = x == out
+    return xp.sum(xp.where(mask, t, 0.0)) / (xp.sum(mask * 1.0))
 
 
 AMAX = declare("amax", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
                explain="grad shared by the positions of the max")
 AMIN = declare("amin", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
                explain="grad shared by the positions of the min")
-MAX_ALL = declare("max", _amax_fwd, _amax_vjp, _amax_jvp, save_out=True,
+MAX_ALL = declare("max", _amax_fwd, _evenly_vjp, _evenly_jvp, save_out=True,
                   node_name="MaxBackward1",
                   explain="grad to the position(s) of the max")
-MIN_ALL = declare("min", _amin_fwd, _amax_vjp, _amax_jvp, save_out=True,
+MIN_ALL = declare("min", _amin_fwd, _evenly_vjp, _evenly_jvp, save_out=True,
                   node_name="MinBackward1",
                   explain="grad to the position(s) of the min")
 
@@ -296,12 +340,14 @@ def _norm_dfdx(xp, out, x, p, axes, keepdim):
     if p == 2:
         return xp.where(outk == 0, 0.0, x / xp.where(outk == 0, 1.0, outk))
     if p == 1:
-        return xp.sign(x)
+        return K.sign(xp, x)
     if p == 0:
         return x * 0.0
     if p in (float("inf"), float("-inf")):
-        hit = (xp.abs(x) == outk) * 1.0
-        return xp.sign(x) * hit / xp.sum(hit, axis=axes, keepdims=True)
+        # PyTorch's: the positions of the extreme, or NaN, share the gradient (sign(nan) = 0)
+        a = xp.abs(x)
+        hit = ((a == outk) | xp.isnan(a)) * 1.0
+        return K.sign(xp, x) * hit / xp.sum(hit, axis=axes, keepdims=True)
     a = xp.abs(x)
     safe = xp.where(outk == 0, 1.0, outk)
     return xp.where(outk == 0, 0.0, xp.sign(x) * a ** (p - 1) / safe ** (p - 1))

@@ -84,11 +84,11 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "node_name", "input_names", "saves", "save_out",
-        "elementwise", "explain", "int_ok", "example", "function",
+        "elementwise", "explain", "int_ok", "example", "function", "saves_if",
     )
 
     def __init__(self, name, forward, vjp, jvp, *, inputs, saves, save_out, node_name,
-                 elementwise, explain=None, int_ok=False, example=None) -> None:
+                 elementwise, explain=None, int_ok=False, example=None, saves_if=None) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -103,6 +103,7 @@ class Op:
         self.int_ok = int_ok  # integer inputs stay integer (else the public function casts)
         self.example = example  # (call, printed result) for the generated docstring
         self.function = None  # the generated public function (ops/surface.py), if any
+        self.saves_if = saves_if  # per input, the inputs whose gradient reads it (rules.py)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -117,7 +118,7 @@ def declare(name: str, forward: Callable, vjp: Callable | None = None,
             save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
             linear: bool = False, explain: str | tuple | Callable | None = None,
             int_ok: bool = False,
-            example: tuple | None = None) -> Op:
+            example: tuple | None = None, saves_if: tuple | None = None) -> Op:
     """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...).
 
     ``jvp`` may be left out for an ``elementwise`` op (derived from ``vjp``) or a ``linear``
@@ -132,7 +133,7 @@ def declare(name: str, forward: Callable, vjp: Callable | None = None,
     op = Op(name, forward, vjp, jvp, inputs=inputs, saves=saves, save_out=save_out,
             node_name=node_name, elementwise=elementwise,
             explain=(explain,) if isinstance(explain, str) else explain, int_ok=int_ok,
-            example=example)
+            example=example, saves_if=saves_if)
     _rules.check_reads(op)
     REGISTRY[name] = op
     return op
@@ -344,9 +345,10 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         out = _as_out(out)
     if requires and is_grad_enabled_fast():
         saves = op.saves
+        keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
         edges, saved, versions, shapes, dtypes = [], [], [], [], []
         for i, input in enumerate(inputs):
-            kept = i in saves
+            kept = i in saves if keep is None else keep[i]
             saved.append(input if kept else None)
             if isinstance(input, tensor):
                 data = datas[i]

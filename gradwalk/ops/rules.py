@@ -7,6 +7,15 @@
 * ``check_reads``: the vjp's bytecode says which parameters it loads; reading an input the
   declaration does not save is an error at declaration time, not at backward.
 * ``EXPLAIN``: ``op name -> op.explain`` over the registry (``autograd.explain.RULES``).
+* ``keeps``: which inputs a node keeps for an op declared with ``saves_if``.
+
+Note [saves_if]
+    PyTorch saves an input only when a gradient that reads it will be computed: ``y @ w`` keeps
+    ``w`` when only ``y`` requires grad, so changing ``y`` in place afterwards is allowed and
+    changing ``w`` is an error at backward. ``saves_if[i]`` lists the inputs whose gradient
+    reads input ``i``; ``registry.apply`` keeps input ``i`` only when one of those requires
+    grad (Python numbers are kept: they cannot change). The rule then gets ``None`` for an
+    input it does not need, and must not read it for the gradients ``needs`` asks for.
 """
 
 from __future__ import annotations
@@ -87,3 +96,11 @@ class _ExplainWords(MutableMapping):
 
 
 EXPLAIN = _ExplainWords()
+
+
+def keeps(op, inputs, tensor_type) -> tuple:
+    """Per input, whether the node keeps it (Note [saves_if]): an input is kept when one of the
+    inputs whose gradient reads it requires grad; what is not a Tensor is always kept."""
+    requires = [isinstance(t, tensor_type) and t._requires_grad for t in inputs]
+    return tuple(any(requires[j] for j in needed) or not isinstance(t, tensor_type)
+                 for needed, t in zip(op.saves_if, inputs))

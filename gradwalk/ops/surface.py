@@ -84,7 +84,7 @@ METHODS = {
                   "le gt ge equal allclose isclose logical_and logical_or logical_not logical_xor "
                   "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
                   "bitwise_right_shift "
-                  "isnan isfinite isinf"),
+                  "isnan isfinite isinf fmod"),
     reductions: "sum mean var std prod max min amax amin argmax argmin any all norm cumsum",
     shape: ("flatten squeeze unsqueeze transpose t broadcast_to split chunk unbind tril triu "
             "movedim narrow"),
@@ -102,7 +102,7 @@ METHODS = {
 }
 
 #: Methods with an in-place twin (besides the generated elementwise ops).
-INPLACE = ("mul div pow lerp remainder floor_divide scatter tril triu clamp masked_fill "
+INPLACE = ("mul div pow lerp remainder fmod floor_divide scatter tril triu clamp masked_fill "
            "scatter_add index_add")
 
 #: PyTorch's second names: alias -> method.

@@ -21,7 +21,11 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _zero_vjp(xp, g, out, x):
-    return g * 0.0
+    # zeros, not ``g * 0``: an infinite gradient from downstream stays 0, as in PyTorch
+    return xp.zeros_like(g)
+
+
+_sign = K.sign
 
 
 def _elementwise(name, forward, vjp, *, example, explain=None, **facts):
@@ -31,11 +35,11 @@ def _elementwise(name, forward, vjp, *, example, explain=None, **facts):
 
 
 abs = _elementwise(
-    "abs", lambda xp, x: xp.abs(x), lambda xp, g, out, x: g * xp.sign(x), int_ok=True,
+    "abs", lambda xp, x: xp.abs(x), lambda xp, g, out, x: g * _sign(xp, x), int_ok=True,
     explain="grad * sign(x)",
     example=("gradwalk.abs(gradwalk.tensor([-1.5, 2.0]))", "tensor([1.5000, 2.0000])"))
 sign = _elementwise(
-    "sign", lambda xp, x: xp.sign(x), _zero_vjp, saves=(), int_ok=True,
+    "sign", _sign, _zero_vjp, saves=(), int_ok=True,
     example=("gradwalk.sign(gradwalk.tensor([-2.0, 0.0, 3.0]))", "tensor([-1.,  0.,  1.])"))
 floor = _elementwise(
     "floor", lambda xp, x: xp.floor(x), _zero_vjp, saves=(), int_ok=True,
@@ -131,8 +135,8 @@ sigmoid = _elementwise(
     saves=(), save_out=True, explain="grad * out * (1 - out)",
     example=("gradwalk.sigmoid(gradwalk.tensor([0.0]))", "tensor([0.5000])"))
 relu = _elementwise(
-    "relu", lambda xp, x: xp.maximum(x, 0), lambda xp, g, out, x: g * (out > 0), saves=(),
-    save_out=True, int_ok=True, explain="grad * (out > 0)",
+    "relu", lambda xp, x: K.relu(xp, x), lambda xp, g, out, x: xp.where(out <= 0, 0.0, g),
+    saves=(), save_out=True, int_ok=True, explain="grad where out > 0 (or NaN), else 0",
     example=("gradwalk.relu(gradwalk.tensor([-1.0, 2.0]))", "tensor([0., 2.])"))
 erf = _elementwise(
     "erf", lambda xp, x: K.erf(xp, x),

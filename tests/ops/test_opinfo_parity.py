@@ -18,11 +18,7 @@ pytest.importorskip("expecttest")  # torch's op database imports it
 
 from tests.ops.opinfo import check_entry, entries_present, load_op_db  # noqa: E402
 
-KNOWN_WRONG = {
-    "clamp": "tensor bounds with min > max: the gradient goes to min, torch sends it to max",
-    "fmod": "computes remainder (the sign of the divisor), torch keeps the dividend's sign",
-    "nn.functional.scaled_dot_product_attention": "a sample's values differ from torch's",
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 _ENTRIES = entries_present(load_op_db())
 
