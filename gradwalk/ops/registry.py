@@ -116,8 +116,7 @@ def _default_node_name(name: str) -> str:
 def declare(name: str, forward: Callable, vjp: Callable | None = None,
             jvp: Callable | None = None, *, inputs: tuple = ("self",), saves: tuple | None = None,
             save_out: bool = False, node_name: str | None = None, elementwise: bool = False,
-            linear: bool = False, explain: str | tuple | Callable | None = None,
-            int_ok: bool = False,
+            linear: bool = False, explain: str | tuple | Callable | None = None, int_ok=False,
             example: tuple | None = None, saves_if: tuple | None = None) -> Op:
     """Register an op. ``inputs`` names the tensor inputs (PyTorch's ``self``, ``other``...).
 
