@@ -628,8 +628,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """
     if p is None or p == "fro":
         p = 2
+    if p == "nuc":  # the sum of singular values: a matrix norm (gradwalk.linalg)
+        from ..linalg.toplevel import norm as _linalg_norm
+        return _linalg_norm(input, p, dim, keepdim, dtype=dtype)
     if isinstance(p, str):
-        raise ValueError(f"norm(): unsupported norm type {p!r}; use a number, 'fro' or inf")
+        raise ValueError(f"norm(): unsupported norm type {p!r}; use a number, 'fro', 'nuc' or inf")
     if dtype is not None:
         input = input.to(dtype)
     return apply1(NORM, input, {"p": float(p), "axes": _axes(dim, input.ndim, "norm"),
