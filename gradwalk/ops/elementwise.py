@@ -106,7 +106,7 @@ def _fmod_vjp(xp, g, out, a, b, *, needs):
     return (g if needs[0] else None, -g * xp.trunc(a / b) if needs[1] else None)
 
 
-def _check_int_divisor(xp, a, b):
+def _check_int_modulus(xp, a, b):
     """PyTorch's error for an integer division by zero (NumPy would return 0 and warn)."""
     kind = getattr(b, "dtype", None)
     kind = kind.kind if kind is not None else ("i" if isinstance(b, int) else "f")
@@ -117,14 +117,14 @@ def _check_int_divisor(xp, a, b):
 
 
 def _fmod_fwd(xp, a, b):
-    _check_int_divisor(xp, a, b)
+    _check_int_modulus(xp, a, b)
     return xp.fmod(a, b)
 
 
 def _remainder_fwd(xp, a, b):
     """PyTorch's remainder: ``fmod`` moved onto the divisor's sign (``-0.0`` stays ``-0.0``, as
     in PyTorch; NumPy's ``remainder`` gives ``0.0``)."""
-    _check_int_divisor(xp, a, b)
+    _check_int_modulus(xp, a, b)
     m = xp.fmod(a, b)
     return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
 
