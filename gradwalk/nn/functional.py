@@ -252,3 +252,4 @@ from .functional_pooling import (  # noqa: E402, F401
     max_unpool2d,
     max_unpool3d,
 )
+from .functional_sampling import affine_grid, grid_sample  # noqa: E402, F401

@@ -329,6 +329,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """
     if antialias:
         raise NotImplementedError("interpolate(): antialias=True is not supported")
+    if mode == "area":
+        from .functional_sampling import _interpolate_area
+        return _interpolate_area(input, size, scale_factor)
     spatial = input.dim() - 2
     if spatial < 1:
         raise ValueError(f"interpolate(): expected at least a 3-D input (N, C, ...), got "
