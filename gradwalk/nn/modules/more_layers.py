@@ -10,6 +10,7 @@ import numpy as np
 
 from ... import creation
 from ...creation import DTypeLike
+from ...ops import conv as _C
 from ...tensor import Tensor
 from .. import functional_more as M
 from .. import functional_pooling as P
@@ -147,13 +148,15 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
 
 class _MaxUnpoolNd(Module):
     _fn = staticmethod(P.max_unpool1d)
+    _d = 1
 
     def __init__(self, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
                  padding: _IntOrTuple = 0) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        d, op = self._d, type(self).__name__
+        self.kernel_size = _C._tuple(kernel_size, d, "kernel_size", op)
+        self.stride = _C._tuple(stride if stride is not None else kernel_size, d, "stride", op)
+        self.padding = _C._tuple(padding, d, "padding", op)
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
         return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
@@ -189,6 +192,7 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """
 
     _fn = staticmethod(P.max_unpool2d)
+    _d = 2
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
@@ -203,6 +207,7 @@ class MaxUnpool3d(_MaxUnpoolNd):
     """
 
     _fn = staticmethod(P.max_unpool3d)
+    _d = 3
 
 
 class Unfold(Module):
