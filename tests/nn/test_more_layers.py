@@ -98,3 +98,13 @@ REPRS = [
 def test_repr_matches_torch(name, src):
     make = eval(src)
     assert repr(make(gradwalk)) == oracle(lambda torch: repr(make(torch)))
+
+
+def test_rnn_flatten_parameters_is_a_no_op():
+    lstm = nn.LSTM(2, 3, num_layers=2)
+    before = {k: v.numpy().copy() for k, v in lstm.state_dict().items()}
+    assert lstm.flatten_parameters() is None
+    after = lstm.state_dict()
+    assert sorted(before) == sorted(after)
+    for k, v in before.items():
+        np.testing.assert_array_equal(after[k].numpy(), v)

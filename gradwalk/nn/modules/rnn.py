@@ -102,6 +102,15 @@ class RNNBase(Module):
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs the weights into one cuDNN buffer here; gradwalk's
+        weights need no packing (kept so that code calling it runs unchanged).
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.nn.LSTM(2, 3).flatten_parameters()
+        """
+
     def _layer_weights(self, layer: int, d: int):
         sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
         get = self._parameters.get
