@@ -200,6 +200,7 @@ from .functional_activations import (  # noqa: E402, F401
     threshold,
     threshold_,
 )
+from .functional_ctc import ctc_loss  # noqa: E402, F401
 from .functional_layers import (  # noqa: E402, F401
     alpha_dropout,
     bilinear,

@@ -444,7 +444,29 @@ class MultiLabelMarginLoss(_Loss):
         return M.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss, ``functional.ctc_loss``.
+
+    Example:
+        >>> import gradwalk
+        >>> lp = gradwalk.full((2, 1, 2), 0.5).log()
+        >>> gradwalk.nn.CTCLoss(reduction="sum")(lp, gradwalk.tensor([[1]]), [2], [1])
+        tensor(0.2877)
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(None, None, reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths,
+                target_lengths) -> Tensor:
+        from ..functional_ctc import ctc_loss
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                        self.reduction, self.zero_infinity)
+
+
 __all__ = ["AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-           "AvgPool3d", "EmbeddingBag", "Fold", "LocalResponseNorm", "MaxPool3d", "MaxUnpool1d",
-           "MaxUnpool2d", "MaxUnpool3d", "MultiLabelMarginLoss", "RMSNorm",
+           "AvgPool3d", "CTCLoss", "EmbeddingBag", "Fold", "LocalResponseNorm", "MaxPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiLabelMarginLoss", "RMSNorm",
            "TripletMarginWithDistanceLoss", "Unfold"]
