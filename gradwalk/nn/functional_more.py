@@ -19,8 +19,12 @@ import math
 import numpy as np
 
 from .. import creation
+from ..ops.elementwise import minimum, where
+from ..ops.shape import cat, pad, stack
 from ..tensor import Tensor
-from .functional_losses import _reduce
+from . import functional as _functional
+from .functional_layers import interpolate
+from .functional_losses import _reduce, _reduction, pairwise_distance
 from .functional_pooling import _raw
 
 
@@ -89,7 +93,6 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     x = input.unsqueeze(0) if unbatched else input
     n, c, h, w = x.shape
     out = _blocks((h, w), k, d, p, s, "unfold")
-    from .functional import pad
     xp = pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
     hp, wp = h + 2 * p[0], w + 2 * p[1]
     idx = Tensor._wrap(_im2col_index(hp, wp, k, d, s, out))
@@ -163,7 +166,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if p == 1:
         return diff.sum(1)
     # identical rows: distance 0 with gradient 0 (PyTorch's), not 0 * inf
-    from ..ops.elementwise import where
     total = (diff ** p).sum(1)
     pos = Tensor._wrap(_raw(total) > 0)
     return where(pos, where(pos, total, 1.0) ** (1.0 / p), 0.0)
@@ -220,7 +222,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     sq = input * input
     before, after = size // 2, (size - 1) // 2
     zero = creation.zeros(input.shape[0], 1, *input.shape[2:], dtype=input.dtype)
-    from ..ops.shape import cat
     padded = cat([zero.expand(input.shape[0], before, *input.shape[2:]), sq,
                   zero.expand(input.shape[0], after, *input.shape[2:])], 1)
     total = padded[:, 0:c]
@@ -301,10 +302,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError(f"embedding_bag(): input has to be 1D or 2D Tensor, but got Tensor "
                          f"of dimension {ids.ndim}")
     if max_norm is not None:
-        from .functional import embedding
-        embedding(Tensor._wrap(np.unique(flat).astype(np.int64)), weight, max_norm=max_norm,
-                  norm_type=norm_type)
-    from ..ops.shape import stack
+        _functional.embedding(Tensor._wrap(np.unique(flat).astype(np.int64)), weight,
+                              max_norm=max_norm, norm_type=norm_type)
     rows = []
     zero = creation.zeros(weight.shape[1], dtype=weight.dtype)
     for lo, hi in zip(starts[:-1], starts[1:]):
@@ -351,11 +350,10 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
                            f"the same number of dimensions, but got: anchor {anchor.ndim}D, "
                            f"positive {positive.ndim}D, and negative {negative.ndim}D inputs")
     if distance_function is None:
-        from .functional import pairwise_distance as distance_function
+        distance_function = pairwise_distance
     d_pos = distance_function(anchor, positive)
     d_neg = distance_function(anchor, negative)
     if swap:
-        from ..ops.elementwise import minimum
         d_neg = minimum(d_neg, distance_function(positive, negative))
     loss = (margin + d_pos - d_neg).clamp(min=0)
     return _reduce(loss, reduction)
@@ -374,7 +372,6 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
         ...                          gradwalk.tensor([[3, 0, -1, 1]]))
         tensor(0.8500)
     """
-    from .functional_losses import _reduction
     reduction = _reduction(size_average, reduce, reduction)
     if input.ndim > 2 or tuple(input.shape) != tuple(target.shape):
         raise RuntimeError(f"multilabel_margin_loss(): expected a 0-D, 1-D or 2-D input and a "
@@ -415,7 +412,6 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
         >>> gradwalk.nn.functional.upsample_nearest(gradwalk.tensor([[[1.0, 2.0]]]), 4)
         tensor([[[1., 1., 2., 2.]]])
     """
-    from .functional import interpolate
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
@@ -429,5 +425,4 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
         >>> gradwalk.nn.functional.upsample_bilinear(x, (1, 3))
         tensor([[[[0.0000, 0.5000, 1.0000]]]])
     """
-    from .functional import interpolate
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

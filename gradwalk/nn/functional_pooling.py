@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..creation import zeros
 from ..ops import conv as _C
 from ..tensor import Tensor
 
@@ -194,7 +195,6 @@ def _max_unpool(input: Tensor, indices: Tensor, kernel_size, stride, padding, ou
     if iv.size and (int(iv.min()) < 0 or int(iv.max()) >= plane):
         raise RuntimeError(f"{op}(): found an invalid max index {int(iv.max())} (indices "
                            f"must lie in [0, {plane}) for output size {list(size)})")
-    from ..creation import zeros
     base = zeros(n, c, plane, dtype=x.dtype)
     y = base.scatter(2, ind.reshape(n, c, -1), x.reshape(n, c, -1)).reshape(n, c, *size)
     return y.squeeze(0) if unbatched else y

@@ -23,8 +23,10 @@ import math
 
 import numpy as np
 
+from ..ops.conv import adaptive_avg_pool1d, adaptive_avg_pool2d
+from ..ops.elementwise import where
 from ..tensor import Tensor
-from .functional_pooling import _raw
+from .functional_pooling import _raw, adaptive_avg_pool3d
 
 _MODES = ("bilinear", "nearest", "bicubic")
 _PADDINGS = ("zeros", "border", "reflection")
@@ -33,8 +35,6 @@ _A = -0.75  # PyTorch's cubic convolution coefficient
 
 def _interpolate_area(input: Tensor, size, scale_factor) -> Tensor:
     """``interpolate(mode="area")``: adaptive average pooling to the output size."""
-    from .functional import adaptive_avg_pool1d, adaptive_avg_pool2d
-    from .functional_pooling import adaptive_avg_pool3d
     spatial = input.ndim - 2
     if spatial not in (1, 2, 3):
         raise NotImplementedError(f"interpolate(): area mode supports 3-D, 4-D or 5-D input, "
@@ -65,7 +65,6 @@ def _unnormalize(g: Tensor, size: int, align: bool) -> Tensor:
 
 
 def _reflect(c: Tensor, twice_low: int, twice_high: int) -> Tensor:
-    from ..ops.elementwise import where
     if twice_low == twice_high:
         return c * 0.0
     low = twice_low / 2.0

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import creation
+from ...autograd.grad_mode import no_grad
 from ...creation import DTypeLike
 from ...ops import conv as _C
 from ...tensor import Tensor
 from .. import functional_more as M
 from .. import functional_pooling as P
 from .. import init
+from ..functional_ctc import ctc_loss
 from ..parameter import Parameter
 from .loss import _Loss
 from .module import Module
@@ -359,7 +361,6 @@ class EmbeddingBag(Module):
         """Draw the weight from N(0, 1) and zero the padding row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            from ...autograd.grad_mode import no_grad
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
 
@@ -461,7 +462,6 @@ class CTCLoss(_Loss):
 
     def forward(self, log_probs: Tensor, targets: Tensor, input_lengths,
                 target_lengths) -> Tensor:
-        from ..functional_ctc import ctc_loss
         return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                         self.reduction, self.zero_infinity)
 
