@@ -22,7 +22,7 @@ from ..tensor import Tensor
 def _raw(t: Tensor) -> np.ndarray:
     """The ndarray behind ``t`` (``_data`` when ``.data`` is a Tensor, else ``.data``)."""
     raw = getattr(t, "_data", None)
-    return raw if isinstance(raw, np.ndarray) else np.asarray(t.data)
+    return raw if isinstance(raw, np.ndarray) else np.asarray(t._data)
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
