@@ -219,6 +219,7 @@ from .functional_activations import (  # noqa: E402, F401
     threshold,
     threshold_,
 )
+from .functional_ctc import ctc_loss  # noqa: E402, F401
 from .functional_layers import (  # noqa: E402, F401
     alpha_dropout,
     bilinear,
@@ -248,3 +249,27 @@ from .functional_losses import (  # noqa: E402, F401
     soft_margin_loss,
     triplet_margin_loss,
 )
+from .functional_more import (  # noqa: E402, F401
+    embedding_bag,
+    fold,
+    local_response_norm,
+    multilabel_margin_loss,
+    pdist,
+    rms_norm,
+    triplet_margin_with_distance_loss,
+    unfold,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from .functional_pooling import (  # noqa: E402, F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from .functional_sampling import affine_grid, grid_sample  # noqa: E402, F401

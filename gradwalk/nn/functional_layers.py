@@ -17,6 +17,7 @@ import numpy as np
 from ..creation import _rng
 from ..ops.linalg import einsum
 from ..tensor import Tensor
+from .functional_sampling import _interpolate_area
 
 
 def _check_p(p: float) -> None:
@@ -329,6 +330,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """
     if antialias:
         raise NotImplementedError("interpolate(): antialias=True is not supported")
+    if mode == "area":
+        return _interpolate_area(input, size, scale_factor)
     spatial = input.dim() - 2
     if spatial < 1:
         raise ValueError(f"interpolate(): expected at least a 3-D input (N, C, ...), got "

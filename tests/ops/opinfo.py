@@ -114,6 +114,16 @@ def to_gw(obj, torch):
         return {k: to_gw(v, torch) for k, v in obj.items()}
     if isinstance(obj, torch.device) or isinstance(obj, torch.memory_format):
         raise NotImplementedError(f"argument {obj!r}")
+    if isinstance(obj, torch.nn.Module) and not any(True for _ in obj.parameters()):
+        # a parameter-free torch layer as an argument (a distance function): gradwalk's own
+        cls = getattr(gradwalk.nn, type(obj).__name__, None)
+        if cls is None:
+            raise NotImplementedError(f"argument {obj!r}")
+        mod = cls()
+        for k, v in vars(obj).items():
+            if not k.startswith("_"):
+                setattr(mod, k, v)
+        return mod
     return obj
 
 

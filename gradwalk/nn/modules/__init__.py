@@ -104,3 +104,7 @@ __all__ = [
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
 ]
 __all__ += _layers_more
+from .more_layers import *  # noqa: E402, F403
+from .more_layers import __all__ as _more_layers  # noqa: E402
+
+__all__ += _more_layers

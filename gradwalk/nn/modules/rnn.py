@@ -18,6 +18,7 @@ from ...ops import shape as S
 from ...tensor import Tensor
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, run_packed
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -101,6 +102,15 @@ class RNNBase(Module):
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
+
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs the weights into one cuDNN buffer here; gradwalk's
+        weights need no packing (kept so that code calling it runs unchanged).
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.nn.LSTM(2, 3).flatten_parameters()
+        """
 
     def _layer_weights(self, layer: int, d: int):
         sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
@@ -231,6 +241,9 @@ class RNN(RNNBase):
                          device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if isinstance(input, PackedSequence):  # Note [packed sequences through RNN, LSTM and GRU]
+            out, finals = run_packed(self, input, hx, 1)
+            return out, finals[0]
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -258,6 +271,9 @@ class LSTM(RNNBase):
 
     def forward(self, input: Tensor,
                 hx: tuple | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        if isinstance(input, PackedSequence):  # Note [packed sequences through RNN, LSTM and GRU]
+            out, finals = run_packed(self, input, hx, 2)
+            return out, (finals[0], finals[1])
         x, states, batched = self._prepare(input, hx, 2)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -283,6 +299,9 @@ class GRU(RNNBase):
                          dropout, bidirectional, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if isinstance(input, PackedSequence):  # Note [packed sequences through RNN, LSTM and GRU]
+            out, finals = run_packed(self, input, hx, 1)
+            return out, finals[0]
         x, states, batched = self._prepare(input, hx, 1)
         out, finals = self._run(x, states)
         out, finals = self._finish(out, finals, batched)
@@ -419,3 +438,4 @@ class GRUCell(RNNCellBase):
         h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
                       self.bias_hh)
         return h if batched else h.squeeze(0)
+

@@ -11,3 +11,4 @@ Example:
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
+from . import rnn  # noqa: F401 - PackedSequence and the pack/pad helpers
