@@ -20,9 +20,8 @@ from ..tensor import Tensor
 
 
 def _raw(t: Tensor) -> np.ndarray:
-    """The ndarray behind ``t`` (``_data`` when ``.data`` is a Tensor, else ``.data``)."""
-    raw = getattr(t, "_data", None)
-    return raw if isinstance(raw, np.ndarray) else np.asarray(t._data)
+    """The ndarray behind ``t``."""
+    return t._data
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -60,7 +59,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         >>> import gradwalk
         >>> F = gradwalk.nn.functional
         >>> F.adaptive_avg_pool3d(gradwalk.ones(1, 2, 3, 4, 5), 1).shape
-        (1, 2, 1, 1, 1)
+        gradwalk.Size([1, 2, 1, 1, 1])
     """
     return _C._adaptive_avg(input, output_size, 3, "adaptive_avg_pool3d")
 

@@ -235,12 +235,13 @@ def _minimum_vjp(xp, g, out, a, b, *, needs):
     return ga, gb
 
 
-def _maxmin_jvp(other_wins):
+def _maxmin_jvp(a_wins):
     def jvp(xp, t, out, a, b):
-        # PyTorch's: ``tb + where(a == b, (ta - tb) / 2, (ta - tb) where a wins, else 0)``
+        # PyTorch's: ``tb + where(a == b, (ta - tb) / 2, (ta - tb) where a wins, else 0)``; at a
+        # NaN neither wins, so the tangent is ``tb`` (not the adjoint of the reverse rule there)
         ta, tb = t
         d = -tb if ta is None else (ta if tb is None else ta - tb)
-        r = xp.where(a == b, d / 2, xp.where(other_wins(a, b), 0.0, d))
+        r = xp.where(a == b, d / 2, xp.where(a_wins(a, b), d, 0.0))
         return r if tb is None else tb + r
 
     return jvp
@@ -248,10 +249,10 @@ def _maxmin_jvp(other_wins):
 
 # operands swapped: NumPy returns the second on a tie, PyTorch the first (``-0.0`` vs ``0.0``)
 MAXIMUM = binary("maximum", lambda xp, a, b: xp.maximum(b, a), _maximum_vjp,
-                 _maxmin_jvp(lambda a, b: a < b), elementwise=True,
+                 _maxmin_jvp(lambda a, b: a > b), elementwise=True,
                  explain=("grad where a > b (half on ties)", "grad where b > a (half on ties)"))
 MINIMUM = binary("minimum", lambda xp, a, b: xp.minimum(b, a), _minimum_vjp,
-                 _maxmin_jvp(lambda a, b: a > b), elementwise=True,
+                 _maxmin_jvp(lambda a, b: a < b), elementwise=True,
                  explain=("grad where a < b (half on ties)", "grad where b < a (half on ties)"))
 
 

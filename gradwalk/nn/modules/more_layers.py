@@ -30,7 +30,7 @@ class MaxPool3d(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.MaxPool3d(2)(gradwalk.zeros(1, 2, 4, 4, 4)).shape
-        (1, 2, 2, 2, 2)
+        gradwalk.Size([1, 2, 2, 2, 2])
     """
 
     def __init__(self, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
@@ -83,7 +83,7 @@ class AdaptiveAvgPool3d(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.AdaptiveAvgPool3d(1)(gradwalk.ones(1, 2, 3, 4, 5)).shape
-        (1, 2, 1, 1, 1)
+        gradwalk.Size([1, 2, 1, 1, 1])
     """
 
     def __init__(self, output_size) -> None:
@@ -130,7 +130,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.AdaptiveMaxPool2d((1, 2))(gradwalk.zeros(1, 3, 5, 5)).shape
-        (1, 3, 1, 2)
+        gradwalk.Size([1, 3, 1, 2])
     """
 
     _fn = staticmethod(P.adaptive_max_pool2d)
@@ -142,7 +142,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.AdaptiveMaxPool3d(1)(gradwalk.zeros(1, 3, 2, 2, 2)).shape
-        (1, 3, 1, 1, 1)
+        gradwalk.Size([1, 3, 1, 1, 1])
     """
 
     _fn = staticmethod(P.adaptive_max_pool3d)
@@ -190,7 +190,7 @@ class MaxUnpool2d(_MaxUnpoolNd):
         >>> x = gradwalk.arange(16.0).reshape(1, 1, 4, 4)
         >>> y, i = gradwalk.nn.MaxPool2d(2, return_indices=True)(x)
         >>> gradwalk.nn.MaxUnpool2d(2)(y, i).shape
-        (1, 1, 4, 4)
+        gradwalk.Size([1, 1, 4, 4])
     """
 
     _fn = staticmethod(P.max_unpool2d)
@@ -205,7 +205,7 @@ class MaxUnpool3d(_MaxUnpoolNd):
         >>> x = gradwalk.arange(8.0).reshape(1, 1, 2, 2, 2)
         >>> y, i = gradwalk.nn.MaxPool3d(2, return_indices=True)(x)
         >>> gradwalk.nn.MaxUnpool3d(2)(y, i).shape
-        (1, 1, 2, 2, 2)
+        gradwalk.Size([1, 1, 2, 2, 2])
     """
 
     _fn = staticmethod(P.max_unpool3d)
@@ -218,7 +218,7 @@ class Unfold(Module):
     Example:
         >>> import gradwalk
         >>> gradwalk.nn.Unfold(2)(gradwalk.zeros(1, 3, 4, 4)).shape
-        (1, 12, 9)
+        gradwalk.Size([1, 12, 9])
     """
 
     def __init__(self, kernel_size: _IntOrTuple, dilation: _IntOrTuple = 1,
@@ -267,7 +267,7 @@ class RMSNorm(Module):
         >>> import gradwalk
         >>> norm = gradwalk.nn.RMSNorm(4)
         >>> norm(gradwalk.randn(2, 4)).shape
-        (2, 4)
+        gradwalk.Size([2, 4])
         >>> norm
         RMSNorm((4,), eps=None, elementwise_affine=True)
     """
@@ -329,7 +329,7 @@ class EmbeddingBag(Module):
         >>> import gradwalk
         >>> bag = gradwalk.nn.EmbeddingBag(10, 3, mode="sum")
         >>> bag(gradwalk.tensor([1, 2, 4, 5]), gradwalk.tensor([0, 2])).shape
-        (2, 3)
+        gradwalk.Size([2, 3])
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,

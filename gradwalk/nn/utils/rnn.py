@@ -24,9 +24,7 @@ from ...tensor import Tensor
 
 
 def _raw(t) -> np.ndarray:
-    raw = getattr(t, "_data", None)
-    return raw if isinstance(raw, np.ndarray) else np.asarray(t._data if isinstance(t, Tensor)
-                                                               else t)
+    return t._data if isinstance(t, Tensor) else np.asarray(t)
 
 
 def _long(a) -> Tensor:
@@ -40,7 +38,7 @@ class PackedSequence(NamedTuple):
         >>> import gradwalk
         >>> from gradwalk.nn.utils.rnn import pack_sequence
         >>> p = pack_sequence([gradwalk.tensor([1.0, 2.0, 3.0]), gradwalk.tensor([4.0])])
-        >>> p._data, p.batch_sizes
+        >>> p.data, p.batch_sizes
         (tensor([1., 4., 2., 3.]), tensor([2, 1, 1]))
     """
 
@@ -66,7 +64,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         >>> import gradwalk
         >>> from gradwalk.nn.utils.rnn import pack_padded_sequence
         >>> x = gradwalk.tensor([[1.0, 2.0], [3.0, 0.0]])
-        >>> pack_padded_sequence(x, [2, 1], batch_first=True)._data
+        >>> pack_padded_sequence(x, [2, 1], batch_first=True).data
         tensor([1., 3., 2.])
     """
     lens = _lengths(lengths)
@@ -116,7 +114,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         (tensor([[1., 2.],
                 [3., 0.]]), tensor([2, 1]))
     """
-    data, sizes = sequence._data, _raw(sequence.batch_sizes).astype(np.int64)
+    data, sizes = sequence.data, _raw(sequence.batch_sizes).astype(np.int64)
     b = int(sizes[0]) if sizes.size else 0
     steps = len(sizes)
     if total_length is not None:
