@@ -237,11 +237,13 @@ def _minimum_vjp(xp, g, out, a, b, *, needs):
 
 def _maxmin_jvp(a_wins):
     def jvp(xp, t, out, a, b):
-        # PyTorch's: ``tb + where(a == b, (ta - tb) / 2, (ta - tb) where a wins, else 0)``; at a
-        # NaN neither wins, so the tangent is ``tb`` (not the adjoint of the reverse rule there)
+        # PyTorch's: ``tb + m * (ta - tb)``, ``m`` 1 where a wins, 1/2 on ties, else 0. At a NaN
+        # neither wins, so the tangent is ``tb`` (not the adjoint of the reverse rule there);
+        # ``m`` multiplies, so a NaN tangent propagates, as in PyTorch
         ta, tb = t
         d = -tb if ta is None else (ta if tb is None else ta - tb)
-        r = xp.where(a == b, d / 2, xp.where(a_wins(a, b), d, 0.0))
+        m = xp.where(a == b, 0.5, xp.where(a_wins(a, b), 1.0, 0.0))
+        r = m * d
         return r if tb is None else tb + r
 
     return jvp
