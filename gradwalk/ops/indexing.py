@@ -54,7 +54,7 @@ def _index_put_vjp(xp, g, out, x, value, index, *, needs):
     if needs[0]:
         mask = np.ones(g.shape, dtype=bool)
         mask[index] = False
-        gx = g * mask
+        gx = xp.where(mask, g, 0.0)  # a select: an overwritten NaN or inf gradient gives 0
     gv = g[index] if needs[1] else None
     return gx, gv
 
@@ -63,8 +63,6 @@ def _index_put_jvp(xp, t, out, x, value, index):
     tx, tv = t
     base = tx if tx is not None else None
     if base is None:
-        mask = np.ones(out.shape, dtype=bool)
-        mask[index] = False
         base = xp.zeros_like(out)
     return K.index_put(xp, base, index, 0.0 if tv is None else tv)
 
@@ -495,7 +493,7 @@ def _scatter_vjp(xp, g, out, x, src, index, axis, *, needs):
     mask = np.ones(tuple(g.shape), dtype=bool)
     where = _coords(index, axis)
     mask[where] = False
-    gx = g * mask if needs[0] else None
+    gx = xp.where(mask, g, 0.0) if needs[0] else None  # a select, not a product (NaN-safe)
     gs = g[where] if needs[1] else None
     return gx, gs
 

@@ -180,6 +180,9 @@ def _prod_fwd(xp, x, axes, keepdim):
     return xp.prod(x, axis=axes, keepdims=keepdim)
 
 
+_INF = float("inf")
+
+
 def _prod_grad(xp, out, x, axes, keepdim):
     """d prod / dx, exact where x holds zeros (the product of the other elements).
 
@@ -195,7 +198,8 @@ def _prod_grad(xp, out, x, axes, keepdim):
     other_zero = xp.sum(xp.where(is_zero, x, 0.0), axis=axes, keepdims=True) - x
     at_zero = xp.where(zeros == 1.0, nonzero_prod,
                        xp.where(zeros == 2.0, nonzero_prod * other_zero, 0.0))
-    return xp.where(is_zero, at_zero, outk / safe)
+    # beside a zero, an infinite x's product of the others is 0 (``out / x`` would be NaN)
+    return xp.where(is_zero, at_zero, xp.where((zeros > 0) & (abs(x) == _INF), 0.0, outk / safe))
 
 
 def _prod_vjp(xp, g, out, x, axes, keepdim):

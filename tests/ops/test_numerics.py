@@ -327,3 +327,24 @@ def test_in_place_change_after_use_raises_only_where_pytorch_does(name):
             assert (g is None) == (t is None), key
             if t is not None:
                 np.testing.assert_allclose(g, t, rtol=1e-12, err_msg=str(key))
+
+
+def _overwritten(lib, x):
+    y = x.clone()
+    y[:2] = 0.5
+    return y * NAN
+
+
+OVERWRITES = {
+    # an overwritten region gets an exact 0, whatever the gradient from downstream
+    "setitem_scalar": _overwritten,
+    "scatter_value": lambda lib, x: x.scatter(0, lib.tensor([0, 2]), 5.0) * INF,
+    # beside a zero, an infinite input's product of the others is 0 (not inf / inf)
+    "prod_inf_beside_zero": lambda lib, x: (x * lib.tensor([1.0, 1.0, 0.0, 1.0],
+                                                           dtype=x.dtype)).prod(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERWRITES))
+def test_overwritten_and_excluded_gradients_stay_exact(name):
+    _check(OVERWRITES[name], [[1.0, INF, 3.0, 4.0]])
