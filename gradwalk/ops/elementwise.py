@@ -135,10 +135,10 @@ SUB = binary("sub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True
              explain=("grad", "-grad"))
 RSUB = binary("rsub", lambda xp, a, b: a - b, _sub_vjp, saves=(), elementwise=True,
               node_name="RsubBackward1", explain=("grad", "-grad"))
-MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True,
+MUL = binary("mul", lambda xp, a, b: a * b, _mul_vjp, elementwise=True, saves_if=((1,), (0,)),
              explain=("grad * b", "grad * a"))
 DIV = binary("div", lambda xp, a, b: a / b, _div_vjp, elementwise=True,
-             explain=("grad / b", "-grad * a / b**2"))
+             saves_if=((1,), (0, 1)), explain=("grad / b", "-grad * a / b**2"))
 POW = unary("pow", lambda xp, x, exponent: x ** exponent, _pow_vjp, elementwise=True,
             explain=lambda params: (f"grad * {_num(params['exponent'])} * "
                                     f"x**{_num(params['exponent'] - 1)}",))

@@ -278,24 +278,23 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
                      else None, other_fn if type(other_fn) is Node else _edge(other))
             shapes = (input_data.shape, other_data.shape)
             dtypes = (input._data.dtype, other._data.dtype)  # before promotion: grads cast back
-            if saves:
+            if saves:  # ``other`` may be read by ``input``'s gradient alone (Note [saves_if])
                 saved = (input, other)
-                versions = (_version(input), _version(other))
+                versions = (_version(input), None if op.saves_if and 1 not in op.saves_if[1]
+                            and not input_requires_grad else _version(other))
             else:
                 saved = versions = _NONE2
-        else:
+        else:  # only ``input``'s gradient: is ``input`` read by it? (Note [saves_if])
             fn = input.grad_fn
             edges = (fn if type(fn) is Node else _edge(input), None)
+            v0 = _version(input) if saves and (op.saves_if is None or 0 in op.saves_if[0]) else None
             if other_is_tensor:
                 shapes = (input_data.shape, None)
                 dtypes = (input._data.dtype, None)
-                versions = (_version(input), _version(other)) if saves else _NONE2
+                versions = (v0, _version(other)) if saves else _NONE2
             else:  # a Python number: the gradient of ``input`` keeps the output's shape, dtype
                 shapes = dtypes = None
-                if saves:
-                    versions = _ZERO_NONE if input._vcl is None else (input._vcl[0], None)
-                else:
-                    versions = _NONE2
+                versions = (v0, None)
             saved = (input, other) if saves else _NONE2
         vc = [0] if op.save_out else None
         res = _make(out, Node(op, edges, saved, versions, None if vc is None else out, vc,
@@ -311,7 +310,6 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
 
 
 _NONE2 = (None, None)
-_ZERO_NONE = (0, None)
 
 
 def _version(t) -> int:
