@@ -16,15 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import elementwise as E
+from . import kernels as K
 from . import linalg as L
 from . import reductions as Rd
 from . import registry as R
 from . import shape as S
 
-
-def _check(x, op, what="input"):
-    if not isinstance(x, R.Tensor):
-        raise TypeError(f"{op}(): argument '{what}' must be a Tensor, not {type(x).__name__}")
+_check = K.check_tensor
 
 
 def _scaled_sum(input, product, beta, alpha, op):

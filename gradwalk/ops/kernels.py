@@ -92,6 +92,22 @@ def where_grad(xp, cond, g, taken: bool):
     return r
 
 
+def check_tensor(x, op: str, what: str = "input") -> None:
+    """PyTorch's TypeError when an op's ``what`` argument is not a Tensor."""
+    if not isinstance(x, _registry.Tensor):
+        raise TypeError(f"{op}(): argument '{what}' must be a Tensor, not {type(x).__name__}")
+
+
+def dim_of(x, dim: int, op: str) -> int:
+    """``dim`` of ``x`` made non-negative (a 0-d tensor has one dim), with the op's name in
+    PyTorch's out-of-range error."""
+    nd = max(x.ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
+                         f"[{-nd}, {nd - 1}], but got {dim})")
+    return dim % nd
+
+
 def raise_broadcast_error(op: str, sa, sb):
     """PyTorch's message for shapes that do not broadcast, with the op's name."""
     sa, sb = tuple(sa), tuple(sb)

@@ -44,17 +44,10 @@ _Ret = namedtuple("return_types", ["values", "indices"])
 _Hist = namedtuple("histogram", ["hist", "bin_edges"])
 
 
-def _check(x, op, what="input"):
-    if not isinstance(x, R.Tensor):
-        raise TypeError(f"{op}(): argument '{what}' must be a Tensor, not {type(x).__name__}")
+_check = K.check_tensor
 
 
-def _dim(x, dim, op):
-    nd = max(x.ndim, 1)
-    if not -nd <= dim < nd:
-        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
-                         f"[{-nd}, {nd - 1}], but got {dim})")
-    return dim % nd
+_dim = K.dim_of
 
 
 def _stable_order(a, axis, descending):

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import elementwise as E
 from . import indexing as I
+from . import kernels as K
 from . import linalg as L
 from . import reductions as Rd
 from . import registry as R
@@ -40,9 +41,7 @@ from .sorting import sort
 _MinMax = namedtuple("aminmax", ["min", "max"])
 
 
-def _check(x, op, what="input"):
-    if not isinstance(x, R.Tensor):
-        raise TypeError(f"{op}(): argument '{what}' must be a Tensor, not {type(x).__name__}")
+_check = K.check_tensor
 
 
 def _unbiased_first(dim, unbiased):
