@@ -77,8 +77,9 @@ class OpMethods:
         return _E.mul(other, self)
 
     def __rtruediv__(self, other: Number) -> Tensor:
-        """``other / self``."""
-        return _E.div(other, self)
+        """``other / self``: ``reciprocal(self) * other``, as in PyTorch (the same rounding, and a
+        node that keeps ``1 / self``, not ``self``, so ``self`` may change in place after)."""
+        return _E.mul(self.reciprocal(), other)
 
     def __rfloordiv__(self, other: Number) -> Tensor:
         """``other // self``."""

@@ -104,24 +104,62 @@ NLL_LOSS = declare("nll_loss", _nll_fwd, _nll_vjp, _nll_jvp,
                    explain=("-grad at the target entries / n", None))
 
 
-def _ce_fwd(xp, x, target, reduction, ignore_index):
+class _Logits:
+    """What the fused ``cross_entropy`` node keeps (Note [cross_entropy keeps the softmax])."""
+
+    __slots__ = ("logits", "version", "p")
+
+    def __init__(self, logits) -> None:
+        self.logits = logits
+        self.version = _registry._version(logits)
+        self.p = None
+
+    def __repr__(self) -> str:  # the node's params as ``explain`` prints them
+        return "<softmax of the logits>"
+
+
+# Note [cross_entropy keeps the softmax]
+# PyTorch's cross_entropy is log_softmax then nll_loss, and LogSoftmaxBackward0 keeps its
+# result, not the logits: changing the logits in place after the loss is allowed there. The
+# fused op keeps what its first-order rule reads, the softmax computed in the forward (``p``,
+# which also spares the backward recomputing it), and not the logits as a saved input. Its
+# ``create_graph`` and vmap rule differentiates through the logits Tensor, kept beside, and
+# raises PyTorch's in-place error if they changed since.
+
+
+def _ce_fwd(xp, x, target, reduction, ignore_index, keep=None):
     """Fused log_softmax + nll_loss for (N, C) logits and class indices, without weights."""
-    if xp is np and type(x) is np.ndarray and type(target) is np.ndarray and reduction != "none":
-        valid = target != ignore_index
-        if valid.all():  # the common case, in as few passes as a hand-written NumPy step
-            # log-softmax as PyTorch computes it: the shifted logits ``x - max`` minus the log
-            # of their exponentials' sum; adding the max back (``logsumexp - x``) would round
-            # the loss to the logits' spacing (0.0078 at 1e5 in float32)
-            s = x - x.max(axis=1, keepdims=True)
-            total = (np.log(np.exp(s).sum(axis=1)) - s[np.arange(x.shape[0]), target]).sum()
-            return total / x.shape[0] if reduction == "mean" else total
+    if xp is np and type(x) is np.ndarray and type(target) is np.ndarray:
+        # log-softmax as PyTorch computes it: the shifted logits ``x - max`` minus the log of
+        # their exponentials' sum; adding the max back (``logsumexp - x``) would round the
+        # loss to the logits' spacing (0.0078 at 1e5 in float32)
+        s = x - x.max(axis=1, keepdims=True)
+        e = np.exp(s)
+        total = e.sum(axis=1, keepdims=True)
+        if keep is not None and keep.p is None:  # set once: a rerun forward (a test's) keeps it
+            keep.p = e / total
+        if reduction != "none" and (target != ignore_index).all():
+            # the common case, in as few passes as a hand-written NumPy step
+            picked = np.log(total[:, 0]) - s[np.arange(x.shape[0]), target]
+            loss = picked.sum()
+            return loss / x.shape[0] if reduction == "mean" else loss
+        return _nll_fwd(xp, s - np.log(total), target, None, ignore_index, reduction)
     logp = _log_softmax_fwd(xp, x, 1)
     return _nll_fwd(xp, logp, target, None, ignore_index, reduction)
 
 
-def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
+def _ce_vjp(xp, g, out, _x, target, reduction, ignore_index, keep):
+    if type(g) is np.ndarray and keep.p is not None:
+        return _ce_vjp_numpy(g, keep.p, target, reduction, ignore_index)
+    if _registry._version(keep.logits) != keep.version:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            "inplace operation: cross_entropy's logits changed in place after the loss, and its "
+            "create_graph rule reads them; compute the loss after the change, or use "
+            "log_softmax then nll_loss")
+    x = keep.logits if K.is_dxp(xp) else keep.logits._data
     if xp is np and type(x) is np.ndarray and type(target) is np.ndarray:
-        return _ce_vjp_numpy(g, x, target, reduction, ignore_index)
+        return _ce_vjp_numpy(g, _softmax_fwd(np, x, 1), target, reduction, ignore_index)
     p = _softmax_fwd(xp, x, 1)
     valid = target != ignore_index
     t = np.where(valid, target, 0)
@@ -140,43 +178,43 @@ def _ce_vjp(xp, g, out, x, target, reduction, ignore_index):
     return coeff * (p - onehot)
 
 
-def _ce_vjp_numpy(g, x, target, reduction, ignore_index):
-    """First-order NumPy case of ``_ce_vjp``: ``(softmax - onehot) * scale`` built in place in
-    the softmax array (the rule of a training step's loss; the general form above is for
-    ``create_graph`` and ``vmap``)."""
-    p = _softmax_fwd(np, x, 1)
-    rows = np.arange(x.shape[0])
+def _ce_vjp_numpy(g, p, target, reduction, ignore_index):
+    """First-order NumPy case of ``_ce_vjp``: ``(softmax - onehot) * scale`` from the softmax
+    ``p`` (not changed: the node may be walked again under ``retain_graph``)."""
+    n = p.shape[0]
+    rows = np.arange(n)
     valid = target != ignore_index
     if valid.all():
-        p[rows, target] -= 1.0
-        if reduction == "mean":
-            p *= g / x.shape[0]
-        elif reduction == "sum":
-            p *= g
-        else:
-            p *= np.expand_dims(g, 1)
-        return p
+        if reduction == "none":
+            scale = np.expand_dims(g, 1)
+            out = p * scale
+            out[rows, target] -= scale[:, 0]
+            return out
+        scale = g / n if reduction == "mean" else g
+        out = p * scale
+        out[rows, target] -= scale
+        return out
     t = np.where(valid, target, 0)
-    p[rows, t] -= 1.0
-    w = valid.astype(x.dtype)
+    w = valid.astype(p.dtype)
     if reduction == "mean":  # w is 0 everywhere when no target is valid: the scale is 0 then
         w /= max(float(w.sum()), 1.0)
-    p *= np.expand_dims(w, 1)
-    p *= np.expand_dims(g, 1) if reduction == "none" else g
-    return p
+    w = w * g
+    out = p * np.expand_dims(w, 1)
+    out[rows, t] -= w
+    return out
 
 
 def _np_dtype(x):
     return x._data.dtype if hasattr(x, "grad_fn") else x.dtype  # Tensor, or an array
 
 
-def _ce_jvp(xp, t, out, x, target, reduction, ignore_index):
+def _ce_jvp(xp, t, out, x, target, reduction, ignore_index, keep=None):
     p = _softmax_fwd(xp, x, 1)
     logp_t = t - xp.sum(p * t, axis=1, keepdims=True)
     return _nll_jvp(xp, logp_t, None, x, target, None, ignore_index, reduction)
 
 
-CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp,
+CROSS_ENTROPY = declare("cross_entropy", _ce_fwd, _ce_vjp, _ce_jvp, saves=(),
                         node_name="NllLossBackward0",
                         explain=("grad * (softmax(input) - onehot(target)) / n", None))
 
@@ -496,8 +534,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target = _class_target(x, target, "cross_entropy")
     _check_classes(target._data, x.shape[1], ignore_index, "cross_entropy")
     if x.ndim == 2 and weight is None and label_smoothing == 0.0:
+        keep = _Logits(x) if x._requires_grad and _registry.is_grad_enabled_fast() else None
         return apply1(CROSS_ENTROPY, x, {"target": target._data, "reduction": reduction,
-                                         "ignore_index": ignore_index})
+                                         "ignore_index": ignore_index, "keep": keep})
     logp = log_softmax(x, 1)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:

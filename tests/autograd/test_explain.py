@@ -241,7 +241,7 @@ def test_non_atomic_names_get_parentheses_and_expressions_stay_short():
     assert [s.input for s in add.sent] == ["x", "constant"]
     q = gradwalk.tensor(2.0, requires_grad=True)
     with gradwalk.autograd.explain() as walk:
-        (1.0 / (q * q + 1.0)).backward()
+        (gradwalk.div(1.0, q * q + 1.0)).backward()  # DivBackward0 (``1.0 / t`` is a product)
     div = walk.steps[0]
     assert div.sent[1].input == "q*q + constant"
     assert div.sent[1].text == "-grad * 1 / (q*q + constant)**2"

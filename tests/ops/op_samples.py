@@ -396,7 +396,9 @@ ELEMENTWISE = [
     S("mul_0d", "mul", lambda m, a, b: a * b, ((), (2, 3)), np.multiply),
     S("div_broadcast", "div", lambda m, a, b: m.div(a, b), ((2, 3), (3,)), np.divide,
       (normal, positive)),
-    S("div_rscalar", "div", lambda m, a: 2.0 / a, ((3, 2),), lambda a: 2.0 / a, nonzero),
+    S("div_rscalar", "div", lambda m, a: m.div(2.0, a), ((3, 2),), lambda a: 2.0 / a, nonzero),
+    # ``2.0 / a`` is ``reciprocal(a) * 2.0``, as in PyTorch: the product's node
+    S("rtruediv", "mul", lambda m, a: 2.0 / a, ((3, 2),), lambda a: 2.0 / a, nonzero),
     S("pow_int", "pow", lambda m, a: a ** 3, ((3, 4),), lambda a: a ** 3),
     S("pow_half", "pow", lambda m, a: m.pow(a, 0.5), ((3, 4),), np.sqrt, positive),
     S("pow_neg_float", "pow", lambda m, a: a ** -1.5, ((5,),), lambda a: a ** -1.5, positive),
