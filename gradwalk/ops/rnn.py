@@ -79,7 +79,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep):
     hid = w_hh.shape[0] // 4
     perm = _lstm_perm(hid)
     w_ih, w_hh = w_ih[perm], w_hh[perm]
-    acts = (x.reshape(steps * n, -1) @ w_ih.T).reshape(steps, n, 4 * hid)
+    acts = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 4 * hid)
     if b is not None:
         acts += b[perm]
     whh_t = w_hh.T
@@ -114,7 +114,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep):
 def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep):
     steps, n, _ = x.shape
     hid = w_hh.shape[1]
-    pre = (x.reshape(steps * n, -1) @ w_ih.T).reshape(steps, n, 3 * hid)
+    pre = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 3 * hid)
     if b_ih is not None:
         pre += b_ih
         pre[..., :2 * hid] += b_hh[:2 * hid]
@@ -148,7 +148,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep):
 
 def _rnn_forward(x, h0, w_ih, w_hh, b, relu, keep):
     steps, n, _ = x.shape
-    ys = (x.reshape(steps * n, -1) @ w_ih.T).reshape(steps, n, w_hh.shape[0])
+    ys = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, w_hh.shape[0])
     if b is not None:
         ys += b
     whh_t = w_hh.T
@@ -189,9 +189,9 @@ def _seed_grads(gy, gh, shape_y, shape_h, dtype):
 
 def _weight_grads(dg, x, hprev, needs_ih, needs_hh):
     """One matmul each on the stacked gate gradients (Note [fused recurrent layers])."""
-    flat = dg.reshape(-1, dg.shape[-1])
-    gw_ih = flat.T @ x.reshape(flat.shape[0], -1) if needs_ih else None
-    gw_hh = flat.T @ hprev.reshape(flat.shape[0], -1) if needs_hh else None
+    flat = dg.reshape(dg.shape[0] * dg.shape[1], dg.shape[2])
+    gw_ih = flat.T @ x.reshape(flat.shape[0], x.shape[2]) if needs_ih else None
+    gw_hh = flat.T @ hprev.reshape(flat.shape[0], hprev.shape[2]) if needs_hh else None
     return gw_ih, gw_hh, flat
 
 
@@ -231,7 +231,8 @@ def _lstm_backward(cache, gy, gh, gc, w_hr, needs):
     gb = flat.sum(0)[inv] if needs[5] or needs[6] else None
     gw_hr = None
     if w_hr is not None and needs[7]:
-        gw_hr = dhs.reshape(-1, dhs.shape[-1]).T @ hrs.reshape(-1, hid)
+        rows = steps * n
+        gw_hr = dhs.reshape(rows, dhs.shape[2]).T @ hrs.reshape(rows, hid)
     return (gx, dh, dc, None if gw_ih is None else gw_ih[inv],
             None if gw_hh is None else gw_hh[inv], gb, gb, gw_hr)
 
@@ -424,6 +425,8 @@ def _check(mode, inputs) -> None:
     x, hx, cx, w_ih, w_hh = inputs[:5]
     if x.ndim != 3:
         raise ValueError(f"rnn_layer(): expected a 3-D input (L, N, H_in), got {x.ndim}-D")
+    if x.shape[0] == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
     if x.shape[-1] != w_ih.shape[1]:
         raise RuntimeError(f"input has inconsistent input_size: got {x.shape[-1]} expected "
                            f"{w_ih.shape[1]}")

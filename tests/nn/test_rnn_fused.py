@@ -300,3 +300,37 @@ def test_forward_mode_matches_finite_differences(cls):
         hi = mod(gradwalk.tensor(x + eps * t))[0].numpy()
         lo = mod(gradwalk.tensor(x - eps * t))[0].numpy()
     np.testing.assert_allclose(tangent, (hi - lo) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+def test_empty_sequence_raises_and_empty_batch_runs_as_torch():
+    ref = oracle(lambda torch: error_of(lambda t: t.nn.LSTM(3, 4)(t.zeros(0, 2, 3)), torch))
+    with pytest.raises(RuntimeError, match="sequence length") as e:
+        nn.LSTM(3, 4)(gradwalk.zeros(0, 2, 3))
+    assert type(e.value).__name__ == ref[0]
+    t_shapes = oracle(lambda torch: [tuple(o.shape) for o in torch.nn.GRU(
+        3, 4, bidirectional=True)(torch.zeros(3, 0, 3, requires_grad=True))])
+    x = gradwalk.zeros(3, 0, 3, requires_grad=True)
+    out, h = nn.GRU(3, 4, bidirectional=True)(x)
+    assert [tuple(out.shape), tuple(h.shape)] == t_shapes
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == x.shape
+
+
+def test_dropout_with_one_layer_warns_as_torch():
+    with pytest.warns(UserWarning, match="num_layers greater than 1, but got dropout=0.5"):
+        nn.GRU(3, 4, dropout=0.5)
+
+
+def test_hooks_and_retain_grad_on_the_outputs():
+    lstm = nn.LSTM(3, 4).double()
+    out, (h, c) = lstm(gradwalk.randn(5, 2, 3).double())
+    h.retain_grad()
+    seen = []
+    c.register_hook(lambda g: seen.append(g.shape) or g * 2)
+    (out.sum() + h.sum() + c.sum()).backward()
+    assert seen == [(1, 2, 4)] and np.array_equal(h.grad.numpy(), np.ones((1, 2, 4)))
+    ref = gradwalk.autograd.grad
+    out2, (h2, c2) = lstm(gradwalk.randn(5, 2, 3).double())
+    (g_once,) = ref(c2.sum(), lstm.weight_ih_l0, retain_graph=True)
+    (g_twice,) = ref((2 * c2).sum(), lstm.weight_ih_l0)
+    np.testing.assert_allclose(g_twice.numpy(), 2 * g_once.numpy(), rtol=1e-12)

@@ -9,6 +9,7 @@ node, and so is each call of a cell (``ops.rnn.rnn_layer``, Note [fused recurren
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import creation
 from ...creation import DTypeLike
@@ -50,6 +51,10 @@ class RNNBase(Module):
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
         if hidden_size <= 0 or num_layers <= 0:
             raise ValueError("hidden_size and num_layers must be positive")
         self.mode = mode
