@@ -74,7 +74,12 @@ def _lstm_perm(h: int) -> np.ndarray:
     return np.concatenate([r + 3 * h, r, r + h, r + 2 * h])
 
 
-def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep):
+def _rows(active, s, n):
+    """How many sequences run at processing step ``s`` (all ``n`` unless packed)."""
+    return n if active is None else active[s]
+
+
+def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep, active):
     steps, n, _ = x.shape
     hid = w_hh.shape[0] // 4
     perm = _lstm_perm(hid)
@@ -84,34 +89,37 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep):
         acts += b[perm]
     whh_t = w_hh.T
     whr_t = None if w_hr is None else w_hr.T
-    ys = np.empty((steps, n, w_hh.shape[1]), dtype=x.dtype)
-    cs = np.empty((steps, n, hid), dtype=x.dtype)
-    tcs = np.empty_like(cs)
-    hrs = np.empty_like(cs) if w_hr is not None else None
-    h, c = h0, c0
+    ys = np.zeros((steps, n, w_hh.shape[1]), dtype=x.dtype)
+    cs = np.zeros((steps, n, hid), dtype=x.dtype)
+    tcs = np.zeros_like(cs)
+    hrs = np.zeros_like(cs) if w_hr is not None else None
+    hprev, cprev = np.empty_like(ys), np.empty_like(cs)
+    h, c = h0.copy(), c0.copy()
     tmp = np.empty((n, hid), dtype=x.dtype)
     with np.errstate(over="ignore"):
-        for t in range(steps):
-            a = acts[t]
-            a += h @ whh_t
+        for s in range(steps):
+            m = _rows(active, s, n)
+            hprev[s], cprev[s] = h, c
+            a = acts[s, :m]
+            a += h[:m] @ whh_t
             _sigmoid_(a[:, :3 * hid])
             np.tanh(a[:, 3 * hid:], out=a[:, 3 * hid:])
-            ct = cs[t]
-            np.multiply(a[:, 2 * hid:3 * hid], c, out=ct)
-            np.multiply(a[:, hid:2 * hid], a[:, 3 * hid:], out=tmp)
-            ct += tmp
-            np.tanh(ct, out=tcs[t])
+            ct = cs[s, :m]
+            np.multiply(a[:, 2 * hid:3 * hid], c[:m], out=ct)
+            np.multiply(a[:, hid:2 * hid], a[:, 3 * hid:], out=tmp[:m])
+            ct += tmp[:m]
+            np.tanh(ct, out=tcs[s, :m])
             if w_hr is None:
-                np.multiply(a[:, :hid], tcs[t], out=ys[t])
+                np.multiply(a[:, :hid], tcs[s, :m], out=ys[s, :m])
             else:
-                np.multiply(a[:, :hid], tcs[t], out=hrs[t])
-                np.matmul(hrs[t], whr_t, out=ys[t])
-            h, c = ys[t], ct
-    cache = (x, h0, c0, w_ih, w_hh, acts, cs, tcs, hrs, ys, perm) if keep else None
-    return ys, ys[-1].copy(), cs[-1].copy(), cache
+                np.multiply(a[:, :hid], tcs[s, :m], out=hrs[s, :m])
+                np.matmul(hrs[s, :m], whr_t, out=ys[s, :m])
+            h[:m], c[:m] = ys[s, :m], ct
+    cache = (x, w_ih, w_hh, acts, cs, tcs, hrs, hprev, cprev, perm) if keep else None
+    return ys, h, c, cache
 
 
-def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep):
+def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep, active):
     steps, n, _ = x.shape
     hid = w_hh.shape[1]
     pre = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 3 * hid)
@@ -121,70 +129,74 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep):
     whh_t = w_hh.T
     rz = pre[..., :2 * hid]  # becomes the r, z activations in place
     ns = pre[..., 2 * hid:]  # becomes n in place
-    hpn = np.empty((steps, n, hid), dtype=x.dtype)
-    ys = np.empty((steps, n, hid), dtype=x.dtype)
-    h = h0
+    hpn = np.zeros((steps, n, hid), dtype=x.dtype)
+    ys = np.zeros((steps, n, hid), dtype=x.dtype)
+    hprev = np.empty_like(ys)
+    h = h0.copy()
     with np.errstate(over="ignore"):
-        for t in range(steps):
-            hp = h @ whh_t
-            a = rz[t]
+        for s in range(steps):
+            m = _rows(active, s, n)
+            hprev[s] = h
+            hp = h[:m] @ whh_t
+            a = rz[s, :m]
             a += hp[:, :2 * hid]
             _sigmoid_(a)
-            hn = hpn[t]
+            hn = hpn[s, :m]
             hn[...] = hp[:, 2 * hid:]
             if b_hh is not None:
                 hn += b_hh[2 * hid:]
-            nt = ns[t]
+            nt = ns[s, :m]
             nt += a[:, :hid] * hn
             np.tanh(nt, out=nt)
-            y = ys[t]
-            np.subtract(h, nt, out=y)
+            y = ys[s, :m]
+            np.subtract(h[:m], nt, out=y)
             y *= a[:, hid:]
             y += nt
-            h = y
-    cache = (x, h0, w_ih, w_hh, pre, hpn, ys) if keep else None
-    return ys, ys[-1].copy(), None, cache
+            h[:m] = y
+    cache = (x, w_ih, w_hh, pre, hpn, ys, hprev) if keep else None
+    return ys, h, None, cache
 
 
-def _rnn_forward(x, h0, w_ih, w_hh, b, relu, keep):
+def _rnn_forward(x, h0, w_ih, w_hh, b, relu, keep, active):
     steps, n, _ = x.shape
     ys = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, w_hh.shape[0])
     if b is not None:
         ys += b
     whh_t = w_hh.T
-    h = h0
-    for t in range(steps):
-        y = ys[t]
-        y += h @ whh_t
+    hprev = np.empty_like(ys)
+    h = h0.copy()
+    for s in range(steps):
+        m = _rows(active, s, n)
+        hprev[s] = h
+        y = ys[s, :m]
+        y += h[:m] @ whh_t
         if relu:
             np.maximum(y, 0, out=y)
         else:
             np.tanh(y, out=y)
-        h = y
-    cache = (x, h0, w_ih, w_hh, ys) if keep else None
-    return ys, ys[-1].copy(), None, cache
+        h[:m] = y
+        if m < n:
+            ys[s, m:] = 0.0
+    cache = (x, w_ih, w_hh, ys, hprev) if keep else None
+    return ys, h, None, cache
 
 
-def _forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, keep):
-    """The fused forward on arrays, in processing order (already flipped for reverse)."""
+def _forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, keep, active):
+    """The fused forward on arrays, in processing order (already flipped for reverse);
+    ``active[s]`` is how many (leading) sequences run at step ``s`` of a packed batch."""
     if mode == "LSTM":
         b = None if b_ih is None else b_ih + b_hh
-        return _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep)
+        return _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep, active)
     if mode == "GRU":
-        return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep)
+        return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, keep, active)
     b = None if b_ih is None else b_ih + b_hh
-    return _rnn_forward(x, h0, w_ih, w_hh, b, mode == "RNN_RELU", keep)
+    return _rnn_forward(x, h0, w_ih, w_hh, b, mode == "RNN_RELU", keep, active)
 
 
 # ------------------------------------------------------------------------------- backward
-def _prev(h0, ys):
-    """The hidden state entering each step: ``h0``, then the outputs but the last."""
-    return np.concatenate([h0[None], ys[:-1]], 0)
-
-
-def _seed_grads(gy, gh, shape_y, shape_h, dtype):
-    dh = np.zeros(shape_h, dtype=dtype) if gh is None else np.array(gh, dtype=dtype)
-    return gy, dh
+def _state_grad(g, shape, dtype):
+    """The gradient arriving at a final state, as a private array the loop updates."""
+    return np.zeros(shape, dtype=dtype) if g is None else np.array(g, dtype=dtype)
 
 
 def _weight_grads(dg, x, hprev, needs_ih, needs_hh):
@@ -195,38 +207,44 @@ def _weight_grads(dg, x, hprev, needs_ih, needs_hh):
     return gw_ih, gw_hh, flat
 
 
-def _lstm_backward(cache, gy, gh, gc, w_hr, needs):
-    x, h0, c0, w_ih, w_hh, acts, cs, tcs, hrs, ys, perm = cache
+def _buffer(shape, dtype, active):
+    """Gate gradients: zeros where a packed batch has no step, else filled by the loop."""
+    return np.empty(shape, dtype=dtype) if active is None else np.zeros(shape, dtype=dtype)
+
+
+def _lstm_backward(cache, gy, gh, gc, w_hr, needs, active):
+    x, w_ih, w_hh, acts, cs, tcs, hrs, hprev, cprev, perm = cache
     steps, n, hid = cs.shape
     inv = np.argsort(perm)
     o, i, f, g = (acts[..., k * hid:(k + 1) * hid] for k in range(4))
-    cprev = np.concatenate([c0[None], cs[:-1]], 0)
     k_c = o * (1.0 - tcs * tcs)  # dc += dhr * k_c
     k4 = np.empty((steps, n, 4, hid), dtype=x.dtype)  # dG = [dhr, dc, dc, dc] * k4
     k4[:, :, 0] = tcs * o * (1.0 - o)
     k4[:, :, 1] = g * i * (1.0 - i)
     k4[:, :, 2] = cprev * f * (1.0 - f)
     k4[:, :, 3] = i * (1.0 - g * g)
-    dg4 = np.empty_like(k4)
+    dg4 = _buffer(k4.shape, x.dtype, active)
     dg = dg4.reshape(steps, n, 4 * hid)
-    _, dh = _seed_grads(gy, gh, ys.shape, h0.shape, x.dtype)
-    dc = np.zeros(c0.shape, dtype=x.dtype) if gc is None else np.array(gc, dtype=x.dtype)
-    dhs = np.empty(ys.shape, dtype=x.dtype) if w_hr is not None else None
+    dh = _state_grad(gh, hprev.shape[1:], x.dtype)
+    dc = _state_grad(gc, cs.shape[1:], x.dtype)
+    dhs = np.zeros(hprev.shape, dtype=x.dtype) if w_hr is not None else None
     tmp = np.empty((n, hid), dtype=x.dtype)
-    for t in range(steps - 1, -1, -1):
-        dht = dh if gy is None else dh + gy[t]
+    for s in range(steps - 1, -1, -1):
+        m = _rows(active, s, n)
+        dht = dh[:m] if gy is None else dh[:m] + gy[s, :m]
         if w_hr is not None:
-            dhs[t] = dht
+            dhs[s, :m] = dht
             dhr = dht @ w_hr
         else:
             dhr = dht
-        np.multiply(dhr, k_c[t], out=tmp)
-        dc += tmp
-        np.multiply(dhr, k4[t, :, 0], out=dg4[t, :, 0])
-        np.multiply(k4[t, :, 1:], dc[:, None, :], out=dg4[t, :, 1:])
-        dc *= f[t]
-        dh = dg[t] @ w_hh
-    gw_ih, gw_hh, flat = _weight_grads(dg, x, _prev(h0, ys), needs[3], needs[4])
+        dcm = dc[:m]
+        np.multiply(dhr, k_c[s, :m], out=tmp[:m])
+        dcm += tmp[:m]
+        np.multiply(dhr, k4[s, :m, 0], out=dg4[s, :m, 0])
+        np.multiply(k4[s, :m, 1:], dcm[:, None, :], out=dg4[s, :m, 1:])
+        dcm *= f[s, :m]
+        dh[:m] = dg[s, :m] @ w_hh
+    gw_ih, gw_hh, flat = _weight_grads(dg, x, hprev, needs[3], needs[4])
     gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
     gb = flat.sum(0)[inv] if needs[5] or needs[6] else None
     gw_hr = None
@@ -237,26 +255,27 @@ def _lstm_backward(cache, gy, gh, gc, w_hr, needs):
             None if gw_hh is None else gw_hh[inv], gb, gb, gw_hr)
 
 
-def _gru_backward(cache, gy, gh, needs):
-    x, h0, w_ih, w_hh, pre, hpn, ys = cache
+def _gru_backward(cache, gy, gh, needs, active):
+    x, w_ih, w_hh, pre, hpn, ys, hprev = cache
     steps, n, hid = ys.shape
     r, z, nn_ = pre[..., :hid], pre[..., hid:2 * hid], pre[..., 2 * hid:]
-    hprev = _prev(h0, ys)
     k_n = (1.0 - z) * (1.0 - nn_ * nn_)  # dn_pre = dht * k_n
     k_z = (hprev - nn_) * z * (1.0 - z)  # dz_pre = dht * k_z
     k_r = hpn * r * (1.0 - r)  # dr_pre = dn_pre * k_r
-    dgh = np.empty((steps, n, 3 * hid), dtype=x.dtype)  # the gate gradients, hidden side
-    dn = np.empty((steps, n, hid), dtype=x.dtype)
-    _, dh = _seed_grads(gy, gh, ys.shape, h0.shape, x.dtype)
-    for t in range(steps - 1, -1, -1):
-        dht = dh if gy is None else dh + gy[t]
-        d = dgh[t]
-        np.multiply(dht, k_n[t], out=dn[t])
-        np.multiply(dht, k_z[t], out=d[:, hid:2 * hid])
-        np.multiply(dn[t], k_r[t], out=d[:, :hid])
-        np.multiply(dn[t], r[t], out=d[:, 2 * hid:])
-        dh = dht * z[t]
-        dh += d @ w_hh
+    dgh = _buffer((steps, n, 3 * hid), x.dtype, active)  # the gate gradients, hidden side
+    dn = _buffer((steps, n, hid), x.dtype, active)
+    dh = _state_grad(gh, hprev.shape[1:], x.dtype)
+    for s in range(steps - 1, -1, -1):
+        m = _rows(active, s, n)
+        dht = dh[:m] if gy is None else dh[:m] + gy[s, :m]
+        d = dgh[s, :m]
+        np.multiply(dht, k_n[s, :m], out=dn[s, :m])
+        np.multiply(dht, k_z[s, :m], out=d[:, hid:2 * hid])
+        np.multiply(dn[s, :m], k_r[s, :m], out=d[:, :hid])
+        np.multiply(dn[s, :m], r[s, :m], out=d[:, 2 * hid:])
+        new = dht * z[s, :m]
+        new += d @ w_hh
+        dh[:m] = new
     dgx = dgh.copy()
     dgx[..., 2 * hid:] = dn
     gw_ih, _, flat_x = _weight_grads(dgx, x, hprev, needs[3], False)
@@ -267,16 +286,18 @@ def _gru_backward(cache, gy, gh, needs):
     return gx, dh, None, gw_ih, gw_hh, gb_ih, gb_hh, None
 
 
-def _rnn_backward(cache, gy, gh, relu, needs):
-    x, h0, w_ih, w_hh, ys = cache
+def _rnn_backward(cache, gy, gh, relu, needs, active):
+    x, w_ih, w_hh, ys, hprev = cache
+    steps, n, _ = ys.shape
     k = (ys > 0).astype(ys.dtype) if relu else 1.0 - ys * ys
-    dg = np.empty_like(ys)
-    _, dh = _seed_grads(gy, gh, ys.shape, h0.shape, x.dtype)
-    for t in range(ys.shape[0] - 1, -1, -1):
-        dht = dh if gy is None else dh + gy[t]
-        np.multiply(dht, k[t], out=dg[t])
-        dh = dg[t] @ w_hh
-    gw_ih, gw_hh, flat = _weight_grads(dg, x, _prev(h0, ys), needs[3], needs[4])
+    dg = _buffer(ys.shape, ys.dtype, active)
+    dh = _state_grad(gh, hprev.shape[1:], x.dtype)
+    for s in range(steps - 1, -1, -1):
+        m = _rows(active, s, n)
+        dht = dh[:m] if gy is None else dh[:m] + gy[s, :m]
+        np.multiply(dht, k[s, :m], out=dg[s, :m])
+        dh[:m] = dg[s, :m] @ w_hh
+    gw_ih, gw_hh, flat = _weight_grads(dg, x, hprev, needs[3], needs[4])
     gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
     gb = flat.sum(0) if needs[5] or needs[6] else None
     return gx, dh, None, gw_ih, gw_hh, gb, gb, None
@@ -287,33 +308,40 @@ def _flip(a):
 
 
 def _vjp(xp, grads, out, x, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, cache, *, needs, mode,
-         reverse):
+         reverse, batch_sizes):
     """The reverse rule: BPTT on arrays, or (``create_graph``) the composite's gradient."""
     if xp is not np:
         return _vjp_composite(grads, (x, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr), needs, mode,
-                              reverse)
+                              reverse, batch_sizes)
     gy, gh, gc = (tuple(grads) + (None,))[:3]
+    active = _processing_order(batch_sizes, reverse)
     if reverse:
         gy = _flip(gy)
     if mode == "LSTM":
-        res = _lstm_backward(cache, gy, gh, gc, w_hr, needs)
+        res = _lstm_backward(cache, gy, gh, gc, w_hr, needs, active)
     elif mode == "GRU":
-        res = _gru_backward(cache, gy, gh, needs)
+        res = _gru_backward(cache, gy, gh, needs, active)
     else:
-        res = _rnn_backward(cache, gy, gh, mode == "RNN_RELU", needs)
+        res = _rnn_backward(cache, gy, gh, mode == "RNN_RELU", needs, active)
     gx = res[0]
     if reverse and gx is not None:
         gx = np.ascontiguousarray(gx[::-1])
     return (gx,) + tuple(g if need else None for g, need in zip(res[1:], needs[1:8])) + (None,)
 
 
-def _vjp_composite(grads, inputs, needs, mode, reverse):
+def _processing_order(batch_sizes, reverse):
+    if batch_sizes is None:
+        return None
+    return batch_sizes[::-1] if reverse else batch_sizes
+
+
+def _vjp_composite(grads, inputs, needs, mode, reverse, batch_sizes):
     """Under ``create_graph``: differentiate the composite forward, recomputed on aliases of the
     saved inputs, with a recording walk (Note [fused recurrent layers])."""
     with enable_grad():
         aliases = [None if t is None or not isinstance(t, registry.Tensor) else E.mul(t, 1.0)
                    for t in inputs]
-        outs = composite_layer(mode, *aliases, reverse=reverse)
+        outs = composite_layer(mode, *aliases, reverse=reverse, batch_sizes=batch_sizes)
     roots, seeds = [], []
     for o, g in zip(outs, grads):
         if o is not None and g is not None and o.requires_grad:
@@ -340,10 +368,12 @@ _OPS = {mode: registry.Op(
 
 
 # ------------------------------------------------------------------------------- composite
-def composite_layer(mode: str, x, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False):
+def composite_layer(mode: str, x, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False,
+                    batch_sizes=None):
     """The layer as small recorded ops: one ``linear`` for the inputs of every step, then per
     step one ``linear`` for the hidden state and the gate arithmetic. Returns
-    ``(output, h_n, c_n)``; ``hx``/``cx`` None start from zeros.
+    ``(output, h_n, c_n)``; ``hx``/``cx`` None start from zeros; ``batch_sizes`` (per time
+    step, how many leading sequences run) as in ``rnn_layer``.
 
     Example:
         >>> import gradwalk
@@ -365,13 +395,23 @@ def composite_layer(mode: str, x, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
     hs = [None] * len(steps)
     for t in order:
+        m = n if batch_sizes is None else batch_sizes[t]
+        hm, cm, xt = (h, c, steps[t]) if m == n else (h[:m], None if c is None else c[:m],
+                                                       steps[t][:m])
         if mode == "LSTM":
-            h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+            hm, cm = _lstm_step(xt, hm, cm, w_hh, b_hh, w_hr)
         elif mode == "GRU":
-            h = _gru_step(steps[t], h, w_hh, b_hh)
+            hm = _gru_step(xt, hm, w_hh, b_hh)
         else:
-            h = _rnn_step(steps[t], h, w_hh, b_hh, mode == "RNN_RELU")
-        hs[t] = h
+            hm = _rnn_step(xt, hm, w_hh, b_hh, mode == "RNN_RELU")
+        if m == n:
+            h, c, hs[t] = hm, cm, hm
+            continue
+        pad = registry.wrap(np.zeros((n - m, hsize), dtype=x._data.dtype))
+        hs[t] = S.cat([hm, pad], 0)
+        h = S.cat([hm, h[m:]], 0)
+        if c is not None:
+            c = S.cat([cm, c[m:]], 0)
     return S.stack(hs, 0), h, c
 
 
@@ -443,12 +483,16 @@ def _check(mode, inputs) -> None:
 
 
 def rnn_layer(mode: str, input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              weight_hr=None, reverse: bool = False) -> tuple:
+              weight_hr=None, reverse: bool = False, batch_sizes=None) -> tuple:
     """One layer and direction of a recurrent network over ``input`` (L, N, H_in), as one graph
     node (Note [fused recurrent layers]). ``mode`` is ``"RNN_TANH"``, ``"RNN_RELU"``,
     ``"LSTM"`` or ``"GRU"``; weights and gate order are PyTorch's; ``hx`` (N, H_out) and ``cx``
     (N, H, LSTM only) may be None (zeros); ``weight_hr`` (H_out, H) is the LSTM's projection;
-    ``reverse`` runs from the last step to the first. Returns ``(output, h_n, c_n)``.
+    ``reverse`` runs from the last step to the first. ``batch_sizes`` (a packed batch's, one
+    non-increasing count per time step) says how many leading sequences run at each step: the
+    others keep their state (their final state is the one at their own last step; a reverse
+    direction starts each at its own end) and output zeros there. Returns
+    ``(output, h_n, c_n)``.
 
     Example:
         >>> import gradwalk
@@ -469,8 +513,13 @@ def rnn_layer(mode: str, input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias
     inputs = (input, hx, cx if mode == "LSTM" else None, weight_ih, weight_hh, bias_ih,
               bias_hh, weight_hr if mode == "LSTM" else None)
     _check(mode, inputs)
+    if batch_sizes is not None:
+        batch_sizes = tuple(int(b) for b in batch_sizes)
+        if len(batch_sizes) != input.shape[0] or (batch_sizes and batch_sizes[0] > input.shape[1]):
+            raise ValueError(f"rnn_layer(): batch_sizes {list(batch_sizes)} do not fit an input "
+                             f"of {input.shape[0]} steps and batch {input.shape[1]}")
     if not _fusable(inputs):
-        return composite_layer(mode, *inputs, reverse=reverse)
+        return composite_layer(mode, *inputs, reverse=reverse, batch_sizes=batch_sizes)
     record = is_grad_enabled_fast() and any(t is not None and t._requires_grad for t in inputs)
     x = input._data
     if reverse:
@@ -484,7 +533,8 @@ def rnn_layer(mode: str, input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias
         c0 = np.zeros((n, weight_hh._data.shape[0] // 4), dtype=dtype) if cx is None \
             else cx._data
     data = [None if t is None else t._data for t in inputs[3:]]
-    ys, hn, cn, cache = _forward(mode, x, h0, c0, *data, keep=record)
+    ys, hn, cn, cache = _forward(mode, x, h0, c0, *data, keep=record,
+                                 active=_processing_order(batch_sizes, reverse))
     if reverse:
         ys = np.ascontiguousarray(ys[::-1])
     outs = (ys, hn) if cn is None else (ys, hn, cn)
@@ -494,7 +544,8 @@ def rnn_layer(mode: str, input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias
     edges = tuple(None if t is None else registry._edge(t) for t in inputs) + (None,)
     versions = tuple(None if t is None else registry._version(t) for t in inputs) + (None,)
     node = _RnnNode(op, edges, inputs + (cache,), versions, ys, None,
-                    {"mode": mode, "reverse": reverse}, None, None, len(outs))
+                    {"mode": mode, "reverse": reverse, "batch_sizes": batch_sizes}, None, None,
+                    len(outs))
     res = []
     for k, o in enumerate(outs):
         t = registry._make(o, node)

@@ -334,3 +334,66 @@ def test_hooks_and_retain_grad_on_the_outputs():
     (g_once,) = ref(c2.sum(), lstm.weight_ih_l0, retain_graph=True)
     (g_twice,) = ref((2 * c2).sum(), lstm.weight_ih_l0)
     np.testing.assert_allclose(g_twice.numpy(), 2 * g_once.numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# packed batches: one fused node per layer and direction, sequences of different lengths
+
+
+def _packed_run(lib, kind, kw, state=None):
+    rng = np.random.default_rng(6)
+    x, lens = rng.standard_normal((4, 3, 2)), [2, 4, 1]
+    mod = getattr(lib.nn, kind)(2, 3, num_layers=2, bidirectional=True, **kw).double()
+    if state is not None:
+        mod.load_state_dict(state)
+    hsize = kw.get("proj_size") or 3
+    xt = lib.tensor(x, requires_grad=True)
+    states = [lib.tensor(rng.standard_normal((4, 3, s)), requires_grad=True)
+              for s in ([hsize, 3] if kind == "LSTM" else [hsize])]
+    packed = lib.nn.utils.rnn.pack_padded_sequence(xt, lens, enforce_sorted=False)
+    out, fin = mod(packed, tuple(states) if kind == "LSTM" else states[0])
+    fin = list(fin) if isinstance(fin, tuple) else [fin]
+    padded, _ = lib.nn.utils.rnn.pad_packed_sequence(out)
+    w = lib.tensor(rng.standard_normal(tuple(padded.shape)))
+    total = (padded * w).sum()
+    for f in fin:
+        total = total + (f * lib.tensor(rng.standard_normal(tuple(f.shape)))).sum()
+    total.backward()
+    res = {"outs": [t.detach().numpy() for t in [padded] + fin],
+           "grads": [t.grad.numpy() for t in [xt] + states],
+           "wgrads": {k: p.grad.numpy() for k, p in mod.named_parameters()}}
+    if lib is not gradwalk:
+        res["state"] = {k: v.detach().numpy() for k, v in mod.state_dict().items()}
+    return res
+
+
+@pytest.mark.parametrize("kind,kw", [("LSTM", dict(proj_size=2)), ("GRU", {}),
+                                     ("RNN", dict(nonlinearity="relu"))])
+def test_packed_batches_with_initial_states_match_torch(kind, kw):
+    ref = oracle(lambda torch: _packed_run(torch, kind, kw))
+    ours = _packed_run(gradwalk, kind, kw, ref["state"])
+    for a, b in zip(ours["outs"] + ours["grads"], ref["outs"] + ref["grads"]):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    for k, g in ref["wgrads"].items():
+        np.testing.assert_allclose(ours["wgrads"][k], g, rtol=1e-8, atol=1e-10, err_msg=k)
+
+
+def test_packed_batch_is_one_node_per_layer_and_direction():
+    gru = nn.GRU(2, 3, bidirectional=True)
+    x = gradwalk.randn(4, 3, 2)
+    packed = nn.utils.rnn.pack_padded_sequence(x, [4, 2, 1])
+    out, h = gru(packed)
+    assert [f.name() for f, _ in h.grad_fn.next_functions] == ["GruLayerBackward0"] * 2
+
+
+@pytest.mark.parametrize("mode,reverse", [("LSTM", True), ("GRU", False), ("RNN_TANH", True)])
+def test_gradcheck_and_gradgradcheck_with_batch_sizes(mode, reverse):
+    def packed(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        y, h, c = R.rnn_layer(mode, x, h0, c0 if mode == "LSTM" else None, w_ih, w_hh, b_ih,
+                              b_hh, None, reverse=reverse, batch_sizes=[2, 2, 1])
+        return (y, h) if c is None else (y, h, c)
+
+    ins = _layer_inputs(mode, False, seed=2, steps=3, batch=2)
+    assert gradwalk.autograd.gradcheck(packed, ins, eps=1e-6, atol=1e-6)
+    ins = _layer_inputs(mode, False, seed=3, steps=3, batch=2)
+    assert gradwalk.autograd.gradgradcheck(packed, ins, eps=1e-6, atol=1e-5)

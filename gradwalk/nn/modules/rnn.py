@@ -136,9 +136,10 @@ class RNNBase(Module):
             states[i] = h
         return x, states, batched
 
-    def _run(self, x: Tensor, states: list):
+    def _run(self, x: Tensor, states: list, batch_sizes=None):
         """Run every layer and direction over ``x`` (L, N, In), one fused node each; returns
-        the output and the final states."""
+        the output and the final states (``batch_sizes``: of a packed batch, in sorted
+        order)."""
         dirs = 2 if self.bidirectional else 1
         finals = [[] for _ in states]
         layer_in = x
@@ -149,7 +150,7 @@ class RNNBase(Module):
                 h0 = None if states[0] is None else states[0][k]
                 c0 = None if len(states) < 2 or states[1] is None else states[1][k]
                 y, h, c = rnn_layer(self.mode, layer_in, h0, c0, *self._layer_weights(layer, d),
-                                    reverse=d == 1)
+                                    reverse=d == 1, batch_sizes=batch_sizes)
                 outs.append(y)
                 finals[0].append(h)
                 if c is not None:
