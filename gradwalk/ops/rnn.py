@@ -15,6 +15,12 @@ Note [fused recurrent layers]
     loop; the weight gradients are then one matmul each on the stacked gate gradients
     (``dG^T @ X``, ``dG^T @ H_prev``), the input's gradient one matmul ``dG @ W_ih``.
 
+    A packed batch (``batch_sizes``, sequences sorted longest first) runs the same loop on the
+    padded steps with only the first ``batch_sizes[t]`` rows stepping at step ``t``; the
+    others keep their state, and their gate gradients stay zero, so the stacked matmuls are
+    unchanged. The states entering each step are kept (``hprev``, ``cprev``) rather than
+    read back from the outputs, which a packed batch zeroes where a sequence has ended.
+
     LSTM gates are kept internally in the order ``o, i, f, g`` (the weights' rows are permuted
     once per call and the gradients permuted back), so the sigmoid runs on one contiguous
     block and the three gates that scale with the cell gradient are another.
