@@ -5,7 +5,7 @@ Exit status is non-zero if a sanity check (gradients against PyTorch) failed or 
 
 Example:
     >>> [name for name, _ in SCRIPTS]
-    ['overhead', 'mlp', 'deep', 'unbind']
+    ['overhead', 'mlp', 'deep', 'unbind', 'rnn']
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = [("overhead", "bench_overhead.py"), ("mlp", "bench_mlp.py"), ("deep", "bench_deep.py"),
-           ("unbind", "bench_unbind.py")]
+           ("unbind", "bench_unbind.py"), ("rnn", "bench_rnn.py")]
 
 
 def main(argv: list[str] | None = None) -> int:

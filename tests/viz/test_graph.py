@@ -324,11 +324,11 @@ def test_collapse_modules_called_directly():
     lstm = nn.LSTM(3, 4)
     head = nn.Linear(4, 2)
     out, _ = lstm(gradwalk.ones(5, 1, 3))
-    y = head(out[-1]).sum()
+    y = head(out).sum()
     full = viz.draw(y)
     pic = viz.draw(y, collapse_modules=True)
     boxes, arrows = _parse(pic)
-    assert len(full.boxes) > 50
+    assert len(full.boxes) > 10  # the fused layer's node, its weights, the head's ops
     assert sorted(v[0] for v in boxes.values()) == ["Sum", "head (Linear)", "lstm (LSTM)"]
     lstm_box = next(v[1] for v in boxes.values() if v[0] == "lstm (LSTM)")
     assert lstm_box.endswith(f"4 params, {sum(p.numel() for p in lstm.parameters())} values")

@@ -1,20 +1,21 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their one-step cells.
 
-Weights and gate order follow PyTorch (``weight_ih_l0``, ``weight_hh_l0_reverse``...; LSTM gates
-``i, f, g, o``; GRU gates ``r, z, n``), so state dicts load both ways. The input projection of a
-whole sequence is one ``linear`` op per layer and direction; each time step adds one ``linear``
-for the hidden state and the gate arithmetic.
+Weights and gate order follow PyTorch (``weight_ih_l0``, ``weight_hh_l0_reverse``,
+``weight_hr_l0`` for an LSTM with ``proj_size``...; LSTM gates ``i, f, g, o``; GRU gates
+``r, z, n``), so state dicts load both ways. Each layer and direction of a sequence is one graph
+node, and so is each call of a cell (``ops.rnn.rnn_layer``, Note [fused recurrent layers]).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import creation
 from ...creation import DTypeLike
-from ...ops import elementwise as E
 from ...ops import nn as F
 from ...ops import shape as S
+from ...ops.rnn import rnn_layer
 from ...tensor import Tensor
 from .. import init
 from ..parameter import Parameter
@@ -22,31 +23,6 @@ from ..utils.rnn import PackedSequence, run_packed
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _rnn_step(x_proj, h, w_hh, b_hh, relu: bool):
-    pre = x_proj + F.linear(h, w_hh, b_hh)
-    return E.relu(pre) if relu else E.tanh(pre)
-
-
-def _lstm_step(x_proj, h, c, w_hh, b_hh):
-    gates = x_proj + F.linear(h, w_hh, b_hh)
-    n = c.shape[-1]
-    sg = E.sigmoid(gates)  # one node for the i, f, o gates (the g quarter is not used)
-    g = E.tanh(gates[..., 2 * n:3 * n])
-    c = sg[..., n:2 * n] * c + sg[..., :n] * g
-    h = sg[..., 3 * n:] * E.tanh(c)
-    return h, c
-
-
-def _gru_step(x_proj, h, w_hh, b_hh):
-    hp = F.linear(h, w_hh, b_hh)
-    xr, xz, xn = S.chunk(x_proj, 3, -1)
-    hr, hz, hn = S.chunk(hp, 3, -1)
-    r = E.sigmoid(xr + hr)
-    z = E.sigmoid(xz + hz)
-    n = E.tanh(xn + r * hn)
-    return n + z * (h - n)  # (1 - z) * n + z * h
 
 
 class RNNBase(Module):
@@ -65,11 +41,20 @@ class RNNBase(Module):
                  bidirectional: bool = False, proj_size: int = 0, device: str | None = None,
                  dtype: DTypeLike | None = None) -> None:
         super().__init__()
-        if proj_size != 0:
-            raise NotImplementedError("proj_size is not supported by gradwalk's LSTM")
+        if not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
         if hidden_size <= 0 or num_layers <= 0:
             raise ValueError("hidden_size and num_layers must be positive")
         self.mode = mode
@@ -83,14 +68,17 @@ class RNNBase(Module):
         self.proj_size = proj_size
         dirs = 2 if bidirectional else 1
         gate = _GATES[mode] * hidden_size
+        out_size = proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
             for d in range(dirs):
-                in_size = input_size if layer == 0 else hidden_size * dirs
+                in_size = input_size if layer == 0 else out_size * dirs
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                shapes = [("weight_ih", (gate, in_size)), ("weight_hh", (gate, hidden_size))]
+                shapes = [("weight_ih", (gate, in_size)), ("weight_hh", (gate, out_size))]
                 if bias:
                     shapes += [("bias_ih", (gate,)), ("bias_hh", (gate,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for name, shape in shapes:
                     setattr(self, name + sfx, Parameter(creation.empty(shape, dtype=dtype,
                                                                        device=device)))
@@ -116,7 +104,7 @@ class RNNBase(Module):
         sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
         get = self._parameters.get
         return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
-                get("bias_hh" + sfx))
+                get("bias_hh" + sfx), get("weight_hr" + sfx))
 
     def _prepare(self, input: Tensor, hx, n_states: int):
         name = type(self).__name__
@@ -132,49 +120,38 @@ class RNNBase(Module):
             x = x.transpose(0, 1)
         n = x.shape[1]
         dirs = 2 if self.bidirectional else 1
-        shape = (self.num_layers * dirs, n, self.hidden_size)
+        shapes = [(self.num_layers * dirs, n, self.proj_size or self.hidden_size),
+                  (self.num_layers * dirs, n, self.hidden_size)][:n_states]
         if hx is None:
-            states = [creation.zeros(shape, dtype=x.dtype) for _ in range(n_states)]
-        else:
-            states = list(hx) if n_states == 2 else [hx]
-            for i, h in enumerate(states):
-                if not batched:
-                    if h.ndim != 2:
-                        raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D "
-                                           f"but got {h.ndim}-D tensor")
-                    h = h.unsqueeze(1)
-                if tuple(h.shape) != shape:
-                    raise RuntimeError(f"Expected hidden size {tuple(shape)}, got "
-                                       f"{list(h.shape)}")
-                states[i] = h
+            return x, [None] * n_states, batched
+        states = list(hx) if n_states == 2 else [hx]
+        for i, h in enumerate(states):
+            if not batched:
+                if h.ndim != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D "
+                                       f"but got {h.ndim}-D tensor")
+                h = h.unsqueeze(1)
+            if tuple(h.shape) != shapes[i]:
+                raise RuntimeError(f"Expected hidden size {shapes[i]}, got {list(h.shape)}")
+            states[i] = h
         return x, states, batched
 
-    def _run(self, x: Tensor, states: list):
-        """Run every layer and direction over ``x`` (L, N, In); returns output and states."""
+    def _run(self, x: Tensor, states: list, batch_sizes=None):
+        """Run every layer and direction over ``x`` (L, N, In), one fused node each; returns
+        the output and the final states (``batch_sizes``: of a packed batch, in sorted
+        order)."""
         dirs = 2 if self.bidirectional else 1
-        relu = self.mode == "RNN_RELU"
         finals = [[] for _ in states]
         layer_in = x
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
-                w_ih, w_hh, b_ih, b_hh = self._layer_weights(layer, d)
-                proj = F.linear(layer_in, w_ih, b_ih)  # (L, N, G*H): the whole sequence at once
-                steps = S.unbind(proj, 0)
                 k = layer * dirs + d
-                h = states[0][k]
-                c = states[1][k] if len(states) == 2 else None
-                order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
-                hs = [None] * len(steps)
-                for t in order:
-                    if self.mode == "LSTM":
-                        h, c = _lstm_step(steps[t], h, c, w_hh, b_hh)
-                    elif self.mode == "GRU":
-                        h = _gru_step(steps[t], h, w_hh, b_hh)
-                    else:
-                        h = _rnn_step(steps[t], h, w_hh, b_hh, relu)
-                    hs[t] = h
-                outs.append(S.stack(hs, 0))
+                h0 = None if states[0] is None else states[0][k]
+                c0 = None if len(states) < 2 or states[1] is None else states[1][k]
+                y, h, c = rnn_layer(self.mode, layer_in, h0, c0, *self._layer_weights(layer, d),
+                                    reverse=d == 1, batch_sizes=batch_sizes)
+                outs.append(y)
                 finals[0].append(h)
                 if c is not None:
                     finals[1].append(c)
@@ -210,7 +187,7 @@ class RNNBase(Module):
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters grouped per layer and direction."""
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         names = self._flat_weights_names
         return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
 
@@ -352,8 +329,10 @@ class RNNCellBase(Module):
             return x, None, batched
         return x, hx, batched
 
-    def _zeros(self, x: Tensor) -> Tensor:
-        return creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+    def _step(self, mode: str, x: Tensor, h, c):
+        """One step as one fused node (a sequence of length 1): ``(output, h, c)``."""
+        return rnn_layer(mode, x.unsqueeze(0), h, c, self.weight_ih, self.weight_hh,
+                         self.bias_ih, self.bias_hh)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -388,9 +367,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, hx, batched = self._state(input, hx)
-        h = self._zeros(x) if hx is None else _unsq(hx, batched)
-        h = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                      self.bias_hh, self.nonlinearity == "relu")
+        mode = "RNN_RELU" if self.nonlinearity == "relu" else "RNN_TANH"
+        h = self._step(mode, x, _unsq(hx, batched), None)[1]
         return h if batched else h.squeeze(0)
 
 
@@ -410,12 +388,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
         x, hx, batched = self._state(input, hx)
-        if hx is None:
-            h, c = self._zeros(x), self._zeros(x)
-        else:
-            h, c = _unsq(hx[0], batched), _unsq(hx[1], batched)
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh)
+        h, c = (None, None) if hx is None else (_unsq(hx[0], batched), _unsq(hx[1], batched))
+        _, h, c = self._step("LSTM", x, h, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -434,8 +408,6 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, hx, batched = self._state(input, hx)
-        h = self._zeros(x) if hx is None else _unsq(hx, batched)
-        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                      self.bias_hh)
+        h = self._step("GRU", x, _unsq(hx, batched), None)[1]
         return h if batched else h.squeeze(0)
 

@@ -6,11 +6,13 @@ running at step ``t``: PyTorch's layout. ``pack_padded_sequence``/``pad_packed_s
 convert from and to a padded tensor; both are differentiable (``index_select`` and ``cat``).
 
 Note [packed sequences through RNN, LSTM and GRU]
-    A recurrent layer given a ``PackedSequence`` runs every sequence on its own, trimmed to its
-    length (a batch of one), so the final states are those at each sequence's last step and a
-    reverse direction starts at the sequence's own end, as PyTorch's packed kernels do; the
-    outputs are packed again with the input's ``batch_sizes`` and indices, the final states are
-    in the caller's batch order. This costs a loop over the batch, not a different result.
+    A recurrent layer given a ``PackedSequence`` runs the padded batch in sorted order (longest
+    first) with the packed ``batch_sizes``: at time step ``t`` only the first
+    ``batch_sizes[t]`` sequences step, the others keep their state, so the final states are
+    those at each sequence's last step and a reverse direction starts at the sequence's own
+    end, as PyTorch's packed kernels do (``ops.rnn.rnn_layer``, still one node per layer and
+    direction). The outputs are packed again with the input's ``batch_sizes`` and indices; the
+    initial states are taken, and the final states given, in the caller's batch order.
 """
 
 from __future__ import annotations
@@ -191,38 +193,25 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
 def run_packed(module, packed: PackedSequence, hx, n_states: int):
     """``module`` (RNN, LSTM or GRU) over a packed batch; Note [packed sequences through RNN,
     LSTM and GRU]. Returns ``(PackedSequence, finals)`` with ``finals`` a tuple of states."""
-    padded, lens = pad_packed_sequence(packed)  # (T, B, *), original order
-    lens = _raw(lens)
+    sizes = _raw(packed.batch_sizes).astype(np.int64)
+    padded, _ = pad_packed_sequence(PackedSequence(packed.data, packed.batch_sizes))  # sorted
     b = padded.shape[1]
+    order = packed.sorted_indices
+    states = [None] * n_states
     if hx is not None:
-        states = hx if isinstance(hx, tuple) else (hx,)
-    outs, finals = [], [[] for _ in range(n_states)]
-    bf = module.batch_first
-    for i in range(b):
-        x = padded[:int(lens[i]), i:i + 1]
-        if bf:
-            x = x.transpose(0, 1)
-        h = None
-        if hx is not None:
-            h = tuple(s[:, i:i + 1] for s in states)
-            h = h if n_states == 2 else h[0]
-        out, fin = module(x, h)
-        out = out.transpose(0, 1) if bf else out
-        outs.append(out)
-        fin = fin if isinstance(fin, tuple) else (fin,)
-        for k in range(n_states):
-            finals[k].append(fin[k])
-    steps = padded.shape[0]
-    full = []
-    for o in outs:
-        if o.shape[0] < steps:
-            o = cat([o, (o[:1] * 0.0).expand(steps - o.shape[0], *o.shape[1:])], 0)
-        full.append(o)
-    out = cat(full, 1)
-    order = _raw(packed.sorted_indices).astype(np.int64) if packed.sorted_indices is not None \
-        else np.arange(b)
-    repacked = _pack(out, lens, order, packed.sorted_indices, packed.unsorted_indices)
-    return repacked, tuple(cat(f, 1) for f in finals)
+        states = list(hx) if isinstance(hx, tuple) else [hx]
+        dirs = 2 if module.bidirectional else 1
+        want = [(module.num_layers * dirs, b, module.proj_size or module.hidden_size),
+                (module.num_layers * dirs, b, module.hidden_size)]
+        for k, s in enumerate(states):
+            if tuple(s.shape) != want[k]:
+                raise RuntimeError(f"Expected hidden size {want[k]}, got {list(s.shape)}")
+            states[k] = s if order is None else s.index_select(1, order)
+    out, finals = module._run(padded, states, batch_sizes=sizes)
+    slens = np.array([(sizes > i).sum() for i in range(b)], dtype=np.int64)
+    repacked = _pack(out, slens, np.arange(b), packed.sorted_indices, packed.unsorted_indices)
+    back = packed.unsorted_indices
+    return repacked, tuple(f if back is None else f.index_select(1, back) for f in finals)
 
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
