@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="fewer repetitions, batch 128 only, a 100,000-op deep chain")
     ap.add_argument("--json-dir", default=None, help="write <name>.json for each benchmark here")
-    ap.add_argument("--only", default=None, help="comma-separated subset of: " + ",".join(n for n, _ in SCRIPTS))
+    ap.add_argument("--only", default=None,
+                    help="comma-separated subset: " + ",".join(n for n, _ in SCRIPTS))
     args = ap.parse_args(argv)
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in SCRIPTS}
     failed = []
