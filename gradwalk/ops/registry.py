@@ -348,9 +348,9 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
             kept = i in saves if keep is None else keep[i]
             saved.append(input if kept else None)
             if isinstance(input, tensor):
-                data = datas[i]
-                edges.append(_edge(input))
-                shapes.append(data.shape)
+                fn = input.grad_fn
+                edges.append(fn if type(fn) is Node else _edge(input))
+                shapes.append(datas[i].shape)
                 dtypes.append(input._data.dtype)  # before promotion: the gradient is cast back
                 versions.append(_version(input) if kept else None)
             else:  # a Python scalar or array: no edge, no gradient to fit
