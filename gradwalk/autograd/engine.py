@@ -23,9 +23,9 @@ Note [the walk]
     7. release: unless ``retain_graph``, the node's saved values are freed once it has run;
        using them again raises the "backward through the graph a second time" error.
 
-    Steps 4 to 6 of a first-order node with one or two inputs, no hooks and no listeners are
-    written out once more in ``_fast1`` and ``_fast2``: most nodes of an eager program take
-    them, and a Python call per step costs more than the step. With ``inputs``
+    Steps 4 to 6 of a first-order node without hooks and listeners are written out once more
+    in ``_fast1``, ``_fast2`` (one, two inputs) and ``_fastn`` (more): most nodes of an eager
+    program take them, and a Python call per step costs more than the step. With ``inputs``
     (``autograd.grad``, ``backward(inputs=...)``) ``_needed`` first marks the nodes that lead to
     an input, and only those are pushed.
 
