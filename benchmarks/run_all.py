@@ -1,11 +1,11 @@
 """Run every gradwalk benchmark, each in a fresh interpreter (thread settings set before imports).
 
-Run: ``python3 benchmarks/run_all.py [--quick] [--json-dir DIR] [--only overhead,mlp,deep,unbind]``.
+Run: ``python3 benchmarks/run_all.py [--quick] [--json-dir DIR] [--only overhead,mlp,...]``.
 Exit status is non-zero if a sanity check (gradients against PyTorch) failed or a script crashed.
 
 Example:
     >>> [name for name, _ in SCRIPTS]
-    ['overhead', 'mlp', 'deep', 'unbind', 'rnn']
+    ['overhead', 'mlp', 'deep', 'unbind', 'small', 'rnn']
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = [("overhead", "bench_overhead.py"), ("mlp", "bench_mlp.py"), ("deep", "bench_deep.py"),
-           ("unbind", "bench_unbind.py"), ("rnn", "bench_rnn.py")]
+           ("unbind", "bench_unbind.py"), ("small", "bench_small.py"), ("rnn", "bench_rnn.py")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="fewer repetitions, batch 128 only, a 100,000-op deep chain")
     ap.add_argument("--json-dir", default=None, help="write <name>.json for each benchmark here")
-    ap.add_argument("--only", default=None, help="comma-separated subset: overhead,mlp,deep,unbind")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated subset: " + ",".join(n for n, _ in SCRIPTS))
     args = ap.parse_args(argv)
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in SCRIPTS}
     failed = []

@@ -23,9 +23,9 @@ Note [the walk]
     7. release: unless ``retain_graph``, the node's saved values are freed once it has run;
        using them again raises the "backward through the graph a second time" error.
 
-    Steps 4 to 6 of a first-order node with one or two inputs, no hooks and no listeners are
-    written out once more in ``_fast1`` and ``_fast2``: most nodes of an eager program take
-    them, and a Python call per step costs more than the step. With ``inputs``
+    Steps 4 to 6 of a first-order node without hooks and listeners are written out once more
+    in ``_fast1``, ``_fast2`` (one, two inputs) and ``_fastn`` (more): most nodes of an eager
+    program take them, and a Python call per step costs more than the step. With ``inputs``
     (``autograd.grad``, ``backward(inputs=...)``) ``_needed`` first marks the nodes that lead to
     an input, and only those are pushed.
 
@@ -85,7 +85,8 @@ from . import grad_mode
 from . import hooks as _hooks
 from .hooks import node_hooks, node_prehooks, retain, tensor_hooks
 from .listeners import Listener, grad_filters, listen, observers, unlisten
-from .node import SECOND_BACKWARD, AccumulateGrad, MultiNode, check_versions
+from .messages import SECOND_BACKWARD
+from .node import AccumulateGrad, MultiNode, check_versions
 from .zeros import MaskedGrad, masked_call, structural_zeros
 
 __all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "observers",
@@ -193,6 +194,8 @@ def _walk(w: _Walk) -> None:
                 _fast1(node, g, buffers, ready, needed)
             elif n == 2:
                 _fast2(node, g, buffers, ready, needed)
+            elif node.saved is not None and node.versions is not None:
+                _fastn(node, g, buffers, ready, needed)
             else:
                 _general(w, node, g)
         else:
@@ -234,24 +237,22 @@ def _needed(root_nodes, targets) -> dict:
     """Which nodes lead to one of ``targets`` (iterative post-order over the DAG)."""
     needed: dict = {}
     stack = [(r, False) for r in root_nodes]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
-            needed[node] = node in targets or any(
-                needed.get(p, False) for p in _producers(node))
-            continue
-        if node in needed:
-            continue
-        needed[node] = False
-        stack.append((node, True))
-        for p in _producers(node):
-            if p not in needed:
-                stack.append((p, False))
+            if not needed[node]:
+                for e in node.edges:
+                    if e is not None and needed[e[0] if type(e) is tuple else e]:
+                        needed[node] = True
+                        break
+        elif node not in needed:
+            needed[node] = node in targets
+            push((node, True))
+            for e in node.edges:
+                if e is not None and (e[0] if type(e) is tuple else e) not in needed:
+                    push((e[0] if type(e) is tuple else e, False))
     return needed
-
-
-def _producers(node):
-    return [e[0] if type(e) is tuple else e for e in node.edges if e is not None]
 
 
 def _capture(w: _Walk, node, g):
@@ -321,7 +322,7 @@ def _general(w: _Walk, node, g) -> None:
     cg = w.create_graph
     xp = w.xp or np
     if type(g) is MaskedGrad and not cg:
-        grads = masked_call(node, g, _first_order_rule)
+        grads = masked_call(node, g, lambda n, plain: _call_rule(n, plain, False, None))
     else:
         grads = _call_rule(node, g, cg, w.xp)
     if node.hooks:
@@ -387,6 +388,8 @@ def _sum_to(g, shape, node, i, xp):
     """Sum a broadcast gradient down to ``shape`` (the input's shape); raise if it cannot."""
     gshape = g.shape
     nd = len(gshape) - len(shape)
+    if nd == 1 and gshape[1:] == shape and type(g) is _ndarray:
+        return np.add.reduce(g, 0)  # a bias's gradient: the ufunc, not ndarray.sum's wrappers
     if nd < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[nd:])):
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -494,6 +497,49 @@ def _fast2(node, g, buffers, ready, needed) -> None:
             heapq.heappush(ready, (-e.seq, e))
 
 
+def _fastn(node, g, buffers, ready, needed) -> None:
+    """Steps 4 to 6, first order, three inputs or more (``linear``, ``addcmul``...)."""
+    if node.released:
+        raise RuntimeError(SECOND_BACKWARD)
+    op = node.op
+    out = node.out
+    if out is not None:
+        out = _saved_out(node, out, False)
+    versions = node.versions
+    args = [_unpack(node, s, versions[i]) if isinstance(s, Tensor) else s
+            for i, s in enumerate(node.saved)]
+    edges = node.edges
+    xp = np if _cupy is None else xp_of(g)
+    if op.vjp is None:
+        raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
+    grads = op.vjp(xp, g, out, *args, needs=tuple(e is not None for e in edges),
+                   **(node.params or {}))
+    if len(grads) != len(edges):
+        raise RuntimeError(
+            f"the rule of {node.name()} returned {len(grads)} gradients for {len(edges)} inputs")
+    shapes, dtypes = node.shapes, node.dtypes
+    for i, e in enumerate(edges):
+        gi = grads[i]
+        if e is None or gi is None:
+            continue
+        if shapes is not None and shapes[i] is not None and (
+                gi.shape != shapes[i] or (gi.dtype is not dtypes[i] and gi.dtype != dtypes[i])):
+            gi = _fit(gi, shapes[i], dtypes[i], node, i, False, xp)
+        prev = buffers.get(e)
+        if prev is not None:
+            buffers[e] = prev + gi
+        else:
+            _deliver(buffers, ready, e, gi, needed)
+
+
+def _unpack(node, t, v):
+    """A saved tensor's array, version-checked."""
+    vc = t._vcl
+    if v is not None and vc is not None and vc[0] != v:
+        check_versions(node)
+    return t._data
+
+
 def _saved_out(node, out, scalars):
     """The saved output, version-checked (a scalar for 0-d data, Note [0-d scalars])."""
     if node.out_vc is not None and node.out_vc[0] != node.out_ver:
@@ -501,10 +547,6 @@ def _saved_out(node, out, scalars):
     if scalars and type(out) is _ndarray and not out.ndim:
         out = out[()]
     return out
-
-
-def _first_order_rule(node, g):
-    return _call_rule(node, g, False, None)
 
 
 def _call_rule(node, g, create_graph, xp):

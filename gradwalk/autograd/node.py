@@ -30,14 +30,11 @@ from __future__ import annotations
 import itertools
 
 from .hooks import RemovableHandle
-from .messages import SECOND_BACKWARD, raise_version_error
-from .saved_hooks import Packed, saved_value
+from .messages import SECOND_BACKWARD as SECOND_BACKWARD  # re-exported (function.py)
+from .messages import raise_version_error
+from .saved_names import saved_by_name
 
 _seq = itertools.count()
-
-# PyTorch's names for saved values that gradwalk's declarations call otherwise
-# (``MmBackward0._saved_mat2`` is matmul's ``other``; reductions keep ``dim`` as ``axes``).
-_SAVED_ALIASES = {"mat2": "other", "dim": "axes"}
 
 
 def check_versions(node) -> None:
@@ -168,33 +165,8 @@ class Node(_RareDefaults):
         # Teaching access to saved values: ``y.grad_fn._saved_self``, ``_saved_other``,
         # ``_saved_result`` and any op parameter as ``_saved_<name>``.
         if attr.startswith("_saved_"):
-            return self._saved_value(attr[7:])
+            return saved_by_name(self, attr[7:])
         raise AttributeError(f"'{self.name()}' object has no attribute '{attr}'")
-
-    def _saved_value(self, key: str):
-        from ..tensor import Tensor
-
-        if self.released:
-            raise RuntimeError(SECOND_BACKWARD)
-        names = self.op.input_names
-        if key == "result" and self.out is not None:
-            return self.out.get() if type(self.out) is Packed else Tensor._wrap(self.out)
-        if key in names:
-            v = self.saved[names.index(key)] if self.saved is not None else None
-            if v is not None:
-                return saved_value(self, v)
-        if self.params and key in self.params:
-            return self.params[key]
-        alias = _SAVED_ALIASES.get(key)
-        if alias is not None:
-            if alias in names and self.saved is not None:
-                v = self.saved[names.index(alias)]
-                if v is not None:
-                    return saved_value(self, v)
-            if self.params and alias in self.params:
-                v = self.params[alias]
-                return (v,) if isinstance(v, int) else v
-        raise AttributeError(f"'{self.name()}' object has no saved value '_saved_{key}'")
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"

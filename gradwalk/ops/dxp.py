@@ -4,6 +4,15 @@ Under ``create_graph=True`` the engine passes this module as ``xp`` to the op ru
 for values, so the rule that computes a gradient records its own graph (higher-order gradients
 from the same one rule). Only the functions rules use are here; each maps NumPy's signature
 (``axis``, ``keepdims``) onto the gradwalk op.
+
+Note [rules' own calls]
+    A rule's calls are well formed by construction (its shapes come from the node), so the
+    hot ones (``matmul``, ``expand_dims``, ``squeeze``, ``swapaxes``, ``transpose``,
+    ``broadcast_to``) go to the op's declaration directly, without the public function's
+    argument checks and normalization (which build ``Size`` objects and error messages): a
+    double backward then costs about what the first-order rule costs, per op. The views stay
+    views (``shape._view``: shared version counter, base and view chain). Anything unusual (a
+    non-Tensor operand, another dtype, a dim spelled otherwise) takes the public function.
 """
 
 from __future__ import annotations
@@ -30,8 +39,17 @@ sinh, cosh, arctan, arcsin, arccos = E.sinh, E.cosh, E.atan, E.asin, E.acos
 floor, ceil, round, trunc = E.floor, E.ceil, E.round, E.trunc
 maximum, minimum, remainder, multiply = E.maximum, E.minimum, E.remainder, E.mul
 isfinite, isnan = E.isfinite, E.isnan
-matmul = L.matmul
 float64, float32 = np.float64, np.float32
+
+
+def matmul(a, b):  # Note [rules' own calls]
+    T = _registry.Tensor
+    if isinstance(a, T) and isinstance(b, T):
+        ad, bd = a._data, b._data
+        if ad.dtype is bd.dtype and 1 <= ad.ndim <= 2 and 1 <= bd.ndim <= 2 and ad.shape[-1] == (
+                bd.shape[0] if bd.ndim == 1 else bd.shape[-2]):
+            return apply(L.DOT if ad.ndim == 1 and bd.ndim == 1 else L.MATMUL, a, b)
+    return L.matmul(a, b)
 
 
 def _axes(axis):
@@ -85,15 +103,33 @@ def flip(a, axis):
 
 
 def expand_dims(a, axis):
+    if isinstance(a, _registry.Tensor) and type(axis) is int:  # Note [rules' own calls]
+        shape = a._data.shape
+        d = axis if axis >= 0 else axis + len(shape) + 1
+        if 0 <= d <= len(shape):
+            return S._view(S.UNSQUEEZE, a, {"shape": shape[:d] + (1,) + shape[d:],
+                                            "in_shape": shape})
     return S.unsqueeze(a, axis)
 
 
 def squeeze(a, axis=None):
+    if isinstance(a, _registry.Tensor) and type(axis) is int:  # Note [rules' own calls]
+        shape = a._data.shape
+        d = axis if axis >= 0 else axis + len(shape)
+        if 0 <= d < len(shape):
+            new = shape[:d] + shape[d + 1:] if shape[d] == 1 else shape
+            return S._view(S.SQUEEZE, a, {"shape": new, "in_shape": shape})
     return S.squeeze(a, axis)
 
 
 def broadcast_to(a, shape):
-    return S.expand(a, tuple(shape))
+    shape = tuple(shape)
+    if isinstance(a, _registry.Tensor):  # Note [rules' own calls]
+        own = a._data.shape
+        lead = len(shape) - len(own)
+        if lead >= 0 and all(s == 1 or s == t for s, t in zip(own, shape[lead:])):
+            return S._view(S.EXPAND, a, {"shape": shape})
+    return S.expand(a, shape)
 
 
 def reshape(a, shape):
@@ -103,10 +139,19 @@ def reshape(a, shape):
 def transpose(a, axes=None):
     if axes is None:
         axes = tuple(range(a.ndim - 1, -1, -1))
-    return S.permute(a, tuple(axes))
+    axes = tuple(axes)
+    if isinstance(a, _registry.Tensor) and sorted(axes) == list(range(a._data.ndim)):
+        return S._view(S.PERMUTE, a, {"perm": axes})  # Note [rules' own calls]
+    return S.permute(a, axes)
 
 
 def swapaxes(a, a1, a2):
+    if isinstance(a, _registry.Tensor) and type(a1) is int and type(a2) is int:
+        nd = a._data.ndim  # Note [rules' own calls]
+        if nd and -nd <= a1 < nd and -nd <= a2 < nd:
+            perm = list(range(nd))
+            perm[a1], perm[a2] = perm[a2], perm[a1]
+            return S._view(S.TRANSPOSE, a, {"perm": tuple(perm)})
     return S.transpose(a, a1, a2)
 
 

@@ -313,10 +313,10 @@ def apply_inplace(self, fn, *args, **kwargs):
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
     dual = inplace_views.dual_hooks  # forward AD's, while a dual level is active
-    if (dual is None and not kwargs and len(args) == 1 and not (is_grad_enabled() and (
-            self._requires_grad or (isinstance(args[0], _registry.Tensor)
-                                    and args[0]._requires_grad)))
-            and _inplace_ufunc(self, fn, args[0])):
+    if (dual is None and (not kwargs or list(kwargs) == ["alpha"]) and len(args) == 1 and not (
+            is_grad_enabled() and (self._requires_grad or (isinstance(args[0], _registry.Tensor)
+                                                           and args[0]._requires_grad)))
+            and _inplace_ufunc(self, fn, args[0], kwargs.get("alpha", 1))):
         return self  # no graph to record: written straight into self's memory
     flags = getattr(self._data, "flags", None)
     if flags is not None and not flags.writeable:
@@ -382,10 +382,10 @@ def apply_inplace(self, fn, *args, **kwargs):
 _INPLACE_UFUNCS: dict = {}
 
 
-def _inplace_ufunc(self, fn, other) -> bool:
-    """The optimizer's path: ``p -= lr * g`` with no graph to record, written straight into
-    ``self``'s memory by the matching ufunc (no temporary, no copy). Returns False to leave any
-    case it does not cover (and every error message) to the general path."""
+def _inplace_ufunc(self, fn, other, alpha=1) -> bool:
+    """The optimizer's path: ``p -= lr * g``, ``p.add_(g, alpha=-lr)`` with no graph to record,
+    written straight into ``self``'s memory by the matching ufunc (no copy). Returns False to
+    leave any case it does not cover (and every error message) to the general path."""
     if not _INPLACE_UFUNCS:
         _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
                                 E.div: np.true_divide})
@@ -395,6 +395,8 @@ def _inplace_ufunc(self, fn, other) -> bool:
         return False
     od = other._data if isinstance(other, _registry.Tensor) else other
     if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
+        return False
+    if alpha != 1 and (od := inplace_views.scaled_other(uf, od, alpha)) is None:
         return False
     try:
         uf(data, od, out=data, casting="same_kind")

@@ -36,6 +36,22 @@ def set_dual_hooks(hooks) -> None:
     dual_hooks = hooks
 
 
+def scaled_other(ufunc, other, alpha):
+    """``other * alpha`` for the no-graph path of ``add_``/``sub_(other, alpha=)``, computed as
+    ``add``'s general path computes it (a float ``alpha`` keeps ``other``'s floating dtype);
+    ``None`` for the cases left to the general path.
+
+    Example:
+        >>> import numpy as np
+        >>> scaled_other(np.add, np.ones(2, np.float32), -0.5).dtype, scaled_other(np.add, 2, 3)
+        (dtype('float32'), None)
+    """
+    if ufunc is not np.add and ufunc is not np.subtract or type(alpha) is not float or type(
+            other) is not np.ndarray or other.dtype.kind != "f" or not other.ndim:
+        return None
+    return other * alpha
+
+
 def view_of(xp, chain, a):
     """Apply a chain of view ops to an array (or, under ``dxp``, to a Tensor)."""
     for op, params in chain:

@@ -342,23 +342,23 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         out = _as_out(out)
     if requires and is_grad_enabled_fast():
         saves = op.saves
-        keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
-        edges, saved, versions, shapes, dtypes = [], [], [], [], []
-        for i, input in enumerate(inputs):
-            kept = i in saves if keep is None else keep[i]
-            saved.append(input if kept else None)
+        keep = [i in saves for i in range(len(inputs))] if op.saves_if is None else _rules.keeps(
+            op, inputs, tensor)
+        edges, versions, shapes, dtypes = [], [], [], []
+        for input, data, kept in zip(inputs, datas, keep):
             if isinstance(input, tensor):
-                data = datas[i]
-                edges.append(_edge(input))
+                fn = input.grad_fn
+                edges.append(fn if type(fn) is Node else _edge(input))
                 shapes.append(data.shape)
                 dtypes.append(input._data.dtype)  # before promotion: the gradient is cast back
-                versions.append(_version(input) if kept else None)
+                versions.append(None if not kept else 0 if input._vcl is None else input._vcl[0])
             else:  # a Python scalar or array: no edge, no gradient to fit
                 edges.append(None)
                 shapes.append(None)
                 dtypes.append(None)
                 versions.append(None)
-        node = Node(op, tuple(edges), tuple(saved), tuple(versions),
+        saved = tuple([input if kept else None for input, kept in zip(inputs, keep)])
+        node = Node(op, tuple(edges), saved, tuple(versions),
                     out if op.save_out else None, None, params, tuple(shapes), tuple(dtypes))
         res = _make(out, node)
         if op.save_out:

@@ -98,9 +98,19 @@ class _ExplainWords(MutableMapping):
 EXPLAIN = _ExplainWords()
 
 
-def keeps(op, inputs, tensor_type) -> tuple:
+def keeps(op, inputs, tensor_type) -> list:
     """Per input, whether the node keeps it (Note [saves_if]): an input is kept when one of the
     inputs whose gradient reads it requires grad; what is not a Tensor is always kept."""
-    requires = [isinstance(t, tensor_type) and t._requires_grad for t in inputs]
-    return tuple(any(requires[j] for j in needed) or not isinstance(t, tensor_type)
-                 for needed, t in zip(op.saves_if, inputs))
+    requires = [t._requires_grad if isinstance(t, tensor_type) else None for t in inputs]
+    kept = []
+    for needed, r in zip(op.saves_if, requires):
+        if r is None:
+            kept.append(True)
+            continue
+        for j in needed:
+            if requires[j]:
+                kept.append(True)
+                break
+        else:
+            kept.append(False)
+    return kept

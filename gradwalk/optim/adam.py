@@ -72,17 +72,26 @@ class Adam(Optimizer):
                 else:
                     g = g + weight_decay * x
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            m += (1 - beta1) * (g - m)
+            # the formulas below, each temporary reused in place (same operations, same order)
+            t = g - m
+            t *= 1 - beta1
+            m += t
             v *= beta2
-            v += (1 - beta2) * g * g
+            t = (1 - beta2) * g
+            t *= g
+            v += t
             bias_correction1 = 1 - beta1**step
             bias_correction2_sqrt = math.sqrt(1 - beta2**step)
             step_size = lr / bias_correction1
             if amsgrad:
                 vmax = state["max_exp_avg_sq"]._data
                 xp.maximum(vmax, v, out=vmax)
-                denom = xp.sqrt(vmax) / bias_correction2_sqrt + eps
+                denom = xp.sqrt(vmax)
             else:
-                denom = xp.sqrt(v) / bias_correction2_sqrt + eps
-            x += -step_size * (m / denom)
+                denom = xp.sqrt(v)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            t = m / denom
+            t *= -step_size
+            x += t
             _bump_version(p)

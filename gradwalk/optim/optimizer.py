@@ -33,7 +33,11 @@ required = _Required()
 
 def _bump_version(p: Tensor) -> None:
     """Record that ``p``'s data changed in place (saved copies of it are now stale)."""
-    p._vc[0] += 1
+    vc = p._vcl
+    if vc is None:
+        p._vcl = [1]
+    else:
+        vc[0] += 1
 
 
 def _state_tensor(arr) -> Tensor:
@@ -147,10 +151,10 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if (p._grad if p.grad_fn is None else p.grad) is None:  # a leaf: no warning
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     g = p.grad
                     g._data[...] = 0
@@ -191,14 +195,15 @@ class Optimizer:
     def _grads(group: dict[str, Any]):
         """Yield ``(param, grad array, xp)`` for the params of ``group`` that have a gradient."""
         for p in group["params"]:
-            g = p.grad
+            g = p._grad if p.grad_fn is None else p.grad  # a leaf's: no warning to consider
             if g is None:
                 continue
-            if g.shape != p.shape:
+            data, x = g._data, p._data
+            if data.shape != x.shape:
                 raise RuntimeError(
                     f"the gradient of a parameter has shape {list(g.shape)} but the parameter "
                     f"has shape {list(p.shape)}; did you assign .grad by hand?")
-            yield p, g._data, xp_of(p._data)
+            yield p, data, np if type(x) is np.ndarray else xp_of(x)
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
