@@ -35,7 +35,7 @@ def make_f(n: int, m: int, seed: int = 0):
     Example:
         >>> f, x = make_f(3, 5)
         >>> f(x).shape
-        (5,)
+        gradwalk.Size([5])
     """
     rng = np.random.default_rng(seed)
     W1 = gradwalk.tensor(rng.standard_normal((HIDDEN, n)) / np.sqrt(n), dtype=gradwalk.float64)
