@@ -124,7 +124,7 @@ def raise_broadcast_error(op: str, sa, sb):
     raise RuntimeError(f"{op}(): shapes {list(sa)} and {list(sb)} do not broadcast") from None
 
 
-_NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
+_NUMBER = (int, float, bool, complex, np.integer, np.floating, np.bool_, np.complexfloating)
 
 
 def as_operand(x, ref, op: str):
