@@ -43,6 +43,7 @@ from . import inplace_views as _views
 from . import kernels as K
 from . import registry as _registry
 from .registry import REGISTRY, Op, apply, apply1, declare
+from . import shape as S
 from .shape import _share
 
 # --------------------------------------------------------------------------------------------
@@ -53,9 +54,12 @@ CONJUGATED = (
     "add sub rsub mul div neg exp log log2 log10 log1p expm1 sin cos tan sinh cosh tanh sqrt "
     "rsqrt reciprocal square pow sum sum_dim mean mean_dim matmul bmm mv dot outer "
     "view reshape squeeze unsqueeze permute transpose t expand flip cat stack select slice "
-    "index index_put clone cast tril triu fill copy view_of_base").split()
+    "index index_put clone cast tril triu fill copy view_of_base cumsum diagonal unfold "
+    "index_select gather scatter scatter_add index_add index_add_into repeat pad einsum linear "
+    "linear_nobias masked_fill where asin acos atan asinh acosh atanh exp2").split()
 
 _FORMS: dict = {}
+_INSTALLED: list = []  # the conjugated forms are made on first use, once every op is declared
 
 
 def _conj(xp, a):
@@ -69,7 +73,8 @@ def _conj(xp, a):
 
 def _conj_rule(vjp):
     def rule(xp, g, out, *inputs, **params):
-        r = vjp(xp, _conj(xp, g), out, *inputs, **params)
+        g = tuple(_conj(xp, x) for x in g) if type(g) is tuple else _conj(xp, g)
+        r = vjp(xp, g, out, *inputs, **params)
         if type(r) is tuple:
             return tuple(_conj(xp, x) for x in r)
         return _conj(xp, r)
@@ -88,6 +93,8 @@ def _form(op: Op, vjp, jvp=None, **facts) -> Op:
 
 def complex_form(op: Op) -> Op:
     """The form of ``op`` that takes complex inputs; a TypeError if it has none."""
+    if not _INSTALLED:
+        _install_forms()
     form = _FORMS.get(op.name)
     if form is None:
         raise TypeError(
@@ -129,15 +136,14 @@ def _abs_jvp(xp, t, out, x):
 
 
 def _install_forms() -> None:
-    for name in CONJUGATED:
-        op = REGISTRY[name]
-        _FORMS[name] = _form(op, _conj_rule(op.vjp))
+    for op in [REGISTRY[name] for name in CONJUGATED] + [S.UNBIND, S.SPLIT, S.SPLIT_WITH_SIZES]:
+        _FORMS[op.name] = _form(op, _conj_rule(op.vjp))
     cs = REGISTRY["copy_slices"]
     _FORMS["copy_slices"] = _form(cs, _copy_slices_vjp)
     ab = REGISTRY["abs"]
     _FORMS["abs"] = _form(ab, _abs_vjp, _abs_jvp, saves=(0,), save_out=True,
                           explain="grad * z / |z| (0 at z = 0)")
-    _registry._complex = complex_form
+    _INSTALLED.append(True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -508,4 +514,4 @@ def bind_methods(tensor_type: type) -> None:
     tensor_type.imag = property(_get_imag, _set_imag, doc="The imaginary part (a view).")
 
 
-_install_forms()
+_registry._complex = complex_form
