@@ -242,13 +242,21 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     ch, cl = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
     if ch == 3:
         return higher
-    if cl == 3:
-        return _promote_np(higher, lower) if ch == 2 else lower
+    if cl == 3:  # a float tensor raised to complex keeps its precision: float32 -> complex64
+        return _complex_of(higher) if ch == 2 else lower
     if ch == 2:
         return higher
     if ch == 0 or cl == 2:
         return _promote_np(higher, lower)
     return higher
+
+
+def _complex_of(d: np.dtype) -> np.dtype:
+    if d == np.float16:
+        raise TypeError("a float16 tensor beside a complex number or 0-d tensor is complex32 in "
+                        "PyTorch, which gradwalk does not have (NumPy has no complex32); convert "
+                        "the float16 tensor first, e.g. x.float()")
+    return complex64.np if d == np.float32 else complex128.np
 
 
 def _number_dtype(x) -> np.dtype:

@@ -98,10 +98,13 @@ def _eig_jvp(xp, t, out, a, shape):
     return C.pack(np, [dL, dV], batch)
 
 
-EIG = _registry.declare("linalg_eig", _eig_fwd, _eig_vjp, _eig_jvp, saves=(), save_out=True,
-                        node_name="LinalgEigBackward0",
-                        explain="V^-H (diag(gL) + P(V^H gV) / conj(L_j - L_i)) V^H, "
-                                "Note [eig's eigenvectors]")
+# Not in the registry's table (as ``unbind``): the registry's generic checks read a node's
+# rules in real coordinates and finite differences of its packed output, which holds the
+# eigenvectors whose phase is free, and its rules have no double backward (Note [eig's
+# eigenvectors]); tests/linalg/test_eig.py checks values, gradients and tangents against PyTorch.
+EIG = _registry.Op("linalg_eig", _eig_fwd, _eig_vjp, _eig_jvp, inputs=("self",), saves=(),
+                   save_out=True, node_name="LinalgEigBackward0", elementwise=False,
+                   explain=("V^-H (diag(gL) + P(V^H gV) / conj(L_j - L_i)) V^H",))
 _native(EIG)
 
 

@@ -42,8 +42,8 @@ from ..dtypes import get_default_dtype
 from . import inplace_views as _views
 from . import kernels as K
 from . import registry as _registry
-from .registry import REGISTRY, Op, apply, apply1, declare
 from . import shape as S
+from .registry import REGISTRY, Op, apply, apply1, declare
 from .shape import _share
 
 # --------------------------------------------------------------------------------------------
