@@ -56,7 +56,7 @@ CONJUGATED = (
     "view reshape squeeze unsqueeze permute transpose t expand flip cat stack select slice "
     "index index_put clone cast tril triu fill copy view_of_base cumsum diagonal unfold "
     "index_select gather scatter scatter_add index_add index_add_into repeat pad einsum linear "
-    "linear_nobias masked_fill where asin acos atan asinh acosh atanh exp2").split()
+    "linear_nobias masked_fill where asin acos atan asinh atanh exp2").split()
 
 _FORMS: dict = {}
 _INSTALLED: list = []  # the conjugated forms are made on first use, once every op is declared
