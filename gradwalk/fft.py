@@ -92,9 +92,9 @@ def _args(input, s, dim, name: str, c2r: bool = False):
     """PyTorch's defaults for ``s`` and ``dim``: the sizes and axes of the transform (for the
     c2r transforms, the last size is the real output's, ``2 (m - 1)`` by default)."""
     ndim = input.ndim
-    if ndim == 0:
-        raise RuntimeError(f"fft.{name}(): expects a tensor of at least one dimension, got a "
-                           "0-d tensor")
+    if ndim == 0:  # PyTorch's IndexError: no dimension to transform
+        raise IndexError(f"fft.{name}(): Dimension specified as -1 but tensor has no "
+                         "dimensions (a 0-d tensor)")
     if dim is not None and isinstance(dim, int):
         dim = (dim,)
     if s is not None and isinstance(s, int):
