@@ -368,7 +368,7 @@ def _fit(g, shape, dtype, node, i, create_graph, xp):
         if g._data.dtype != dtype:
             g = (g.real if g._data.dtype.kind == "c" and dtype.kind != "c" else g).to(dtype)
     elif g.dtype is not dtype and g.dtype != dtype:  # a real input's gradient: the real part
-        g = (g.real if g.dtype.kind == "c" and dtype.kind != "c" else g).astype(dtype)
+        g = (np.real(g) if g.dtype.kind == "c" and dtype.kind != "c" else g).astype(dtype)
     return g
 
 

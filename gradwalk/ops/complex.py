@@ -150,18 +150,52 @@ def _install_forms() -> None:
 # Making complex values and taking them apart
 
 
+def _physical(f):
+    """``f`` on plain arrays; on ``vmap``'s batched arrays (one level), ``f`` of the physical
+    arrays (the batch dim leading, so that the other operand broadcasts against the rest)."""
+
+    def run(*arrays):
+        batched = _registry._Batched
+        levels = {a._level for a in arrays if batched is not None and type(a) is batched}
+        if not levels:
+            return f(*arrays)
+        if len(levels) > 1:
+            raise RuntimeError(f"vmap: {f.__name__.strip('_')} of tensors batched at different "
+                               "levels is not supported; call it once per sample")
+        # the logical ranks line up on the right: a batched array of a lower rank gets ones
+        # after its batch dim, so that NumPy's broadcasting keeps the batch dim apart
+        rank = max(np.ndim(a._a) - 1 if type(a) is batched else np.ndim(a) for a in arrays)
+        plain = [np.reshape(a._a, a._a.shape[:1] + (1,) * (rank + 1 - a._a.ndim)
+                            + a._a.shape[1:]) if type(a) is batched else a for a in arrays]
+        return batched(f(*plain), levels.pop())
+
+    run.__name__ = f.__name__
+    return run
+
+
+@_physical
+def _real_part(a):
+    return a.real
+
+
+@_physical
+def _imag_part(a):
+    return a.imag
+
+
 def _real_of(xp, a):
     if K.is_dxp(xp):
         return real(a)
-    return a.real if a.dtype.kind == "c" else a
+    return _real_part(a) if a.dtype.kind == "c" else a
 
 
 def _imag_of(xp, a):
     if K.is_dxp(xp):
         return imag(a)
-    return a.imag
+    return _imag_part(a)
 
 
+@_physical
 def build(re, im):
     """A complex array with parts ``re`` and ``im`` (broadcast), exact also where a part is
     infinite (``re + 1j * im`` would make ``inf * 1j`` NaN)."""
@@ -207,9 +241,14 @@ COMPLEX = declare("complex", _complex_fwd, _complex_vjp, _complex_jvp, inputs=("
                   saves=(), explain=("real(grad)", "imag(grad)"))
 
 
+@_physical
+def _angle_np(x):
+    return np.angle(x)
+
+
 def _angle_fwd(xp, x):
     if x.dtype.kind == "c":
-        return xp.angle(x)
+        return _angle_np(x) if not K.is_dxp(xp) else xp.angle(x)
     # PyTorch's angle of a real number: pi below 0, 0 from 0 on (-0.0 included), NaN kept
     return xp.where(xp.isnan(x), x, xp.where(x < 0, np.pi, 0.0)).astype(x.dtype)
 
@@ -237,8 +276,11 @@ ANGLE = declare("angle", _angle_fwd, _angle_vjp, _angle_jvp,
 def _view_as_real_fwd(xp, x):
     if K.is_dxp(xp):
         return view_as_real(x)
-    if getattr(x, "_gw_batched", False):
-        raise TypeError("view_as_real: complex tensors are not supported under vmap")
+    return _var_np(x)
+
+
+@_physical
+def _var_np(x):
     half = x.itemsize // 2
     return np.lib.stride_tricks.as_strided(x.real, x.shape + (2,), x.strides + (half,))
 
@@ -252,6 +294,11 @@ def _view_as_real_vjp(xp, g, out, x):
 def _view_as_complex_fwd(xp, x):
     if K.is_dxp(xp):
         return view_as_complex(x)
+    return _vac_np(x)
+
+
+@_physical
+def _vac_np(x):
     if x.strides[-1] != x.itemsize:
         x = np.ascontiguousarray(x)  # a replay inside a gradient: a copy is fine there
     return x.view(np.complex64 if x.dtype == np.float32 else np.complex128)[..., 0]
@@ -260,6 +307,11 @@ def _view_as_complex_fwd(xp, x):
 def _view_as_complex_vjp(xp, g, out, x):
     if K.is_dxp(xp):
         return view_as_real(g)
+    return _stack_parts(g)
+
+
+@_physical
+def _stack_parts(g):
     return np.stack([g.real, g.imag], axis=-1)
 
 
@@ -427,7 +479,7 @@ def complex(real, imag):
     Example:
         >>> import gradwalk
         >>> gradwalk.complex(gradwalk.tensor([1.0, 2.0]), gradwalk.tensor([0.5, -1.0]))
-        tensor([1.0000+0.5000j, 2.0000-1.0000j])
+        tensor([1.+0.5000j, 2.-1.0000j])
     """
     _float_parts(real, imag, "complex")
     return apply(COMPLEX, real, imag)
@@ -476,9 +528,11 @@ def view_as_complex(input):
                            f"but got a tensor of scalar type: {input.dtype}")
     if d.ndim == 0 or d.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    if d.strides[-1] != d.itemsize:
+    strides = getattr(d, "strides", None)  # None under vmap: the physical array is checked
+    if strides is not None and strides[-1] != d.itemsize:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
-    if any(s % (2 * d.itemsize) for s, n in zip(d.strides[:-1], d.shape[:-1]) if n > 1):
+    if strides is not None and any(s % (2 * d.itemsize) for s, n in zip(strides[:-1],
+                                                                        d.shape[:-1]) if n > 1):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
     return _share(apply1(VIEW_AS_COMPLEX, input), input, VIEW_AS_COMPLEX, {})
 
