@@ -8,6 +8,9 @@ Note [eig's eigenvectors]
     (PyTorch's MKL and NumPy's OpenBLAS disagreed on 7 of 25 random real 5x5 matrices, and
     agreed on 25 of 25 complex ones). So ``eig``'s eigenvectors equal PyTorch's up to a phase
     per column (``V[:, k] * exp(i phi_k)``); the eigenvalues, their order included, agree.
+    Under the name ``gradwalk.linalg.eig`` that would be a silently different answer (the
+    OpInfo entry ``linalg.eig`` differs on 2 of its 6 float64 samples), so, as ``eigh``, it
+    is not exported: it is ``gradwalk.linalg.eigen.eig``; ``gradwalk.linalg.eigvals`` is.
     PyTorch's gradient of ``V`` is defined only for losses that do not depend on those phases
     (it checks that ``Im(diag(V^H gV))`` is 0 and raises otherwise, as gradwalk does); for
     such losses the gradients agree as well. ``eigvals`` depends on no phase.
@@ -101,7 +104,7 @@ def _eig_jvp(xp, t, out, a, shape):
 # Not in the registry's table (as ``unbind``): the registry's generic checks read a node's
 # rules in real coordinates and finite differences of its packed output, which holds the
 # eigenvectors whose phase is free, and its rules have no double backward (Note [eig's
-# eigenvectors]); tests/linalg/test_eig.py checks values, gradients and tangents against PyTorch.
+# eigenvectors]); tests/linalg/test_eigen.py checks values, gradients and tangents against PyTorch.
 EIG = _registry.Op("linalg_eig", _eig_fwd, _eig_vjp, _eig_jvp, inputs=("self",), saves=(),
                    save_out=True, node_name="LinalgEigBackward0", elementwise=False,
                    explain=("V^-H (diag(gL) + P(V^H gV) / conj(L_j - L_i)) V^H",))
@@ -139,7 +142,7 @@ def eig(A):
 
     Example:
         >>> import gradwalk
-        >>> L, V = gradwalk.linalg.eig(gradwalk.tensor([[2.0, 0.0], [0.0, 3.0]]))
+        >>> L, V = gradwalk.linalg.eigen.eig(gradwalk.tensor([[2.0, 0.0], [0.0, 3.0]]))
         >>> L
         tensor([2.+0.j, 3.+0.j])
         >>> V
