@@ -203,7 +203,9 @@ _NAMES["bfloat16"] = bfloat16
 #     different categories -> the higher category's type). Across priorities a lower priority
 #     counts only when its category is higher (``_combine``): float32 [n] * float64 0-d is
 #     float32; int32 [n] * 0-d float64 is float64; int8 [n] + 1000 stays int8; bool [n] + 3 is
-#     int64; an int tensor times a Python float is the default dtype.
+#     int64; an int tensor times a Python float is the default dtype. A float tensor raised to
+#     complex by a lower priority keeps its precision (float32 [n] * 0-d complex128 is
+#     complex64; float16 would be complex32, which NumPy lacks: a TypeError).
 #     NumPy differs: its 0-d arrays promote as arrays (float32 [n] * float64 0-d is float64),
 #     int64 with float32 is float64, and bool with a Python float is float64. So every op that
 #     combines dtypes asks ``promote_pair``/``result_np`` here (one place) and casts its operands
