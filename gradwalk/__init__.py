@@ -27,6 +27,10 @@ from .dtypes import (
     bfloat16,
     bool_,
     can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -374,6 +378,26 @@ for _name, _fn in {**special.TOP_LEVEL, **signal.windows.WINDOW_FACTORIES}.items
     globals().setdefault(_name, _fn)
 special.bind_methods(Tensor)
 del _name, _fn
+
+# complex tensors: parts, conjugates, views (gradwalk/ops/complex.py)
+from .ops import complex as _complex_ops
+from .ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    view_as_complex,
+    view_as_real,
+)
+_complex_ops.bind_methods(Tensor)
 
 # Scatters, index writes and the structural ops (stacking, splitting, diagonals...):
 # functions here, Tensor methods installed from their modules' METHODS.

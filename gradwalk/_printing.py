@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .backend import to_numpy
-from .dtypes import from_numpy_dtype, get_default_dtype, int64
+from .dtypes import default_complex_np, from_numpy_dtype, get_default_dtype, int64
 
 _DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
 _PROFILES = {
@@ -110,6 +110,30 @@ class _Formatter:
         return self.max_width
 
 
+class _ComplexFormatter:
+    """PyTorch's complex format: the real parts and the imaginary parts each with their own
+    formatter (width, sci mode), joined as ``re+imj``; elements are not padded to one width."""
+
+    pad = False
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.re = _Formatter(values.real)
+        self.im = _Formatter(values.imag)
+
+    def format(self, value) -> str:
+        value = complex(value)
+        re = self.re.format(value.real).rjust(self.re.width())
+        im = (self.im.format(value.imag).rjust(self.im.width()) + "j").lstrip()
+        return re + (im if im[0] in "+-" else "+" + im)
+
+    def width(self) -> int:
+        return self.re.width() + self.im.width() + 1
+
+
+def _formatter(values: np.ndarray):
+    return _ComplexFormatter(values) if values.dtype.kind == "c" else _Formatter(values)
+
+
 def _summarize(a: np.ndarray) -> np.ndarray:
     """The values shown when the tensor is summarized (edge items of every dim)."""
     if a.ndim == 0:
@@ -128,11 +152,12 @@ def _vector(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) -> str
     elem = width + 2
     per_line = max(1, math.floor((OPTIONS["linewidth"] - indent) / elem))
     edge = OPTIONS["edgeitems"]
+    pad = width if getattr(fmt, "pad", True) else 0
     if summarize and a.shape[0] > 2 * edge:
-        items = ([fmt.format(v).rjust(width) for v in a[:edge]] + [" ..."]
-                 + [fmt.format(v).rjust(width) for v in a[-edge:]])
+        items = ([fmt.format(v).rjust(pad) for v in a[:edge]] + [" ..."]
+                 + [fmt.format(v).rjust(pad) for v in a[-edge:]])
     else:
-        items = [fmt.format(v).rjust(width) for v in a]
+        items = [fmt.format(v).rjust(pad) for v in a]
     lines = [items[i:i + per_line] for i in range(0, len(items), per_line)]
     body = (",\n" + " " * (indent + 1)).join(", ".join(line) for line in lines)
     return "[" + body + "]"
@@ -168,17 +193,35 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
             suffixes.append(f"dtype={dt!r}")
     else:
         summarize = a.size > OPTIONS["threshold"]
-        fmt = _Formatter(_summarize(a) if summarize else a)
+        fmt = _formatter(_summarize(a) if summarize else a)
         body = _tensor_str(a, fmt, indent, summarize)
     if t.is_cuda:
         suffixes.append(f"device='{t.device}'")
     show_dtype = a.size != 0 and (
         (dt.is_floating_point and dt is not get_default_dtype())
-        or (not dt.is_floating_point and dt.name != "bool" and dt is not int64))
+        or (dt.is_complex and a.dtype != default_complex_np())
+        or (not dt.is_floating_point and not dt.is_complex and dt.name != "bool"
+            and dt is not int64))
     if show_dtype:
         suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """PyTorch's placement of the suffixes: a suffix that would pass the line width starts a new
+    line. Lengths count ``torch.`` for ``gradwalk.``, so that lines break where PyTorch's do."""
+    parts = [text]
+    last = len(text) - text.rfind("\n") + 1
+    for s in suffixes:
+        n = len(s.replace("gradwalk.", "torch."))
+        if last + n + 2 > OPTIONS["linewidth"]:
+            parts.append(",\n" + " " * indent + s)
+            last = indent + n
+        else:
+            parts.append(", " + s)
+            last += n + 2
+    return "".join(parts) + ")"

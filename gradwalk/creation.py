@@ -283,6 +283,8 @@ def full(size: int | Sequence[int], fill_value: Scalar, *, dtype: DTypeLike | No
             npd = np.bool_
         elif isinstance(fill_value, int):
             npd = np.int64
+        elif isinstance(fill_value, complex):
+            npd = _dt.default_complex_np()
         else:
             npd = _dt.get_default_dtype().np
     else:
@@ -521,6 +523,8 @@ def linspace(start: Scalar, end: Scalar, steps: int, *, dtype: DTypeLike | None 
     """
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
+    if dtype is None and any(isinstance(v, complex) for v in (start, end)):
+        dtype = _dt.from_numpy_dtype(_dt.default_complex_np())  # PyTorch's: a complex result
     return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), dtype, device,
                    requires_grad)
 

@@ -22,12 +22,41 @@ class dtype:
         self.name = name
         self.np = np.dtype(np_type)
         self.is_floating_point = self.np.kind == "f"
-        self.is_signed = self.np.kind in "fi"
+        self.is_signed = self.np.kind in "fic"
         self.itemsize = self.np.itemsize
 
     @property
     def is_complex(self) -> bool:
-        return False
+        """Whether this is a complex dtype (``complex64``, ``complex128``)."""
+        return self.np.kind == "c"
+
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one's parts (``complex64`` -> ``float32``); a real dtype
+        is returned as it is.
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.complex128.to_real()
+            gradwalk.float64
+        """
+        if self.np.kind != "c":
+            return self
+        return float32 if self.np == np.complex64 else float64
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with this float dtype's parts (``float32`` -> ``complex64``).
+
+        Example:
+            >>> import gradwalk
+            >>> gradwalk.float64.to_complex()
+            gradwalk.complex128
+        """
+        if self.np.kind == "c":
+            return self
+        if self.np.kind != "f" or self.np == np.float16:
+            raise RuntimeError(f"to_complex is only supported for float32 and float64, not "
+                               f"{self!r} (gradwalk has no complex32)")
+        return complex64 if self.np == np.float32 else complex128
 
     def __repr__(self) -> str:
         return f"gradwalk.{self.name}"
@@ -45,11 +74,15 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
+complex64 = dtype("complex64", np.complex64)
+complex128 = dtype("complex128", np.complex128)
+cfloat, cdouble = complex64, complex128
 
-ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
+ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_, complex64, complex128)
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
-_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64,
+              cfloat=complex64, cdouble=complex128)
 
 
 def _by_name(name: str) -> dtype:
@@ -84,6 +117,8 @@ def to_numpy_dtype(d) -> np.dtype:
         return int64.np
     if d is bool:
         return bool_.np
+    if d is complex:
+        return complex128.np  # PyTorch's too: dtype=complex is complex128
     try:
         return from_numpy_dtype(np.dtype(d)).np
     except TypeError:
@@ -91,6 +126,12 @@ def to_numpy_dtype(d) -> np.dtype:
 
 
 _default = [float32]
+
+
+def default_complex_np() -> np.dtype:
+    """The complex dtype of Python complex numbers: complex64 beside the default float32,
+    complex128 beside float64 (PyTorch's rule)."""
+    return complex128.np if _default[0] is float64 else complex64.np
 
 
 def get_default_dtype() -> dtype:
@@ -162,7 +203,9 @@ _NAMES["bfloat16"] = bfloat16
 #     different categories -> the higher category's type). Across priorities a lower priority
 #     counts only when its category is higher (``_combine``): float32 [n] * float64 0-d is
 #     float32; int32 [n] * 0-d float64 is float64; int8 [n] + 1000 stays int8; bool [n] + 3 is
-#     int64; an int tensor times a Python float is the default dtype.
+#     int64; an int tensor times a Python float is the default dtype. A float tensor raised to
+#     complex by a lower priority keeps its precision (float32 [n] * 0-d complex128 is
+#     complex64; float16 would be complex32, which NumPy lacks: a TypeError).
 #     NumPy differs: its 0-d arrays promote as arrays (float32 [n] * float64 0-d is float64),
 #     int64 with float32 is float64, and bool with a Python float is float64. So every op that
 #     combines dtypes asks ``promote_pair``/``result_np`` here (one place) and casts its operands
@@ -201,13 +244,21 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     ch, cl = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
     if ch == 3:
         return higher
-    if cl == 3:
-        return _promote_np(higher, lower) if ch == 2 else lower
+    if cl == 3:  # a float tensor raised to complex keeps its precision: float32 -> complex64
+        return _complex_of(higher) if ch == 2 else lower
     if ch == 2:
         return higher
     if ch == 0 or cl == 2:
         return _promote_np(higher, lower)
     return higher
+
+
+def _complex_of(d: np.dtype) -> np.dtype:
+    if d == np.float16:
+        raise TypeError("a float16 tensor beside a complex number or 0-d tensor is complex32 in "
+                        "PyTorch, which gradwalk does not have (NumPy has no complex32); convert "
+                        "the float16 tensor first, e.g. x.float()")
+    return complex64.np if d == np.float32 else complex128.np
 
 
 def _number_dtype(x) -> np.dtype:
@@ -219,7 +270,7 @@ def _number_dtype(x) -> np.dtype:
     if isinstance(x, (float, np.floating)):
         return get_default_dtype().np
     if isinstance(x, (complex, np.complexfloating)):
-        return np.dtype(np.complex128 if get_default_dtype() is float64 else np.complex64)
+        return default_complex_np()
     raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
 
 
@@ -266,9 +317,6 @@ def promote_pair(input_data, other_data) -> list:
             r = _COMBINED[key] = result_np(input_data, other_data)
     else:
         r = result_np(input_data, other_data)
-        if r.kind == "c":
-            raise TypeError("gradwalk has no complex dtypes: a complex number cannot be combined "
-                            "with a tensor; use real and imaginary parts as two real tensors")
     return [_cast_to(input_data, r), _cast_to(other_data, r)]
 
 
@@ -322,11 +370,7 @@ def result_type(tensor, other) -> dtype:
         if not (hasattr(x, "dtype") or isinstance(x, (bool, int, float, complex))):
             raise TypeError(f"result_type(): expected Tensors or numbers, got "
                             f"{type(x).__name__}")
-    r = result_np(*ops)
-    if r.kind == "c":
-        raise TypeError("result_type(): the result is complex, and gradwalk has no complex "
-                        "dtypes")
-    return from_numpy_dtype(r)
+    return from_numpy_dtype(result_np(*ops))
 
 
 def can_cast(from_: dtype, to: dtype) -> bool:

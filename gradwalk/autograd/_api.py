@@ -52,6 +52,10 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str) -> list:
                     f"grad can be implicitly created only for scalar outputs; output {k} has "
                     f"shape {list(out.shape)}. Pass gradient= (backward) or grad_outputs= "
                     "(grad) with a tensor of that shape, e.g. torch.ones_like(out).")
+            if out._data.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}: call backward on a real value (e.g. "
+                                   ".abs() or .real of it), or pass gradient=")
             xp = xp_of(out._data)
             a = xp.ones(out._data.shape, dtype=out._data.dtype)
             seeds.append(Tensor._wrap(a) if create_graph else a)

@@ -367,9 +367,9 @@ def _fit(g, shape, dtype, node, i, create_graph, xp):
         g = _sum_to(g, shape, node, i, xp)
     if create_graph:
         if g._data.dtype != dtype:
-            g = g.to(dtype)
-    elif g.dtype is not dtype and g.dtype != dtype:
-        g = g.astype(dtype)
+            g = (g.real if g._data.dtype.kind == "c" and dtype.kind != "c" else g).to(dtype)
+    elif g.dtype is not dtype and g.dtype != dtype:  # a real input's gradient: the real part
+        g = (np.real(g) if g.dtype.kind == "c" and dtype.kind != "c" else g).astype(dtype)
     return g
 
 

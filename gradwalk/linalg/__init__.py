@@ -2,9 +2,10 @@
 
 Every decomposition, solve and inverse is one registry op whose rules are PyTorch's formulas
 (``_core.py``: Note [linalg rules in two modes], Note [packed outputs]); norms, products and
-the functions built from them are compositions of differentiable ops. Real dtypes only
-(gradwalk has no complex tensors): ``eig`` and ``eigvals``, whose results are complex, are not
-provided.
+the functions built from them are compositions of differentiable ops. Real dtypes, except
+``eigvals`` and ``eig`` (``eigen.py``), which take real or complex matrices and return complex
+results; the other functions refuse complex inputs. ``eig`` is not exported as
+``gradwalk.linalg.eig`` for the reason ``eigh`` is not (Note [eig's eigenvectors]).
 
 Note [eigh's eigenvector signs]
     ``eigh`` is implemented (``gradwalk.linalg.decompositions.eigh``, with PyTorch's rules) but
@@ -39,6 +40,7 @@ from .decompositions import (
     svd,
     svdvals,
 )
+from .eigen import eigvals
 from .functions import (
     cross,
     diagonal,
@@ -72,7 +74,8 @@ _core._GW.solve_tri = staticmethod(
     lambda a, b, upper, unit=False: solve_triangular(a, b, upper=upper, unitriangular=unit))
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigvalsh",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigvals",
+    "eigvalsh",
     "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
     "lu_factor_ex", "lu_solve", "lu_unpack", "matrix_exp", "matrix_norm", "matrix_power",
     "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",

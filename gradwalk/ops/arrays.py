@@ -73,6 +73,8 @@ def to_array(data, dtype=None) -> np.ndarray:
             raise ValueError("Overflow when unpacking long long: a Python int outside int64's "
                              "range cannot be a tensor element")
         arr = arr.astype(np.int64, copy=False)
+    elif kind == "c":  # Python complex numbers: complex64 beside the default float32
+        arr = arr.astype(dtypes.default_complex_np(), copy=False)
     elif kind == "b":
         pass
     elif kind == "O" and any(type(v) is int for v in _flat(data)):

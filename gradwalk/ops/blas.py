@@ -21,6 +21,7 @@ from . import linalg as L
 from . import reductions as Rd
 from . import registry as R
 from . import shape as S
+from .complex import conj
 
 _check = K.check_tensor
 
@@ -167,7 +168,7 @@ def vdot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
-    return L.dot(input, other)
+    return L.dot(conj(input), other)
 
 
 def dist(input, other, p=2):

@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes as _dtypes
 from . import registry as _registry
 from .arrays import shape_args, to_array
+from .complex import conj
 from .diagonal import diagonal, unfold
 from .elementwise import clone
 from .elementwise import fill as _fill
@@ -258,16 +259,16 @@ def new_tensor(input, data, *, dtype=None, device=None, requires_grad=False, lay
 
 
 def _mH(self):
-    """The last two dims swapped (the conjugate transpose: gradwalk's tensors are real)."""
-    return transpose(self, -2, -1)
+    """The conjugate transpose of the last two dims."""
+    return conj(transpose(self, -2, -1))
 
 
 def _H(self):
-    """The transpose of a matrix (the conjugate transpose: gradwalk's tensors are real)."""
+    """The conjugate transpose of a matrix."""
     if self.ndim not in (0, 2):
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.ndim}-D tensor.")
-    return t(self) if self.ndim == 2 else self
+    return conj(t(self)) if self.ndim == 2 else conj(self)
 
 
 #: Properties of Tensor (``install`` sets them).

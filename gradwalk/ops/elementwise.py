@@ -654,8 +654,6 @@ def where(condition, input=None, other=None):
     a = K.as_operand(input, ref, "where")
     b = K.as_operand(other, ref, "where")
     r = result_np(_data_of(a), _data_of(b))  # Note [type promotion]
-    if r.kind == "c":
-        raise TypeError("where(): gradwalk has no complex dtypes (a complex number was given)")
     a, b = _where_operand(a, r), _where_operand(b, r)
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)

@@ -124,7 +124,7 @@ def raise_broadcast_error(op: str, sa, sb):
     raise RuntimeError(f"{op}(): shapes {list(sa)} and {list(sb)} do not broadcast") from None
 
 
-_NUMBER = (int, float, bool, np.integer, np.floating, np.bool_)
+_NUMBER = (int, float, bool, complex, np.integer, np.floating, np.bool_, np.complexfloating)
 
 
 def as_operand(x, ref, op: str):
@@ -143,6 +143,17 @@ def as_operand(x, ref, op: str):
         return _registry.wrap(_arrays.to_array(x))
     raise TypeError(
         f"{op}(): unsupported operand type {type(x).__name__}; expected a Tensor or a number")
+
+
+def real_only(op: str, *xs) -> None:
+    """PyTorch's refusal of complex inputs where it has no complex kernel (order, sorting,
+    searching, softmax): a TypeError, never an answer from NumPy's order of complex numbers."""
+    for x in xs:
+        d = x._data.dtype.kind if isinstance(x, _registry.Tensor) else (
+            "c" if isinstance(x, complex | np.complexfloating) else "")
+        if d == "c":
+            raise TypeError(f"{op}(): complex tensors are not supported (complex numbers have no "
+                            "order); use z.real, z.imag or z.abs()")
 
 
 def _tensor_class():

@@ -404,6 +404,7 @@ def _dim(x, dim, op):
 def _float(x, op):
     if not isinstance(x, _registry.Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
+    K.real_only(op, x)
     if x._data.dtype.kind != "f":
         return x.to(get_default_dtype())
     return x

@@ -549,6 +549,7 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     """
     if not isinstance(elements, R.Tensor) and not isinstance(test_elements, R.Tensor):
         raise TypeError("isin(): expected at least one Tensor argument")
+    K.real_only("isin", elements, test_elements)
     a, b = _data(elements), _data(test_elements)
     return _nondiff_result(np.asarray(np.isin(a, b, assume_unique=assume_unique,
                                               invert=invert)))

@@ -564,6 +564,7 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg(input, dim, keepdim, f, name):
+    K.real_only(name, input)
     a = input._data
     if dim is None:
         r = f(a.reshape(-1))

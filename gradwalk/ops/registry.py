@@ -7,13 +7,9 @@ An op is declared once; every fact about it is a field of that declaration::
                 explain="grad * cos(x)",
                 example=("gradwalk.sin(gradwalk.tensor([0.0]))", "tensor([0.])"))
 
-Nothing is restated: an ``elementwise=True`` op without a ``jvp`` gets its forward rule from its
-reverse rule (the Jacobian is diagonal, so the tangent is the gradient rule applied to the
-tangent), a ``linear=True`` op from its forward (the tangent goes through the same linear map);
-the public function ``gradwalk.sin``, the method ``Tensor.sin`` and the in-place ``Tensor.sin_``
-are generated from a declaration that has an ``example`` (``ops/surface.py``); ``explain`` is the
-rule in words that ``autograd.explain`` shows. ``saves`` is checked when the op is declared: a
-vjp that reads an input the node does not keep fails here, not at backward.
+Nothing is restated (``docs/architecture.md``): an ``elementwise=True`` op without a ``jvp``
+gets its forward rule from its reverse rule, a ``linear=True`` op from its forward; a declaration
+with an ``example`` gets its function, method and in-place method (``ops/surface.py``).
 
 Rule conventions (Note [rules]):
 
@@ -27,13 +23,11 @@ Rule conventions (Note [rules]):
   tangents, for ops of several inputs) and returns the output tangent, which may be any array that
   broadcasts to the output's shape (``add`` given only its smaller input's tangent returns it as
   is); forward mode broadcasts it.
-* ``xp`` is numpy (or cupy) with raw arrays for first-order work, and ``gradwalk.ops.dxp``, the
-  differentiable namespace, with Tensors when the engine runs with ``create_graph=True``. So rules
-  use only ``xp`` functions, arithmetic operators, ``.shape``/``.ndim`` and the helpers of
-  ``gradwalk.ops.kernels``, which work in both modes.
+* ``xp`` is numpy (or cupy) with raw arrays, or ``gradwalk.ops.dxp`` (the differentiable
+  namespace) with Tensors under ``create_graph=True``: rules use only ``xp`` functions, operators,
+  ``.shape``/``.ndim`` and the helpers of ``gradwalk.ops.kernels``, which work in both modes.
 
-The registry decides whether to record a node: only when grad mode is on and an input requires
-grad. That check is the whole fast path for inference.
+A node is recorded only when grad mode is on and an input requires grad: the inference path.
 
 Note [binding]
     The ops make Tensors but do not import ``tensor.py`` (which imports them for its methods):
@@ -67,6 +61,7 @@ from . import rules as _rules
 _ndarray = np.ndarray
 _asarray = np.asarray
 _Batched = None  # set by func/_batched_array.py: vmap's BatchedArray type
+_complex = None  # set by ops/complex.py: an op's complex form (Note [complex ops] there)
 
 
 def _as_out(out):
@@ -190,6 +185,7 @@ def _edge(t):
 def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
     """Apply a one-input op to the Tensor ``input`` (the hot path: keep it short)."""
     data = input._data
+    op = _complex(op) if data.dtype.kind == "c" else op
     if type(data) is _ndarray:
         if data.ndim or not op.elementwise:
             out = op.forward(np, data) if params is None else op.forward(np, data, **params)
@@ -251,6 +247,8 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
         other_requires_grad = False
         if other_type is float and input_data.dtype.kind != "f":
             input_data, other_data = _promote2(input_data, other_data)
+    if input_data.dtype.kind == "c":  # complex: the general path records every input's dtype
+        return apply(op, input, other, params=params)
     if type(input_data) is _ndarray:
         if input_data.ndim == 0 and op.elementwise and type(other_data) is not _Batched and (
                 type(other_data) is not _ndarray or other_data.ndim == 0):
@@ -327,12 +325,15 @@ def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
         if isinstance(input, tensor):
             data = input._data
             datas.append(data)
+            if data.dtype.kind == "c":
+                op = _complex(op)
             if input._requires_grad:
                 requires = True
             if xp is None and type(data) is not _ndarray:
                 xp = xp_of(data)
         else:
             datas.append(input)
+            op = _complex(op) if type(input) is complex else op
     if xp is None:
         xp = np
     if op.elementwise and len(datas) == 2:
@@ -387,6 +388,7 @@ def apply_multi(op: Op, x, params=None) -> tuple:
         ('UnbindBackward0', 1)
     """
     data = x._data
+    op = _complex(op) if data.dtype.kind == "c" else op
     xp = np if type(data) is _ndarray else xp_of(data)
     outs = op.forward(xp, data) if params is None else op.forward(xp, data, **params)
     if not (x._requires_grad and is_grad_enabled_fast()):

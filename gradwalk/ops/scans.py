@@ -188,6 +188,7 @@ def cummax(input, dim):
         >>> gradwalk.cummax(gradwalk.tensor([1.0, 3.0, 2.0, 3.0]), dim=0)
         return_types(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 1, 3]))
     """
+    K.real_only("cummax", input)
     return _cumextreme(input, dim, True, "cummax")
 
 
@@ -199,6 +200,7 @@ def cummin(input, dim):
         >>> gradwalk.cummin(gradwalk.tensor([3.0, 1.0, 2.0]), dim=0).values
         tensor([3., 1., 1.])
     """
+    K.real_only("cummin", input)
     return _cumextreme(input, dim, False, "cummin")
 
 

@@ -78,6 +78,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
         >>> gradwalk.sort(gradwalk.tensor([3.0, 1.0, 2.0]))
         return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
     """
+    K.real_only("sort", input)
     _check(input, "sort")
     if isinstance(dim, bool):  # sort(x, True): PyTorch's positional ``descending`` overload
         dim, descending = -1, dim
@@ -96,6 +97,7 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
         >>> gradwalk.argsort(gradwalk.tensor([3.0, 1.0, 2.0]), descending=True)
         tensor([0, 2, 1])
     """
+    K.real_only("argsort", input)
     _check(input, "argsort")
     axis = _dim(input, dim, "argsort")
     if input.ndim == 0:
@@ -112,6 +114,7 @@ def msort(input):
         tensor([[1., 1.],
                 [2., 3.]])
     """
+    K.real_only("msort", input)
     return sort(input, 0).values
 
 
@@ -124,6 +127,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         >>> gradwalk.topk(gradwalk.tensor([1.0, 5.0, 3.0]), 2)
         return_types(values=tensor([5., 3.]), indices=tensor([1, 2]))
     """
+    K.real_only("topk", input)
     _check(input, "topk")
     axis = _dim(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
@@ -156,6 +160,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
         >>> gradwalk.kthvalue(gradwalk.tensor([3.0, 1.0, 2.0]), 2)
         return_types(values=tensor(2.), indices=tensor(2))
     """
+    K.real_only("kthvalue", input)
     _check(input, "kthvalue")
     axis = _dim(input, dim, "kthvalue")
     n = input.shape[axis] if input.ndim else 1
@@ -240,6 +245,7 @@ def median(input, dim=None, keepdim: bool = False):
         >>> gradwalk.median(gradwalk.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    K.real_only("median", input)
     return _median(input, dim, keepdim, False, "median")
 
 
@@ -251,6 +257,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):
         >>> gradwalk.nanmedian(gradwalk.tensor([3.0, float("nan"), 1.0]))
         tensor(1.)
     """
+    K.real_only("nanmedian", input)
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
@@ -263,6 +270,7 @@ def mode(input, dim: int = -1, keepdim: bool = False):
         >>> gradwalk.mode(gradwalk.tensor([2.0, 1.0, 2.0, 1.0, 3.0]))
         return_types(values=tensor(1.), indices=tensor(3))
     """
+    K.real_only("mode", input)
     _check(input, "mode")
     axis = _dim(input, dim, "mode")
     if input.ndim == 0:
@@ -295,6 +303,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
         >>> gradwalk.unique(gradwalk.tensor([3, 1, 3, 2]), return_counts=True)
         (tensor([1, 2, 3]), tensor([1, 1, 2]))
     """
+    K.real_only("unique", input)
     _check(input, "unique")
     a = input._data
     axis = None if dim is None else _dim(input, dim, "unique")
@@ -320,6 +329,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         >>> gradwalk.unique_consecutive(gradwalk.tensor([1, 1, 2, 2, 1]))
         tensor([1, 2, 1])
     """
+    K.real_only("unique_consecutive", input)
     _check(input, "unique_consecutive")
     a = input._data
     if dim is None:
@@ -410,6 +420,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         >>> gradwalk.histogram(gradwalk.tensor([1.0, 2.0, 1.0]), bins=2)
         histogram(hist=tensor([2., 1.]), bin_edges=tensor([1.0000, 1.5000, 2.0000]))
     """
+    K.real_only("histogram", input)
     _check(input, "histogram")
     a = input._data
     b = _raw(bins)
@@ -445,6 +456,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
         >>> gradwalk.searchsorted(gradwalk.tensor([1.0, 3.0, 5.0]), gradwalk.tensor([3.0, 4.0]))
         tensor([1, 2])
     """
+    K.real_only("searchsorted", sorted_sequence, input)
     _check(sorted_sequence, "searchsorted", "sorted_sequence")
     if side is not None:
         if side not in ("left", "right"):
@@ -470,6 +482,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
         >>> gradwalk.bucketize(gradwalk.tensor([1.0, 4.0]), gradwalk.tensor([1.0, 3.0, 5.0]))
         tensor([0, 2])
     """
+    K.real_only("bucketize", input, boundaries)
     _check(boundaries, "bucketize", "boundaries")
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("

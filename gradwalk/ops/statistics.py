@@ -36,6 +36,7 @@ from . import linalg as L
 from . import reductions as Rd
 from . import registry as R
 from . import shape as S
+from .complex import conj
 from .sorting import sort
 
 _MinMax = namedtuple("aminmax", ["min", "max"])
@@ -87,6 +88,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
         >>> gradwalk.aminmax(gradwalk.tensor([3.0, 1.0, 2.0]))
         aminmax(min=tensor(1.), max=tensor(3.))
     """
+    K.real_only("aminmax", input)
     _check(input, "aminmax")
     if input._data.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
@@ -239,6 +241,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         >>> gradwalk.quantile(gradwalk.tensor([1.0, 2.0, 3.0, 4.0]), 0.5)
         tensor(2.5000)
     """
+    K.real_only("quantile", input)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
@@ -250,6 +253,7 @@ def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str
         >>> gradwalk.nanquantile(gradwalk.tensor([1.0, float("nan"), 3.0]), 0.5)
         tensor(2.)
     """
+    K.real_only("nanquantile", input)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
@@ -321,7 +325,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     if nf <= 0:
         norm_factor = 0.0 if not isinstance(norm_factor, R.Tensor) else E.mul(norm_factor, 0.0)
     xc = E.sub(x, S.unsqueeze(avg, 1))
-    c = L.mm(xc, S.t(xc if w is None else E.mul(xc, w)))
+    c = L.mm(xc, conj(S.t(xc if w is None else E.mul(xc, w))))
     if isinstance(norm_factor, float | int):
         with np.errstate(divide="ignore", invalid="ignore"):
             c = E.div(c, R.wrap(np.asarray(norm_factor, dtype=c._data.dtype)))

@@ -158,6 +158,8 @@ class Result:
 def _np(t):
     if getattr(t, "_is_zerotensor", None) is not None and t._is_zerotensor():
         return np.zeros(tuple(t.shape), dtype=str(t.dtype).split(".")[-1])  # torch's ZeroTensor
+    if hasattr(t, "resolve_conj"):  # torch's lazy conjugate (``ihfft``): gradwalk has none
+        t = t.resolve_conj().resolve_neg()
     return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 

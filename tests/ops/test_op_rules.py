@@ -121,13 +121,27 @@ def _recorded(sample):
 
 
 def _has_tangent(a) -> bool:
-    return isinstance(a, gradwalk.Tensor) and a._data.dtype.kind == "f" and a.requires_grad
+    return isinstance(a, gradwalk.Tensor) and a._data.dtype.kind in "fc" and a.requires_grad
+
+
+def _random(rng, shape, dtype):
+    """Standard normal values of ``dtype``; complex ones get a random imaginary part too (a
+    complex node inside a sample: its rules are checked in real coordinates)."""
+    r = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        r = r + 1j * rng.standard_normal(shape)
+    return r.astype(dtype)
+
+
+def _real_float(a):
+    """float64, or complex128 for complex values (never a silent drop of the imaginary part)."""
+    a = np.asarray(a)
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
 
 
 def _tangents(sample, args, rng):
     """A random tangent per input with one (None elsewhere), in the op's tangent space."""
-    ts = [rng.standard_normal(a.shape).astype(a._data.dtype) if _has_tangent(a) else None
-          for a in args]
+    ts = [_random(rng, a.shape, a._data.dtype) if _has_tangent(a) else None for a in args]
     if sample.tangent_space is not None:
         ts = [None if t is None else sample.tangent_space(k, t) for k, t in enumerate(ts)]
     return ts
@@ -139,7 +153,7 @@ def _call_jvp(op, tangents, out, datas, params):
     r = op.jvp(np, t, out, *datas, **(params or {}))
     if r is None:
         return np.zeros(out.shape)
-    r = np.asarray(r, dtype=np.float64)
+    r = _real_float(r)
     # like reverse rules, forward rules may leave broadcasting to the caller
     assert np.broadcast_shapes(r.shape, out.shape) == out.shape, (
         f"{op.name}: jvp returned shape {r.shape}, not broadcastable to the output {out.shape}")
@@ -269,7 +283,7 @@ def test_jvp_matches_finite_differences(sample):
 
     def at(sign):
         moved = [d if t is None else d + sign * eps * t for d, t in zip(datas, tangents)]
-        return np.asarray(forward(np, *moved, **(params or {})), dtype=np.float64)
+        return _real_float(forward(np, *moved, **(params or {})))
 
     _close(jvp, (at(1) - at(-1)) / (2 * eps), sample, "jvp")
 
@@ -283,7 +297,7 @@ def test_jvp_is_adjoint_of_vjp(sample):
     tangents = _tangents(sample, args, rng)
     out = res._data
     jvp = _call_jvp(op, tangents, out, datas, params)
-    u = rng.standard_normal(out.shape).astype(out.dtype)
+    u = _random(rng, out.shape, out.dtype)
 
     # the reverse rule, called the way the engine calls it (saved values, ``needs``)
     saved = [s._data if isinstance(s, gradwalk.Tensor) else s for s in node.saved]
@@ -296,8 +310,9 @@ def test_jvp_is_adjoint_of_vjp(sample):
     rhs = 0.0
     for g, t, a in zip(grads, tangents, args):
         if t is not None and g is not None:
-            rhs += float(np.sum(_sum_to(np.asarray(g, dtype=np.float64), a.shape) * t))
-    lhs = float(np.sum(u * jvp))
+            # the real inner product Re(sum(conj(a) b)): PyTorch's complex gradient convention
+            rhs += float(np.sum(np.conj(_sum_to(_real_float(g), a.shape)) * t).real)
+    lhs = float(np.sum(np.conj(u) * jvp).real)
     tol = (1e-9 if sample.atol < 1e-5 else 1e-4) * max(1.0, abs(lhs), abs(rhs))
     assert abs(lhs - rhs) <= tol, (
         f"{sample.name} ({op.name}): <u, J t> = {lhs} but <J^T u, t> = {rhs}")
