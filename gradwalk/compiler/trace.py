@@ -1,0 +1,661 @@
+"""Recording a compiled region: ops into a lazy trace, the trace matched against programs.
+
+Note [the trace]
+    While a compiled function runs, ``registry._trace`` is the running ``Trace``; the three
+    apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``) and it
+    either records the op (its output tensor holds a ``LazyArray``, Note [lazy arrays]) or
+    returns ``NotImplemented`` and the op runs eagerly, as outside a region. The recorded ops
+    form a *segment*; its key is the sequence of (op, parameters, where each input comes from,
+    the shape/strides/dtype/requires_grad of each outside tensor when first used, grad mode),
+    with Python numbers passed to the program as arguments (only their type is in the key).
+    The keys of one compiled function form a trie: walking it as ops record gives each pending
+    value its shape and dtype, and the node where a segment ends holds its program. A step off
+    the trie is a (re)compile: the segment computes its values op by op from then on (the
+    interpreter) and, when it ends, the path gets its program.
+
+    A segment ends (``flush``) when Python reads a pending value (a graph break), before an op
+    the trace does not support reads a pending input, before an in-place op, and when the
+    compiled function returns. Then the program runs, every tensor of the segment gets its
+    array, and, when any value requires grad, the segment is one node of the graph,
+    ``CompiledFunctionBackward``, with one edge per use of an input that requires grad.
+
+Note [what the trace refuses]
+    An op is recorded only when its result cannot depend on anything but the key: it is
+    deterministic (no random draw), its output's shape is not data dependent, and it cannot
+    fail on values (integer division by zero, an index out of range read from a tensor, a
+    singular matrix): a cache hit replays an op sequence that ran before with the same shapes,
+    dtypes and parameters, so it fails exactly when eager would, at the same op. ``SUPPORTED``
+    lists the non-elementwise ops; elementwise ops are recorded on floating-point tensors (and
+    ``where``'s boolean condition). Everything else runs eagerly. Forward hooks (forward AD,
+    anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
+    arrays or tensors also run eagerly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+from ..autograd._api import grad as _autograd_grad
+from ..autograd.grad_mode import is_grad_enabled_fast
+from ..autograd.node import MultiNode
+from ..ops import registry as _registry
+from ..ops import rules as _rules
+from . import codegen
+from .codegen import CONST, EXT, KEYED, SLOT
+from .lazy import Flags, LazyArray
+
+_ndarray = np.ndarray
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SUPPORTED = frozenset(
+    "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
+    "pad select slice clone cast matmul bmm dot mv outer sum sum_dim mean mean_dim var std "
+    "prod amax amin logsumexp norm cumsum cumprod logcumsumexp softmax log_softmax linear "
+    "linear_nobias leaky_relu gelu softplus mse_loss l1_loss smooth_l1_loss "
+    "binary_cross_entropy layer_norm diagonal masked_fill".split())
+
+
+class Unfreezable(Exception):
+    """A parameter that cannot be part of a key (an array, a tensor...)."""
+
+
+def freeze(v):
+    """A hashable stand-in for an op parameter; floats by their exact bits (0.0 is not -0.0).
+
+    Example:
+        >>> freeze(-0.0) == freeze(0.0), freeze([1, 2]) == freeze([1, 2])
+        (False, True)
+    """
+    t = type(v)
+    if t is float:
+        return (t, v.hex())
+    if t is int or t is bool or t is str or v is None or v is Ellipsis:
+        return (t, v)
+    if t is tuple or t is list:
+        return (t, tuple(freeze(x) for x in v))
+    if t is dict:
+        return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+    if t is slice:
+        return (t, freeze(v.start), freeze(v.stop), freeze(v.step))
+    if isinstance(v, np.dtype) or isinstance(v, type):
+        return (np.dtype, v)
+    if isinstance(v, np.generic) and v.ndim == 0:
+        return (t, freeze(v.item()))
+    if type(v).__name__ == "Size":
+        return (t, tuple(v))
+    raise Unfreezable(t.__name__)
+
+
+class Rec:
+    """One recorded op of a trie path: what the program computes and the backward needs."""
+
+    __slots__ = ("op", "kind", "ins", "params", "grad", "rg", "needs", "fits", "saved",
+                 "checks", "saves_any", "loc", "edge_of")
+
+    def __init__(self, op, kind, ins, params, grad, rg, needs, fits, saved, checks,
+                 loc) -> None:
+        self.op, self.kind, self.ins, self.params = op, kind, ins, params
+        self.grad, self.rg, self.needs, self.fits, self.saved = grad, rg, needs, fits, saved
+        self.checks = checks
+        self.saves_any = any(saved)
+        self.loc = loc
+        self.edge_of = None  # input position -> edge index, filled per segment
+
+
+class TrieNode:
+    """A step of a recorded op sequence: the op, its output's shape/dtype/flags, the inputs it
+    shares memory with, and the program of a segment that ends here."""
+
+    __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
+                 "parent", "ext_keys")
+
+    def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
+        self.children: dict = {}
+        self.parent = parent
+        self.rec = rec
+        self.depth = 0 if parent is None else parent.depth + 1
+        self.program = None
+        self.shares = shares
+        self.ext_keys = ext_keys  # the guards this op added: (ext index, shape, dtype, rg)
+        if value is not None:
+            self.shape, self.dtype = value.shape, value.dtype
+            self.flags = Flags(value.flags)
+        else:
+            self.shape = self.dtype = self.flags = None
+
+    def path(self) -> list:
+        recs, node = [], self
+        while node.parent is not None:
+            recs.append(node)
+            node = node.parent
+        return recs[::-1]
+
+
+class Program:
+    """The compiled forward of one segment and what its backward reads."""
+
+    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end")
+
+    def __init__(self, end: TrieNode, n_ext: int) -> None:
+        nodes = end.path()
+        self.end = end
+        self.recs = [n.rec for n in nodes]
+        self.n_ext = n_ext
+        self.forward, self.source = codegen.compile_forward(self.recs, n_ext)
+        self.backward_source = codegen.backward_source(self.recs)
+        self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
+
+    def backward_facts(self, edge_uses):
+        """The recs with ``edge_of`` filled for ``edge_uses`` (reversed use order) and the
+        slots whose versions the rules check; the same for every segment of this path."""
+        if self.bw is None:
+            per_rec: dict = {}
+            for e, (slot, j) in enumerate(edge_uses):
+                per_rec.setdefault(slot, {})[j] = e
+            recs = [_with_edges(rec, per_rec.get(i)) for i, rec in enumerate(self.recs)]
+            read = set()
+            for i, rec in enumerate(recs):
+                if not rec.rg:
+                    continue
+                if rec.op.save_out:
+                    read.add(i)
+                for j, ref in enumerate(rec.ins):
+                    if rec.checks[j] and ref[0] == SLOT:
+                        read.add(ref[1])
+            self.bw = (recs, sorted(read))
+        return self.bw
+
+
+class _RegionOp:
+    """The op of a ``CompiledFunctionBackward`` node: its rule runs the segment's backward."""
+
+    name = "compiled_function"
+    node_name = "CompiledFunctionBackward"
+    elementwise = False
+    saves = ()
+    save_out = False
+    saves_if = None
+    input_names = ()
+    explain = None
+    int_ok = False
+    example = None
+    function = None
+    jvp = None
+
+    def __init__(self, seg) -> None:
+        self.vjp = seg.vjp
+
+
+class CompiledNode(MultiNode):
+    """A flushed segment in the graph: one node, one output per value that requires grad."""
+
+    __slots__ = ("seg",)
+    views = False
+
+    def release(self) -> None:
+        self.seg.release()
+
+
+def user_location() -> str:
+    """``file:line`` of the innermost frame outside gradwalk (where the user's code is)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_PACKAGE) and not fn.startswith("<gradwalk"):
+            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        f = f.f_back
+    return "?"
+
+
+class Segment:
+    """The ops recorded since the last flush (Note [the trace])."""
+
+    __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
+                 "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
+                 "slot_of", "ext_versions", "slot_versions", "freed", "flushed", "__weakref__")
+
+    def __init__(self, trace) -> None:
+        self.trace = trace
+        self.pos: TrieNode = trace.fn.root
+        self.exts: list = []
+        self.ext_data: list = []
+        self.ext_ids: dict = {}
+        self.consts: list = []
+        self.tensors: list = []
+        self.lazies: list = []
+        self.values = None  # the arrays, once computed (at once in eager mode)
+        self.node = None
+        self.edges: list = []
+        self.edge_uses: list = []  # per edge: (slot, input position)
+        self.out_slots: list = []
+        self.recs: list = []
+        self.eager = False
+        self.slot_of: dict = {}
+        self.ext_versions: dict = {}
+        self.slot_versions: dict = {}
+        self.freed = False
+        self.flushed = False
+
+    # -------------------------------------------------------------- recording
+    def record(self, op, inputs, params, kind):
+        """Record ``op`` on ``inputs``: the output tensor, ``NotImplemented`` to run the op
+        eagerly, or ``_RESTART`` for an input made after this segment's node."""
+        n_ext, n_const = len(self.exts), len(self.consts)
+        r = self._record(op, inputs, params, kind)
+        if r is NotImplemented or r is _RESTART:  # roll back what this op added
+            for x in self.exts[n_ext:]:
+                del self.ext_ids[id(x)]
+            del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
+        return r
+
+    def _record(self, op, inputs, params, kind):
+        tensor = _registry.Tensor
+        refs = []
+        datas = []
+        new_ext = []
+        rgs = []
+        node = self.node
+        for x in inputs:
+            if isinstance(x, tensor):
+                d = x._data
+                rg = x._requires_grad
+                if type(d) is LazyArray:
+                    if d.value is None:
+                        refs.append((SLOT, d.slot, rg))
+                        datas.append(d)
+                        rgs.append(rg)
+                        continue
+                    d = d.value
+                elif self.eager:
+                    s = self.slot_of.get(id(x))
+                    if s is not None and self.tensors[s] is x:
+                        refs.append((SLOT, s, rg))
+                        datas.append(d)
+                        rgs.append(rg)
+                        continue
+                if type(d) is not _ndarray:
+                    return NotImplemented
+                fn = x.grad_fn
+                if node is not None and fn is not None and rg and fn.seq > node.seq:
+                    return _RESTART
+                eid = self.ext_ids.get(id(x))
+                if eid is None:
+                    eid = self.ext_ids[id(x)] = len(self.exts)
+                    self.exts.append(x)
+                    self.ext_data.append(d)
+                    refs.append((EXT, eid, rg, d.shape, d.dtype, d.strides))
+                    new_ext.append((eid, d.shape, d.dtype, rg))
+                else:
+                    refs.append((EXT, eid, rg))
+                datas.append(d)
+                rgs.append(rg)
+            else:
+                t = type(x)
+                if t is float or t is int or t is bool:
+                    refs.append((CONST, len(self.consts), t))
+                    self.consts.append(x)
+                else:
+                    try:
+                        refs.append((KEYED, freeze(x)))
+                    except Unfreezable:
+                        return NotImplemented
+                datas.append(x)
+                rgs.append(False)
+        if op.elementwise and not _floating(op, datas):
+            return NotImplemented
+        try:
+            pkey = None if params is None else freeze(params)
+        except Unfreezable:
+            return NotImplemented
+        grad = is_grad_enabled_fast()
+        key = (op, kind, tuple(refs), pkey, grad)
+        child = self.pos.children.get(key)
+        value = None
+        if child is None:
+            got = self._miss(key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext)
+            if got is None:
+                return NotImplemented
+            child, value = got
+        return self._emit(child, inputs, datas, value)
+
+    def _miss(self, key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext):
+        """A step off the trie: compute from here on, and add the step (a (re)compile)."""
+        fn = self.trace.fn
+        if not fn.may_compile(self.pos, key):
+            return None
+        if not self.eager:
+            self._compute_pending()
+        real = [d.value if type(d) is LazyArray else d for d in datas]
+        ins = tuple((KEYED, inputs[j]) if r[0] == KEYED else (r[0], r[1])
+                    for j, r in enumerate(refs))
+        value = codegen.run_kernel(_Probe(op, kind, params), real)
+        if type(value) is not _ndarray:
+            return None
+        rg = grad and any(rgs)
+        needs = tuple(grad and r for r in rgs)
+        fits, saved, checks = _backward_facts(op, kind, inputs, real, rgs)
+        shares = tuple(j for j, d in enumerate(real)
+                       if type(d) is _ndarray and np.may_share_memory(value, d))
+        rec = Rec(op, kind, ins, params, grad, rg, needs, fits, saved, checks, user_location())
+        child = TrieNode(self.pos, rec, value, shares, tuple(new_ext))
+        fn.note_compile(self.pos, key, child)
+        self.pos.children[key] = child
+        return child, value
+
+    def _compute_pending(self) -> None:
+        """Switch to eager mode: compute the values recorded so far (by the interpreter)."""
+        values = []
+        for node in self.pos.path():
+            rec = node.rec
+            values.append(codegen.run_kernel(rec, [self._data(r, values) for r in rec.ins]))
+        self.values = values
+        self.eager = True
+        for lazy, t in zip(self.lazies, self.tensors):
+            v = values[lazy.slot]
+            lazy.value = v
+            if t._data is lazy:
+                t._data = v
+            self.slot_of[id(t)] = lazy.slot
+
+    def _data(self, ref, values):
+        kind = ref[0]
+        if kind == SLOT:
+            return values[ref[1]]
+        if kind == EXT:
+            return self.ext_data[ref[1]]
+        if kind == CONST:
+            return self.consts[ref[1]]
+        return ref[1]
+
+    def _emit(self, child, inputs, datas, value):
+        """The output tensor of the step ``child`` (pending, or computed in eager mode)."""
+        slot = len(self.tensors)
+        rec = child.rec
+        if self.eager:
+            if value is None:
+                value = codegen.run_kernel(rec, [self._data(r, self.values) for r in rec.ins])
+            self.values.append(value)
+            data = value
+        else:
+            data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
+        self.pos = child
+        node = None
+        if rec.rg:
+            node = self.node
+            if node is None:
+                node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None,
+                                                None, None, None, None, 0)
+                node.seg = self
+            for j, x in enumerate(inputs):
+                if rec.needs[j] and rec.ins[j][0] == EXT:
+                    self.edges.append(_registry._edge(x))
+                    self.edge_uses.append((slot, j))
+            for j, ref in enumerate(rec.ins):
+                if rec.checks[j] and ref[0] == EXT and ref[1] not in self.ext_versions:
+                    x = self.exts[ref[1]]
+                    self.ext_versions[ref[1]] = (x, x._version)
+        t = _registry._make(data, node)
+        if node is not None:
+            t._out_edge = (node, node.outputs)
+            node.outputs += 1
+            self.out_slots.append(slot)
+        self.tensors.append(t)
+        if self.eager:
+            self.slot_of[id(t)] = slot
+        else:
+            self.lazies.append(data)
+        return t
+
+    # -------------------------------------------------------------- flushing
+    def flush(self, reason: str = "the end of the compiled function") -> None:
+        """Run the pending part and hand every tensor its array (Note [the trace])."""
+        if self.flushed:
+            return
+        trace = self.trace
+        if trace.seg is self:
+            trace.seg = None
+        self.flushed = True
+        fn = trace.fn
+        end = self.pos
+        if end.program is None and end.parent is not None:
+            end.program = Program(end, len(self.exts))
+            fn.programs.append(end)
+        if not self.eager and end.parent is not None:
+            values = list(end.program.forward(self.ext_data, self.consts))
+            for lazy, t in zip(self.lazies, self.tensors):
+                v = values[lazy.slot]
+                meta = lazy.meta
+                if v.shape != meta.shape or v.dtype != meta.dtype:
+                    raise RuntimeError(
+                        f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} "
+                        f"made shape {v.shape} {v.dtype}, the trace said {meta.shape} "
+                        f"{meta.dtype}; this is a bug in gradwalk.compile (please report it)")
+                lazy.value = v
+                if t._data is lazy:
+                    t._data = v
+            self.values = values
+        self.lazies = []
+        if self.node is None:
+            self.values = None
+            self.tensors = []
+        else:
+            self._finish_node(end.program)
+        trace.after_flush(self, reason)
+
+    def _finish_node(self, program) -> None:
+        """Freeze the node: edges in reverse use order (the engine delivers a value's
+        gradients latest consumer first), and the versions its rules will check."""
+        node = self.node
+        uses = self.edge_uses
+        order = range(len(uses) - 1, -1, -1)
+        node.edges = tuple(self.edges[i] for i in order)
+        self.edge_uses = [uses[i] for i in order]
+        self.recs, read = program.backward_facts(self.edge_uses)
+        tensors = self.tensors
+        for s in read:
+            t = tensors[s]
+            vc = t._vc
+            self.slot_versions[s] = (t, vc, vc[0])
+        self.tensors = []
+
+    def check_version(self, node, slot) -> None:
+        t, vc, v = self.slot_versions[slot]
+        if vc[0] != v:
+            codegen.version_error(node, t, v, vc[0])
+
+    def check_ext_version(self, node, eid) -> None:
+        t, v = self.ext_versions[eid]
+        if t._version != v:
+            codegen.version_error(node, t, v, t._version)
+
+    def release(self) -> None:
+        if any(r.saves_any or r.op.save_out for r in self.recs):
+            self.freed = True
+            self.values = None
+
+    # -------------------------------------------------------------- backward
+    def vjp(self, xp, g, out, *args, needs=None):
+        """The rule of the ``CompiledFunctionBackward`` node (Note [the trace])."""
+        if not self.flushed:
+            self.flush("a backward through the pending part")
+        node = self.node
+        grads_out = g if type(g) is tuple else (g,)
+        if xp is np:
+            res = codegen.run_backward(self, node, grads_out)
+        else:
+            res = self._backward_create_graph(grads_out)
+        return res[0] if len(res) == 1 else tuple(res)
+
+    def _backward_create_graph(self, grads_out):
+        """Under ``create_graph=True``: the segment's ops again, eagerly, on the inputs, and
+        the engine's backward of that graph (so higher-order gradients are eager's)."""
+        if self.freed:
+            raise RuntimeError(codegen.SECOND_BACKWARD)
+        saved = _registry._trace
+        _registry._trace = None
+        try:
+            aliases: dict = {}
+            vals: list = []
+            for i, rec in enumerate(self.recs):
+                args = []
+                for j, ref in enumerate(rec.ins):
+                    kind = ref[0]
+                    if kind == SLOT:
+                        v = vals[ref[1]]
+                        args.append(v if rec.needs[j] else v.detach())
+                    elif kind == EXT:
+                        x = self.exts[ref[1]]
+                        if rec.needs[j]:  # one alias per use: one gradient per edge
+                            a = aliases[(i, j)] = x.view_as(x)
+                            args.append(a)
+                        else:
+                            args.append(x.detach())
+                    elif kind == CONST:
+                        args.append(self.consts[ref[1]])
+                    else:
+                        args.append(ref[1])
+                if rec.kind == 1:
+                    vals.append(_registry.apply1(rec.op, args[0], rec.params))
+                elif rec.kind == 2:
+                    vals.append(_registry.apply2(rec.op, args[0], args[1], rec.params))
+                else:
+                    vals.append(_registry.apply(rec.op, *args, params=rec.params))
+            outs, gs = [], []
+            for k, g in enumerate(grads_out):
+                if g is not None:
+                    outs.append(vals[self.out_slots[k]])
+                    gs.append(g)
+            inputs = [aliases[use] for use in self.edge_uses]
+            got = _autograd_grad(outs, inputs, gs, create_graph=True, allow_unused=True)
+        finally:
+            _registry._trace = saved
+        return list(got)
+
+
+_RESTART = object()
+
+
+class _Probe:
+    """The fields ``codegen.run_kernel`` reads, before the ``Rec`` exists."""
+
+    __slots__ = ("op", "kind", "params")
+
+    def __init__(self, op, kind, params) -> None:
+        self.op, self.kind, self.params = op, kind, params
+
+
+def _with_edges(rec, edge_of):
+    if edge_of is None:
+        return rec
+    r = Rec(rec.op, rec.kind, rec.ins, rec.params, rec.grad, rec.rg, rec.needs, rec.fits,
+            rec.saved, rec.checks, rec.loc)
+    r.edge_of = edge_of
+    return r
+
+
+def _floating(op, datas) -> bool:
+    """Elementwise ops are recorded on floating-point arrays only (Note [what the trace
+    refuses]); ``where``'s condition may be boolean."""
+    for j, d in enumerate(datas):
+        dt = getattr(d, "dtype", None)
+        if dt is not None and dt.kind != "f" and not (op.name == "where" and j == 0):
+            return False
+    return True
+
+
+def _backward_facts(op, kind, inputs, datas, rgs):
+    """Per input: the (shape, dtype) its gradient is fitted to (``None``: the engine does not
+    fit it), whether the rule gets it and whether its version is checked, as
+    ``registry.apply1``/``apply2``/``apply`` record them."""
+    tensor = _registry.Tensor
+    saves = bool(op.saves)
+    if kind == 1:
+        fits = (None,) if op.elementwise else ((datas[0].shape, datas[0].dtype),)
+        return fits, (saves,), (saves,)
+    if kind == 2:
+        other = inputs[1]
+        other_is_tensor = isinstance(other, tensor)
+        if other_is_tensor and rgs[1]:
+            fits = ((datas[0].shape, datas[0].dtype), (datas[1].shape, datas[1].dtype))
+            checks = (saves, saves and not (op.saves_if and 1 not in op.saves_if[1]
+                                            and not rgs[0]))
+        else:
+            fits = ((datas[0].shape, datas[0].dtype), None) if other_is_tensor else (None, None)
+            checks = (saves and (op.saves_if is None or 0 in op.saves_if[0]),
+                      saves and other_is_tensor)
+        return fits, (saves, saves), checks
+    keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
+    n = len(inputs)
+    saved = tuple((i in op.saves) if keep is None else bool(keep[i]) for i in range(n))
+    fits = tuple((d.shape, d.dtype) if isinstance(x, tensor) else None
+                 for x, d in zip(inputs, datas))
+    checks = tuple(s and isinstance(x, tensor) for s, x in zip(saved, inputs))
+    return fits, saved, checks
+
+
+END = "the end of the compiled function"
+
+
+class Trace:
+    """The running compiled call: the hook the registry asks (Note [the trace])."""
+
+    __slots__ = ("fn", "thread", "seg", "active")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.thread = threading.get_ident()
+        self.seg: Segment | None = None
+        self.active = True
+
+    def __call__(self, op, inputs, params, kind):
+        if not self.active or threading.get_ident() != self.thread:
+            return NotImplemented
+        if _registry._forward_hooks:
+            return self._eager(inputs, "forward hooks (forward AD, anomaly mode or saved-tensor "
+                                       "hooks) are installed")
+        if not op.elementwise and op.name not in SUPPORTED:
+            return self._eager(inputs, f"'{op.name}' has no trace support")
+        seg = self.seg
+        if seg is None:
+            seg = self.seg = Segment(self)
+        r = seg.record(op, inputs, params, kind)
+        if r is _RESTART:
+            seg.flush("an input of the segment was made by an eager op after it started")
+            seg = self.seg = Segment(self)
+            r = seg.record(op, inputs, params, kind)
+        if r is NotImplemented or r is _RESTART:
+            return self._eager(inputs, f"'{op.name}' on inputs the trace does not take "
+                                       "(integer or non-NumPy arrays, array parameters)")
+        return r
+
+    def _eager(self, inputs, reason):
+        """Run an op eagerly; first the pending part, if the op reads any of it."""
+        seg = self.seg
+        if seg is not None:
+            tensor = _registry.Tensor
+            for x in inputs:
+                if isinstance(x, tensor) and type(x._data) is LazyArray:
+                    seg.flush(reason)
+                    break
+        return NotImplemented
+
+    def inplace(self, apply_inplace, t, fn, args, kwargs):
+        """An in-place op inside a region: flush, then run it eagerly (the registry's hook
+        in ``indexing.apply_inplace``)."""
+        if self.active and threading.get_ident() == self.thread and self.seg is not None:
+            self.seg.flush(f"an in-place op ({getattr(fn, '__name__', fn)}_)")
+        saved = _registry._trace
+        _registry._trace = None
+        try:
+            return apply_inplace(t, fn, *args, **kwargs)
+        finally:
+            if saved.active:
+                _registry._trace = saved
+
+    def after_flush(self, seg, reason: str) -> None:
+        if reason != END:
+            self.fn.note_break(reason, user_location())
