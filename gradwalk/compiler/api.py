@@ -250,7 +250,10 @@ class OptimizedModule(Module):
         try:
             return super().__getattr__(name)
         except AttributeError:
-            return getattr(self.__dict__["_modules"]["_orig_mod"], name)
+            mod = self.__dict__.get("_modules", {}).get("_orig_mod")
+            if mod is None:
+                raise
+            return getattr(mod, name)
 
 
 def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,

@@ -10,7 +10,9 @@ Note [lazy arrays]
     break, ``Segment.flush``) and then acts on the real array. So code that does not know about
     the trace, eager ops among them, gets the eager answer; it only pays the break.
     After a flush every tensor of the segment holds its real array again (``_data`` is swapped);
-    a ``LazyArray`` that some other object still holds forwards to its value.
+    a ``LazyArray`` that some other object still holds forwards to its value. A trace that
+    missed the cache computes as it records, but its tensors hold ``LazyArray``s too (with the
+    value already there), so that a read ends the segment at the same place on every call.
 """
 
 from __future__ import annotations
@@ -69,15 +71,12 @@ class LazyArray:
 
     @property
     def flags(self):
-        f = self.meta.flags if self.value is None else None
-        return f if f is not None else self._get().flags
+        return self.meta.flags
 
     def _get(self) -> np.ndarray:
-        v = self.value
-        if v is None:
+        if not self.seg.flushed:  # computed already (a trace that missed the cache) or not
             self.seg.flush("a read of a pending value")
-            v = self.value
-        return v
+        return self.value
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._get(), name)
@@ -188,7 +187,7 @@ def _shares(args):
         return None
     a, b = args
     for p, q in ((a, b), (b, a)):
-        if type(p) is LazyArray and p.value is None:
+        if type(p) is LazyArray and not p.seg.flushed:
             for k, inp in enumerate(p.inputs):
                 if inp is q:
                     return k in p.meta.shares

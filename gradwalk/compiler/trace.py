@@ -29,6 +29,15 @@ Note [what the trace refuses]
     ``where``'s boolean condition). Everything else runs eagerly. Forward hooks (forward AD,
     anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
     arrays or tensors also run eagerly.
+
+Note [leaves met after the node]
+    The engine runs nodes latest-created first, so a node must be created after its
+    producers. The segment's node is made at its first op that requires grad; an input made
+    by an eager op after that starts a new segment (``_RESTART``), but a leaf met later may
+    get its ``AccumulateGrad`` only then, numbered after the node: it would run (and, under
+    ``autograd.grad(inputs=...)``, be captured) before the node delivered to it. Such an
+    accumulator is renumbered just below the node (a fraction: numbers stay distinct); its
+    other consumers all come after it, so they still run first.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ import numpy as np
 
 from ..autograd._api import grad as _autograd_grad
 from ..autograd.grad_mode import is_grad_enabled_fast
-from ..autograd.node import MultiNode
+from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
 from ..ops import rules as _rules
 from . import codegen
@@ -216,7 +225,7 @@ class Segment:
 
     __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
                  "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
-                 "slot_of", "ext_versions", "slot_versions", "freed", "flushed", "__weakref__")
+                 "ext_versions", "slot_versions", "freed", "flushed", "__weakref__")
 
     def __init__(self, trace) -> None:
         self.trace = trace
@@ -234,7 +243,6 @@ class Segment:
         self.out_slots: list = []
         self.recs: list = []
         self.eager = False
-        self.slot_of: dict = {}
         self.ext_versions: dict = {}
         self.slot_versions: dict = {}
         self.freed = False
@@ -264,19 +272,12 @@ class Segment:
                 d = x._data
                 rg = x._requires_grad
                 if type(d) is LazyArray:
-                    if d.value is None:
+                    if d.seg is self:
                         refs.append((SLOT, d.slot, rg))
                         datas.append(d)
                         rgs.append(rg)
                         continue
-                    d = d.value
-                elif self.eager:
-                    s = self.slot_of.get(id(x))
-                    if s is not None and self.tensors[s] is x:
-                        refs.append((SLOT, s, rg))
-                        datas.append(d)
-                        rgs.append(rg)
-                        continue
+                    d = d._get()
                 if type(d) is not _ndarray:
                     return NotImplemented
                 fn = x.grad_fn
@@ -329,7 +330,7 @@ class Segment:
             return None
         if not self.eager:
             self._compute_pending()
-        real = [d.value if type(d) is LazyArray else d for d in datas]
+        real = [d.value if type(d) is LazyArray else d for d in datas]  # computed just above
         ins = tuple((KEYED, inputs[j]) if r[0] == KEYED else (r[0], r[1])
                     for j, r in enumerate(refs))
         value = codegen.run_kernel(_Probe(op, kind, params), real)
@@ -354,12 +355,8 @@ class Segment:
             values.append(codegen.run_kernel(rec, [self._data(r, values) for r in rec.ins]))
         self.values = values
         self.eager = True
-        for lazy, t in zip(self.lazies, self.tensors):
-            v = values[lazy.slot]
-            lazy.value = v
-            if t._data is lazy:
-                t._data = v
-            self.slot_of[id(t)] = lazy.slot
+        for lazy in self.lazies:
+            lazy.value = values[lazy.slot]
 
     def _data(self, ref, values):
         kind = ref[0]
@@ -375,13 +372,12 @@ class Segment:
         """The output tensor of the step ``child`` (pending, or computed in eager mode)."""
         slot = len(self.tensors)
         rec = child.rec
+        data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
         if self.eager:
             if value is None:
                 value = codegen.run_kernel(rec, [self._data(r, self.values) for r in rec.ins])
             self.values.append(value)
-            data = value
-        else:
-            data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
+            data.value = value
         self.pos = child
         node = None
         if rec.rg:
@@ -392,7 +388,11 @@ class Segment:
                 node.seg = self
             for j, x in enumerate(inputs):
                 if rec.needs[j] and rec.ins[j][0] == EXT:
-                    self.edges.append(_registry._edge(x))
+                    e = _registry._edge(x)
+                    if type(e) is AccumulateGrad and e.seq > node.seq:
+                        # Note [leaves met after the node]
+                        e.seq = node.seq - 0.5 / (len(self.edges) + 1)
+                    self.edges.append(e)
                     self.edge_uses.append((slot, j))
             for j, ref in enumerate(rec.ins):
                 if rec.checks[j] and ref[0] == EXT and ref[1] not in self.ext_versions:
@@ -404,10 +404,7 @@ class Segment:
             node.outputs += 1
             self.out_slots.append(slot)
         self.tensors.append(t)
-        if self.eager:
-            self.slot_of[id(t)] = slot
-        else:
-            self.lazies.append(data)
+        self.lazies.append(data)
         return t
 
     # -------------------------------------------------------------- flushing
@@ -438,6 +435,10 @@ class Segment:
                 if t._data is lazy:
                     t._data = v
             self.values = values
+        else:
+            for lazy, t in zip(self.lazies, self.tensors):
+                if t._data is lazy:
+                    t._data = lazy.value
         self.lazies = []
         if self.node is None:
             self.values = None
