@@ -103,13 +103,15 @@ class Rec:
     """One recorded op of a trie path: what the program computes and the backward needs."""
 
     __slots__ = ("op", "kind", "ins", "params", "grad", "rg", "needs", "fits", "saved",
-                 "checks", "saves_any", "loc", "edge_of")
+                 "checks", "saves_any", "loc", "edge_of", "ext_needs", "ext_checks")
 
     def __init__(self, op, kind, ins, params, grad, rg, needs, fits, saved, checks,
                  loc) -> None:
         self.op, self.kind, self.ins, self.params = op, kind, ins, params
         self.grad, self.rg, self.needs, self.fits, self.saved = grad, rg, needs, fits, saved
         self.checks = checks
+        self.ext_needs = tuple(j for j, r in enumerate(ins) if needs[j] and r[0] == EXT)
+        self.ext_checks = tuple(r[1] for j, r in enumerate(ins) if checks[j] and r[0] == EXT)
         self.saves_any = any(saved)
         self.loc = loc
         self.edge_of = None  # input position -> edge index, filled per segment
@@ -120,10 +122,11 @@ class TrieNode:
     shares memory with, and the program of a segment that ends here."""
 
     __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
-                 "parent", "ext_keys")
+                 "parent", "ext_keys", "fast")
 
     def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
         self.children: dict = {}
+        self.fast = None  # (key, child): the first step recorded from here, matched first
         self.parent = parent
         self.rec = rec
         self.depth = 0 if parent is None else parent.depth + 1
@@ -252,6 +255,11 @@ class Segment:
     def record(self, op, inputs, params, kind):
         """Record ``op`` on ``inputs``: the output tensor, ``NotImplemented`` to run the op
         eagerly, or ``_RESTART`` for an input made after this segment's node."""
+        fast = self.pos.fast
+        if fast is not None:
+            datas = self._match(fast[0], op, inputs, params, kind)
+            if datas is not None:
+                return self._emit(fast[1], inputs, datas, None)
         n_ext, n_const = len(self.exts), len(self.consts)
         r = self._record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:  # roll back what this op added
@@ -259,6 +267,76 @@ class Segment:
                 del self.ext_ids[id(x)]
             del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
         return r
+
+    def _match(self, key, op, inputs, params, kind):
+        """The cache hit of the common case without building the key: compare the inputs
+        with ``key``, the one step the trie expects here (``None``: not this step). The same
+        test as ``key == the key of this op``, component by component."""
+        e_op, e_kind, e_refs, e_pkey, e_grad = key
+        if e_op is not op or e_kind != kind or len(e_refs) != len(inputs):
+            return None
+        if e_grad != is_grad_enabled_fast():
+            return None
+        if (params is None) != (e_pkey is None):
+            return None
+        if params is not None:
+            try:
+                if freeze(params) != e_pkey:
+                    return None
+            except Unfreezable:
+                return None
+        tensor = _registry.Tensor
+        node = self.node
+        datas = []
+        new_ext = []
+        n_const = 0
+        ext_ids = self.ext_ids
+        for x, r in zip(inputs, e_refs):
+            k = r[0]
+            if k == SLOT or k == EXT:
+                if not isinstance(x, tensor) or x._requires_grad != r[2]:
+                    return None
+                d = x._data
+                if k == SLOT:
+                    if type(d) is not LazyArray or d.seg is not self or d.slot != r[1]:
+                        return None
+                    datas.append(d)
+                    continue
+                if type(d) is not _ndarray:
+                    return None
+                fn = x.grad_fn
+                if node is not None and fn is not None and r[2] and fn.seq > node.seq:
+                    return None
+                if len(r) > 3:
+                    if (id(x) in ext_ids or r[1] != len(self.exts) + len(new_ext)
+                            or any(x is y for y in new_ext) or d.shape != r[3]
+                            or d.dtype != r[4] or d.strides != r[5]):
+                        return None
+                    new_ext.append(x)
+                elif ext_ids.get(id(x)) != r[1]:
+                    return None
+                datas.append(d)
+            elif isinstance(x, tensor):
+                return None
+            elif k == CONST:
+                if type(x) is not r[2] or r[1] != len(self.consts) + n_const:
+                    return None
+                n_const += 1
+                datas.append(x)
+            else:
+                try:
+                    if freeze(x) != r[1]:
+                        return None
+                except Unfreezable:
+                    return None
+                datas.append(x)
+        for x in new_ext:
+            ext_ids[id(x)] = len(self.exts)
+            self.exts.append(x)
+            self.ext_data.append(x._data)
+        if n_const:
+            self.consts.extend(x for x, r in zip(inputs, e_refs) if r[0] == CONST)
+        return datas
 
     def _record(self, op, inputs, params, kind):
         tensor = _registry.Tensor
@@ -306,8 +384,6 @@ class Segment:
                         return NotImplemented
                 datas.append(x)
                 rgs.append(False)
-        if op.elementwise and not _floating(op, datas):
-            return NotImplemented
         try:
             pkey = None if params is None else freeze(params)
         except Unfreezable:
@@ -326,6 +402,8 @@ class Segment:
     def _miss(self, key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext):
         """A step off the trie: compute from here on, and add the step (a (re)compile)."""
         fn = self.trace.fn
+        if op.elementwise and not _floating(op, datas):
+            return None  # on a hit the key (dtypes included) says the check passed
         if not fn.may_compile(self.pos, key):
             return None
         if not self.eager:
@@ -345,6 +423,8 @@ class Segment:
         child = TrieNode(self.pos, rec, value, shares, tuple(new_ext))
         fn.note_compile(self.pos, key, child)
         self.pos.children[key] = child
+        if self.pos.fast is None:
+            self.pos.fast = (key, child)
         return child, value
 
     def _compute_pending(self) -> None:
@@ -386,18 +466,16 @@ class Segment:
                 node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None,
                                                 None, None, None, None, 0)
                 node.seg = self
-            for j, x in enumerate(inputs):
-                if rec.needs[j] and rec.ins[j][0] == EXT:
-                    e = _registry._edge(x)
-                    if type(e) is AccumulateGrad and e.seq > node.seq:
-                        # Note [leaves met after the node]
-                        e.seq = node.seq - 0.5 / (len(self.edges) + 1)
-                    self.edges.append(e)
-                    self.edge_uses.append((slot, j))
-            for j, ref in enumerate(rec.ins):
-                if rec.checks[j] and ref[0] == EXT and ref[1] not in self.ext_versions:
-                    x = self.exts[ref[1]]
-                    self.ext_versions[ref[1]] = (x, x._version)
+            for j in rec.ext_needs:
+                e = _registry._edge(inputs[j])
+                if type(e) is AccumulateGrad and e.seq > node.seq:
+                    e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after...]
+                self.edges.append(e)
+                self.edge_uses.append((slot, j))
+            for eid in rec.ext_checks:
+                if eid not in self.ext_versions:
+                    x = self.exts[eid]
+                    self.ext_versions[eid] = (x, x._version)
         t = _registry._make(data, node)
         if node is not None:
             t._out_edge = (node, node.outputs)
