@@ -86,8 +86,12 @@ def _arg(ref) -> str:
     return f"k{id(ref) & 0xffff}"
 
 
-def forward_source(recs, n_ext: int, name: str = "forward") -> tuple[str, dict]:
+def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[str, dict]:
     """The Python source of the forward program of ``recs`` and the namespace it runs in.
+    With ``meta`` (``(slot shapes, slot dtypes, ext shapes, ext dtypes)``), 0-d elementwise
+    steps are written out on NumPy scalars as ``apply1``/``apply2`` compute them (Note [0-d
+    scalars] in ops/registry.py): ``v = asarray(f(np, a[()], c))`` and ``s = v[()]`` for the
+    next step, without the kernel call.
 
     Example:
         >>> src, ns = forward_source([], 0)
@@ -95,40 +99,74 @@ def forward_source(recs, n_ext: int, name: str = "forward") -> tuple[str, dict]:
         def forward(x, c):
             return ()
     """
-    ns: dict = {"k1": k1, "k2": k2, "kn": kn, "np": np}
+    ns: dict = {"k1": k1, "k2": k2, "kn": kn, "np": np, "_asarray": _asarray}
     lines = [f"def {name}(x, c):"]
     if n_ext:
         lines.append("    " + ", ".join(f"x{i}" for i in range(n_ext)) + (", = x" if n_ext == 1
                                                                             else " = x"))
+    scal: set = set()  # names with a scalar twin ``<name>s`` already computed
+
+    def scalar(arg: str) -> str:
+        if arg not in scal:
+            lines.append(f"    {arg}s = {arg}[()]")
+            scal.add(arg)
+        return arg + "s"
+
     for i, rec in enumerate(recs):
         ns[f"o{i}"] = rec.op
         p = "None"
         if rec.params is not None:
             ns[f"p{i}"] = rec.params
             p = f"p{i}"
-        args = []
+        args, shapes, dtypes = [], [], []
         for ref in rec.ins:
             if ref[0] == KEYED:
                 key = f"k{i}_{len(args)}"
                 ns[key] = ref[1]
                 args.append(key)
+                shapes.append(None)
+                dtypes.append(None)
             else:
                 args.append(_arg(ref))
+                if meta is not None and ref[0] in (SLOT, EXT):
+                    sh, dt = (meta[0], meta[1]) if ref[0] == SLOT else (meta[2], meta[3])
+                    shapes.append(sh[ref[1]])
+                    dtypes.append(dt[ref[1]])
+                else:
+                    shapes.append(None)
+                    dtypes.append(None)
+        where = f"  # {rec.op.name} at {rec.loc}"
+        fast = meta is not None and rec.op.elementwise and shapes[0] == ()
+        extra = ", **" + p if p != "None" else ""
+        if fast and rec.kind == 1:
+            lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}{extra})){where}")
+            continue
+        if fast and rec.kind == 2 and rec.ins[1][0] in (SLOT, EXT) and shapes[1] == () and (
+                dtypes[0] == dtypes[1]):
+            other = scalar(args[1])
+        elif fast and rec.kind == 2 and rec.ins[1][0] == CONST:
+            other = args[1]  # the input is floating (Note [what the trace refuses]): no cast
+        else:
+            other = None
+        if other is not None:
+            lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
+                         f"{extra})){where}")
+            continue
         if rec.kind == 1:
             call = f"k1(o{i}, {args[0]}, {p})"
         elif rec.kind == 2:
             call = f"k2(o{i}, {args[0]}, {args[1]}, {p})"
         else:
             call = f"kn(o{i}, ({', '.join(args)}{',' if len(args) == 1 else ''}), {p})"
-        lines.append(f"    v{i} = {call}  # {rec.op.name} at {rec.loc}")
+        lines.append(f"    v{i} = {call}{where}")
     out = ", ".join(f"v{i}" for i in range(len(recs)))
     lines.append(f"    return ({out}{',' if len(recs) == 1 else ''})")
     return "\n".join(lines), ns
 
 
-def compile_forward(recs, n_ext: int):
+def compile_forward(recs, n_ext: int, meta=None):
     """The forward program of ``recs``: a function ``(ext_arrays, consts) -> values``."""
-    src, ns = forward_source(recs, n_ext)
+    src, ns = forward_source(recs, n_ext, meta=meta)
     exec(compile(src, "<gradwalk.compile forward>", "exec"), ns)  # our own source
     return ns["forward"], src
 
@@ -251,3 +289,84 @@ def _masked(op, rec, g, args, out):
 
 def version_error(node, t, saved_v, now_v):
     raise_version_error(node, t, saved_v, now_v)
+
+
+def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
+    """The backward of ``recs`` as one generated Python function (Note [the program's
+    arithmetic is eager's]): ``backward(b, V, X, C, seg, node) -> edge gradients``, with ``b``
+    the gradient buffer per value (the outputs' gradients in place), ``V`` the values, ``X``
+    the outside arrays and ``C`` the Python numbers. A gradient with structural zeros takes
+    the general rule call (``_rule``). Returns the function and its source."""
+    ns: dict = {"np": np, "_ndarray": _ndarray, "MaskedGrad": MaskedGrad, "_rule": _rule,
+                "_fit": _engine._fit, "SECOND_BACKWARD": SECOND_BACKWARD, "R": recs}
+    L = ["def backward(b, V, X, C, seg, node):", f"    r = [None] * {n_edges}"]
+    for i in range(len(recs) - 1, -1, -1):
+        rec = recs[i]
+        if not rec.rg:
+            continue
+        op = rec.op
+        scalars = op.elementwise and len(rec.ins) <= 2
+        ns[f"vjp{i}"] = op.vjp
+        L.append(f"    g = b[{i}]  # {op.name} at {rec.loc}")
+        L.append("    if g is not None:")
+        if rec.saves_any or op.save_out:
+            L.append("        if seg.freed:")
+            L.append("            raise RuntimeError(SECOND_BACKWARD)")
+        L.append("        if type(g) is MaskedGrad:")
+        L.append(f"            grads = _rule(seg, node, R[{i}], {i}, g, V, X)")
+        L.append("        else:")
+        args = []
+        for j, ref in enumerate(rec.ins):
+            if not rec.saved[j]:
+                args.append("None")
+                continue
+            kind, idx = ref[0], ref[1]
+            if kind == SLOT:
+                if rec.checks[j]:
+                    L.append(f"            seg.check_version(node, {idx})")
+                e, zero_d = f"V[{idx}]", slot_shapes[idx] == ()
+            elif kind == EXT:
+                if rec.checks[j]:
+                    L.append(f"            seg.check_ext_version(node, {idx})")
+                e, zero_d = f"X[{idx}]", ext_shapes[idx] == ()
+            elif kind == CONST:
+                e, zero_d = f"C[{idx}]", False
+            else:
+                ns[f"k{i}_{j}"] = idx
+                e, zero_d = f"k{i}_{j}", False
+            args.append(f"{e}[()]" if scalars and zero_d else e)
+        out = "None"
+        if op.save_out:
+            L.append(f"            seg.check_version(node, {i})")
+            out = f"V[{i}][()]" if scalars and slot_shapes[i] == () else f"V[{i}]"
+        extra = ""
+        if rec.params:
+            ns[f"p{i}"] = rec.params
+            extra = f", **p{i}"
+        if len(rec.ins) == 1:
+            L.append(f"            grads = (vjp{i}(np, g, {out}, {args[0]}{extra}),)")
+        else:
+            ns[f"n{i}"] = rec.needs
+            L.append(f"            grads = vjp{i}(np, g, {out}, {', '.join(args)}, needs=n{i}"
+                     f"{extra})")
+        for j, ref in enumerate(rec.ins):
+            if not rec.needs[j]:
+                continue
+            L.append(f"        gi = grads[{j}]")
+            L.append("        if gi is not None:")
+            fit = rec.fits[j]
+            if fit is not None:
+                ns[f"s{i}_{j}"], ns[f"d{i}_{j}"] = fit
+                L.append(f"            if gi.shape != s{i}_{j} or (gi.dtype is not d{i}_{j} "
+                         f"and gi.dtype != d{i}_{j}):")
+                L.append(f"                gi = _fit(gi, s{i}_{j}, d{i}_{j}, node, {j}, False, np)")
+            if ref[0] == SLOT:
+                s = ref[1]
+                L.append(f"            p = b[{s}]")
+                L.append(f"            b[{s}] = gi if p is None else p + gi")
+            else:
+                L.append(f"            r[{rec.edge_of[j]}] = gi")
+    L.append("    return r")
+    src = "\n".join(L)
+    exec(compile(src, "<gradwalk.compile backward>", "exec"), ns)  # our own source
+    return ns["backward"], src

@@ -45,6 +45,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from threading import get_ident as _get_ident
 
 import numpy as np
 
@@ -157,7 +158,13 @@ class Program:
         self.end = end
         self.recs = [n.rec for n in nodes]
         self.n_ext = n_ext
-        self.forward, self.source = codegen.compile_forward(self.recs, n_ext)
+        ext_shapes: dict = {}
+        ext_dtypes: dict = {}
+        for n in nodes:
+            for eid, shape, dtype, _ in n.ext_keys:
+                ext_shapes[eid], ext_dtypes[eid] = shape, dtype
+        meta = ([n.shape for n in nodes], [n.dtype for n in nodes], ext_shapes, ext_dtypes)
+        self.forward, self.source = codegen.compile_forward(self.recs, n_ext, meta)
         self.backward_source = codegen.backward_source(self.recs)
         self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
 
@@ -178,7 +185,15 @@ class Program:
                 for j, ref in enumerate(rec.ins):
                     if rec.checks[j] and ref[0] == SLOT:
                         read.add(ref[1])
-            self.bw = (recs, sorted(read))
+            path = self.end.path()
+            slot_shapes = [n.shape for n in path]
+            ext_shapes: dict = {}
+            for n in path:
+                for eid, shape, _, _ in n.ext_keys:
+                    ext_shapes[eid] = shape
+            fn, src = codegen.backward_program(recs, slot_shapes, ext_shapes, len(edge_uses))
+            self.backward_source = src
+            self.bw = (recs, sorted(read), fn)
         return self.bw
 
 
@@ -228,7 +243,7 @@ class Segment:
 
     __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
                  "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
-                 "ext_versions", "slot_versions", "freed", "flushed", "__weakref__")
+                 "ext_versions", "backward", "slot_versions", "freed", "flushed", "__weakref__")
 
     def __init__(self, trace) -> None:
         self.trace = trace
@@ -273,9 +288,9 @@ class Segment:
         with ``key``, the one step the trie expects here (``None``: not this step). The same
         test as ``key == the key of this op``, component by component."""
         e_op, e_kind, e_refs, e_pkey, e_grad = key
-        if e_op is not op or e_kind != kind or len(e_refs) != len(inputs):
+        if e_op is not op or e_kind != kind or e_grad != is_grad_enabled_fast():
             return None
-        if e_grad != is_grad_enabled_fast():
+        if len(e_refs) != len(inputs):
             return None
         if (params is None) != (e_pkey is None):
             return None
@@ -533,7 +548,7 @@ class Segment:
         order = range(len(uses) - 1, -1, -1)
         node.edges = tuple(self.edges[i] for i in order)
         self.edge_uses = [uses[i] for i in order]
-        self.recs, read = program.backward_facts(self.edge_uses)
+        self.recs, read, self.backward = program.backward_facts(self.edge_uses)
         tensors = self.tensors
         for s in read:
             t = tensors[s]
@@ -564,7 +579,13 @@ class Segment:
         node = self.node
         grads_out = g if type(g) is tuple else (g,)
         if xp is np:
-            res = codegen.run_backward(self, node, grads_out)
+            if self.values is None and self.freed:
+                raise RuntimeError(codegen.SECOND_BACKWARD)
+            buf = [None] * len(self.recs)
+            for k, gk in enumerate(grads_out):
+                if gk is not None:
+                    buf[self.out_slots[k]] = gk
+            res = self.backward(buf, self.values, self.ext_data, self.consts, self, node)
         else:
             res = self._backward_create_graph(grads_out)
         return res[0] if len(res) == 1 else tuple(res)
@@ -691,8 +712,15 @@ class Trace:
         self.active = True
 
     def __call__(self, op, inputs, params, kind):
-        if not self.active or threading.get_ident() != self.thread:
+        if not self.active or _get_ident() != self.thread:
             return NotImplemented
+        seg = self.seg
+        if seg is not None and not _registry._forward_hooks:  # the hit of the common case
+            fast = seg.pos.fast
+            if fast is not None:
+                datas = seg._match(fast[0], op, inputs, params, kind)
+                if datas is not None:
+                    return seg._emit(fast[1], inputs, datas, None)
         if _registry._forward_hooks:
             return self._eager(inputs, "forward hooks (forward AD, anomaly mode or saved-tensor "
                                        "hooks) are installed")
