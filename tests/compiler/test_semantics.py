@@ -387,3 +387,12 @@ def test_forward_ad_inside_a_region_is_eager():
         a = fwAD.unpack_dual(cf(x)).tangent
         b = fwAD.unpack_dual(f(x)).tangent
     _eq(a, b)
+
+
+def test_the_demos_training_step_compiled_equals_eager():
+    from gradwalk.demo import train
+
+    kw = dict(epochs=1, hidden=8, print_fn=lambda s: None, progress=False)
+    a = train("moons", compile=True, **kw)
+    b = train("moons", **kw)
+    assert a["losses"] == b["losses"]
