@@ -293,13 +293,14 @@ def version_error(node, t, saved_v, now_v):
 
 def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
     """The backward of ``recs`` as one generated Python function (Note [the program's
-    arithmetic is eager's]): ``backward(b, V, X, C, seg, node) -> edge gradients``, with ``b``
+    arithmetic is eager's]): ``backward(b, V, X, C, seg, node, H) -> edge gradients``, with
+    ``H`` the values' tensor hooks and retained grads (run on a value's whole gradient), ``b``
     the gradient buffer per value (the outputs' gradients in place), ``V`` the values, ``X``
     the outside arrays and ``C`` the Python numbers. A gradient with structural zeros takes
     the general rule call (``_rule``). Returns the function and its source."""
     ns: dict = {"np": np, "_ndarray": _ndarray, "MaskedGrad": MaskedGrad, "_rule": _rule,
                 "_fit": _engine._fit, "SECOND_BACKWARD": SECOND_BACKWARD, "R": recs}
-    L = ["def backward(b, V, X, C, seg, node):", f"    r = [None] * {n_edges}"]
+    L = ["def backward(b, V, X, C, seg, node, H):", f"    r = [None] * {n_edges}"]
     for i in range(len(recs) - 1, -1, -1):
         rec = recs[i]
         if not rec.rg:
@@ -309,6 +310,8 @@ def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
         ns[f"vjp{i}"] = op.vjp
         L.append(f"    g = b[{i}]  # {op.name} at {rec.loc}")
         L.append("    if g is not None:")
+        L.append(f"        if H and {i} in H:")
+        L.append(f"            g = seg.run_hooks({i}, g)")
         if rec.saves_any or op.save_out:
             L.append("        if seg.freed:")
             L.append("            raise RuntimeError(SECOND_BACKWARD)")

@@ -42,6 +42,7 @@ Note [leaves met after the node]
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import threading
@@ -51,6 +52,8 @@ import numpy as np
 
 from ..autograd._api import grad as _autograd_grad
 from ..autograd.grad_mode import is_grad_enabled_fast
+from ..autograd.hooks import retain as _retain
+from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
 from ..ops import rules as _rules
@@ -218,13 +221,23 @@ class _RegionOp:
 
 
 class CompiledNode(MultiNode):
-    """A flushed segment in the graph: one node, one output per value that requires grad."""
+    """A flushed segment in the graph: one node, one output per value that requires grad.
+
+    Tensor hooks and ``retain_grad`` of its outputs are kept by the segment and run inside
+    its backward, when the value's gradient is whole (after its consumers inside the region
+    too), as eager runs them; the engine would see only the gradient from outside."""
 
     __slots__ = ("seg",)
     views = False
 
     def release(self) -> None:
         self.seg.release()
+
+    def _output_hooks(self, k: int) -> list:
+        return self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[0]
+
+    def _retain_output(self, k: int, ref) -> None:
+        self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[1] = ref
 
 
 def user_location() -> str:
@@ -243,7 +256,8 @@ class Segment:
 
     __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
                  "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
-                 "ext_versions", "backward", "slot_versions", "freed", "flushed", "__weakref__")
+                 "ext_versions", "backward", "hooks", "slot_versions", "freed", "flushed",
+                 "__weakref__")
 
     def __init__(self, trace) -> None:
         self.trace = trace
@@ -265,6 +279,7 @@ class Segment:
         self.slot_versions: dict = {}
         self.freed = False
         self.flushed = False
+        self.hooks: dict = {}  # slot -> [tensor hooks, retain_grad's weak reference]
 
     # -------------------------------------------------------------- recording
     def record(self, op, inputs, params, kind):
@@ -424,8 +439,10 @@ class Segment:
         if not self.eager:
             self._compute_pending()
         real = [d.value if type(d) is LazyArray else d for d in datas]  # computed just above
-        ins = tuple((KEYED, inputs[j]) if r[0] == KEYED else (r[0], r[1])
+        # copies: the program must not see a list the caller changes after this call
+        ins = tuple((KEYED, copy.deepcopy(inputs[j])) if r[0] == KEYED else (r[0], r[1])
                     for j, r in enumerate(refs))
+        params = copy.deepcopy(params)
         value = codegen.run_kernel(_Probe(op, kind, params), real)
         if type(value) is not _ndarray:
             return None
@@ -556,6 +573,15 @@ class Segment:
             self.slot_versions[s] = (t, vc, vc[0])
         self.tensors = []
 
+    def run_hooks(self, slot, g):
+        """The tensor hooks and ``retain_grad`` of value ``slot``, on its whole gradient."""
+        hooks, ref = self.hooks[slot]
+        if hooks:
+            g = _tensor_hooks(hooks, g, False)
+        if ref is not None:
+            _retain(ref, g, False)
+        return g
+
     def check_version(self, node, slot) -> None:
         t, vc, v = self.slot_versions[slot]
         if vc[0] != v:
@@ -585,7 +611,8 @@ class Segment:
             for k, gk in enumerate(grads_out):
                 if gk is not None:
                     buf[self.out_slots[k]] = gk
-            res = self.backward(buf, self.values, self.ext_data, self.consts, self, node)
+            res = self.backward(buf, self.values, self.ext_data, self.consts, self, node,
+                                self.hooks)
         else:
             res = self._backward_create_graph(grads_out)
         return res[0] if len(res) == 1 else tuple(res)
@@ -595,6 +622,11 @@ class Segment:
         the engine's backward of that graph (so higher-order gradients are eager's)."""
         if self.freed:
             raise RuntimeError(codegen.SECOND_BACKWARD)
+        if self.hooks:
+            raise NotImplementedError(
+                "gradwalk.compile: register_hook or retain_grad on a value made inside a "
+                "compiled region, with create_graph=True, is not supported; register it "
+                "outside the region or run that function without gradwalk.compile")
         saved = _registry._trace
         _registry._trace = None
         try:

@@ -396,3 +396,21 @@ def test_the_demos_training_step_compiled_equals_eager():
     a = train("moons", compile=True, **kw)
     b = train("moons", **kw)
     assert a["losses"] == b["losses"]
+
+
+def test_hooks_and_retain_grad_on_values_made_inside_see_the_whole_gradient():
+    def f(x):
+        y = x * 3.0
+        return y, y.exp()
+
+    got = []
+    for fn in (gradwalk.compile(f), f):
+        x = _leaf([0.1, 0.2])
+        y, z = fn(x)
+        y.retain_grad()
+        seen = []
+        y.register_hook(lambda g, seen=seen: seen.append(g.numpy().copy()) or g * 2.0)
+        (z.sum() + y.sum()).backward()
+        got.append((x.grad.numpy().copy(), y.grad.numpy().copy(), seen[0]))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
