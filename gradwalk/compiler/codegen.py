@@ -200,46 +200,6 @@ def _scalar(a, scalars):
     return a[()] if scalars and type(a) is _ndarray and not a.ndim else a
 
 
-def run_backward(seg, node, grads_out):
-    """First-order backward of a flushed segment: the gradient of each edge of ``node`` (one
-    edge per use of an input that requires grad), from the outputs' gradients ``grads_out``
-    (one per output, ``None`` where none arrived). Note [the program's arithmetic is eager's].
-    """
-    recs = seg.recs
-    values = seg.values
-    buf: list = [None] * len(recs)
-    for k, g in enumerate(grads_out):
-        if g is not None:
-            buf[seg.out_slots[k]] = g
-    n_edges = len(seg.edge_uses)
-    res: list = [None] * n_edges
-    ext = seg.ext_data
-    for i in range(len(recs) - 1, -1, -1):
-        g = buf[i]
-        if g is None:
-            continue
-        buf[i] = None
-        rec = recs[i]
-        if (rec.saves_any or rec.op.save_out) and seg.freed:
-            raise RuntimeError(SECOND_BACKWARD)
-        grads = _rule(seg, node, rec, i, g, values, ext)
-        for j, gi in enumerate(grads):
-            if gi is None or not rec.needs[j]:
-                continue
-            fit = rec.fits[j]
-            if fit is not None:
-                shape, dt = fit
-                if gi.shape != shape or (gi.dtype is not dt and gi.dtype != dt):
-                    gi = _engine._fit(gi, shape, dt, node, j, False, np)
-            ref = rec.ins[j]
-            if ref[0] == SLOT:
-                prev = buf[ref[1]]
-                buf[ref[1]] = gi if prev is None else prev + gi
-            else:
-                res[rec.edge_of[j]] = gi
-    return res
-
-
 def _rule(seg, node, rec, i, g, values, ext):
     """Call ``rec``'s reverse rule as the engine would (Note [the program's arithmetic is
     eager's]); a tuple with one gradient per input."""
