@@ -499,3 +499,4 @@ from .linalg.toplevel import lu_solve_torch as lu_solve
 from .linalg.toplevel import lu_torch as lu
 from .linalg.toplevel import qr_torch as qr
 from .linalg.toplevel import svd_torch as svd
+from .compiler import compile  # gradwalk.compile (docs/compile.md)

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"where to write the loss-curve plot: a file (.png when it has no "
                         f"extension) or a directory (default: ./{DEFAULT_PLOT})")
     p.add_argument("--no-lesson", action="store_true", help="skip the lesson, only train")
+    p.add_argument("--compile", action="store_true", help="run the training step compiled "
+                   "(gradwalk.compile)")
     p.add_argument("--quick", action="store_true",
                    help="a short run (3 epochs): checks that everything works")
     p.add_argument("--distributed", action="store_true",
@@ -313,7 +315,8 @@ def train_step(model, loss_fn, opt, xb, yb, epoch: int) -> float:
 
 def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = None,
           seed: int = 0, lr: float | None = None, batch_size: int = 32,
-          print_fn: Callable[[str], Any] = print, progress: bool = True) -> dict[str, Any]:
+          print_fn: Callable[[str], Any] = print, progress: bool = True,
+          compile: bool = False) -> dict[str, Any]:
     """Train an MLP with Adam and cross-entropy; returns losses, accuracies and timings.
 
     Example:
@@ -344,13 +347,14 @@ def train(dataset: str = "digits", *, hidden: int = 64, epochs: int | None = Non
     print_fn(f"{x_tr.shape[0]} training and {x_te.shape[0]} test samples; Adam, lr {lr}, "
              f"batch size {batch_size}, {epochs} epochs, seed {seed}.")
     bar = _Progress(epochs * len(loader), progress, print_fn, epochs)
+    step = gradwalk.compile(train_step) if compile else train_step
     losses: list[float] = []
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
             model.train()
             for xb, yb in loader:
-                value = train_step(model, loss_fn, opt, xb, yb, epoch)
+                value = step(model, loss_fn, opt, xb, yb, epoch)
                 losses.append(value)
                 bar.update(1, value)
             model.eval()
@@ -431,7 +435,8 @@ def run(argv: list[str] | None = None, print_fn: Callable[[str], Any] = print) -
         print_fn("")
     try:
         result = train(args.dataset, hidden=args.hidden, epochs=args.epochs, seed=args.seed,
-                       lr=args.lr, batch_size=args.batch_size, print_fn=print_fn)
+                       lr=args.lr, batch_size=args.batch_size, print_fn=print_fn,
+                       compile=args.compile)
     except FloatingPointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

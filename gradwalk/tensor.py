@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
-
 from ._tensor_autograd import AutogradMethods
 from ._tensor_data import DataMethods
 from ._tensor_ops import OpMethods
@@ -14,7 +12,6 @@ from .autograd.node import AccumulateGrad
 from .ops.arrays import to_array
 from .ops.surface import bind
 
-_ndarray = np.ndarray
 _new = object.__new__
 
 

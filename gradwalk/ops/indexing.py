@@ -312,6 +312,8 @@ def apply_inplace(self, fn, *args, **kwargs):
     version counter (shared with its views) goes up by one, so saved copies of the old value are
     known to be stale. A leaf that requires grad may only be changed under ``no_grad``.
     """
+    if _registry._trace is not None:  # inside a compiled region (compiler/trace.py)
+        return _registry._trace.inplace(apply_inplace, self, fn, args, kwargs)
     dual = inplace_views.dual_hooks  # forward AD's, while a dual level is active
     if (dual is None and (not kwargs or list(kwargs) == ["alpha"]) and len(args) == 1 and not (
             is_grad_enabled() and (self._requires_grad or (isinstance(args[0], _registry.Tensor)

@@ -162,6 +162,7 @@ Tensor = None  # the Tensor class, after bind
 _make = None  # Tensor._make(data, grad_fn): an op's output
 wrap = None  # Tensor._wrap(data): a tensor that requires no grad
 _forward_hooks: list = []  # anomaly mode and forward-mode AD add themselves here
+_trace = None  # the running compiled region (gradwalk/compiler/trace.py, Note [the trace])
 
 
 def bind(tensor_type: type) -> None:
@@ -184,6 +185,8 @@ def _edge(t):
 
 def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
     """Apply a one-input op to the Tensor ``input`` (the hot path: keep it short)."""
+    if _trace is not None and (r := _trace(op, (input,), params, 1)) is not NotImplemented:
+        return r
     data = input._data
     op = _complex(op) if data.dtype.kind == "c" else op
     if type(data) is _ndarray:
@@ -225,14 +228,15 @@ def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
     return res
 
 
-_NONE1 = (None,)
-_ZERO1 = (0,)
+_NONE1, _ZERO1, _NONE2 = (None,), (0,), (None, None)
 
 
 def apply2(op: Op, input: Tensor, other: Tensor | float | int,
            params: dict | None = None) -> Tensor:
     """Apply a two-input elementwise op: ``input`` a Tensor, ``other`` a Tensor or a Python
     number. The common case of ``apply`` written out: arithmetic is most of an eager program."""
+    if _trace is not None and (r := _trace(op, (input, other), params, 2)) is not NotImplemented:
+        return r
     input_data = input._data
     other_type = type(other)
     other_is_tensor = other_type is not float and other_type is not int and isinstance(
@@ -307,9 +311,6 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
     return res
 
 
-_NONE2 = (None, None)
-
-
 def _version(t) -> int:
     vc = t._vcl
     return 0 if vc is None else vc[0]
@@ -317,6 +318,8 @@ def _version(t) -> int:
 
 def apply(op: Op, *inputs: Any, params: dict | None = None) -> Tensor:
     """Apply an op to its inputs: Tensors, or Python scalars / arrays for non-tensor inputs."""
+    if _trace is not None and (r := _trace(op, inputs, params, 0)) is not NotImplemented:
+        return r
     tensor = Tensor
     datas = []
     requires = False

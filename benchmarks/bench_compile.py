@@ -1,0 +1,173 @@
+"""``gradwalk.compile`` against eager gradwalk, PyTorch eager and hand-written NumPy.
+
+Three workloads, each a whole forward+backward (and update) per call, run round-robin in one
+process with the same thread settings (``common.measure_interleaved``):
+
+* ``chain``: the 1,000-op scalar chain of ``chain.py`` (``x*1.0001``, ``x+0.001``, ``sin``,
+  ``tanh``), forward and backward. Target: compiled at most 0.25x eager gradwalk.
+* ``mlp-small``: a 2-16-16-1 tanh MLP, float64, batch 16, MSE loss, SGD step (zero_grad,
+  forward, backward, step). Reported beside PyTorch eager (jax is not installed here).
+* ``mlp-784``: ``bench_mlp.py``'s 784-256-256-10 relu MLP, float32, batch 128, cross-entropy,
+  SGD, against its hand-written NumPy step. Target: compiled at most 0.95x NumPy.
+
+Every compiled result is checked against eager before timing (the same loss and gradients).
+
+Run: ``python benchmarks/bench_compile.py [--quick] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import common
+
+common.pin_thread_env()
+
+import numpy as np  # noqa: E402
+from bench_mlp import LR, NumpyMLP, TensorMLP, make_data  # noqa: E402
+from chain import NumpyChain, TensorChain, _run_tensor_chain  # noqa: E402
+
+import gradwalk  # noqa: E402
+import gradwalk.nn.functional as gF  # noqa: E402
+
+torch = common.try_import_torch()
+
+
+# ------------------------------------------------------------------------------ the chain
+def chain_engines(n: int) -> dict:
+    x0 = np.array(0.5)
+    eager = TensorChain(gradwalk, x0, n)
+
+    @gradwalk.compile
+    def fwdbwd(x):
+        _run_tensor_chain(x, eager.ops, False).backward()
+
+    def compiled():
+        x = gradwalk.tensor(x0, dtype=gradwalk.float64, requires_grad=True)
+        fwdbwd(x)
+        return x.grad.numpy()
+
+    out = {"gradwalk eager": eager.fwdbwd, "gradwalk compiled": compiled,
+           "numpy (hand-written)": NumpyChain(x0, n).fwdbwd}
+    if torch is not None:
+        out["torch eager"] = TensorChain(torch, x0, n).fwdbwd
+    return out, fwdbwd
+
+
+# ------------------------------------------------------------------------------ small MLP
+def small_mlp(mod, compiled: bool, batch: int = 16):
+    rng = np.random.default_rng(0)
+    sizes = (2, 16, 16, 1)
+    ps = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        ps.append(mod.tensor(rng.standard_normal((b, a)) / np.sqrt(a), requires_grad=True))
+        ps.append(mod.tensor(np.zeros(b), requires_grad=True))
+    X = mod.tensor(rng.standard_normal((batch, 2)))
+    Y = mod.tensor(rng.standard_normal((batch, 1)))
+    opt = mod.optim.SGD(ps, lr=0.05)
+    F = mod.nn.functional
+
+    def step():
+        opt.zero_grad()
+        h = F.linear(X, ps[0], ps[1]).tanh()
+        h = F.linear(h, ps[2], ps[3]).tanh()
+        loss = ((F.linear(h, ps[4], ps[5]) - Y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = gradwalk.compile(step) if compiled else step
+    return fn, ps
+
+
+# ------------------------------------------------------------------------------ 784 MLP
+def big_mlp(compiled: bool, batch: int = 128):
+    params, X, y = make_data(batch)
+    eng = TensorMLP(gradwalk, gF, params, X, y)
+
+    def step():
+        loss = eng._forward()
+        loss.backward()
+        with gradwalk.no_grad():
+            for p in eng.params:
+                p -= LR * p.grad
+        for p in eng.params:
+            p.grad = None
+        return loss
+
+    return (gradwalk.compile(step) if compiled else step), eng
+
+
+def _check_equal(a, b, what: str) -> None:
+    for x, y in zip(a, b):
+        if not np.array_equal(np.asarray(x), np.asarray(y)):
+            raise SystemExit(f"{what}: compiled and eager differ")
+
+
+def main() -> None:
+    parser = common.base_parser(__doc__.splitlines()[0])
+    args = parser.parse_args()
+    info = common.limit_threads(torch)
+    common.print_env(info)
+    repeat = 5 if args.quick else 20
+    results: dict = {}
+    rows = []
+
+    # chain
+    fns, compiled_chain = chain_engines(1000)
+    _check_equal([fns["gradwalk compiled"]()], [fns["gradwalk eager"]()], "chain gradient")
+    t0 = time.perf_counter()
+    fresh = gradwalk.compile(compiled_chain.fn)
+    x = gradwalk.tensor(0.5, dtype=gradwalk.float64, requires_grad=True)
+    fresh(x)
+    first_call = time.perf_counter() - t0
+    ts = common.measure_interleaved(fns, warmup=2, repeat=repeat)
+    base = ts["gradwalk eager"].best
+    for name, t in ts.items():
+        rows.append(["chain 1,000 ops fwd+bwd", name, common.fmt(t.best * 1e3),
+                     common.fmt(common.ratio(t.best, base))])
+    results["chain"] = {k: v.summary(1e3) for k, v in ts.items()}
+    results["chain"]["compiled_first_call_ms"] = first_call * 1e3
+
+    # small MLP: the compiled step against eager (same parameters after 3 steps)
+    fe, pe = small_mlp(gradwalk, False)
+    fc, pc = small_mlp(gradwalk, True)
+    for _ in range(3):
+        fe(), fc()
+    _check_equal([p.detach().numpy() for p in pc], [p.detach().numpy() for p in pe],
+                 "small MLP parameters")
+    fns = {"gradwalk eager": fe, "gradwalk compiled": fc}
+    if torch is not None:
+        fns["torch eager"] = small_mlp(torch, False)[0]
+    ts = common.measure_interleaved(fns, warmup=2, repeat=repeat * 5)
+    base = ts["gradwalk eager"].best
+    for name, t in ts.items():
+        rows.append(["MLP 2-16-16-1 f64 b16 step", name, common.fmt(t.best * 1e3),
+                     common.fmt(common.ratio(t.best, base))])
+    results["mlp_small"] = {k: v.summary(1e3) for k, v in ts.items()}
+
+    # 784 MLP
+    be, ee = big_mlp(False)
+    bc, ec = big_mlp(True)
+    for _ in range(2):
+        la, lb = be(), bc()
+        _check_equal([la.item()], [lb.item()], "784 MLP loss")
+    _check_equal([p.detach().numpy() for p in ec.params], [p.detach().numpy() for p in ee.params],
+                 "784 MLP parameters")
+    params, X, y = make_data(128)
+    nump = NumpyMLP(params, X, y)
+    fns = {"gradwalk eager": be, "gradwalk compiled": bc, "numpy (hand-written)": nump.step}
+    ts = common.measure_interleaved(fns, warmup=2, repeat=repeat)
+    base = ts["numpy (hand-written)"].best
+    for name, t in ts.items():
+        rows.append(["MLP 784-256-256-10 f32 b128 step", name, common.fmt(t.best * 1e3),
+                     common.fmt(common.ratio(t.best, base)) + " of numpy"])
+    results["mlp_784"] = {k: v.summary(1e3) for k, v in ts.items()}
+
+    print(common.table(["workload", "engine", "best ms", "ratio"], rows))
+    print(f"compiled chain: first call (trace + compile) {first_call * 1e3:.1f} ms")
+    common.write_json(args.json, {"results": results, "env": common.env_info()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""The programs of a compiled region: the forward as generated Python source, the backward.
+
+Note [the program's arithmetic is eager's]
+    A program computes each value with the op's own ``forward`` on the same arrays, promoted
+    the same way and on NumPy scalars for 0-d elementwise data exactly where
+    ``registry.apply1``/``apply2``/``apply`` do (``k1``/``k2``/``kn`` below are their array
+    paths, written out once more), so its numbers are eager's, bit for bit. Its backward calls
+    each op's declared ``vjp`` in reverse creation order with the arguments the engine's
+    ``_fast1``/``_fast2``/``_call_rule`` would pass (saved inputs, saved output, ``needs``),
+    fits each gradient with the engine's ``_fit`` and adds gradients in the engine's order
+    (``prev + g``, latest consumer first). What goes away is the per-op bookkeeping: no
+    ``Node``, no ``Tensor`` per op, no heap, no edge per value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import engine as _engine
+from ..autograd.messages import SECOND_BACKWARD, raise_version_error
+from ..autograd.node import Node
+from ..autograd.zeros import MaskedGrad, masked_call
+from ..dtypes import promote_pair as _promote2
+from ..ops import registry as _registry
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_as_out = _registry._as_out
+
+SLOT, EXT, CONST, KEYED = 0, 1, 2, 3  # the kinds of an op input reference (``ref[0]``)
+
+
+# ------------------------------------------------------------------------ forward kernels
+def k1(op, data, params):
+    """``registry.apply1``'s array path."""
+    if data.ndim or not op.elementwise:
+        out = op.forward(np, data) if params is None else op.forward(np, data, **params)
+        return out if type(out) is _ndarray else _as_out(out)
+    scalar = data[()]  # Note [0-d scalars] in ops/registry.py
+    return _asarray(op.forward(np, scalar) if params is None else op.forward(np, scalar, **params))
+
+
+def k2(op, input_data, other_data, params):
+    """``registry.apply2``'s array path (``other_data`` an array or a Python number)."""
+    if type(other_data) is _ndarray:
+        if input_data.dtype is not other_data.dtype:
+            input_data, other_data = _promote2(input_data, other_data)
+    elif type(other_data) is float and input_data.dtype.kind != "f":
+        input_data, other_data = _promote2(input_data, other_data)
+    if input_data.ndim == 0 and op.elementwise and (
+            type(other_data) is not _ndarray or other_data.ndim == 0):
+        a = input_data[()]
+        b = other_data[()] if type(other_data) is _ndarray else other_data
+        return _asarray(op.forward(np, a, b) if params is None else op.forward(np, a, b, **params))
+    out = (op.forward(np, input_data, other_data) if params is None
+           else op.forward(np, input_data, other_data, **params))
+    return out if type(out) is _ndarray else _as_out(out)
+
+
+def kn(op, datas, params):
+    """``registry.apply``'s array path."""
+    if op.elementwise and len(datas) == 2:
+        datas = _promote2(*datas)
+    out = op.forward(np, *datas) if params is None else op.forward(np, *datas, **params)
+    return out if type(out) is _ndarray else _as_out(out)
+
+
+def run_kernel(rec, datas):
+    """One recorded op on its input arrays (the interpreter of a trace that misses the cache)."""
+    if rec.kind == 1:
+        return k1(rec.op, datas[0], rec.params)
+    if rec.kind == 2:
+        return k2(rec.op, datas[0], datas[1], rec.params)
+    return kn(rec.op, datas, rec.params)
+
+
+# ------------------------------------------------------------------------ the forward source
+def _arg(ref) -> str:
+    kind = ref[0]
+    if kind == SLOT:
+        return f"v{ref[1]}"
+    if kind == EXT:
+        return f"x{ref[1]}"
+    if kind == CONST:
+        return f"c[{ref[1]}]"
+    return f"k{id(ref) & 0xffff}"
+
+
+def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[str, dict]:
+    """The Python source of the forward program of ``recs`` and the namespace it runs in.
+    With ``meta`` (``(slot shapes, slot dtypes, ext shapes, ext dtypes)``), 0-d elementwise
+    steps are written out on NumPy scalars as ``apply1``/``apply2`` compute them (Note [0-d
+    scalars] in ops/registry.py): ``v = asarray(f(np, a[()], c))`` and ``s = v[()]`` for the
+    next step, without the kernel call.
+
+    Example:
+        >>> src, ns = forward_source([], 0)
+        >>> print(src)
+        def forward(x, c):
+            return ()
+    """
+    ns: dict = {"k1": k1, "k2": k2, "kn": kn, "np": np, "_asarray": _asarray}
+    lines = [f"def {name}(x, c):"]
+    if n_ext:
+        lines.append("    " + ", ".join(f"x{i}" for i in range(n_ext)) + (", = x" if n_ext == 1
+                                                                            else " = x"))
+    scal: set = set()  # names with a scalar twin ``<name>s`` already computed
+
+    def scalar(arg: str) -> str:
+        if arg not in scal:
+            lines.append(f"    {arg}s = {arg}[()]")
+            scal.add(arg)
+        return arg + "s"
+
+    for i, rec in enumerate(recs):
+        ns[f"o{i}"] = rec.op
+        p = "None"
+        if rec.params is not None:
+            ns[f"p{i}"] = rec.params
+            p = f"p{i}"
+        args, shapes, dtypes = [], [], []
+        for ref in rec.ins:
+            if ref[0] == KEYED:
+                key = f"k{i}_{len(args)}"
+                ns[key] = ref[1]
+                args.append(key)
+                shapes.append(None)
+                dtypes.append(None)
+            else:
+                args.append(_arg(ref))
+                if meta is not None and ref[0] in (SLOT, EXT):
+                    sh, dt = (meta[0], meta[1]) if ref[0] == SLOT else (meta[2], meta[3])
+                    shapes.append(sh[ref[1]])
+                    dtypes.append(dt[ref[1]])
+                else:
+                    shapes.append(None)
+                    dtypes.append(None)
+        where = f"  # {rec.op.name} at {rec.loc}"
+        fast = meta is not None and rec.op.elementwise and shapes[0] == ()
+        extra = ", **" + p if p != "None" else ""
+        if fast and rec.kind == 1:
+            lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}{extra})){where}")
+            continue
+        if fast and rec.kind == 2 and rec.ins[1][0] in (SLOT, EXT) and shapes[1] == () and (
+                dtypes[0] == dtypes[1]):
+            other = scalar(args[1])
+        elif fast and rec.kind == 2 and rec.ins[1][0] == CONST:
+            other = args[1]  # the input is floating (Note [what the trace refuses]): no cast
+        else:
+            other = None
+        if other is not None:
+            lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
+                         f"{extra})){where}")
+            continue
+        if rec.kind == 1:
+            call = f"k1(o{i}, {args[0]}, {p})"
+        elif rec.kind == 2:
+            call = f"k2(o{i}, {args[0]}, {args[1]}, {p})"
+        else:
+            call = f"kn(o{i}, ({', '.join(args)}{',' if len(args) == 1 else ''}), {p})"
+        lines.append(f"    v{i} = {call}{where}")
+    out = ", ".join(f"v{i}" for i in range(len(recs)))
+    lines.append(f"    return ({out}{',' if len(recs) == 1 else ''})")
+    return "\n".join(lines), ns
+
+
+def compile_forward(recs, n_ext: int, meta=None):
+    """The forward program of ``recs``: a function ``(ext_arrays, consts) -> values``."""
+    src, ns = forward_source(recs, n_ext, meta=meta)
+    exec(compile(src, "<gradwalk.compile forward>", "exec"), ns)  # our own source
+    return ns["forward"], src
+
+
+def backward_source(recs) -> str:
+    """The backward program of ``recs`` as Python-like source, for ``explain()``: which rule
+    runs for which value, in the order the program runs them.
+
+    Example:
+        >>> backward_source([])
+        'def backward(g):\\n    pass'
+    """
+    lines = ["def backward(g):"]
+    for i in range(len(recs) - 1, -1, -1):
+        rec = recs[i]
+        if not rec.rg:
+            continue
+        outs = []
+        for j, ref in enumerate(rec.ins):
+            if not rec.needs[j]:
+                continue
+            outs.append(f"gv{ref[1]}" if ref[0] == SLOT else f"gx{ref[1]}")
+        lines.append(f"    {', '.join(outs) or '_'} += {rec.op.name}.vjp(gv{i})  # at {rec.loc}")
+    if len(lines) == 1:
+        lines.append("    pass")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ the backward
+def _scalar(a, scalars):
+    return a[()] if scalars and type(a) is _ndarray and not a.ndim else a
+
+
+def _rule(seg, node, rec, i, g, values, ext):
+    """Call ``rec``'s reverse rule as the engine would (Note [the program's arithmetic is
+    eager's]); a tuple with one gradient per input."""
+    op = rec.op
+    scalars = op.elementwise and len(rec.ins) <= 2
+    args = []
+    for j, ref in enumerate(rec.ins):
+        if not rec.saved[j]:
+            args.append(None)
+            continue
+        kind = ref[0]
+        if kind == SLOT:
+            if rec.checks[j]:
+                seg.check_version(node, ref[1])
+            a = values[ref[1]]
+        elif kind == EXT:
+            if rec.checks[j]:
+                seg.check_ext_version(node, ref[1])
+            a = ext[ref[1]]
+        elif kind == CONST:
+            a = seg.consts[ref[1]]
+        else:
+            a = ref[1]
+        args.append(_scalar(a, scalars) if type(g) is not MaskedGrad else a)
+    out = None
+    if op.save_out:
+        seg.check_version(node, i)
+        out = values[i] if type(g) is MaskedGrad else _scalar(values[i], scalars)
+    if type(g) is MaskedGrad:
+        return _masked(op, rec, g, args, out)
+    params = rec.params or {}
+    if len(rec.ins) == 1:
+        return (op.vjp(np, g, out, *args, **params),)
+    r = op.vjp(np, g, out, *args, needs=rec.needs, **params)
+    return r
+
+
+def _masked(op, rec, g, args, out):
+    """A rule on a gradient with structural zeros: through a stand-in node, as the engine's
+    ``masked_call`` (Note [structural zeros] in autograd/zeros.py)."""
+    wrap = _registry.wrap
+    saved = tuple(wrap(a) if type(a) is _ndarray else a for a in args)
+    edges = tuple(True if n else None for n in rec.needs)
+    stand_in = Node(op, edges, saved, None, out, None, rec.params, None, None)
+    return masked_call(stand_in, g, _engine._first_order_rule)
+
+
+def version_error(node, t, saved_v, now_v):
+    raise_version_error(node, t, saved_v, now_v)
+
+
+def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
+    """The backward of ``recs`` as one generated Python function (Note [the program's
+    arithmetic is eager's]): ``backward(b, V, X, C, seg, node, H) -> edge gradients``, with
+    ``H`` the values' tensor hooks and retained grads (run on a value's whole gradient), ``b``
+    the gradient buffer per value (the outputs' gradients in place), ``V`` the values, ``X``
+    the outside arrays and ``C`` the Python numbers. A gradient with structural zeros takes
+    the general rule call (``_rule``). Returns the function and its source."""
+    ns: dict = {"np": np, "_ndarray": _ndarray, "MaskedGrad": MaskedGrad, "_rule": _rule,
+                "_fit": _engine._fit, "SECOND_BACKWARD": SECOND_BACKWARD, "R": recs}
+    L = ["def backward(b, V, X, C, seg, node, H):", f"    r = [None] * {n_edges}"]
+    for i in range(len(recs) - 1, -1, -1):
+        rec = recs[i]
+        if not rec.rg:
+            continue
+        op = rec.op
+        scalars = op.elementwise and len(rec.ins) <= 2
+        ns[f"vjp{i}"] = op.vjp
+        L.append(f"    g = b[{i}]  # {op.name} at {rec.loc}")
+        L.append("    if g is not None:")
+        L.append(f"        if H and {i} in H:")
+        L.append(f"            g = seg.run_hooks({i}, g)")
+        if rec.saves_any or op.save_out:
+            L.append("        if seg.freed:")
+            L.append("            raise RuntimeError(SECOND_BACKWARD)")
+        L.append("        if type(g) is MaskedGrad:")
+        L.append(f"            grads = _rule(seg, node, R[{i}], {i}, g, V, X)")
+        L.append("        else:")
+        args = []
+        for j, ref in enumerate(rec.ins):
+            if not rec.saved[j]:
+                args.append("None")
+                continue
+            kind, idx = ref[0], ref[1]
+            if kind == SLOT:
+                if rec.checks[j]:
+                    L.append(f"            seg.check_version(node, {idx})")
+                e, zero_d = f"V[{idx}]", slot_shapes[idx] == ()
+            elif kind == EXT:
+                if rec.checks[j]:
+                    L.append(f"            seg.check_ext_version(node, {idx})")
+                e, zero_d = f"X[{idx}]", ext_shapes[idx] == ()
+            elif kind == CONST:
+                e, zero_d = f"C[{idx}]", False
+            else:
+                ns[f"k{i}_{j}"] = idx
+                e, zero_d = f"k{i}_{j}", False
+            args.append(f"{e}[()]" if scalars and zero_d else e)
+        out = "None"
+        if op.save_out:
+            L.append(f"            seg.check_version(node, {i})")
+            out = f"V[{i}][()]" if scalars and slot_shapes[i] == () else f"V[{i}]"
+        extra = ""
+        if rec.params:
+            ns[f"p{i}"] = rec.params
+            extra = f", **p{i}"
+        if len(rec.ins) == 1:
+            L.append(f"            grads = (vjp{i}(np, g, {out}, {args[0]}{extra}),)")
+        else:
+            ns[f"n{i}"] = rec.needs
+            L.append(f"            grads = vjp{i}(np, g, {out}, {', '.join(args)}, needs=n{i}"
+                     f"{extra})")
+        for j, ref in enumerate(rec.ins):
+            if not rec.needs[j]:
+                continue
+            L.append(f"        gi = grads[{j}]")
+            L.append("        if gi is not None:")
+            fit = rec.fits[j]
+            if fit is not None:
+                ns[f"s{i}_{j}"], ns[f"d{i}_{j}"] = fit
+                L.append(f"            if gi.shape != s{i}_{j} or (gi.dtype is not d{i}_{j} "
+                         f"and gi.dtype != d{i}_{j}):")
+                L.append(f"                gi = _fit(gi, s{i}_{j}, d{i}_{j}, node, {j}, False, np)")
+            if ref[0] == SLOT:
+                s = ref[1]
+                L.append(f"            p = b[{s}]")
+                L.append(f"            b[{s}] = gi if p is None else p + gi")
+            else:
+                L.append(f"            r[{rec.edge_of[j]}] = gi")
+    L.append("    return r")
+    src = "\n".join(L)
+    exec(compile(src, "<gradwalk.compile backward>", "exec"), ns)  # our own source
+    return ns["backward"], src

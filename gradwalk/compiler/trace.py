@@ -1,0 +1,800 @@
+"""Recording a compiled region: ops into a lazy trace, the trace matched against programs.
+
+Note [the trace]
+    While a compiled function runs, ``registry._trace`` is the running ``Trace``; the three
+    apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``) and it
+    either records the op (its output tensor holds a ``LazyArray``, Note [lazy arrays]) or
+    returns ``NotImplemented`` and the op runs eagerly, as outside a region. The recorded ops
+    form a *segment*; its key is the sequence of (op, parameters, where each input comes from,
+    the shape/strides/dtype/requires_grad of each outside tensor when first used, grad mode),
+    with Python numbers passed to the program as arguments (only their type is in the key).
+    The keys of one compiled function form a trie: walking it as ops record gives each pending
+    value its shape and dtype, and the node where a segment ends holds its program. A step off
+    the trie is a (re)compile: the segment computes its values op by op from then on (the
+    interpreter) and, when it ends, the path gets its program.
+
+    A segment ends (``flush``) when Python reads a pending value (a graph break), before an op
+    the trace does not support reads a pending input, before an in-place op, and when the
+    compiled function returns. Then the program runs, every tensor of the segment gets its
+    array, and, when any value requires grad, the segment is one node of the graph,
+    ``CompiledFunctionBackward``, with one edge per use of an input that requires grad.
+
+Note [what the trace refuses]
+    An op is recorded only when its result cannot depend on anything but the key: it is
+    deterministic (no random draw), its output's shape is not data dependent, and it cannot
+    fail on values (integer division by zero, an index out of range read from a tensor, a
+    singular matrix): a cache hit replays an op sequence that ran before with the same shapes,
+    dtypes and parameters, so it fails exactly when eager would, at the same op. ``SUPPORTED``
+    lists the non-elementwise ops; elementwise ops are recorded on floating-point tensors (and
+    ``where``'s boolean condition). Everything else runs eagerly. Forward hooks (forward AD,
+    anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
+    arrays or tensors also run eagerly.
+
+Note [leaves met after the node]
+    The engine runs nodes latest-created first, so a node must be created after its
+    producers. The segment's node is made at its first op that requires grad; an input made
+    by an eager op after that starts a new segment (``_RESTART``), but a leaf met later may
+    get its ``AccumulateGrad`` only then, numbered after the node: it would run (and, under
+    ``autograd.grad(inputs=...)``, be captured) before the node delivered to it. Such an
+    accumulator is renumbered just below the node (a fraction: numbers stay distinct); its
+    other consumers all come after it, so they still run first.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import threading
+from threading import get_ident as _get_ident
+
+import numpy as np
+
+from ..autograd._api import grad as _autograd_grad
+from ..autograd.grad_mode import is_grad_enabled_fast
+from ..autograd.hooks import retain as _retain
+from ..autograd.hooks import tensor_hooks as _tensor_hooks
+from ..autograd.node import AccumulateGrad, MultiNode
+from ..ops import registry as _registry
+from ..ops import rules as _rules
+from . import codegen
+from .codegen import CONST, EXT, KEYED, SLOT
+from .lazy import Flags, LazyArray
+
+_ndarray = np.ndarray
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SUPPORTED = frozenset(
+    "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
+    "pad select slice clone cast matmul bmm dot mv outer sum sum_dim mean mean_dim var std "
+    "prod amax amin logsumexp norm cumsum cumprod logcumsumexp softmax log_softmax linear "
+    "linear_nobias leaky_relu gelu softplus mse_loss l1_loss smooth_l1_loss "
+    "binary_cross_entropy layer_norm diagonal masked_fill".split())
+
+
+class Unfreezable(Exception):
+    """A parameter that cannot be part of a key (an array, a tensor...)."""
+
+
+def freeze(v):
+    """A hashable stand-in for an op parameter; floats by their exact bits (0.0 is not -0.0).
+
+    Example:
+        >>> freeze(-0.0) == freeze(0.0), freeze([1, 2]) == freeze([1, 2])
+        (False, True)
+    """
+    t = type(v)
+    if t is float:
+        return (t, v.hex())
+    if t is int or t is bool or t is str or v is None or v is Ellipsis:
+        return (t, v)
+    if t is tuple or t is list:
+        return (t, tuple(freeze(x) for x in v))
+    if t is dict:
+        return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+    if t is slice:
+        return (t, freeze(v.start), freeze(v.stop), freeze(v.step))
+    if isinstance(v, np.dtype) or isinstance(v, type):
+        return (np.dtype, v)
+    if isinstance(v, np.generic) and v.ndim == 0:
+        return (t, freeze(v.item()))
+    if type(v).__name__ == "Size":
+        return (t, tuple(v))
+    raise Unfreezable(t.__name__)
+
+
+class Rec:
+    """One recorded op of a trie path: what the program computes and the backward needs."""
+
+    __slots__ = ("op", "kind", "ins", "params", "grad", "rg", "needs", "fits", "saved",
+                 "checks", "saves_any", "loc", "edge_of", "ext_needs", "ext_checks")
+
+    def __init__(self, op, kind, ins, params, grad, rg, needs, fits, saved, checks,
+                 loc) -> None:
+        self.op, self.kind, self.ins, self.params = op, kind, ins, params
+        self.grad, self.rg, self.needs, self.fits, self.saved = grad, rg, needs, fits, saved
+        self.checks = checks
+        self.ext_needs = tuple(j for j, r in enumerate(ins) if needs[j] and r[0] == EXT)
+        self.ext_checks = tuple(r[1] for j, r in enumerate(ins) if checks[j] and r[0] == EXT)
+        self.saves_any = any(saved)
+        self.loc = loc
+        self.edge_of = None  # input position -> edge index, filled per segment
+
+
+class TrieNode:
+    """A step of a recorded op sequence: the op, its output's shape/dtype/flags, the inputs it
+    shares memory with, and the program of a segment that ends here."""
+
+    __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
+                 "parent", "ext_keys", "fast")
+
+    def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
+        self.children: dict = {}
+        self.fast = None  # (key, child): the first step recorded from here, matched first
+        self.parent = parent
+        self.rec = rec
+        self.depth = 0 if parent is None else parent.depth + 1
+        self.program = None
+        self.shares = shares
+        self.ext_keys = ext_keys  # the guards this op added: (ext index, shape, dtype, rg)
+        if value is not None:
+            self.shape, self.dtype = value.shape, value.dtype
+            self.flags = Flags(value.flags)
+        else:
+            self.shape = self.dtype = self.flags = None
+
+    def path(self) -> list:
+        recs, node = [], self
+        while node.parent is not None:
+            recs.append(node)
+            node = node.parent
+        return recs[::-1]
+
+
+class Program:
+    """The compiled forward of one segment and what its backward reads."""
+
+    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end")
+
+    def __init__(self, end: TrieNode, n_ext: int) -> None:
+        nodes = end.path()
+        self.end = end
+        self.recs = [n.rec for n in nodes]
+        self.n_ext = n_ext
+        ext_shapes: dict = {}
+        ext_dtypes: dict = {}
+        for n in nodes:
+            for eid, shape, dtype, _ in n.ext_keys:
+                ext_shapes[eid], ext_dtypes[eid] = shape, dtype
+        meta = ([n.shape for n in nodes], [n.dtype for n in nodes], ext_shapes, ext_dtypes)
+        self.forward, self.source = codegen.compile_forward(self.recs, n_ext, meta)
+        self.backward_source = codegen.backward_source(self.recs)
+        self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
+
+    def backward_facts(self, edge_uses):
+        """The recs with ``edge_of`` filled for ``edge_uses`` (reversed use order) and the
+        slots whose versions the rules check; the same for every segment of this path."""
+        if self.bw is None:
+            per_rec: dict = {}
+            for e, (slot, j) in enumerate(edge_uses):
+                per_rec.setdefault(slot, {})[j] = e
+            recs = [_with_edges(rec, per_rec.get(i)) for i, rec in enumerate(self.recs)]
+            read = set()
+            for i, rec in enumerate(recs):
+                if not rec.rg:
+                    continue
+                if rec.op.save_out:
+                    read.add(i)
+                for j, ref in enumerate(rec.ins):
+                    if rec.checks[j] and ref[0] == SLOT:
+                        read.add(ref[1])
+            path = self.end.path()
+            slot_shapes = [n.shape for n in path]
+            ext_shapes: dict = {}
+            for n in path:
+                for eid, shape, _, _ in n.ext_keys:
+                    ext_shapes[eid] = shape
+            fn, src = codegen.backward_program(recs, slot_shapes, ext_shapes, len(edge_uses))
+            self.backward_source = src
+            self.bw = (recs, sorted(read), fn)
+        return self.bw
+
+
+class _RegionOp:
+    """The op of a ``CompiledFunctionBackward`` node: its rule runs the segment's backward."""
+
+    name = "compiled_function"
+    node_name = "CompiledFunctionBackward"
+    elementwise = False
+    saves = ()
+    save_out = False
+    saves_if = None
+    input_names = ()
+    explain = None
+    int_ok = False
+    example = None
+    function = None
+    jvp = None
+
+    def __init__(self, seg) -> None:
+        self.vjp = seg.vjp
+
+
+class CompiledNode(MultiNode):
+    """A flushed segment in the graph: one node, one output per value that requires grad.
+
+    Tensor hooks and ``retain_grad`` of its outputs are kept by the segment and run inside
+    its backward, when the value's gradient is whole (after its consumers inside the region
+    too), as eager runs them; the engine would see only the gradient from outside."""
+
+    __slots__ = ("seg",)
+    views = False
+
+    def release(self) -> None:
+        self.seg.release()
+
+    def _output_hooks(self, k: int) -> list:
+        return self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[0]
+
+    def _retain_output(self, k: int, ref) -> None:
+        self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[1] = ref
+
+
+def user_location() -> str:
+    """``file:line`` of the innermost frame outside gradwalk (where the user's code is)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_PACKAGE) and not fn.startswith("<gradwalk"):
+            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        f = f.f_back
+    return "?"
+
+
+class Segment:
+    """The ops recorded since the last flush (Note [the trace])."""
+
+    __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
+                 "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
+                 "ext_versions", "backward", "hooks", "slot_versions", "freed", "flushed",
+                 "__weakref__")
+
+    def __init__(self, trace) -> None:
+        self.trace = trace
+        self.pos: TrieNode = trace.fn.root
+        self.exts: list = []
+        self.ext_data: list = []
+        self.ext_ids: dict = {}
+        self.consts: list = []
+        self.tensors: list = []
+        self.lazies: list = []
+        self.values = None  # the arrays, once computed (at once in eager mode)
+        self.node = None
+        self.edges: list = []
+        self.edge_uses: list = []  # per edge: (slot, input position)
+        self.out_slots: list = []
+        self.recs: list = []
+        self.eager = False
+        self.ext_versions: dict = {}
+        self.slot_versions: dict = {}
+        self.freed = False
+        self.flushed = False
+        self.hooks: dict = {}  # slot -> [tensor hooks, retain_grad's weak reference]
+
+    # -------------------------------------------------------------- recording
+    def record(self, op, inputs, params, kind):
+        """Record ``op`` on ``inputs``: the output tensor, ``NotImplemented`` to run the op
+        eagerly, or ``_RESTART`` for an input made after this segment's node."""
+        fast = self.pos.fast
+        if fast is not None:
+            datas = self._match(fast[0], op, inputs, params, kind)
+            if datas is not None:
+                return self._emit(fast[1], inputs, datas, None)
+        n_ext, n_const = len(self.exts), len(self.consts)
+        r = self._record(op, inputs, params, kind)
+        if r is NotImplemented or r is _RESTART:  # roll back what this op added
+            for x in self.exts[n_ext:]:
+                del self.ext_ids[id(x)]
+            del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
+        return r
+
+    def _match(self, key, op, inputs, params, kind):
+        """The cache hit of the common case without building the key: compare the inputs
+        with ``key``, the one step the trie expects here (``None``: not this step). The same
+        test as ``key == the key of this op``, component by component."""
+        e_op, e_kind, e_refs, e_pkey, e_grad = key
+        if e_op is not op or e_kind != kind or e_grad != is_grad_enabled_fast():
+            return None
+        if len(e_refs) != len(inputs):
+            return None
+        if (params is None) != (e_pkey is None):
+            return None
+        if params is not None:
+            try:
+                if freeze(params) != e_pkey:
+                    return None
+            except Unfreezable:
+                return None
+        tensor = _registry.Tensor
+        node = self.node
+        datas = []
+        new_ext = []
+        n_const = 0
+        ext_ids = self.ext_ids
+        for x, r in zip(inputs, e_refs):
+            k = r[0]
+            if k == SLOT or k == EXT:
+                if not isinstance(x, tensor) or x._requires_grad != r[2]:
+                    return None
+                d = x._data
+                if k == SLOT:
+                    if type(d) is not LazyArray or d.seg is not self or d.slot != r[1]:
+                        return None
+                    datas.append(d)
+                    continue
+                if type(d) is not _ndarray:
+                    return None
+                fn = x.grad_fn
+                if node is not None and fn is not None and r[2] and fn.seq > node.seq:
+                    return None
+                if len(r) > 3:
+                    if (id(x) in ext_ids or r[1] != len(self.exts) + len(new_ext)
+                            or any(x is y for y in new_ext) or d.shape != r[3]
+                            or d.dtype != r[4] or d.strides != r[5]):
+                        return None
+                    new_ext.append(x)
+                elif ext_ids.get(id(x)) != r[1]:
+                    return None
+                datas.append(d)
+            elif isinstance(x, tensor):
+                return None
+            elif k == CONST:
+                if type(x) is not r[2] or r[1] != len(self.consts) + n_const:
+                    return None
+                n_const += 1
+                datas.append(x)
+            else:
+                try:
+                    if freeze(x) != r[1]:
+                        return None
+                except Unfreezable:
+                    return None
+                datas.append(x)
+        for x in new_ext:
+            ext_ids[id(x)] = len(self.exts)
+            self.exts.append(x)
+            self.ext_data.append(x._data)
+        if n_const:
+            self.consts.extend(x for x, r in zip(inputs, e_refs) if r[0] == CONST)
+        return datas
+
+    def _record(self, op, inputs, params, kind):
+        tensor = _registry.Tensor
+        refs = []
+        datas = []
+        new_ext = []
+        rgs = []
+        node = self.node
+        for x in inputs:
+            if isinstance(x, tensor):
+                d = x._data
+                rg = x._requires_grad
+                if type(d) is LazyArray:
+                    if d.seg is self:
+                        refs.append((SLOT, d.slot, rg))
+                        datas.append(d)
+                        rgs.append(rg)
+                        continue
+                    d = d._get()
+                if type(d) is not _ndarray:
+                    return NotImplemented
+                fn = x.grad_fn
+                if node is not None and fn is not None and rg and fn.seq > node.seq:
+                    return _RESTART
+                eid = self.ext_ids.get(id(x))
+                if eid is None:
+                    eid = self.ext_ids[id(x)] = len(self.exts)
+                    self.exts.append(x)
+                    self.ext_data.append(d)
+                    refs.append((EXT, eid, rg, d.shape, d.dtype, d.strides))
+                    new_ext.append((eid, d.shape, d.dtype, rg))
+                else:
+                    refs.append((EXT, eid, rg))
+                datas.append(d)
+                rgs.append(rg)
+            else:
+                t = type(x)
+                if t is float or t is int or t is bool:
+                    refs.append((CONST, len(self.consts), t))
+                    self.consts.append(x)
+                else:
+                    try:
+                        refs.append((KEYED, freeze(x)))
+                    except Unfreezable:
+                        return NotImplemented
+                datas.append(x)
+                rgs.append(False)
+        try:
+            pkey = None if params is None else freeze(params)
+        except Unfreezable:
+            return NotImplemented
+        grad = is_grad_enabled_fast()
+        key = (op, kind, tuple(refs), pkey, grad)
+        child = self.pos.children.get(key)
+        value = None
+        if child is None:
+            got = self._miss(key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext)
+            if got is None:
+                return NotImplemented
+            child, value = got
+        return self._emit(child, inputs, datas, value)
+
+    def _miss(self, key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext):
+        """A step off the trie: compute from here on, and add the step (a (re)compile)."""
+        fn = self.trace.fn
+        if op.elementwise and not _floating(op, datas):
+            return None  # on a hit the key (dtypes included) says the check passed
+        if not fn.may_compile(self.pos, key):
+            return None
+        if not self.eager:
+            self._compute_pending()
+        real = [d.value if type(d) is LazyArray else d for d in datas]  # computed just above
+        # copies: the program must not see a list the caller changes after this call
+        ins = tuple((KEYED, copy.deepcopy(inputs[j])) if r[0] == KEYED else (r[0], r[1])
+                    for j, r in enumerate(refs))
+        params = copy.deepcopy(params)
+        value = codegen.run_kernel(_Probe(op, kind, params), real)
+        if type(value) is not _ndarray:
+            return None
+        rg = grad and any(rgs)
+        needs = tuple(grad and r for r in rgs)
+        fits, saved, checks = _backward_facts(op, kind, inputs, real, rgs)
+        shares = tuple(j for j, d in enumerate(real)
+                       if type(d) is _ndarray and np.may_share_memory(value, d))
+        rec = Rec(op, kind, ins, params, grad, rg, needs, fits, saved, checks, user_location())
+        child = TrieNode(self.pos, rec, value, shares, tuple(new_ext))
+        fn.note_compile(self.pos, key, child)
+        self.pos.children[key] = child
+        if self.pos.fast is None:
+            self.pos.fast = (key, child)
+        return child, value
+
+    def _compute_pending(self) -> None:
+        """Switch to eager mode: compute the values recorded so far (by the interpreter)."""
+        values = []
+        for node in self.pos.path():
+            rec = node.rec
+            values.append(codegen.run_kernel(rec, [self._data(r, values) for r in rec.ins]))
+        self.values = values
+        self.eager = True
+        for lazy in self.lazies:
+            lazy.value = values[lazy.slot]
+
+    def _data(self, ref, values):
+        kind = ref[0]
+        if kind == SLOT:
+            return values[ref[1]]
+        if kind == EXT:
+            return self.ext_data[ref[1]]
+        if kind == CONST:
+            return self.consts[ref[1]]
+        return ref[1]
+
+    def _emit(self, child, inputs, datas, value):
+        """The output tensor of the step ``child`` (pending, or computed in eager mode)."""
+        slot = len(self.tensors)
+        rec = child.rec
+        data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
+        if self.eager:
+            if value is None:
+                value = codegen.run_kernel(rec, [self._data(r, self.values) for r in rec.ins])
+            self.values.append(value)
+            data.value = value
+        self.pos = child
+        node = None
+        if rec.rg:
+            node = self.node
+            if node is None:
+                node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None,
+                                                None, None, None, None, 0)
+                node.seg = self
+            for j in rec.ext_needs:
+                e = _registry._edge(inputs[j])
+                if type(e) is AccumulateGrad and e.seq > node.seq:
+                    e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after...]
+                self.edges.append(e)
+                self.edge_uses.append((slot, j))
+            for eid in rec.ext_checks:
+                if eid not in self.ext_versions:
+                    x = self.exts[eid]
+                    self.ext_versions[eid] = (x, x._version)
+        t = _registry._make(data, node)
+        if node is not None:
+            t._out_edge = (node, node.outputs)
+            node.outputs += 1
+            self.out_slots.append(slot)
+        self.tensors.append(t)
+        self.lazies.append(data)
+        return t
+
+    # -------------------------------------------------------------- flushing
+    def flush(self, reason: str = "the end of the compiled function") -> None:
+        """Run the pending part and hand every tensor its array (Note [the trace])."""
+        if self.flushed:
+            return
+        trace = self.trace
+        if trace.seg is self:
+            trace.seg = None
+        self.flushed = True
+        fn = trace.fn
+        end = self.pos
+        if end.program is None and end.parent is not None:
+            end.program = Program(end, len(self.exts))
+            fn.programs.append(end)
+        if not self.eager and end.parent is not None:
+            values = list(end.program.forward(self.ext_data, self.consts))
+            for lazy, t in zip(self.lazies, self.tensors):
+                v = values[lazy.slot]
+                meta = lazy.meta
+                if v.shape != meta.shape or v.dtype != meta.dtype:
+                    raise RuntimeError(
+                        f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} "
+                        f"made shape {v.shape} {v.dtype}, the trace said {meta.shape} "
+                        f"{meta.dtype}; this is a bug in gradwalk.compile (please report it)")
+                lazy.value = v
+                if t._data is lazy:
+                    t._data = v
+            self.values = values
+        else:
+            for lazy, t in zip(self.lazies, self.tensors):
+                if t._data is lazy:
+                    t._data = lazy.value
+        self.lazies = []
+        if self.node is None:
+            self.values = None
+            self.tensors = []
+        else:
+            self._finish_node(end.program)
+        trace.after_flush(self, reason)
+
+    def _finish_node(self, program) -> None:
+        """Freeze the node: edges in reverse use order (the engine delivers a value's
+        gradients latest consumer first), and the versions its rules will check."""
+        node = self.node
+        uses = self.edge_uses
+        order = range(len(uses) - 1, -1, -1)
+        node.edges = tuple(self.edges[i] for i in order)
+        self.edge_uses = [uses[i] for i in order]
+        self.recs, read, self.backward = program.backward_facts(self.edge_uses)
+        tensors = self.tensors
+        for s in read:
+            t = tensors[s]
+            vc = t._vc
+            self.slot_versions[s] = (t, vc, vc[0])
+        self.tensors = []
+
+    def run_hooks(self, slot, g):
+        """The tensor hooks and ``retain_grad`` of value ``slot``, on its whole gradient."""
+        hooks, ref = self.hooks[slot]
+        if hooks:
+            g = _tensor_hooks(hooks, g, False)
+        if ref is not None:
+            _retain(ref, g, False)
+        return g
+
+    def check_version(self, node, slot) -> None:
+        t, vc, v = self.slot_versions[slot]
+        if vc[0] != v:
+            codegen.version_error(node, t, v, vc[0])
+
+    def check_ext_version(self, node, eid) -> None:
+        t, v = self.ext_versions[eid]
+        if t._version != v:
+            codegen.version_error(node, t, v, t._version)
+
+    def release(self) -> None:
+        if any(r.saves_any or r.op.save_out for r in self.recs):
+            self.freed = True
+            self.values = None
+
+    # -------------------------------------------------------------- backward
+    def vjp(self, xp, g, out, *args, needs=None):
+        """The rule of the ``CompiledFunctionBackward`` node (Note [the trace])."""
+        if not self.flushed:
+            self.flush("a backward through the pending part")
+        node = self.node
+        grads_out = g if type(g) is tuple else (g,)
+        if xp is np:
+            if self.values is None and self.freed:
+                raise RuntimeError(codegen.SECOND_BACKWARD)
+            buf = [None] * len(self.recs)
+            for k, gk in enumerate(grads_out):
+                if gk is not None:
+                    buf[self.out_slots[k]] = gk
+            res = self.backward(buf, self.values, self.ext_data, self.consts, self, node,
+                                self.hooks)
+        else:
+            res = self._backward_create_graph(grads_out)
+        return res[0] if len(res) == 1 else tuple(res)
+
+    def _backward_create_graph(self, grads_out):
+        """Under ``create_graph=True``: the segment's ops again, eagerly, on the inputs, and
+        the engine's backward of that graph (so higher-order gradients are eager's)."""
+        if self.freed:
+            raise RuntimeError(codegen.SECOND_BACKWARD)
+        if self.hooks:
+            raise NotImplementedError(
+                "gradwalk.compile: register_hook or retain_grad on a value made inside a "
+                "compiled region, with create_graph=True, is not supported; register it "
+                "outside the region or run that function without gradwalk.compile")
+        saved = _registry._trace
+        _registry._trace = None
+        try:
+            aliases: dict = {}
+            vals: list = []
+            for i, rec in enumerate(self.recs):
+                args = []
+                for j, ref in enumerate(rec.ins):
+                    kind = ref[0]
+                    if kind == SLOT:
+                        v = vals[ref[1]]
+                        args.append(v if rec.needs[j] else v.detach())
+                    elif kind == EXT:
+                        x = self.exts[ref[1]]
+                        if rec.needs[j]:  # one alias per use: one gradient per edge
+                            a = aliases[(i, j)] = x.view_as(x)
+                            args.append(a)
+                        else:
+                            args.append(x.detach())
+                    elif kind == CONST:
+                        args.append(self.consts[ref[1]])
+                    else:
+                        args.append(ref[1])
+                if rec.kind == 1:
+                    vals.append(_registry.apply1(rec.op, args[0], rec.params))
+                elif rec.kind == 2:
+                    vals.append(_registry.apply2(rec.op, args[0], args[1], rec.params))
+                else:
+                    vals.append(_registry.apply(rec.op, *args, params=rec.params))
+            outs, gs = [], []
+            for k, g in enumerate(grads_out):
+                if g is not None:
+                    outs.append(vals[self.out_slots[k]])
+                    gs.append(g)
+            inputs = [aliases[use] for use in self.edge_uses]
+            got = _autograd_grad(outs, inputs, gs, create_graph=True, allow_unused=True)
+        finally:
+            _registry._trace = saved
+        return list(got)
+
+
+_RESTART = object()
+
+
+class _Probe:
+    """The fields ``codegen.run_kernel`` reads, before the ``Rec`` exists."""
+
+    __slots__ = ("op", "kind", "params")
+
+    def __init__(self, op, kind, params) -> None:
+        self.op, self.kind, self.params = op, kind, params
+
+
+def _with_edges(rec, edge_of):
+    if edge_of is None:
+        return rec
+    r = Rec(rec.op, rec.kind, rec.ins, rec.params, rec.grad, rec.rg, rec.needs, rec.fits,
+            rec.saved, rec.checks, rec.loc)
+    r.edge_of = edge_of
+    return r
+
+
+def _floating(op, datas) -> bool:
+    """Elementwise ops are recorded on floating-point arrays only (Note [what the trace
+    refuses]); ``where``'s condition may be boolean."""
+    for j, d in enumerate(datas):
+        dt = getattr(d, "dtype", None)
+        if dt is not None and dt.kind != "f" and not (op.name == "where" and j == 0):
+            return False
+    return True
+
+
+def _backward_facts(op, kind, inputs, datas, rgs):
+    """Per input: the (shape, dtype) its gradient is fitted to (``None``: the engine does not
+    fit it), whether the rule gets it and whether its version is checked, as
+    ``registry.apply1``/``apply2``/``apply`` record them."""
+    tensor = _registry.Tensor
+    saves = bool(op.saves)
+    if kind == 1:
+        fits = (None,) if op.elementwise else ((datas[0].shape, datas[0].dtype),)
+        return fits, (saves,), (saves,)
+    if kind == 2:
+        other = inputs[1]
+        other_is_tensor = isinstance(other, tensor)
+        if other_is_tensor and rgs[1]:
+            fits = ((datas[0].shape, datas[0].dtype), (datas[1].shape, datas[1].dtype))
+            checks = (saves, saves and not (op.saves_if and 1 not in op.saves_if[1]
+                                            and not rgs[0]))
+        else:
+            fits = ((datas[0].shape, datas[0].dtype), None) if other_is_tensor else (None, None)
+            checks = (saves and (op.saves_if is None or 0 in op.saves_if[0]),
+                      saves and other_is_tensor)
+        return fits, (saves, saves), checks
+    keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
+    n = len(inputs)
+    saved = tuple((i in op.saves) if keep is None else bool(keep[i]) for i in range(n))
+    fits = tuple((d.shape, d.dtype) if isinstance(x, tensor) else None
+                 for x, d in zip(inputs, datas))
+    checks = tuple(s and isinstance(x, tensor) for s, x in zip(saved, inputs))
+    return fits, saved, checks
+
+
+END = "the end of the compiled function"
+
+
+class Trace:
+    """The running compiled call: the hook the registry asks (Note [the trace])."""
+
+    __slots__ = ("fn", "thread", "seg", "active")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.thread = threading.get_ident()
+        self.seg: Segment | None = None
+        self.active = True
+
+    def __call__(self, op, inputs, params, kind):
+        if not self.active or _get_ident() != self.thread:
+            return NotImplemented
+        seg = self.seg
+        if seg is not None and not _registry._forward_hooks:  # the hit of the common case
+            fast = seg.pos.fast
+            if fast is not None:
+                datas = seg._match(fast[0], op, inputs, params, kind)
+                if datas is not None:
+                    return seg._emit(fast[1], inputs, datas, None)
+        if _registry._forward_hooks:
+            return self._eager(inputs, "forward hooks (forward AD, anomaly mode or saved-tensor "
+                                       "hooks) are installed")
+        if not op.elementwise and op.name not in SUPPORTED:
+            return self._eager(inputs, f"'{op.name}' has no trace support")
+        seg = self.seg
+        if seg is None:
+            seg = self.seg = Segment(self)
+        r = seg.record(op, inputs, params, kind)
+        if r is _RESTART:
+            seg.flush("an input of the segment was made by an eager op after it started")
+            seg = self.seg = Segment(self)
+            r = seg.record(op, inputs, params, kind)
+        if r is NotImplemented or r is _RESTART:
+            return self._eager(inputs, f"'{op.name}' on inputs the trace does not take "
+                                       "(integer or non-NumPy arrays, array parameters)")
+        return r
+
+    def _eager(self, inputs, reason):
+        """Run an op eagerly; first the pending part, if the op reads any of it."""
+        seg = self.seg
+        if seg is not None:
+            tensor = _registry.Tensor
+            for x in inputs:
+                if isinstance(x, tensor) and type(x._data) is LazyArray:
+                    seg.flush(reason)
+                    break
+        return NotImplemented
+
+    def inplace(self, apply_inplace, t, fn, args, kwargs):
+        """An in-place op inside a region: flush, then run it eagerly (the registry's hook
+        in ``indexing.apply_inplace``)."""
+        if self.active and threading.get_ident() == self.thread and self.seg is not None:
+            self.seg.flush(f"an in-place op ({getattr(fn, '__name__', fn)}_)")
+        saved = _registry._trace
+        _registry._trace = None
+        try:
+            return apply_inplace(t, fn, *args, **kwargs)
+        finally:
+            if saved.active:
+                _registry._trace = saved
+
+    def after_flush(self, seg, reason: str) -> None:
+        if reason != END:
+            self.fn.note_break(reason, user_location())
