@@ -318,7 +318,7 @@ def apply_inplace(self, fn, *args, **kwargs):
     if (dual is None and (not kwargs or list(kwargs) == ["alpha"]) and len(args) == 1 and not (
             is_grad_enabled() and (self._requires_grad or (isinstance(args[0], _registry.Tensor)
                                                            and args[0]._requires_grad)))
-            and _inplace_ufunc(self, fn, args[0], kwargs.get("alpha", 1))):
+            and inplace_views.inplace_ufunc(self, fn, args[0], kwargs.get("alpha", 1), E)):
         return self  # no graph to record: written straight into self's memory
     flags = getattr(self._data, "flags", None)
     if flags is not None and not flags.writeable:
@@ -379,33 +379,6 @@ def apply_inplace(self, fn, *args, **kwargs):
     if token is not None:
         dual[1](token, self, base, res)  # the new tangent of self (and of its base)
     return self
-
-
-_INPLACE_UFUNCS: dict = {}
-
-
-def _inplace_ufunc(self, fn, other, alpha=1) -> bool:
-    """The optimizer's path: ``p -= lr * g``, ``p.add_(g, alpha=-lr)`` with no graph to record,
-    written straight into ``self``'s memory by the matching ufunc (no copy). Returns False to
-    leave any case it does not cover (and every error message) to the general path."""
-    if not _INPLACE_UFUNCS:
-        _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
-                                E.div: np.true_divide})
-    uf = _INPLACE_UFUNCS.get(fn)
-    data = self._data
-    if uf is None or type(data) is not np.ndarray:
-        return False
-    od = other._data if isinstance(other, _registry.Tensor) else other
-    if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
-        return False
-    if alpha != 1 and (od := inplace_views.scaled_other(uf, od, alpha)) is None:
-        return False
-    try:
-        uf(data, od, out=data, casting="same_kind")
-    except (TypeError, ValueError):
-        return False
-    self._vc[0] += 1
-    return True
 
 
 def _check_multi_output(t) -> None:

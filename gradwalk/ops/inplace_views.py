@@ -190,3 +190,31 @@ def refresh_views(base, changed) -> None:
             continue
         _regenerate(v, base)
     views[:] = live
+
+
+_INPLACE_UFUNCS: dict = {}
+
+
+def inplace_ufunc(self, fn, other, alpha, E) -> bool:
+    """The optimizer's path: ``p -= lr * g``, ``p.add_(g, alpha=-lr)`` with no graph to record,
+    written straight into ``self``'s memory by the matching ufunc (no copy). Returns False to
+    leave any case it does not cover (and every error message) to the general path. ``E`` is
+    the elementwise module, handed in by the caller: its functions key the table."""
+    if not _INPLACE_UFUNCS:
+        _INPLACE_UFUNCS.update({E.add: np.add, E.sub: np.subtract, E.mul: np.multiply,
+                                E.div: np.true_divide})
+    uf = _INPLACE_UFUNCS.get(fn)
+    data = self._data
+    if uf is None or type(data) is not np.ndarray:
+        return False
+    od = other._data if isinstance(other, _registry.Tensor) else other
+    if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
+        return False
+    if alpha != 1 and (od := scaled_other(uf, od, alpha)) is None:
+        return False
+    try:
+        uf(data, od, out=data, casting="same_kind")
+    except (TypeError, ValueError):
+        return False
+    self._vc[0] += 1
+    return True
