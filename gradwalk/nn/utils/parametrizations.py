@@ -137,11 +137,12 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     Example:
         >>> import gradwalk
         >>> from gradwalk.nn.utils.parametrizations import spectral_norm
+        >>> _ = gradwalk.manual_seed(0)
         >>> lin = spectral_norm(gradwalk.nn.Linear(20, 40))
         >>> sorted(lin.state_dict())  # doctest: +NORMALIZE_WHITESPACE
         ['bias', 'parametrizations.weight.0._u', 'parametrizations.weight.0._v',
          'parametrizations.weight.original']
-        >>> bool(gradwalk.linalg.matrix_norm(lin.weight, 2) < 1.01)
+        >>> bool(gradwalk.linalg.matrix_norm(lin.weight, 2) < 1.005)
         True
     """
     weight = getattr(module, name, None)
