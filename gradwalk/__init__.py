@@ -333,6 +333,8 @@ from . import utils
 from . import viz  # graphviz itself is imported only when a picture is rendered
 from . import distributed  # mpi4py itself is imported by init_process_group
 from . import backends, cuda, onnx, testing
+from . import amp, hub, jit
+from .amp import autocast, is_autocast_enabled
 
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 
