@@ -339,6 +339,7 @@ from .amp import autocast, is_autocast_enabled
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 
 bool = bool_  # PyTorch's name for the dtype
+zero_ = Tensor.zero_  # torch.zero_(t), the method as a function
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 

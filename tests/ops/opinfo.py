@@ -112,8 +112,15 @@ def to_gw(obj, torch):
         return [to_gw(o, torch) for o in obj]
     if isinstance(obj, dict):
         return {k: to_gw(v, torch) for k, v in obj.items()}
-    if isinstance(obj, torch.device) or isinstance(obj, torch.memory_format):
-        raise NotImplementedError(f"argument {obj!r}")
+    if isinstance(obj, torch.memory_format):  # torch.channels_last -> gradwalk.channels_last
+        fmt = getattr(gradwalk, str(obj).rpartition(".")[2], None)
+        if fmt is None:
+            raise NotImplementedError(f"argument {obj!r}")
+        return fmt
+    if isinstance(obj, torch.device):
+        if obj.type != "cpu":
+            raise NotImplementedError(f"argument {obj!r}")
+        return gradwalk.device("cpu")
     if isinstance(obj, torch.nn.Module) and not any(True for _ in obj.parameters()):
         # a parameter-free torch layer as an argument (a distance function): gradwalk's own
         cls = getattr(gradwalk.nn, type(obj).__name__, None)
