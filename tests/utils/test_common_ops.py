@@ -40,3 +40,70 @@ def test_common_ops_pass_their_opinfo_comparison():
     n, ok, problems = common_ops.parity(torch)
     assert n >= 100  # most listed names are ops with entries
     assert ok >= 0.95 * n, problems
+
+
+# ------------------------------------------------------------------ the names added for the list
+import numpy as np  # noqa: E402
+
+from tests.fixtures.oracle import oracle  # noqa: E402
+
+STRIDES = {
+    "contiguous": lambda t: t.zeros(2, 3, 4).stride(),
+    "permuted": lambda t: t.zeros(2, 3, 4).permute(2, 0, 1).stride(),
+    "expanded": lambda t: t.zeros(3, 1).expand(3, 4).stride(),
+    "sliced": lambda t: t.zeros(4, 5)[:, ::2].stride(),
+    "flipped": lambda t: t.zeros(2, 3).flip(0).stride(),
+    "0-d": lambda t: t.tensor(1.0).stride(),
+    "one dim": lambda t: t.zeros(2, 3).t().stride(0),
+    "channels_last": lambda t: t.zeros(1, 2, 3, 3).contiguous(
+        memory_format=t.channels_last).stride(),
+}
+
+
+@pytest.mark.parametrize("case", list(STRIDES))
+def test_stride_matches_pytorch(case):
+    assert gradwalk.zeros(1).is_sparse is False
+    ref = oracle(lambda torch: STRIDES[case](torch))
+    ours = STRIDES[case](gradwalk)
+    assert (list(ours) if isinstance(ours, tuple) else ours) == (
+        list(ref) if isinstance(ref, (tuple, list)) else ref)
+
+
+PADS = [((-1, 2), "constant"), ((1, -2, -1, 1), "constant"), ((-2, -2), "constant"),
+        ((-1, 2), "replicate"), ((2, -3), "replicate"), ((-4, 2), "replicate")]
+
+
+@pytest.mark.parametrize("pad,mode", PADS, ids=str)
+def test_negative_pad_crops_as_pytorch(pad, mode):
+    def run(lib):
+        x = lib.tensor(np.arange(12.0).reshape(1, 3, 4), requires_grad=True)
+        y = lib.nn.functional.pad(x, pad, mode=mode)
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy()
+
+    ours, ref = run(gradwalk), oracle(run)
+    for a, b in zip(ours, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "logsumexp", "amax", "prod", "std"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_a_0d_tensors_dim_0_is_the_tensor(name, dim):
+    def run(lib):
+        x = lib.tensor(2.5, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib, name)(x, dim, keepdim=True)
+        y.backward()
+        return y.detach().numpy(), x.grad.numpy(), tuple(y.shape)
+
+    ours, ref = run(gradwalk), oracle(run)
+    np.testing.assert_array_equal(ours[0], ref[0])
+    np.testing.assert_array_equal(ours[1], ref[1])
+    assert ours[2] == tuple(ref[2])
+
+
+def test_zero_and_the_like_factories_take_what_pytorch_takes():
+    x = gradwalk.ones(2, 3, dtype=gradwalk.float64)
+    assert gradwalk.zero_(x) is x and float(x.abs().sum()) == 0.0
+    for fn in (gradwalk.randn_like, gradwalk.rand_like):
+        y = fn(x, device="cpu")
+        assert y.shape == x.shape and y.dtype == x.dtype and y.device == x.device
