@@ -337,10 +337,13 @@ from . import utils
 from . import viz  # graphviz itself is imported only when a picture is rendered
 from . import distributed  # mpi4py itself is imported by init_process_group
 from . import backends, cuda, onnx, testing
+from . import amp, hub, jit
+from .amp import autocast, is_autocast_enabled
 
 autograd._load_all()  # the autograd API names (Note [autograd's two layers])
 
 bool = bool_  # PyTorch's name for the dtype
+zero_ = Tensor.zero_  # torch.zero_(t), the method as a function
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 

@@ -122,6 +122,36 @@ class PythonMethods:
         fmt = _device.check_memory_format(memory_format, "is_contiguous")
         return _device.is_format(self._data, fmt)
 
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The step in elements between neighbours along each dim (or along ``dim``); 0 along
+        a broadcast (``expand``) dim, as PyTorch's.
+
+        Example:
+            >>> import gradwalk
+            >>> x = gradwalk.zeros(2, 3)
+            >>> x.stride(), x.t().stride(), x.stride(-1)
+            ((3, 1), (1, 3), 1)
+        """
+        a = self._data
+        steps = tuple(s // a.itemsize for s in a.strides)
+        if any(s < 0 for s in steps):  # a NumPy reversed view; PyTorch's flip is a C copy
+            steps, acc = [], 1
+            for n in reversed(a.shape):
+                steps.insert(0, acc)
+                acc *= max(n, 1)
+            steps = tuple(steps)
+        if dim is None:
+            return steps
+        if not -len(steps) <= dim < max(len(steps), 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-len(steps)}, {len(steps) - 1}], but got {dim})")
+        return steps[dim]
+
+    @property
+    def is_sparse(self) -> bool:
+        """False: gradwalk tensors are dense."""
+        return False
+
     # ------------------------------------------------------------------ conversion
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number.

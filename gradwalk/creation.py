@@ -380,14 +380,16 @@ def randn(*size: int | Sequence[int], generator: Generator | None = None,
 
 @_factory
 def rand_like(input: Tensor, *, dtype: DTypeLike | None = None,
-              requires_grad: bool = False) -> Tensor:
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+              device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
 
 
 @_factory
 def randn_like(input: Tensor, *, dtype: DTypeLike | None = None,
-               requires_grad: bool = False) -> Tensor:
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+               device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
 @_factory

@@ -8,12 +8,13 @@ results; the other functions refuse complex inputs. ``eig`` is not exported as
 ``gradwalk.linalg.eig`` for the reason ``eigh`` is not (Note [eig's eigenvectors]).
 
 Note [eigh's eigenvector signs]
-    ``eigh`` is implemented (``gradwalk.linalg.decompositions.eigh``, with PyTorch's rules) but
-    not exported as ``gradwalk.linalg.eigh``: each eigenvector is defined up to its sign, and
-    PyTorch's (MKL's ``syevd``) choice of sign differs from NumPy's LAPACK on most matrices
-    (40 of 50 random 5x5 symmetric matrices), with no rule that maps one onto the other. Under
-    the name ``eigh`` the eigenvectors would differ from PyTorch's: a silently different
-    answer. ``eigvalsh`` (sign-free) is exported; ``svd``'s signs agree with PyTorch's.
+    Each eigenvector of ``eigh`` is defined up to its sign, and PyTorch's (MKL's ``syevd``)
+    choice of sign differs from NumPy's LAPACK on most matrices (40 of 50 random 5x5 symmetric
+    matrices), with no rule that maps one onto the other: PyTorch documents the eigenvectors as
+    unique only up to sign, and so are gradwalk's. The eigenvalues, ``V diag(L) V^T``, the
+    projectors ``v v^T`` and every gradient of a sign-invariant function agree with PyTorch's;
+    the OpInfo harness compares the eigenvectors up to their signs (Note [sign-free outputs]
+    in ``tests/ops/opinfo.py``). ``svd``'s signs agree with PyTorch's.
 
 Example:
     >>> import gradwalk
@@ -29,6 +30,7 @@ from __future__ import annotations
 from . import _core
 from ._core import LinAlgError
 from .decompositions import (
+    eigh,
     eigvalsh,
     householder_product,
     lu,
@@ -74,7 +76,8 @@ _core._GW.solve_tri = staticmethod(
     lambda a, b, upper, unit=False: solve_triangular(a, b, upper=upper, unitriangular=unit))
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigvals",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+    "eigvals",
     "eigvalsh",
     "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
     "lu_factor_ex", "lu_solve", "lu_unpack", "matrix_exp", "matrix_norm", "matrix_power",

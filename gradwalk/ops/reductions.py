@@ -51,8 +51,9 @@ def _axes(dim, ndim: int, op: str):
         if len(set(axes)) != len(axes):
             raise RuntimeError(
                 f"{op}(): dim {list(dim)} appears multiple times in the list of dims")
-        return axes
-    return (_wrap(dim, ndim, op),)
+        return axes if ndim else None  # a 0-d tensor's dim 0/-1 is the tensor (PyTorch's)
+    axis = _wrap(dim, ndim, op)
+    return (axis,) if ndim else None
 
 
 def _wrap(d, ndim, op):

@@ -16,6 +16,7 @@ from . import arrays as _arrays
 from . import kernels as K
 from . import registry as _registry
 from .inplace_views import track_view
+from .padding import crop as _crop
 from .registry import Op, apply, apply1, apply_multi, declare, declare_each
 
 
@@ -763,7 +764,9 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"pad(): mode {mode!r} is not supported; use constant, "
                                   "reflect, replicate or circular")
     if any(p < 0 for p in pad):
-        raise RuntimeError("pad(): negative padding is not supported")
+        input, pad = _crop(input, pad, mode)
+        if not any(pad):
+            return input.clone()
     widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
         widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])

@@ -11,6 +11,7 @@ Example:
 """
 
 from . import lr_scheduler
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
@@ -18,7 +19,8 @@ from .first_order import ASGD, Adadelta, Adamax, NAdam, RAdam
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "ASGD", "LBFGS", "lr_scheduler"]
+           "NAdam", "RAdam", "ASGD", "LBFGS", "Rprop", "Adafactor", "lr_scheduler"]

@@ -112,8 +112,15 @@ def to_gw(obj, torch):
         return [to_gw(o, torch) for o in obj]
     if isinstance(obj, dict):
         return {k: to_gw(v, torch) for k, v in obj.items()}
-    if isinstance(obj, torch.device) or isinstance(obj, torch.memory_format):
-        raise NotImplementedError(f"argument {obj!r}")
+    if isinstance(obj, torch.memory_format):  # torch.channels_last -> gradwalk.channels_last
+        fmt = getattr(gradwalk, str(obj).rpartition(".")[2], None)
+        if fmt is None:
+            raise NotImplementedError(f"argument {obj!r}")
+        return fmt
+    if isinstance(obj, torch.device):
+        if obj.type != "cpu":
+            raise NotImplementedError(f"argument {obj!r}")
+        return gradwalk.device("cpu")
     if isinstance(obj, torch.nn.Module) and not any(True for _ in obj.parameters()):
         # a parameter-free torch layer as an argument (a distance function): gradwalk's own
         cls = getattr(gradwalk.nn, type(obj).__name__, None)
@@ -219,8 +226,12 @@ def check_sample(opinfo, fn, sample, torch, rng):
         return "wrong", f"forward: {len(gouts)} outputs, torch {len(touts)}"
     # a sample with dropout (``scaled_dot_product_attention(dropout_p=0.5)``) draws too
     random = opinfo.name in RANDOM or sample.kwargs.get("dropout_p", 0.0) > 0.0
+    signs, d = _free_signs(opinfo, touts, gouts)
+    if d:
+        return "wrong", "forward " + d
     for k, (t, g) in enumerate(zip(touts, gouts)):
         # random draws: the shape and dtype must agree, the values cannot
+        g = _np(g) * signs[k] if k in signs else g
         d = _compare(t, g, f"output {k}", values=not random)
         if d:
             return "wrong", "forward " + d
@@ -231,6 +242,9 @@ def check_sample(opinfo, fn, sample, torch, rng):
            if t.requires_grad]
     diff_outs = [(t, g) for t, g in zip(touts, gouts)
                  if t.requires_grad and t.dtype.is_floating_point]
+    # a sign-free output's cotangent flips with it, so both sides differentiate one function
+    flips = [signs.get(k, 1.0) for k, t in enumerate(touts)
+             if t.requires_grad and t.dtype.is_floating_point]
     if random:
         return "pass", ""
     if opinfo.supports_autograd and tin and diff_outs:
@@ -241,7 +255,8 @@ def check_sample(opinfo, fn, sample, torch, rng):
             if len(gin) != len(tin):
                 return "wrong", f"backward: {len(gin)} inputs require grad, torch {len(tin)}"
             gg = gradwalk.autograd.grad([g for _, g in diff_outs], gin,
-                                        [gradwalk.tensor(c) for c in cots], allow_unused=True)
+                                        [gradwalk.tensor(c * f) for c, f in zip(cots, flips)],
+                                        allow_unused=True)
         except Exception as e:
             return "raises", f"backward: {type(e).__name__}: {str(e)[:120]}"
         for k, (a, b) in enumerate(zip(tg, gg)):
@@ -254,13 +269,13 @@ def check_sample(opinfo, fn, sample, torch, rng):
                 return "wrong", d
     # forward mode
     if opinfo.supports_forward_ad and tin and diff_outs:
-        r = _check_jvp(opinfo, fn, targs, tkw, torch, rng)
+        r = _check_jvp(opinfo, fn, targs, tkw, torch, rng, signs)
         if r is not None:
             return r
     return "pass", ""
 
 
-def _check_jvp(opinfo, fn, targs, tkw, torch, rng):
+def _check_jvp(opinfo, fn, targs, tkw, torch, rng, signs=None):
     import torch.autograd.forward_ad as tfw
 
     import gradwalk.autograd.forward_ad as gfw
@@ -315,10 +330,39 @@ def _check_jvp(opinfo, fn, targs, tkw, torch, rng):
                 return "wrong", f"jvp of output {k}: {'no tangent' if y is None else 'tangent'}" \
                                 f" where torch has {'one' if y is None else 'none'}"
             continue
+        y = _np(y) * signs[k] if signs and k in signs else y
         d = _compare(x, y, f"jvp of output {k}")
         if d:
             return "wrong", d
     return None
+
+
+# Note [sign-free outputs]
+# ------------------------
+# Each eigenvector of ``linalg.eigh`` is defined up to its sign, and LAPACK builds choose it
+# differently (PyTorch's MKL and NumPy's OpenBLAS). For the entries below, the output at the
+# given index holds such vectors as columns: each gradwalk column is compared with PyTorch's
+# after multiplying it by the sign that aligns the two (the columns must agree up to that sign,
+# to the harness's tolerance); the cotangent of that output is flipped the same way (so both
+# libraries differentiate the same function, <C, V> = <C s, V s>), and so is its tangent. No
+# other entry is compared up to sign.
+SIGN_FREE_COLUMNS = {"linalg.eigh": 1}
+
+
+def _free_signs(opinfo, touts, gouts):
+    """``({output index: column signs}, None)``, or ``({}, message)`` when the columns are not
+    the same vectors up to sign (Note [sign-free outputs])."""
+    k = SIGN_FREE_COLUMNS.get(opinfo.name)
+    if k is None or k >= min(len(touts), len(gouts)):
+        return {}, None
+    t, g = _np(touts[k]), _np(gouts[k])
+    if t.shape != g.shape or t.size == 0:
+        return {}, None
+    dots = np.sum(t * g, axis=-2, keepdims=True)
+    s = np.where(dots < 0, -1.0, 1.0)
+    if not np.allclose(np.abs(dots), 1.0, rtol=RTOL, atol=1e-6):
+        return {}, f"output {k}: columns differ beyond their signs"
+    return {k: s}, None
 
 
 def check_entry(opinfo, torch, max_samples: int = MAX_SAMPLES) -> Result:

@@ -309,8 +309,7 @@ class _InstanceNorm(Module):
         unbatched = input.dim() == expected - 1
         x = input.unsqueeze(0) if unbatched else input
         use_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked._data[...] += 1
+        # PyTorch's InstanceNorm keeps num_batches_tracked at 0 (only BatchNorm counts)
         out = L.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               use_stats, self.momentum, self.eps)
         return out.squeeze(0) if unbatched else out

@@ -1,4 +1,5 @@
-"""``gradwalk.nn.utils``: helpers around training (gradient clipping).
+"""``gradwalk.nn.utils``: helpers around training (gradient clipping, parametrizations, weight
+and spectral normalization, packed sequences, parameters as one vector).
 
 Example:
     >>> import gradwalk
@@ -8,7 +9,12 @@ Example:
     6.0
 """
 
+from . import parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
-from . import rnn  # noqa: F401 - PackedSequence and the pack/pad helpers
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parametrizations", "parametrize",
+           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm",
+           "parameters_to_vector", "vector_to_parameters", "rnn"]
