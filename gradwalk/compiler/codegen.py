@@ -244,7 +244,7 @@ def _masked(op, rec, g, args, out):
     saved = tuple(wrap(a) if type(a) is _ndarray else a for a in args)
     edges = tuple(True if n else None for n in rec.needs)
     stand_in = Node(op, edges, saved, None, out, None, rec.params, None, None)
-    return masked_call(stand_in, g, _engine._first_order_rule)
+    return masked_call(stand_in, g, lambda n, plain: _engine._call_rule(n, plain, False, None))
 
 
 def version_error(node, t, saved_v, now_v):
