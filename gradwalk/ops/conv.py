@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from . import conv_gemm as _gemm
 from . import kernels as K
 from . import registry as _registry
 from .linalg import matmul
@@ -117,6 +118,10 @@ def _bmm(xp, a, b):
 
 
 def _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups):
+    if _gemm.usable(x, w, b):  # Note [convolution layouts] in ops/conv_gemm.py
+        y = _gemm.forward(x, w, b, stride, padding, dilation, groups)
+        if y is not None:
+            return y
     k = tuple(w.shape[2:])
     n = x.shape[0]
     o = w.shape[0]
@@ -139,6 +144,10 @@ def _grad_cols(xp, g, groups):
 
 def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
     """Transposed convolution: the gradient of ``conv`` in its input."""
+    if _gemm.usable(g, w):
+        gx = _gemm.input_grad(g, w, x_shape, stride, padding, dilation, groups)
+        if gx is not None:
+            return gx
     k = tuple(w.shape[2:])
     o = w.shape[0]
     n, c = x_shape[:2]
@@ -157,6 +166,10 @@ def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
 
 def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups):
     """The gradient of ``conv`` in its weight: input fields correlated with ``g``."""
+    if _gemm.usable(x, g):
+        gw = _gemm.weight_grad(x, g, w_shape, stride, padding, dilation, groups)
+        if gw is not None:
+            return gw
     k = tuple(w_shape[2:])
     cols, _ = _cols(xp, x, k, stride, padding, dilation, groups)
     gm = _grad_cols(xp, g, groups)
