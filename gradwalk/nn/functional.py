@@ -23,6 +23,7 @@ from ..ops.conv import (  # noqa: F401
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
 )

@@ -103,15 +103,18 @@ TRANSPOSED = [
     (2, dict(stride=1, padding=1, dilation=2)),
     (2, dict(stride=(2, 3), groups=2)),
     (1, dict(stride=3, padding=1, output_padding=2)),
+    (2, dict(stride=(2, 1), dilation=(1, 3), output_padding=(1, 2))),  # < stride or dilation
+    (2, dict(stride=2, dilation=2, groups=2, output_padding=1)),  # the generic code
+    (3, dict(stride=2, padding=1, output_padding=1)),
 ]
 
 
 @pytest.mark.parametrize("d,kw", TRANSPOSED, ids=[f"transposed{d}d-{i}" for i, (d, _) in enumerate(TRANSPOSED)])
 def test_conv_transpose_matches_torch(d, kw):
     rng = np.random.default_rng(7)
-    spatial = (5, 4)[:d]
+    spatial = (5, 4, 3)[:d]
     x = rng.standard_normal((2, 4) + spatial)
-    w = rng.standard_normal((4, 6 // kw.get("groups", 1)) + (3, 2)[:d])
+    w = rng.standard_normal((4, 6 // kw.get("groups", 1)) + (3, 2, 2)[:d])
     b = rng.standard_normal(6)
 
     def run(m, arrays):
