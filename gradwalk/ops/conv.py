@@ -56,25 +56,44 @@ def _max_mask_pieces(xp, x, k, stride, padding, dilation):
     return xpd.shape, pieces
 
 
-def _max_pool_fwd(xp, x, k, stride, padding, dilation):
+def _max_pool_fwd(xp, x, k, stride, padding, dilation, arg=None):
     xpd = _pad(xp, x, padding, value=-np.inf)
     out = _out_shape(x.shape[2:], k, stride, padding, dilation)
-    best = None
-    for _, sl in _offset_slices(k, stride, dilation, out):
+    track = arg is not None and xp is np and type(x) is np.ndarray
+    best = idx = None
+    for i, (_, sl) in enumerate(_offset_slices(k, stride, dilation, out)):
+        v = xpd[sl]
         if best is None:
-            best = xpd[sl].copy()
-        else:
-            xp.maximum(best, xpd[sl], out=best)
+            best = v.copy()
+            if track:
+                idx = np.zeros(best.shape, np.int32)
+            continue
+        if track:
+            idx[v > best] = i  # strictly greater: the first maximum wins, as in PyTorch
+        xp.maximum(best, v, out=best)
+    if track:
+        idx[np.isnan(best)] = -1  # a NaN window sends no gradient (as the mask rule below)
+        arg[:] = [idx]  # Note [saved argmax]
     return best
 
 
-def _max_pool_vjp(xp, g, out, x, k, stride, padding, dilation):
+def _max_pool_vjp(xp, g, out, x, k, stride, padding, dilation, arg=None):
+    if arg and xp is np and type(g) is np.ndarray:
+        # Note [saved argmax]: the forward kept each window's argmax offset; the gradient is
+        # one masked add per kernel offset, with neither the maxima nor their masks recomputed
+        idx = arg[0]
+        shape = tuple(x.shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(
+            x.shape[2:], padding))
+        gx = np.zeros(shape, g.dtype)
+        for i, (_, sl) in enumerate(_offset_slices(k, stride, dilation, g.shape[2:])):
+            np.add(gx[sl], g, out=gx[sl], where=idx == i)
+        return _crop(gx, padding, x.shape)
     shape, pieces = _max_mask_pieces(xp, x, k, stride, padding, dilation)
     gx = _fold(xp, shape, ((sl, xp.where(m, g, 0.0)) for sl, m in pieces))
     return _crop(gx, padding, x.shape)
 
 
-def _max_pool_jvp(xp, t, out, x, k, stride, padding, dilation):
+def _max_pool_jvp(xp, t, out, x, k, stride, padding, dilation, arg=None):
     _, pieces = _max_mask_pieces(xp, x, k, stride, padding, dilation)
     tp = _pad(xp, t, padding)
     r = None
@@ -82,6 +101,14 @@ def _max_pool_jvp(xp, t, out, x, k, stride, padding, dilation):
         part = xp.where(m, tp[sl], 0.0)
         r = part if r is None else r + part
     return r
+
+
+# Note [saved argmax]
+#     ``max_pool``'s forward, given the ``arg`` list (``_max_poolnd`` passes a fresh one), keeps
+#     the kernel offset of each window's first maximum (int32, the output's shape) in it, in the
+#     node's ``params``, as PyTorch keeps its indices: the first-order rule reads it instead of
+#     recomputing the pooling and one comparison per offset. CuPy, ``vmap`` and ``create_graph``
+#     take the mask rule, which recomputes (it records under ``create_graph``).
 
 
 MAX_POOL = declare("max_pool", _max_pool_fwd, _max_pool_vjp, _max_pool_jvp,
@@ -379,7 +406,7 @@ def _max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return
     k, stride, widths, dilation, _, _ = _pool_geometry(x, kernel_size, stride, padding,
                                                        dilation, ceil_mode, d, op)
     y = apply1(MAX_POOL, x, {"k": k, "stride": stride, "padding": widths,
-                             "dilation": dilation})
+                             "dilation": dilation, "arg": []})
     if unbatched:
         y = y.squeeze(0)
     if return_indices:
