@@ -86,7 +86,7 @@ def _max_pool_vjp(xp, g, out, x, k, stride, padding, dilation, arg=None):
             x.shape[2:], padding))
         gx = np.zeros(shape, g.dtype)
         for i, (_, sl) in enumerate(_offset_slices(k, stride, dilation, g.shape[2:])):
-            np.add(gx[sl], g, out=gx[sl], where=idx == i)
+            gx[sl] += np.where(idx == i, g, 0.0)  # (ufunc ``where=`` is twice as slow)
         return _crop(gx, padding, x.shape)
     shape, pieces = _max_mask_pieces(xp, x, k, stride, padding, dilation)
     gx = _fold(xp, shape, ((sl, xp.where(m, g, 0.0)) for sl, m in pieces))
