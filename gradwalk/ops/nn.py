@@ -249,7 +249,12 @@ LEAKY_RELU = declare("leaky_relu", _leaky_fwd,
 def _gelu_fwd(xp, x, approximate, cdf=None):
     if approximate == "tanh":
         return 0.5 * x * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-    c = 0.5 * (1.0 + _erf(xp, x * _INV_SQRT_2))
+    c = _erf(xp, x * _INV_SQRT_2)
+    if type(c) is np.ndarray and c.dtype == x.dtype:  # fresh: finish the CDF in place
+        c += 1.0
+        c *= 0.5
+    else:
+        c = 0.5 * (1.0 + c)
     if cdf is not None and xp is np:
         cdf[:] = [c]  # kept for the rules (Note [fast erfc])
     return x * c
@@ -261,10 +266,15 @@ def _gelu_dx(xp, x, approximate, cdf=None):
         th = xp.tanh(inner)
         dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
         return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * dinner
-    if cdf and xp is np and type(x) is np.ndarray:
-        c = cdf[0]
-    else:
-        c = 0.5 * (1.0 + _erf(xp, x * _INV_SQRT_2))
+    if cdf and xp is np and type(x) is np.ndarray and x.ndim:  # in place: one temporary
+        d = x * x
+        d *= -0.5
+        np.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+        d += cdf[0]
+        return d
+    c = 0.5 * (1.0 + _erf(xp, x * _INV_SQRT_2))
     return c + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
 
 
