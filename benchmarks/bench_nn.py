@@ -7,14 +7,22 @@
    shape: Conv 1->8 3x3, ReLU, MaxPool 2, Conv 8->16 3x3, ReLU, Linear, batch 64).
 
 Both engines start from the same weights (copied from the PyTorch modules through
-``load_state_dict``). The printed ratio is gradwalk's time over PyTorch's.
+``load_state_dict``). The engines run interleaved, rep by rep; the tables give each engine's
+best time, the ratio of the bests and the range of the per-rep ratios (a shared machine is
+noisy). ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are unset for this process (NumPy's BLAS
+then runs its native kernel, printed from threadpoolctl when it is installed).
 
-Run: ``python3 benchmarks/bench_nn.py [--quick] [--json out.json]``.
+Run: ``python3 benchmarks/bench_nn.py [--quick] [--repeat N] [--json out.json]``.
 """
 
 from __future__ import annotations
 
-import common
+import os
+
+for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    os.environ.pop(_var, None)
+
+import common  # noqa: E402
 
 common.pin_thread_env()
 
@@ -75,10 +83,27 @@ def conv_case(case, repeat: int) -> list:
         gx.grad = None
         tx.grad = None
     ts = common.measure_interleaved(fns, warmup=2, repeat=repeat)
-    g = ts["gradwalk"].best * 1e3
-    t = ts["torch"].best * 1e3 if "torch" in ts else None
     label = f"{b}x{cin}x{h}x{w}, {cin}->{cout}, k{k} s{s} p{p}"
-    return [label, g, t, common.ratio(g, t)]
+    return _row(label, ts)
+
+
+def _row(label: str, ts: dict) -> list:
+    """label, the bests (ms), their ratio and the range of the per-rep ratios."""
+    g = ts["gradwalk"].best * 1e3
+    if "torch" not in ts:
+        return [label, g, None, None, "n/a"]
+    t = ts["torch"].best * 1e3
+    per = [a / b for a, b in zip(ts["gradwalk"].times, ts["torch"].times)]
+    return [label, g, t, common.ratio(g, t), f"{min(per):.2f}-{max(per):.2f}"]
+
+
+def _threadpool_kernel() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return ", ".join(f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info()
+                     if i.get("user_api") == "blas") or "no BLAS found"
 
 
 def _digits(batch: int):
@@ -136,9 +161,7 @@ def mlp_step(repeat: int) -> list:
 
     ts = common.measure_interleaved(_train_step_fns(make_g, make_t, x, y), warmup=3,
                                     repeat=repeat)
-    g = ts["gradwalk"].best * 1e3
-    t = ts["torch"].best * 1e3 if "torch" in ts else None
-    return ["demo MLP step (64-64-64-10, Adam, batch 32)", g, t, common.ratio(g, t)]
+    return _row("demo MLP step (64-64-64-10, Adam, batch 32)", ts)
 
 
 def cnn_step(repeat: int) -> list:
@@ -153,22 +176,23 @@ def cnn_step(repeat: int) -> list:
     ts = common.measure_interleaved(
         _train_step_fns(lambda: build(gnn), lambda: build(torch.nn), x, y), warmup=3,
         repeat=repeat)
-    g = ts["gradwalk"].best * 1e3
-    t = ts["torch"].best * 1e3 if "torch" in ts else None
-    return ["digits CNN step (conv-pool-conv-linear, Adam, batch 64)", g, t, common.ratio(g, t)]
+    return _row("digits CNN step (conv-pool-conv-linear, Adam, batch 64)", ts)
 
 
 def main() -> None:
     args = common.base_parser(__doc__.splitlines()[0]).parse_args()
     info = common.limit_threads(torch)
     common.print_env(info)
+    print(f"# BLAS kernel: {_threadpool_kernel()}")
     repeat = args.repeat or (5 if args.quick else 20)
     rows = [conv_case(c, repeat) for c in (CONV_CASES[:1] if args.quick else CONV_CASES)]
     print("\nConv2d forward + backward (ms, best of", repeat, ")")
-    print(common.table(["case", "gradwalk ms", "torch ms", "gradwalk/torch"], rows))
+    print(common.table(["case", "gradwalk ms", "torch ms", "gradwalk/torch", "per-rep ratios"],
+                       rows))
     steps = [mlp_step(repeat * 5), cnn_step(repeat)]
     print("\nTraining steps (ms, best of", repeat, "or more)")
-    print(common.table(["step", "gradwalk ms", "torch ms", "gradwalk/torch"], steps))
+    print(common.table(["step", "gradwalk ms", "torch ms", "gradwalk/torch", "per-rep ratios"],
+                       steps))
     common.write_json(args.json, {"conv2d": rows, "steps": steps, "threads": info})
 
 

@@ -7,7 +7,9 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops import attention as _A
 from ..ops import elementwise as E
+from ..ops import embedding as _Emb
 from ..ops import indexing as I
 from ..ops import nn as N
 from ..ops import reductions as R
@@ -21,6 +23,7 @@ from ..ops.conv import (  # noqa: F401
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
 )
@@ -84,6 +87,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             w[rows] = w[rows] * scale[:, None].astype(w.dtype)
             weight._vc[0] += 1
+    if not scale_grad_by_freq and weight.ndim == 2:  # one node (Note [embedding gradient])
+        if ids.size and ids.min() < 0:
+            ids = np.where(ids < 0, ids + n, ids)
+        return _Emb.embedding(weight, ids, padding_idx)
     out = weight[idx]
     if not out.requires_grad:
         return out
@@ -120,6 +127,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     s = 1.0 / math.sqrt(e) if scale is None else scale
     if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _gqa_repeat(query, key, "key"), _gqa_repeat(query, value, "value")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention(): explicit attn_mask should not "
+                           "be set when is_causal=True")
+    if dropout_p == 0.0:  # one node (Note [fused attention] in ops/attention.py)
+        m = attn_mask
+        if m is not None and not isinstance(m, Tensor):
+            m = Tensor._wrap(np.asarray(m))
+        return _A.attention(query, key, value, m, s, is_causal)
     scores = (query * s) @ key.transpose(-2, -1)
     lq, lk = scores.shape[-2], scores.shape[-1]
     if is_causal:

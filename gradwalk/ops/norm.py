@@ -90,6 +90,39 @@ LAYER_NORM = _declare("layer_norm", "NativeLayerNormBackward0")
 BATCH_NORM = _declare("batch_norm", "NativeBatchNormBackward0")
 
 
+# group_norm: the same rules on the (N, G, C/G, positions) view of the input, the parameters laid
+# along (G, C/G); the reshapes are inside the op, so a call is one node
+_GN_AXES, _GN_WAXES = (2, 3), (1, 2)
+
+
+def _grouped(xp, a, groups):
+    n, c = a.shape[0], a.shape[1]
+    return xp.reshape(a, (n, groups, c // groups, -1))
+
+
+def _gn_fwd(xp, x, w, b, groups, eps):
+    y = _norm_fwd(xp, _grouped(xp, x, groups), w, b, _GN_AXES, _GN_WAXES, eps)
+    return xp.reshape(y, x.shape)
+
+
+def _gn_vjp(xp, g, out, x, w, b, groups, eps, *, needs):
+    gx, gw, gb = _norm_vjp(xp, _grouped(xp, g, groups), None, _grouped(xp, x, groups), w, b,
+                           _GN_AXES, _GN_WAXES, eps, needs=needs)
+    return (None if gx is None else xp.reshape(gx, x.shape)), gw, gb
+
+
+def _gn_jvp(xp, t, out, x, w, b, groups, eps):
+    tx, tw, tb = t
+    tx = None if tx is None else _grouped(xp, tx, groups)
+    r = _norm_jvp(xp, (tx, tw, tb), None if out is None else _grouped(xp, out, groups),
+                  _grouped(xp, x, groups), w, b, _GN_AXES, _GN_WAXES, eps)
+    return xp.reshape(r, x.shape)
+
+
+GROUP_NORM = declare("group_norm", _gn_fwd, _gn_vjp, _gn_jvp, inputs=("self", "weight", "bias"),
+                     node_name="NativeGroupNormBackward0")
+
+
 # --------------------------------------------------------------------------------------------
 # public functions (re-exported by gradwalk.nn.functional)
 
@@ -188,7 +221,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize (N, C, ...) over groups of ``C // num_groups`` channels (and all spatial
-    positions), then scale and shift per channel.
+    positions), then scale and shift per channel. One fused op.
 
     Example:
         >>> import gradwalk
@@ -200,13 +233,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"group_norm(): Expected number of channels in input ({c}) to be "
                            f"divisible by num_groups ({num_groups})")
-    xg = input.reshape(n, num_groups, -1)
-    y = apply(LAYER_NORM, xg, None, None, params={"axes": (2,), "waxes": (2,),
-                                                  "eps": float(eps)})
-    y = y.reshape(input.shape)
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(f"group_norm(): expected {name} of shape [{c}] (one per "
+                               f"channel), got {list(p.shape)}")
+    return apply(GROUP_NORM, input, weight, bias,
+                 params={"groups": int(num_groups), "eps": float(eps)})

@@ -1,0 +1,316 @@
+"""Convolution kernels on NumPy arrays: the forward and its two gradients as a few large GEMMs.
+
+``ops/conv.py`` declares the ops and calls these kernels for plain ``ndarray`` operands (its
+generic im2col code serves CuPy, ``vmap``'s batched arrays and the differentiable namespace).
+
+Note [convolution layouts]
+    OpenBLAS runs a GEMM fastest when the long dimension (the output positions) is the inner one
+    of the result, and NumPy copies fastest when the inner runs are long. Two layouts serve the
+    two cases, both batch-tiled (Note [bounded im2col]):
+
+    * Stride 1 ("flat shifts"). The zero-padded input is laid out channel-major, ``(C, N * cell)``
+      with ``cell`` the padded spatial size, and every output position is computed on the padded
+      grid (the few positions past the valid ones are computed and dropped). The receptive
+      field's tap at kernel offset ``o`` is then the same array shifted by one constant,
+      ``shift(o) = sum(o_d * dilation_d * gridstride_d)``, so the im2col matrix is ``K`` plain
+      row copies ``cols[:, o] = x[:, shift(o):shift(o) + L]`` (memcpy speed, where a strided
+      window copy moves runs of one output row), the forward is one GEMM ``(O, C*K) @ (C*K, L)``
+      and the output is a strided view of its result. The weight gradient is the GEMM
+      ``g (O, L) @ cols^T`` with ``g`` scattered onto the same grid (zeros at the dropped
+      positions); with 8 or more channels per group it is one GEMM per kernel offset on the
+      shifted views themselves, without im2col (measured faster: the copy is skipped, and a
+      GEMM with a reduction dimension of ``L`` is still efficient). The input gradient is the
+      GEMM ``w^T @ g`` folded back by ``K`` contiguous shifted adds, with no scatter.
+    * Other strides ("channels last"). The padded input is moved to ``(N, *spatial, C)``, where
+      a receptive field row is one contiguous run of ``k_w * C`` values; im2col copies those runs
+      into ``(N * P, K * C)``, the forward is ``cols @ w^T`` (the positions outermost) and the
+      gradients are ``g^T @ cols`` and ``g @ w`` folded back by one strided add per offset.
+      Grouped convolutions with a stride fall back to the generic code.
+
+Note [bounded im2col]
+    The im2col matrix is ``K`` times the input. When it would exceed ``MAX_COLS_BYTES`` (256
+    MB) the batch is processed in tiles of as many samples as fit (at least one); the weight
+    gradient sums over the tiles. Tests lower the limit to check that the tiles add up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+MAX_COLS_BYTES = 256 << 20
+_as_strided = np.lib.stride_tricks.as_strided
+_windows_view = np.lib.stride_tricks.sliding_window_view
+
+
+def usable(*arrays) -> bool:
+    """Whether the kernels apply: every operand a plain NumPy array (or None)."""
+    return all(a is None or type(a) is np.ndarray for a in arrays)
+
+
+def _tiles(n: int, per_sample: int):
+    """Batch slices of at most ``MAX_COLS_BYTES`` of im2col each (Note [bounded im2col])."""
+    step = max(1, min(n, MAX_COLS_BYTES // max(per_sample, 1)))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _bmm(a, b):
+    """(G, M, K) @ (G, K, N): one plain BLAS call when there is one group."""
+    if a.shape[0] == 1:
+        return np.matmul(a[0], b[0])[None]
+    return np.matmul(a, b)
+
+
+def _interior(padding, spatial) -> tuple:
+    return tuple(slice(lo, lo + s) for (lo, _), s in zip(padding, spatial))
+
+
+# --------------------------------------------------------------------------------------------
+# stride 1: flat shifts
+
+
+class _Grid:
+    """The padded grid of a stride-1 convolution (Note [convolution layouts])."""
+
+    def __init__(self, spatial, k, padding, dilation, out):
+        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
+        strides, acc = [], 1
+        for p in reversed(self.padded):
+            strides.append(acc)
+            acc *= p
+        self.strides = tuple(reversed(strides))
+        self.cell = acc
+        self.shifts = [sum(o * dl * st for o, dl, st in zip(offs, dilation, self.strides))
+                       for offs in itertools.product(*(range(kk) for kk in k))]
+        self.out = tuple(out)
+        self.padding = padding
+        self.spatial = tuple(spatial)
+
+    def length(self, n: int) -> int:
+        return n * self.cell - self.shifts[-1]
+
+    def place(self, x):
+        """(N, C, *spatial) -> zero-padded (C, N * cell)."""
+        n, c = x.shape[:2]
+        buf = np.zeros((c, n) + self.padded, x.dtype)
+        buf[(slice(None), slice(None)) + _interior(self.padding, self.spatial)] = \
+            x.swapaxes(0, 1)
+        return buf.reshape(c, -1)
+
+    def place_grad(self, g):
+        """(N, O, *out) -> (O, L): the output gradient on the grid, zeros at dropped positions."""
+        n, o = g.shape[:2]
+        buf = np.zeros((o, n) + self.padded, g.dtype)
+        buf[(slice(None), slice(None)) + tuple(slice(0, m) for m in g.shape[2:])] = \
+            g.swapaxes(0, 1)
+        return buf.reshape(o, -1)[:, :self.length(n)]
+
+    def cols(self, xf, n):
+        """(C, K, L) im2col of the placed input: one row copy per kernel offset."""
+        length = self.length(n)
+        cols = np.empty((xf.shape[0], len(self.shifts), length), xf.dtype)
+        for i, sh in enumerate(self.shifts):
+            cols[:, i] = xf[:, sh:sh + length]
+        return cols
+
+    def view(self, yf, n):
+        """(O, L) results as the (O, N, *out) view of the valid positions."""
+        isz = yf.itemsize
+        return _as_strided(yf, (yf.shape[0], n) + self.out,
+                           (yf.strides[0], self.cell * isz) + tuple(s * isz for s in self.strides))
+
+
+def _flat_forward(x, w, b, padding, dilation, groups, out, y):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    grid = _Grid(x.shape[2:], k, padding, dilation, out)
+    wm = w.reshape(groups, o // groups, -1)
+    per = c * len(grid.shifts) * grid.cell * x.itemsize
+    for sl in _tiles(n, per):
+        xt = x[sl]
+        nt = xt.shape[0]
+        cols = grid.cols(grid.place(xt), nt).reshape(groups, -1, grid.length(nt))
+        yf = _bmm(wm, cols).reshape(o, -1)
+        v = grid.view(yf, nt).swapaxes(0, 1)
+        if b is None:
+            np.copyto(y[sl], v)
+        else:
+            np.add(v, b.reshape((o,) + (1,) * len(k)), out=y[sl])
+    return y
+
+
+def _flat_weight_grad(x, g, w_shape, padding, dilation, groups):
+    """``g @ cols^T``; with 8 or more channels per group one GEMM per kernel offset and group
+    on shifted views of the placed input, without im2col (Note [convolution layouts])."""
+    n, c = x.shape[:2]
+    o = w_shape[0]
+    k = w_shape[2:]
+    grid = _Grid(x.shape[2:], k, padding, dilation, g.shape[2:])
+    og, cg = o // groups, c // groups
+    if cg < 8:
+        gw = None
+        for sl in _tiles(n, c * len(grid.shifts) * grid.cell * x.itemsize):
+            nt = x[sl].shape[0]
+            cols = grid.cols(grid.place(x[sl]), nt).reshape(groups, -1, grid.length(nt))
+            gf = grid.place_grad(g[sl]).reshape(groups, og, -1)
+            part = _bmm(gf, cols.transpose(0, 2, 1))
+            gw = part if gw is None else gw + part
+        return gw.reshape(w_shape)
+    length = grid.length(n)
+    xf = grid.place(x)
+    gf = grid.place_grad(g)
+    gw = np.empty((len(grid.shifts), groups, og, cg), np.result_type(x, g))
+    for i, sh in enumerate(grid.shifts):
+        for j in range(groups):
+            np.matmul(gf[j * og:(j + 1) * og], xf[j * cg:(j + 1) * cg, sh:sh + length].T,
+                      out=gw[i, j])
+    return np.ascontiguousarray(np.moveaxis(gw, 0, -1)).reshape(w_shape)
+
+
+def _flat_input_grad(g, w, x_shape, padding, dilation, groups):
+    n, c = x_shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    grid = _Grid(x_shape[2:], k, padding, dilation, g.shape[2:])
+    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Og)
+    gx = np.empty(tuple(x_shape), g.dtype)
+    inner = _interior(padding, x_shape[2:])
+    per = c * len(grid.shifts) * grid.cell * g.itemsize
+    for sl in _tiles(n, per):
+        gt = g[sl]
+        nt = gt.shape[0]
+        length = grid.length(nt)
+        gf = grid.place_grad(gt).reshape(groups, o // groups, -1)
+        gc = _bmm(wt, gf).reshape(c, len(grid.shifts), length)
+        acc = np.zeros((c, nt * grid.cell), g.dtype)
+        for i, sh in enumerate(grid.shifts):
+            acc[:, sh:sh + length] += gc[:, i]
+        full = acc.reshape((c, nt) + grid.padded)
+        np.copyto(gx[sl], full[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+    return gx
+
+
+# --------------------------------------------------------------------------------------------
+# other strides: channels last
+
+
+def _nhwc_padded(x, padding):
+    n, c = x.shape[:2]
+    d = x.ndim - 2
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
+    buf = np.zeros((n,) + padded + (c,), x.dtype)
+    buf[(slice(None),) + _interior(padding, x.shape[2:])] = np.moveaxis(x, 1, -1)
+    return buf, d
+
+
+def _nhwc_cols(x, k, stride, padding, dilation, out):
+    """(N * P, K * C) im2col rows, one per output position (``out`` crops the positions)."""
+    buf, d = _nhwc_padded(x, padding)
+    keff = tuple(dl * (kk - 1) + 1 for kk, dl in zip(k, dilation))
+    win = _windows_view(buf, keff, axis=tuple(range(1, 1 + d)))  # (N, *pos, C, *keff)
+    win = win[(slice(None),) + tuple(slice(0, s * (m - 1) + 1, s) for s, m in zip(stride, out))
+              + (slice(None),) + tuple(slice(None, None, dl) for dl in dilation)]
+    n, c = x.shape[0], x.shape[1]
+    cols = np.empty((n,) + tuple(out) + tuple(k) + (c,), x.dtype)
+    np.copyto(cols, np.moveaxis(win, 1 + d, -1))
+    return cols.reshape(n * math.prod(out), -1)
+
+
+def _wm_last(w):
+    """(O, C, *k) -> (O, K * C), the channels-last order of the im2col rows."""
+    return np.ascontiguousarray(np.moveaxis(w, 1, -1)).reshape(w.shape[0], -1)
+
+
+def _last_forward(x, w, b, stride, padding, dilation, out, y):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    wmt = _wm_last(w).T
+    per = c * math.prod(k) * math.prod(out) * x.itemsize
+    for sl in _tiles(n, per):
+        xt = x[sl]
+        yt = _nhwc_cols(xt, k, stride, padding, dilation, out) @ wmt  # (Nt * P, O)
+        v = np.moveaxis(yt.reshape((xt.shape[0],) + tuple(out) + (o,)), -1, 1)
+        if b is None:
+            np.copyto(y[sl], v)
+        else:
+            np.add(v, b.reshape((o,) + (1,) * len(k)), out=y[sl])
+    return y
+
+
+def _last_weight_grad(x, g, w_shape, stride, padding, dilation):
+    n, c = x.shape[:2]
+    o = w_shape[0]
+    k = tuple(w_shape[2:])
+    out = g.shape[2:]
+    per = c * math.prod(k) * math.prod(out) * x.itemsize
+    gw = None
+    for sl in _tiles(n, per):
+        cols = _nhwc_cols(x[sl], k, stride, padding, dilation, out)
+        g2 = np.moveaxis(g[sl], 1, -1).reshape(-1, o)
+        part = g2.T @ cols
+        gw = part if gw is None else gw + part
+    gw = gw.reshape((o,) + k + (c,))
+    return np.ascontiguousarray(np.moveaxis(gw, -1, 1))
+
+
+def _last_input_grad(g, w, x_shape, stride, padding, dilation):
+    n, c = x_shape[:2]
+    o = w.shape[0]
+    k = tuple(w.shape[2:])
+    d = len(k)
+    out = tuple(g.shape[2:])
+    wm = _wm_last(w)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
+    gx = np.empty(tuple(x_shape), g.dtype)
+    inner = _interior(padding, x_shape[2:])
+    per = c * math.prod(k) * math.prod(out) * g.itemsize
+    for sl in _tiles(n, per):
+        gt = g[sl]
+        nt = gt.shape[0]
+        gc = (np.moveaxis(gt, 1, -1).reshape(-1, o) @ wm).reshape((nt,) + out + k + (c,))
+        acc = np.zeros((nt,) + padded + (c,), g.dtype)
+        for offs in itertools.product(*(range(kk) for kk in k)):
+            dst = tuple(slice(f * dl, f * dl + s * (m - 1) + 1, s)
+                        for f, dl, s, m in zip(offs, dilation, stride, out))
+            acc[(slice(None),) + dst] += gc[(slice(None),) * (1 + d) + offs]
+        np.copyto(gx[sl], np.moveaxis(acc[(slice(None),) + inner], -1, 1))
+    return gx
+
+
+# --------------------------------------------------------------------------------------------
+# entry points (plain ndarrays; ``None`` when the generic code must serve the call)
+
+
+def forward(x, w, b, stride, padding, dilation, groups):
+    """The convolution of ``x`` with ``w`` (+ ``b``), or None when these kernels do not apply."""
+    k = w.shape[2:]
+    out = tuple((n + lo + hi - (dl * (kk - 1) + 1)) // s + 1 for n, kk, s, (lo, hi), dl in zip(
+        x.shape[2:], k, stride, padding, dilation))
+    y = np.empty((x.shape[0], w.shape[0]) + out, np.result_type(x, w))
+    if all(s == 1 for s in stride):
+        return _flat_forward(x, w, b, padding, dilation, groups, out, y)
+    if groups == 1:
+        return _last_forward(x, w, b, stride, padding, dilation, out, y)
+    return None
+
+
+def input_grad(g, w, x_shape, stride, padding, dilation, groups):
+    """The gradient of the convolution in its input (a transposed convolution), or None."""
+    if all(s == 1 for s in stride):
+        return _flat_input_grad(g, w, x_shape, padding, dilation, groups)
+    if groups == 1:
+        return _last_input_grad(g, w, x_shape, stride, padding, dilation)
+    return None
+
+
+def weight_grad(x, g, w_shape, stride, padding, dilation, groups):
+    """The gradient of the convolution in its weight, or None."""
+    if all(s == 1 for s in stride):
+        return _flat_weight_grad(x, g, w_shape, padding, dilation, groups)
+    if groups == 1:
+        return _last_weight_grad(x, g, w_shape, stride, padding, dilation)
+    return None
