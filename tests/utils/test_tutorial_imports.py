@@ -137,13 +137,21 @@ def _setup_facts(torch):
     loader = torch.utils.data.DataLoader(torch.utils.data.Subset(ds, [0, 1, 2]), batch_size=2)
     return (str(device), str(x.device), type(x.shape).__name__, x.shape.numel(), list(x.size()),
             [len(p) for p in parts], [len(b[0]) for b in loader],
-            torch.distributed.is_available(), torch.jit.is_scripting(), torch.jit.is_tracing(),
+            torch.jit.is_scripting(), torch.jit.is_tracing(),
             float(torch.linalg.norm(x)), float(torch.nn.functional.relu(-x).sum()),
             hasattr(torch.nn.parallel, "DistributedDataParallel"))
 
 
 def test_tutorial_setup_computes_what_pytorch_computes():
     assert _setup_facts(gradwalk) == tuple(oracle(_setup_facts))
+
+
+def test_distributed_is_available_exactly_when_its_mpi_backend_is():
+    """PyTorch's Linux wheels always have a backend; gradwalk's is MPI, through mpi4py."""
+    import importlib.util
+
+    has_mpi = importlib.util.find_spec("mpi4py") is not None
+    assert gradwalk.distributed.is_available() is has_mpi
 
 
 def test_jit_markers_run_the_model_code_as_written():
