@@ -365,31 +365,39 @@ def _free_signs(opinfo, touts, gouts):
     return {k: s}, None
 
 
-def check_entry(opinfo, torch, max_samples: int = MAX_SAMPLES) -> Result:
-    """Run up to ``max_samples`` float64 samples of one entry in both libraries."""
+def check_entry(opinfo, torch, max_samples: int = MAX_SAMPLES, dtype=None,
+                check=None) -> Result:
+    """Run up to ``max_samples`` samples of one entry in both libraries: float64 samples
+    through ``check_sample`` unless ``dtype`` and ``check`` say otherwise (the complex128
+    harness, ``opinfo_complex.py``). A sample generator that fails for the dtype ends the
+    entry's samples there."""
     name = opinfo.name + (f".{opinfo.variant_test_name}" if opinfo.variant_test_name else "")
     res = Result(name)
     fn = resolve(opinfo)
     if fn is None:
         return res
     rng = np.random.default_rng(0)
+    check = check_sample if check is None else check
     try:
-        samples = opinfo.sample_inputs("cpu", torch.float64, requires_grad=True)
+        samples = iter(opinfo.sample_inputs("cpu", torch.float64 if dtype is None else dtype,
+                                            requires_grad=True))
     except Exception:
         return res
-    for i, sample in enumerate(samples):
-        if i >= max_samples:
+    for i in range(max_samples):
+        try:
+            sample = next(samples, None)
+        except Exception:  # the sample generator itself fails for this dtype
             break
-        status, msg = check_sample(opinfo, fn, sample, torch, rng)
+        if sample is None:
+            break
+        status, msg = check(opinfo, fn, sample, torch, rng)
         if status == "skip":
             continue
         res.samples += 1
         if status == "pass":
             res.passed += 1
-        elif status == "wrong":
-            res.wrong.append((i, msg))
         else:
-            res.raises.append((i, msg))
+            (res.wrong if status == "wrong" else res.raises).append((i, msg))
     return res
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import numpy as np
-
 import gradwalk
 from tests.ops import opinfo
 
@@ -110,27 +108,7 @@ def check_sample(o, fn, sample, torch, rng):
 
 
 def check_entry(o, torch, max_samples: int = MAX_SAMPLES) -> opinfo.Result:
-    res = opinfo.Result(o.name + (f".{o.variant_test_name}" if o.variant_test_name else ""))
-    fn = opinfo.resolve(o)
-    if fn is None:
-        return res
-    rng = np.random.default_rng(0)
-    try:
-        samples = o.sample_inputs("cpu", torch.complex128, requires_grad=True)
-        for i, sample in enumerate(samples):
-            if i >= max_samples:
-                break
-            status, msg = check_sample(o, fn, sample, torch, rng)
-            if status == "skip":
-                continue
-            res.samples += 1
-            if status == "pass":
-                res.passed += 1
-            else:
-                (res.wrong if status == "wrong" else res.raises).append((i, msg))
-    except Exception:  # the sample generator itself fails for complex128
-        return res
-    return res
+    return opinfo.check_entry(o, torch, max_samples, torch.complex128, check_sample)
 
 
 def entries_present(op_db) -> list:

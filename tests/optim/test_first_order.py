@@ -62,7 +62,8 @@ def test_loss_curve_matches_pytorch(name, kwargs, grouped):
         np.testing.assert_allclose(ours_state[k], v, rtol=1e-9, atol=1e-12, err_msg=k)
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"])
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
+                                  "Adafactor"])
 def test_defaults_match_pytorch(name):
     import inspect
 
