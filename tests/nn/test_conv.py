@@ -121,6 +121,18 @@ TRANSPOSE_CASES = [dict(), dict(stride=2), dict(stride=2, padding=1, output_padd
                    dict(groups=2, dilation=2), dict(bias=False, stride=3, padding=2)]
 
 
+TRANSPOSE3D_CASES = [dict(), dict(stride=2, padding=1, output_padding=1),
+                     dict(groups=2, dilation=(1, 2, 1), bias=False)]
+
+
+@pytest.mark.parametrize("kw", TRANSPOSE3D_CASES, ids=[str(c) for c in TRANSPOSE3D_CASES])
+def test_conv_transpose3d_matches_torch(kw):
+    x = np.random.default_rng(8).standard_normal((1, 4, 3, 2, 3))
+    check_layer(lambda m: m.nn.ConvTranspose3d(4, 2, 2, **kw), x)
+    assert repr(nn.ConvTranspose3d(4, 2, 2, **kw)) == oracle(
+        lambda torch: repr(torch.nn.ConvTranspose3d(4, 2, 2, **kw)))
+
+
 @pytest.mark.parametrize("kw", TRANSPOSE_CASES, ids=[str(c) for c in TRANSPOSE_CASES])
 def test_conv_transpose2d_matches_torch(kw):
     x = np.random.default_rng(7).standard_normal((2, 4, 4, 5))

@@ -21,6 +21,7 @@ CASES = {
     "LazyConvTranspose1d": ((4, 3), {"stride": 2}, (2, 5, 6)),
     "LazyConvTranspose2d": ((4, 2), {"groups": 2, "output_padding": 1, "stride": 2},
                             (2, 6, 4, 4)),
+    "LazyConvTranspose3d": ((2, 2), {"stride": 2}, (1, 4, 2, 3, 2)),
     "LazyBatchNorm1d": ((), {}, (6, 3)),
     "LazyBatchNorm1d-3d": ((), {"momentum": None}, (4, 3, 5)),
     "LazyBatchNorm2d": ((), {"affine": False}, (2, 3, 4, 4)),

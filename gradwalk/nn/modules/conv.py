@@ -220,3 +220,17 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out), weight
+    (C_in, C_out/groups, kD, kH, kW).
+
+    Example:
+        >>> import gradwalk
+        >>> up = gradwalk.nn.ConvTranspose3d(2, 3, 2, stride=2)
+        >>> up(gradwalk.zeros(1, 2, 3, 3, 3)).shape
+        gradwalk.Size([1, 3, 6, 6, 6])
+    """
+
+    _dims = 3

@@ -31,6 +31,7 @@ from .conv import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     _ConvTransposeNd,
 )
 from .layers_more import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -38,7 +39,8 @@ from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
 __all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
-           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d",
+           "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
            "UninitializedParameter", "UninitializedBuffer"]
 
@@ -227,6 +229,7 @@ LazyConv2d = _lazy_conv(Conv2d, 2)
 LazyConv3d = _lazy_conv(Conv3d, 3)
 LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, 1)
 LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, 2)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, 3)
 
 
 class _LazyNormBase(LazyModuleMixin):
