@@ -15,6 +15,7 @@ import numpy as np
 
 from .ops import elementwise as _E
 from .ops import indexing as _I
+from .ops import inplace_views as _IV
 from .ops import linalg as _L
 from .ops import reductions as _R
 from .ops import shape as _S
@@ -271,12 +272,16 @@ class OpMethods:
             >>> gradwalk.tensor([1.0]).add_(2.0, alpha=3)
             tensor([7.])
         """
+        if _IV.update_(self, np.add, other, alpha):  # Note [the update path]
+            return self
         if alpha != 1:
             return _I.apply_inplace(self, _E.add, other, alpha=alpha)
         return _I.apply_inplace(self, _E.add, other)
 
     def sub_(self, other: Any, *, alpha: Number = 1) -> Tensor:
         """``self -= alpha * other`` in place (see ``add_``)."""
+        if _IV.update_(self, np.subtract, other, alpha):
+            return self
         if alpha != 1:
             return _I.apply_inplace(self, _E.sub, other, alpha=alpha)
         return _I.apply_inplace(self, _E.sub, other)

@@ -83,10 +83,13 @@ import numpy as np
 from ..backend import _cupy, xp_of
 from . import grad_mode
 from . import hooks as _hooks
-from .hooks import node_hooks, node_prehooks, retain, tensor_hooks
+from .hooks import node_hooks, node_prehooks, tensor_hooks
 from .listeners import Listener, grad_filters, listen, observers, unlisten
 from .messages import SECOND_BACKWARD
 from .node import AccumulateGrad, MultiNode, check_versions
+from .prehooks import capture as _capture
+from .prehooks import needed as _needed
+from .prehooks import pre_hooks as _pre_hooks
 from .zeros import MaskedGrad, masked_call, structural_zeros
 
 __all__ = ["run_backward", "bind", "Listener", "listen", "unlisten", "observers",
@@ -231,90 +234,6 @@ def _tensor_edge(t):
         if e is not None and e[0] is fn:
             return e
     return fn
-
-
-def _needed(root_nodes, targets) -> dict:
-    """Which nodes lead to one of ``targets`` (iterative post-order over the DAG)."""
-    needed: dict = {}
-    stack = [(r, False) for r in root_nodes]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, done = pop()
-        if done:
-            if not needed[node]:
-                for e in node.edges:
-                    if e is not None and needed[e[0] if type(e) is tuple else e]:
-                        needed[node] = True
-                        break
-        elif node not in needed:
-            needed[node] = node in targets
-            push((node, True))
-            for e in node.edges:
-                if e is not None and (e[0] if type(e) is tuple else e) not in needed:
-                    push((e[0] if type(e) is tuple else e, False))
-    return needed
-
-
-def _capture(w: _Walk, node, g):
-    """Step 3, with ``inputs``: run the input's tensor hooks and keep its gradient."""
-    multi = type(g) is list
-    for k, j in w.targets[node]:
-        gj = g[j] if multi else g
-        if gj is None:
-            continue
-        hooks = _tensor_hook_list(node, j)
-        if hooks:
-            gj = tensor_hooks(hooks, gj, w.create_graph)
-            if multi:
-                g[j] = gj
-            else:
-                g = gj
-        w.captured[k] = gj if type(gj) is not MaskedGrad else gj.view(_ndarray)
-    return g
-
-
-def _tensor_hook_list(node, j):
-    if isinstance(node, MultiNode):
-        hooks = node.out_hooks
-        return hooks[j] if hooks is not None else None
-    if type(node) is AccumulateGrad:
-        return None  # a leaf's hooks run in ``_accumulate``
-    return node.pre_hooks.tensor if node.pre_hooks is not None else None
-
-
-def _pre_hooks(w: _Walk, node, g):
-    """Step 3: before the rule, in PyTorch's order: the tensor's hooks, ``retain_grad``, node
-    pre-hooks. A multi-output node's ``g`` is its list of slots."""
-    cg = w.create_graph
-    captured = w.targets is not None and node in w.targets  # tensor hooks ran in _capture
-    if type(g) is list:
-        return _pre_hooks_multi(w, node, g, captured)
-    pre = node.pre_hooks
-    if pre is not None and pre.tensor and not captured:
-        g = tensor_hooks(pre.tensor, g, cg)
-    if node.retains is not None:
-        retain(node.retains, g, cg)
-    if pre is not None and pre.node:
-        g = node_prehooks(node, pre.node, (g,), cg)[0]
-    return g
-
-
-def _pre_hooks_multi(w: _Walk, node, slots, captured):
-    cg = w.create_graph
-    done = {j for _, j in w.targets[node]} if captured else ()
-    hooks, retains = node.out_hooks, node.out_retains
-    for j in range(len(slots)):
-        gj = slots[j]
-        if gj is None:
-            continue
-        if hooks is not None and hooks[j] and j not in done:
-            slots[j] = gj = tensor_hooks(hooks[j], gj, cg)
-        if retains is not None and retains[j] is not None:
-            retain(retains[j], gj, cg)
-    pre = node.pre_hooks
-    if pre is not None and pre.node:
-        slots[:] = node_prehooks(node, pre.node, tuple(slots), cg)
-    return slots
 
 
 def _general(w: _Walk, node, g) -> None:

@@ -27,6 +27,12 @@ def _matmul_vjp(xp, g, out, a, b, *, needs):
         a1, b1 = a.ndim == 1, b.ndim == 1
     if a1 and b1:
         return (g * b if needs[0] else None, g * a if needs[1] else None)
+    if a1 != b1 and g.ndim == 1:  # a matrix and a vector: one product per gradient, no reshapes
+        if b1:  # (m, n) @ (n,): the outer product g b^T, and g @ a
+            return (xp.multiply(xp.expand_dims(g, -1), b) if needs[0] else None,
+                    xp.matmul(g, a) if needs[1] else None)
+        return (xp.matmul(b, g) if needs[0] else None,  # (n,) @ (n, p)
+                xp.multiply(xp.expand_dims(a, -1), g) if needs[1] else None)
     A = xp.expand_dims(a, 0) if a1 and a is not None else a
     B = xp.expand_dims(b, -1) if b1 and b is not None else b
     G = g

@@ -15,6 +15,7 @@ from . import kernels as K
 from . import reductions as R
 from . import registry as _registry
 from . import shape as S
+from .direct import apply_linear
 from .erf32 import erf as _erf
 from .registry import apply, apply1, declare
 
@@ -239,7 +240,9 @@ def _linear_vjp(xp, g, out, x, w, b, *, needs):
     if needs[0]:
         gx = xp.matmul(g, w) if w.ndim == 2 else xp.multiply(xp.expand_dims(g, -1), w)
     if needs[1]:  # reads the input only (Note [saves_if]): a 1-D weight drops a dim
-        if g.ndim < x.ndim:
+        if g.ndim == 2 and x.ndim == 2:
+            gw = xp.matmul(_t(xp, g), x)  # the common case, without the reshapes below
+        elif g.ndim < x.ndim:
             gw = xp.sum(g[..., None] * x, axis=tuple(range(x.ndim - 1))) if x.ndim > 1 else g * x
         elif x.ndim == 1:
             gw = xp.multiply(xp.expand_dims(g, -1), x)
@@ -674,19 +677,21 @@ def linear(input, weight, bias=None):
     """
     if not isinstance(input, _registry.Tensor) or not isinstance(weight, _registry.Tensor):
         raise TypeError("linear(): input and weight must be Tensors")
-    k = weight.shape[-1] if weight.ndim else 1
-    if input.shape[-1:] != (k,):
+    xd, wd = input._data, weight._data
+    if xd.shape[-1:] != ((wd.shape[-1] if wd.ndim else 1),):
         sa = "x".join(map(str, (math.prod(input.shape[:-1]), input.shape[-1])))
         sb = "x".join(map(str, (weight.shape[-1], weight.shape[0]) if weight.ndim == 2
                           else weight.shape))
         raise RuntimeError(f"linear(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
-    if input._data.dtype != weight._data.dtype:
+    if xd.dtype != wd.dtype:
         raise RuntimeError(
             f"linear(): expected input and weight to have the same dtype, but got "
             f"{input.dtype} and {weight.dtype}. Convert the input with .to({weight.dtype})")
     if bias is None:
-        return apply(LINEAR_NOBIAS, input, weight)
-    return apply(LINEAR, input, weight, bias)
+        return apply_linear(LINEAR_NOBIAS, _linear_fwd, input, weight)
+    if not isinstance(bias, _registry.Tensor):
+        return apply(LINEAR, input, weight, bias)
+    return apply_linear(LINEAR, _linear_fwd, input, weight, bias)  # Note [direct apply]
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

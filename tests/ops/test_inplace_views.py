@@ -55,3 +55,26 @@ def test_alpha_update_with_a_graph_still_records():
     h.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(h.detach().numpy(), [0.5, 0.5, 0.5])
+
+
+def test_update_path_of_the_methods_keeps_the_general_path_semantics():
+    """``add_``/``sub_`` try ``inplace_views.update_`` first (Note [the update path]): the same
+    values and version bump as ``apply_inplace``, and the cases it refuses still raise."""
+    p0, g0 = np.arange(4.0), np.full(4, 0.5)
+    p, q = gradwalk.tensor(p0.copy()), gradwalk.tensor(p0.copy())
+    g = gradwalk.tensor(g0)
+    assert inplace_views.update_(p, np.subtract, g, 1)
+    assert p._version == 1
+    from gradwalk.ops import elementwise, indexing
+    with gradwalk.no_grad():
+        indexing.apply_inplace(q, elementwise.sub, g)
+    np.testing.assert_array_equal(p.numpy(), q.numpy())
+    leaf = gradwalk.ones(4, requires_grad=True)
+    assert not inplace_views.update_(leaf, np.add, g, -0.1)  # grad mode on: the general path
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        leaf.add_(g, alpha=-0.1)
+    with pytest.raises(RuntimeError):
+        gradwalk.ones(2).add_(gradwalk.ones(3))  # shapes that do not broadcast into self
+    view = gradwalk.ones(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="clone"):
+        view.add_(gradwalk.ones(2, 3), alpha=2.0)  # an expanded view: the general path's error
