@@ -221,7 +221,7 @@ def _seed(w: _Walk, roots, root_grads, inputs) -> None:
         w.captured = [None] * len(inputs)
     for e, g in zip(edges, root_grads):
         _deliver(w.buffers, w.ready, e, g, w.needed)
-    w.delivered = set(id(g) for g in root_grads)
+    w.delivered = {id(g) for g in root_grads}
 
 
 def _tensor_edge(t):
@@ -424,15 +424,21 @@ def _fastn(node, g, buffers, ready, needed) -> None:
     out = node.out
     if out is not None:
         out = _saved_out(node, out, False)
-    versions = node.versions
-    args = [_unpack(node, s, versions[i]) if isinstance(s, Tensor) else s
-            for i, s in enumerate(node.saved)]
+    args = []
+    for s, v in zip(node.saved, node.versions):
+        if isinstance(s, Tensor):  # a saved tensor: its array, version-checked
+            if v is not None and (vc := s._vcl) is not None and vc[0] != v:
+                check_versions(node)
+            s = s._data
+        args.append(s)
     edges = node.edges
     xp = np if _cupy is None else xp_of(g)
     if op.vjp is None:
         raise RuntimeError(f"the derivative for '{op.name}' is not implemented")
-    grads = op.vjp(xp, g, out, *args, needs=tuple(e is not None for e in edges),
-                   **(node.params or {}))
+    needs = tuple([e is not None for e in edges])
+    params = node.params
+    grads = (op.vjp(xp, g, out, *args, needs=needs) if params is None
+             else op.vjp(xp, g, out, *args, needs=needs, **params))
     if len(grads) != len(edges):
         raise RuntimeError(
             f"the rule of {node.name()} returned {len(grads)} gradients for {len(edges)} inputs")
@@ -449,14 +455,6 @@ def _fastn(node, g, buffers, ready, needed) -> None:
             buffers[e] = prev + gi
         else:
             _deliver(buffers, ready, e, gi, needed)
-
-
-def _unpack(node, t, v):
-    """A saved tensor's array, version-checked."""
-    vc = t._vcl
-    if v is not None and vc is not None and vc[0] != v:
-        check_versions(node)
-    return t._data
 
 
 def _saved_out(node, out, scalars):

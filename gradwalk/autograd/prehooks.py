@@ -18,25 +18,33 @@ _ndarray = np.ndarray
 
 
 def needed(root_nodes, targets) -> dict:
-    """Which nodes lead to one of ``targets`` (iterative post-order over the DAG)."""
-    needed: dict = {}
-    stack = [(r, False) for r in root_nodes]
+    """Which nodes lead to one of ``targets``: the nodes reachable from the roots, then, in
+    creation order (a node's producers were all created before it, Note [the walk]), whether
+    each is a target or has a producer that leads to one."""
+    seen: dict = {}
+    stack = list(root_nodes)
     pop, push = stack.pop, stack.append
     while stack:
-        node, done = pop()
-        if done:
-            if not needed[node]:
-                for e in node.edges:
-                    if e is not None and needed[e[0] if type(e) is tuple else e]:
-                        needed[node] = True
-                        break
-        elif node not in needed:
-            needed[node] = node in targets
-            push((node, True))
-            for e in node.edges:
-                if e is not None and (e[0] if type(e) is tuple else e) not in needed:
-                    push((e[0] if type(e) is tuple else e, False))
-    return needed
+        node = pop()
+        if node in seen:
+            continue
+        seen[node] = False
+        for e in node.edges:
+            if e is not None:
+                push(e[0] if type(e) is tuple else e)
+    for node in sorted(seen, key=_seq):
+        if node in targets:
+            seen[node] = True
+            continue
+        for e in node.edges:
+            if e is not None and seen[e[0] if type(e) is tuple else e]:
+                seen[node] = True
+                break
+    return seen
+
+
+def _seq(node) -> int:
+    return node.seq
 
 
 def capture(w, node, g):

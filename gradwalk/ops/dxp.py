@@ -26,6 +26,7 @@ from . import nn as N
 from . import reductions as R
 from . import registry as _registry
 from . import shape as S
+from .direct import apply_product
 from .kernels import _zeros
 from .kernels import index_add_into as k
 from .registry import apply, declare
@@ -48,7 +49,7 @@ def matmul(a, b):  # Note [rules' own calls]
         ad, bd = a._data, b._data
         if ad.dtype is bd.dtype and 1 <= ad.ndim <= 2 and 1 <= bd.ndim <= 2 and ad.shape[-1] == (
                 bd.shape[0] if bd.ndim == 1 else bd.shape[-2]):
-            return apply(L.DOT if ad.ndim == 1 and bd.ndim == 1 else L.MATMUL, a, b)
+            return apply_product(L.DOT if ad.ndim == 1 and bd.ndim == 1 else L.MATMUL, a, b)
     return L.matmul(a, b)
 
 

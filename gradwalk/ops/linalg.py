@@ -7,10 +7,13 @@ import numpy as np
 
 from ..dtypes import promote_all as _promote_all
 from . import registry as _registry
+from .direct import apply_product
 from .registry import apply, declare
 
 
 def _swap(xp, a):
+    if type(a) is np.ndarray and a.ndim == 2:
+        return a.T  # the same view, without NumPy's function wrapper
     return xp.swapaxes(a, -1, -2)
 
 
@@ -182,6 +185,12 @@ def matmul(input, other):
         >>> (a @ gradwalk.ones(3, 4)).shape, (a @ gradwalk.ones(3)).shape
         (gradwalk.Size([2, 4]), gradwalk.Size([2]))
     """
+    T = _registry.Tensor
+    if isinstance(input, T) and isinstance(other, T):  # the common case, checked cheaply
+        ad, bd = input._data, other._data
+        if ad.dtype is bd.dtype and 1 <= ad.ndim <= 2 and 1 <= bd.ndim <= 2 and ad.shape[-1] == (
+                bd.shape[0] if bd.ndim == 1 else bd.shape[-2]):  # Note [direct apply]
+            return apply_product(DOT if ad.ndim == 1 and bd.ndim == 1 else MATMUL, input, other)
     if not isinstance(input, _registry.Tensor):
         input = _registry.wrap(np.asarray(input, dtype=other._data.dtype))
     if not isinstance(other, _registry.Tensor):

@@ -15,7 +15,7 @@ from . import kernels as K
 from . import reductions as R
 from . import registry as _registry
 from . import shape as S
-from .direct import apply_linear
+from .direct import apply_linear, apply_product
 from .erf32 import erf as _erf
 from .registry import apply, apply1, declare
 
@@ -232,6 +232,8 @@ def _linear_fwd(xp, x, w, b):
 
 
 def _t(xp, w):
+    if type(w) is np.ndarray:
+        return w.T if w.ndim == 2 else w  # the same view, without NumPy's function wrapper
     return xp.swapaxes(w, -1, -2) if w.ndim == 2 else w
 
 
@@ -687,11 +689,11 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"linear(): expected input and weight to have the same dtype, but got "
             f"{input.dtype} and {weight.dtype}. Convert the input with .to({weight.dtype})")
-    if bias is None:
-        return apply_linear(LINEAR_NOBIAS, _linear_fwd, input, weight)
+    if bias is None:  # Note [direct apply]
+        return apply_product(LINEAR_NOBIAS, input, weight)
     if not isinstance(bias, _registry.Tensor):
         return apply(LINEAR, input, weight, bias)
-    return apply_linear(LINEAR, _linear_fwd, input, weight, bias)  # Note [direct apply]
+    return apply_linear(LINEAR, input, weight, bias)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

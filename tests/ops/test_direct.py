@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gradwalk
-from gradwalk.ops import direct, nn
+from gradwalk.ops import direct, linalg, nn
 from gradwalk.ops.registry import apply
 
 _FIELDS = ("op", "saved", "versions", "out", "out_vc", "params", "shapes", "dtypes")
@@ -27,7 +27,7 @@ def test_the_direct_node_is_the_generic_one(bias, rx, rw, rb):
     x2 = x * 1.0 if rx else x  # an input with a producer node, not only leaves
     op = nn.LINEAR if bias else nn.LINEAR_NOBIAS
     args = (x2, w, b) if bias else (x2, w)
-    fast = direct.apply_linear(op, nn._linear_fwd, *args)
+    fast = direct.apply_linear(op, *args) if bias else direct.apply_product(op, *args)
     ref = apply(op, *args)
     np.testing.assert_array_equal(fast.detach().numpy(), ref.detach().numpy())
     assert fast.requires_grad == ref.requires_grad
@@ -62,3 +62,35 @@ def test_the_cases_left_to_apply_still_work():
     w1 = gradwalk.ones(3, dtype=gradwalk.float64, requires_grad=True)  # a 1-D weight
     gradwalk.nn.functional.linear(x, w1).sum().backward()
     np.testing.assert_allclose(w1.grad.numpy(), x.detach().numpy().sum(0))
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((4,), (4,))])
+@pytest.mark.parametrize("ra,rb", [(True, True), (True, False), (False, True)])
+def test_the_direct_product_node_is_the_generic_one(sa, sb, ra, rb):
+    rng = np.random.default_rng(1)
+    a = gradwalk.tensor(rng.standard_normal(sa), requires_grad=ra)
+    b = gradwalk.tensor(rng.standard_normal(sb), requires_grad=rb)
+    op = linalg.DOT if len(sa) == len(sb) == 1 else linalg.MATMUL
+    fast, ref = direct.apply_product(op, a, b), apply(op, a, b)
+    np.testing.assert_array_equal(fast.detach().numpy(), ref.detach().numpy())
+    assert type(fast._data) is np.ndarray and fast.shape == ref.shape
+    for name in _FIELDS:
+        assert getattr(fast.grad_fn, name) == getattr(ref.grad_fn, name), name
+    assert fast.grad_fn.edges == ref.grad_fn.edges
+    assert (a @ b).grad_fn.op is op  # the public operator takes the direct path
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4,)), ((4,), (4, 3)), ((2, 3, 4), (4,))])
+def test_matrix_vector_gradients_match_torch(sa, sb):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(sa), rng.standard_normal(sb)]
+    g = [gradwalk.tensor(x, requires_grad=True) for x in arrays]
+    t = [torch.tensor(x, requires_grad=True) for x in arrays]
+    for m, (a, b) in ((gradwalk, g), (torch, t)):
+        y = m.tanh(a @ b)
+        (ga,) = m.autograd.grad(y.sum(), a, create_graph=True)
+        (ga * ga).sum().backward()
+    for a, b in zip(g, t):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)
