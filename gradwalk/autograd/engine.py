@@ -27,7 +27,7 @@ Note [the walk]
     in ``_fast1``, ``_fast2`` (one, two inputs) and ``_fastn`` (more): most nodes of an eager
     program take them, and a Python call per step costs more than the step. With ``inputs``
     (``autograd.grad``, ``backward(inputs=...)``) ``_needed`` first marks the nodes that lead to
-    an input, and only those are pushed.
+    an input, and only those are pushed (step 3 and these live in ``prehooks.py``).
 
 Note [multi-output nodes]
     A ``MultiNode`` (``unbind``, ``split``, a custom Function returning a tuple) is one node per

@@ -165,7 +165,8 @@ def _relu_vjp(xp, g, out, x):
     mask mispredicts a branch per element (five times slower than the mask here); ``g``'s bits
     AND all-ones where kept, AND zero (``+0.0``) elsewhere give the same bits."""
     if (type(g) is _np.ndarray and type(out) is _np.ndarray and g.dtype == out.dtype
-            and g.shape == out.shape and g.dtype.kind == "f" and g.dtype.itemsize in _BITS):
+            and g.shape == out.shape and g.ndim and g.dtype.kind == "f"
+            and g.dtype.itemsize in _BITS):  # 0-d: a comparison gives a NumPy scalar
         bits = _BITS[g.dtype.itemsize]
         keep = out <= 0
         _np.logical_not(keep, out=keep)  # kept where out > 0 or out is NaN

@@ -19,6 +19,9 @@ def test_relu_rule_has_the_bits_of_where(dtype):
     want = np.where(out <= 0, 0.0, g)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    for o, t in ((np.array(-1.0, dtype), np.array(2.0, dtype)), (np.array(3.0, dtype),
+                                                                   np.array(2.0, dtype))):
+        np.testing.assert_array_equal(unary._relu_vjp(np, t, o, None), np.where(o <= 0, 0.0, t))
     gt = g.T  # a strided gradient
     np.testing.assert_array_equal(unary._relu_vjp(np, gt, out.T.copy(), None),
                                   np.where(out.T <= 0, 0.0, gt))
