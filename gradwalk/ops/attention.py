@@ -3,8 +3,9 @@
 Note [fused attention]
     One node per call instead of five (the scores' matmul, the mask, softmax, the safe-softmax
     fix-up and the matmul with ``v``). The forward keeps the attention probabilities ``P`` (the
-    one ``(..., L, S)`` intermediate) in the node's ``params`` (the ``probs`` list it is given),
-    so the first-order rule never recomputes the softmax:
+    one ``(..., L, S)`` intermediate) in the node's ``params`` (the ``probs`` list it is given,
+    with the inputs it came from: a rule given other arrays recomputes), so the first-order
+    rule never recomputes the softmax:
 
         dV = P^T dO,   dP = dO V^T,   dS = P * (dP - rowsum(dO * O)),
         dQ = scale * dS K,   dK = scale * dS^T Q,   d(float mask) = dS
