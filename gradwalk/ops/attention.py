@@ -3,8 +3,9 @@
 Note [fused attention]
     One node per call instead of five (the scores' matmul, the mask, softmax, the safe-softmax
     fix-up and the matmul with ``v``). The forward keeps the attention probabilities ``P`` (the
-    one ``(..., L, S)`` intermediate) in the node's ``params`` (the ``probs`` list it is given),
-    so the first-order rule never recomputes the softmax:
+    one ``(..., L, S)`` intermediate) in the node's ``params`` (the ``probs`` list it is given,
+    with the inputs it came from: a rule given other arrays recomputes), so the first-order
+    rule never recomputes the softmax:
 
         dV = P^T dO,   dP = dO V^T,   dS = P * (dP - rowsum(dO * O)),
         dQ = scale * dS K,   dK = scale * dS^T Q,   d(float mask) = dS
@@ -51,19 +52,94 @@ def _raw(a):
     return a._data if hasattr(a, "grad_fn") else a
 
 
+# Note [attention on NumPy]
+#     Without a mask tensor (plain or ``is_causal``), NumPy float arrays of one dtype take a
+#     faster forward and first-order rule, which work on the scores transposed,
+#     ``S^T = K (scale Q)^T`` of shape (..., keys, queries): the softmax's reductions then run
+#     over axis -2, which NumPy vectorizes across the rows (a reduction over the short last axis
+#     pays a loop per row and costs several times more), and its broadcasts have long
+#     contiguous inner loops. The causal mask is an additive 0/-inf array made once per shape
+#     and cached; the queries are scaled while they are copied into a contiguous buffer (the
+#     batched matmuls run faster on contiguous operands than on the strided head views of a
+#     fused qkv projection), so ``dK = dS^T (scale Q)`` needs no scaling pass; the softmax runs in
+#     place. The forward keeps ``P^T`` and the contiguous operands in the ``probs`` list, with
+#     the inputs they came from: the rule uses them only when it is given the same arrays.
+#     A causal row always keeps its first key, so no row is dead here.
+_CAUSAL: dict = {}
+
+
+def _causal_t(lq, lk, dtype):
+    """The additive causal mask, transposed: (keys, queries), 0 where key j <= query i."""
+    key = (lq, lk, dtype)
+    m = _CAUSAL.get(key)
+    if m is None:
+        if len(_CAUSAL) > 32:
+            _CAUSAL.clear()
+        m = np.where(np.tril(np.ones((lq, lk), dtype=bool)).T, 0.0, -np.inf).astype(dtype)
+        m.flags.writeable = False
+        _CAUSAL[key] = m
+    return m
+
+
+def _fast_ok(q, k, v, mask):
+    return (mask is None and type(q) is np.ndarray and type(k) is np.ndarray
+            and type(v) is np.ndarray and q.dtype.kind == "f" and q.dtype == k.dtype == v.dtype
+            and q.ndim >= 2 and q.size > 0 and k.shape[-2] > 0 and v.shape[-1] > 0)
+
+
+def _fwd_fast(q, k, v, scale, causal, probs):
+    qs = np.empty(q.shape, q.dtype)
+    np.multiply(q, q.dtype.type(scale), out=qs)
+    kc, vc = np.ascontiguousarray(k), np.ascontiguousarray(v)
+    st = np.matmul(kc, np.swapaxes(qs, -1, -2))  # (..., keys, queries)
+    if causal:
+        st += _causal_t(q.shape[-2], k.shape[-2], q.dtype)
+    st -= np.maximum.reduce(st, axis=-2, keepdims=True)
+    np.exp(st, out=st)
+    total = np.add.reduce(st, axis=-2, keepdims=True)
+    np.reciprocal(total, out=total)
+    st *= total  # P^T
+    if probs is not None:
+        probs[:] = [(q, k, v), st, qs, kc, vc]
+    return np.matmul(np.swapaxes(st, -1, -2), vc)
+
+
+def _vjp_fast(g, out, probs, scale, needs):
+    _, pt, qs, kc, vc = probs
+    gv = np.matmul(pt, g) if needs[2] else None
+    gq = gk = None
+    if needs[0] or needs[1]:
+        gc = np.ascontiguousarray(g)
+        dst = np.matmul(vc, np.swapaxes(gc, -1, -2))  # dP^T
+        dst -= np.einsum("...ld,...ld->...l", gc, out)[..., None, :]
+        dst *= pt  # dS^T
+        if needs[0]:
+            gq = np.matmul(np.swapaxes(dst, -1, -2), kc)
+            gq *= gq.dtype.type(scale)
+        if needs[1]:
+            gk = np.matmul(dst, qs)
+    return gq, gk, gv, None
+
+
 def _fwd(xp, q, k, v, mask, scale, causal, probs):
+    if xp is np and _fast_ok(q, k, v, mask):  # Note [attention on NumPy]
+        return _fwd_fast(q, k, v, scale, causal, probs)
     p = _probs(xp, _scores(xp, q, k, scale, causal, mask))
     if probs is not None and xp is np:
-        probs[:] = [p]
+        probs[:] = [(q, k, v, mask), p]
     return xp.matmul(p, v)
 
 
 def _vjp(xp, g, out, q, k, v, mask, scale, causal, probs, *, needs):
-    if K.is_dxp(xp) or not probs:
+    if (xp is np and probs and len(probs) == 5 and probs[0][0] is q and probs[0][1] is k
+            and probs[0][2] is v and type(g) is np.ndarray and g.dtype == q.dtype):
+        return _vjp_fast(g, out, probs, scale, needs)
+    kept = probs and len(probs) == 2 and all(a is b for a, b in zip(probs[0], (q, k, v, mask)))
+    if K.is_dxp(xp) or not kept:
         p = _probs(xp, _scores(xp, q, k, scale, causal, mask))
         o = xp.matmul(p, v)
     else:
-        p = probs[0]
+        p = probs[1]
         o = out
     gv = xp.matmul(xp.swapaxes(p, -1, -2), g) if needs[2] else None
     gq = gk = gm = None
