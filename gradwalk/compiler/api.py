@@ -68,7 +68,7 @@ class CompiledFunction:
             # of its trace) or another thread's (this thread runs eagerly)
             return self.fn(*args, **kwargs)
         trace = Trace(self)
-        _registry._trace = trace
+        _registry._trace = trace.hook
         try:
             result = self.fn(*args, **kwargs)
         finally:
@@ -77,7 +77,7 @@ class CompiledFunction:
                     trace.seg.flush(END)
             finally:
                 trace.active = False
-                if _registry._trace is trace:
+                if _registry._trace is trace.hook:
                     _registry._trace = None
         return result
 

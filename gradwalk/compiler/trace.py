@@ -57,7 +57,7 @@ from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
 from ..ops import rules as _rules
-from . import codegen
+from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
 
@@ -126,11 +126,12 @@ class TrieNode:
     shares memory with, and the program of a segment that ends here."""
 
     __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
-                 "parent", "ext_keys", "fast")
+                 "parent", "ext_keys", "fast", "hit")
 
     def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
         self.children: dict = {}
-        self.fast = None  # (key, child): the first step recorded from here, matched first
+        self.fast = match.no_hit  # the matcher of the child taken last (Note [the hit path])
+        self.hit = match.no_hit  # this step's own matcher, once it is in the trie
         self.parent = parent
         self.rec = rec
         self.depth = 0 if parent is None else parent.depth + 1
@@ -284,12 +285,8 @@ class Segment:
     # -------------------------------------------------------------- recording
     def record(self, op, inputs, params, kind):
         """Record ``op`` on ``inputs``: the output tensor, ``NotImplemented`` to run the op
-        eagerly, or ``_RESTART`` for an input made after this segment's node."""
-        fast = self.pos.fast
-        if fast is not None:
-            datas = self._match(fast[0], op, inputs, params, kind)
-            if datas is not None:
-                return self._emit(fast[1], inputs, datas, None)
+        eagerly, or ``_RESTART`` for an input made after this segment's node. The general
+        path: the key is built and looked up (the matchers, Note [the hit path], refused)."""
         n_ext, n_const = len(self.exts), len(self.consts)
         r = self._record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:  # roll back what this op added
@@ -297,76 +294,6 @@ class Segment:
                 del self.ext_ids[id(x)]
             del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
         return r
-
-    def _match(self, key, op, inputs, params, kind):
-        """The cache hit of the common case without building the key: compare the inputs
-        with ``key``, the one step the trie expects here (``None``: not this step). The same
-        test as ``key == the key of this op``, component by component."""
-        e_op, e_kind, e_refs, e_pkey, e_grad = key
-        if e_op is not op or e_kind != kind or e_grad != is_grad_enabled_fast():
-            return None
-        if len(e_refs) != len(inputs):
-            return None
-        if (params is None) != (e_pkey is None):
-            return None
-        if params is not None:
-            try:
-                if freeze(params) != e_pkey:
-                    return None
-            except Unfreezable:
-                return None
-        tensor = _registry.Tensor
-        node = self.node
-        datas = []
-        new_ext = []
-        n_const = 0
-        ext_ids = self.ext_ids
-        for x, r in zip(inputs, e_refs):
-            k = r[0]
-            if k == SLOT or k == EXT:
-                if not isinstance(x, tensor) or x._requires_grad != r[2]:
-                    return None
-                d = x._data
-                if k == SLOT:
-                    if type(d) is not LazyArray or d.seg is not self or d.slot != r[1]:
-                        return None
-                    datas.append(d)
-                    continue
-                if type(d) is not _ndarray:
-                    return None
-                fn = x.grad_fn
-                if node is not None and fn is not None and r[2] and fn.seq > node.seq:
-                    return None
-                if len(r) > 3:
-                    if (id(x) in ext_ids or r[1] != len(self.exts) + len(new_ext)
-                            or any(x is y for y in new_ext) or d.shape != r[3]
-                            or d.dtype != r[4] or d.strides != r[5]):
-                        return None
-                    new_ext.append(x)
-                elif ext_ids.get(id(x)) != r[1]:
-                    return None
-                datas.append(d)
-            elif isinstance(x, tensor):
-                return None
-            elif k == CONST:
-                if type(x) is not r[2] or r[1] != len(self.consts) + n_const:
-                    return None
-                n_const += 1
-                datas.append(x)
-            else:
-                try:
-                    if freeze(x) != r[1]:
-                        return None
-                except Unfreezable:
-                    return None
-                datas.append(x)
-        for x in new_ext:
-            ext_ids[id(x)] = len(self.exts)
-            self.exts.append(x)
-            self.ext_data.append(x._data)
-        if n_const:
-            self.consts.extend(x for x, r in zip(inputs, e_refs) if r[0] == CONST)
-        return datas
 
     def _record(self, op, inputs, params, kind):
         tensor = _registry.Tensor
@@ -392,6 +319,8 @@ class Segment:
                 if node is not None and fn is not None and rg and fn.seq > node.seq:
                     return _RESTART
                 eid = self.ext_ids.get(id(x))
+                if eid is not None and d is not self.ext_data[eid]:
+                    return NotImplemented  # its array was replaced (``x.data = ...``)
                 if eid is None:
                     eid = self.ext_ids[id(x)] = len(self.exts)
                     self.exts.append(x)
@@ -427,6 +356,7 @@ class Segment:
             if got is None:
                 return NotImplemented
             child, value = got
+        self.pos.fast = child.hit  # the last step taken from here is matched first
         return self._emit(child, inputs, datas, value)
 
     def _miss(self, key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext):
@@ -455,8 +385,7 @@ class Segment:
         child = TrieNode(self.pos, rec, value, shares, tuple(new_ext))
         fn.note_compile(self.pos, key, child)
         self.pos.children[key] = child
-        if self.pos.fast is None:
-            self.pos.fast = (key, child)
+        child.hit = match.build(key, child, freeze, Unfreezable)
         return child, value
 
     def _compute_pending(self) -> None:
@@ -484,7 +413,7 @@ class Segment:
         """The output tensor of the step ``child`` (pending, or computed in eager mode)."""
         slot = len(self.tensors)
         rec = child.rec
-        data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
+        data = LazyArray(child.shape, child.dtype, self, slot, child, inputs)
         if self.eager:
             if value is None:
                 value = codegen.run_kernel(rec, [self._data(r, self.values) for r in rec.ins])
@@ -495,15 +424,9 @@ class Segment:
         if rec.rg:
             node = self.node
             if node is None:
-                node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None,
-                                                None, None, None, None, 0)
-                node.seg = self
+                node = self.new_node()
             for j in rec.ext_needs:
-                e = _registry._edge(inputs[j])
-                if type(e) is AccumulateGrad and e.seq > node.seq:
-                    e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after...]
-                self.edges.append(e)
-                self.edge_uses.append((slot, j))
+                self.add_edge(inputs[j], slot, j, node)
             for eid in rec.ext_checks:
                 if eid not in self.ext_versions:
                     x = self.exts[eid]
@@ -516,6 +439,22 @@ class Segment:
         self.tensors.append(t)
         self.lazies.append(data)
         return t
+
+    def new_node(self):
+        """The segment's ``CompiledFunctionBackward`` node, made at its first value that
+        requires grad."""
+        node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None, None,
+                                        None, None, None, 0)
+        node.seg = self
+        return node
+
+    def add_edge(self, x, slot, j, node) -> None:
+        """The edge of input ``j`` (the outside tensor ``x``) of the value ``slot``."""
+        e = _registry._edge(x)
+        if type(e) is AccumulateGrad and e.seq > node.seq:
+            e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after the node]
+        self.edges.append(e)
+        self.edge_uses.append((slot, j))
 
     # -------------------------------------------------------------- flushing
     def flush(self, reason: str = "the end of the compiled function") -> None:
@@ -733,26 +672,21 @@ END = "the end of the compiled function"
 
 
 class Trace:
-    """The running compiled call: the hook the registry asks (Note [the trace])."""
+    """The running compiled call: the registry's hook is ``hook`` (Note [the trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "active")
+    __slots__ = ("fn", "thread", "seg", "active", "hook")
 
     def __init__(self, fn) -> None:
         self.fn = fn
         self.thread = threading.get_ident()
         self.seg: Segment | None = None
         self.active = True
+        self.hook = _hook(self)
 
     def __call__(self, op, inputs, params, kind):
+        """The general path: the matchers (Note [the hit path]) refused, or no segment."""
         if not self.active or _get_ident() != self.thread:
             return NotImplemented
-        seg = self.seg
-        if seg is not None and not _registry._forward_hooks:  # the hit of the common case
-            fast = seg.pos.fast
-            if fast is not None:
-                datas = seg._match(fast[0], op, inputs, params, kind)
-                if datas is not None:
-                    return seg._emit(fast[1], inputs, datas, None)
         if _registry._forward_hooks:
             return self._eager(inputs, "forward hooks (forward AD, anomaly mode or saved-tensor "
                                        "hooks) are installed")
@@ -792,9 +726,29 @@ class Trace:
         try:
             return apply_inplace(t, fn, *args, **kwargs)
         finally:
-            if saved.active:
+            if self.active:
                 _registry._trace = saved
 
     def after_flush(self, seg, reason: str) -> None:
         if reason != END:
             self.fn.note_break(reason, user_location())
+
+
+def _hook(trace):
+    """The function the registry calls for every op of the region (``registry._trace``): the
+    matcher of the step the trie expects next, else the general path (Note [the hit path])."""
+    thread = trace.thread
+    forward_hooks = _registry._forward_hooks  # changed in place only
+    general = trace.__call__
+
+    def hook(op, inputs, params, kind):
+        seg = trace.seg
+        if seg is not None and not forward_hooks and _get_ident() == thread:
+            t = seg.pos.fast(seg, op, inputs, params, kind)
+            if t is not None:
+                return t
+        return general(op, inputs, params, kind)
+
+    hook.inplace = trace.inplace
+    hook.trace = trace
+    return hook
