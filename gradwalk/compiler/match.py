@@ -76,7 +76,7 @@ def build(key, child, freeze, unfreezable):
         L.append("        return None")
     names = [f"x{j}" for j in range(n)]
     L.append(f"    {', '.join(names)}{',' if n == 1 else ''} = inputs")
-    _params_check(L, consts, rec.params, pkey, freeze, unfreezable)
+    _params_check(L, consts, pkey, freeze, unfreezable)
     firsts = []  # input positions of outside tensors used for the first time
     first_of: dict = {}  # their ext index -> position
     consts_in = []  # input positions of Python numbers
@@ -174,45 +174,44 @@ def build(key, child, freeze, unfreezable):
     return factory(*(consts[c] for c in names_c))
 
 
-def _params_check(L, consts, params, pkey, freeze, unfreezable) -> None:
-    """The lines that check ``params`` equals the recorded ``params`` exactly (as ``freeze``
-    compares them: the same keys, every value of the same type and the same bits)."""
+def _params_check(L, consts, pkey, freeze, unfreezable) -> None:
+    """The lines that check ``params`` against ``pkey``, the recorded ``freeze(params)``,
+    exactly as ``freeze`` compares: the same keys, each value of the same type and bits."""
     if pkey is None:
         L.append("    if params is not None:")
         L.append("        return None")
         return
-    L.append(f"    if type(params) is not dict or len(params) != {len(params)}:")
+    L.append(f"    if type(params) is not dict or len(params) != {len(pkey)}:")
     L.append("        return None")
-    for i, (name, v) in enumerate(sorted(params.items())):
+    for i, (name, frozen) in enumerate(pkey):
         consts[f"PK{i}"] = name
         L.append(f"    v = params.get(PK{i}, MISSING)")
-        _value_check(L, consts, "v", f"P{i}", v, freeze, unfreezable)
+        _value_check(L, consts, "v", f"P{i}", frozen, freeze, unfreezable)
 
 
 def _keyed_check(L, consts, x, j, frozen, freeze, unfreezable) -> None:
-    consts[f"F{j}"] = frozen
-    consts["freeze"], consts["Unfreezable"] = freeze, unfreezable
-    L.append("    try:")
-    L.append(f"        if freeze({x}) != F{j}:")
-    L.append("            return None")
-    L.append("    except Unfreezable:")
-    L.append("        return None")
+    _value_check(L, consts, x, f"F{j}", frozen, freeze, unfreezable)
 
 
-def _value_check(L, consts, v, name, value, freeze, unfreezable) -> None:
-    """Lines that return ``None`` unless ``v`` is ``value`` as ``freeze`` compares them."""
-    t = type(value)
-    if value is None or t is bool:
-        L.append(f"    if {v} is not {value!r}:")
+_SIMPLE = (int, str)
+
+
+def _value_check(L, consts, v, name, frozen, freeze, unfreezable) -> None:
+    """Lines that return ``None`` unless ``freeze(v) == frozen``, for the common forms
+    without calling ``freeze``."""
+    t = frozen[0] if type(frozen) is tuple and frozen else None  # a dict's is untagged
+    if t is type(None) or t is bool:
+        L.append(f"    if {v} is not {frozen[1]!r}:")
         L.append("        return None")
         return
-    consts[name] = value
-    if t is int or t is str:
-        consts[name + "t"] = t
+    if t in _SIMPLE:
+        consts[name], consts[name + "t"] = frozen[1], t
         L.append(f"    if type({v}) is not {name}t or {v} != {name}:")
         L.append("        return None")
         return
-    if t is float:  # by its bits: -0.0 is not 0.0 (NaN never passes here: the general path)
+    if t is float:  # by its bits: -0.0 is not 0.0 (a NaN never passes here: the general path)
+        value = float.fromhex(frozen[1])
+        consts[name] = value
         L.append(f"    if type({v}) is not float or {v} != {name}:")
         L.append("        return None")
         if value == 0.0:
@@ -220,13 +219,14 @@ def _value_check(L, consts, v, name, value, freeze, unfreezable) -> None:
             L.append(f"    if copysign(1.0, {v}) != {name}s:")
             L.append("        return None")
         return
-    if t is tuple and all(type(e) is int for e in value):
-        consts[name + "t"] = tuple(int for _ in value)
+    if t is tuple and all(type(e) is tuple and e[0] is int for e in frozen[1]):
+        consts[name] = tuple(e[1] for e in frozen[1])
+        consts[name + "t"] = tuple(int for _ in frozen[1])
         L.append(f"    if type({v}) is not tuple or {v} != {name} or "
                  f"tuple(map(type, {v})) != {name}t:")
         L.append("        return None")
         return
-    consts[name] = freeze(value)
+    consts[name] = frozen
     consts["freeze"], consts["Unfreezable"] = freeze, unfreezable
     L.append("    try:")
     L.append(f"        if {v} is MISSING or freeze({v}) != {name}:")
