@@ -39,18 +39,20 @@ Note [the hit path]
 from __future__ import annotations
 
 from math import copysign
+from types import FunctionType
 
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled_fast
 from ..ops import registry as _registry
-from .codegen import CONST, EXT, KEYED, SLOT
+from .codegen import CONST, EXT, SLOT
 from .lazy import LazyArray
 
 _ndarray = np.ndarray
 _new = object.__new__
 _MISSING = object()
-_FACTORIES: dict = {}  # matcher source -> its factory (one compile per form of step)
+_CODES: dict = {}  # matcher source -> its code (one compile per form of step)
+_GLOBALS: dict = {}
 
 
 def no_hit(seg, op, inputs, params, kind):
@@ -63,13 +65,10 @@ def build(key, child, freeze, unfreezable):
     op, kind, refs, pkey, grad = key
     rec = child.rec
     consts = {"O": op, "K": kind, "G": grad, "CHILD": child, "SHAPE": child.shape,
-              "DTYPE": child.dtype, "SLOT_OUT": child.depth - 1, "LA": LazyArray,
-              "NDA": _ndarray, "T": _registry.Tensor, "gm": is_grad_enabled_fast,
-              "make": _registry._make, "new": _new, "MISSING": _MISSING,
-              "copysign": copysign}
-    L = ["def hit(seg, op, inputs, params, kind):"]
+              "DTYPE": child.dtype, "SLOT_OUT": child.depth - 1}
+    L = []
     n = len(refs)
-    L.append("    if op is not O or kind != K or seg.eager or gm() is not G:")
+    L.append("    if op is not O or kind != K or gm() is not G:")
     L.append("        return None")
     if kind == 0:
         L.append(f"    if len(inputs) != {n}:")
@@ -88,7 +87,7 @@ def build(key, child, freeze, unfreezable):
             L.append(f"    if type({x}) is not T or {x}._requires_grad is not {bool(r[2])!r}:")
             L.append("        return None")
             L.append(f"    d{j} = {x}._data")
-            L.append(f"    if type(d{j}) is not LA or d{j}.seg is not seg or d{j}.slot != S{j}:")
+            L.append(f"    if d{j} is not seg.lazies[S{j}]:")  # this segment's, slot S
             L.append("        return None")
         elif k == EXT:
             L.append(f"    if not isinstance({x}, T) or {x}._requires_grad is not {bool(r[2])!r}:")
@@ -153,25 +152,50 @@ def build(key, child, freeze, unfreezable):
                 consts[f"V{j}"] = r[1]
                 L.append(f"    if V{j} not in seg.ext_versions:")
                 L.append(f"        seg.ext_versions[V{j}] = (x{j}, x{j}._version)")
-        L.append("    t = make(la, node)")
+        _make_tensor(L, "node", "True")
         L.append("    k = node.outputs")
         L.append("    t._out_edge = (node, k)")
         L.append("    node.outputs = k + 1")
         L.append("    seg.out_slots.append(SLOT_OUT)")
     else:
-        L.append("    t = make(la, None)")
+        _make_tensor(L, "None", "False")
     L.append("    seg.tensors.append(t)")
     L.append("    seg.lazies.append(la)")
     L.append("    return t")
     names_c = sorted(consts)
-    body = "\n".join("    " + line for line in L)
-    src = f"def factory({', '.join(names_c)}):\n{body}\n    return hit\n"
-    factory = _FACTORIES.get(src)
-    if factory is None:
-        ns: dict = {}
+    head = ", ".join(f"{c}=None" for c in names_c)
+    src = f"def hit(seg, op, inputs, params, kind, {head}):\n" + "\n".join(L) + "\n"
+    code = _CODES.get(src)
+    if code is None:
+        ns = _namespace(freeze, unfreezable)
         exec(compile(src, "<gradwalk.compile matcher>", "exec"), ns)  # our own source
-        factory = _FACTORIES[src] = ns["factory"]
-    return factory(*(consts[c] for c in names_c))
+        code = _CODES[src] = ns["hit"].__code__
+    # the step's constants are the defaults: one tuple, read as locals
+    return FunctionType(code, _namespace(freeze, unfreezable), "hit",
+                        tuple(consts[c] for c in names_c))
+
+
+def _namespace(freeze, unfreezable) -> dict:
+    """The globals of the matchers: what every step reads."""
+    if not _GLOBALS:
+        _GLOBALS.update(LA=LazyArray, NDA=_ndarray, T=_registry.Tensor,
+                        gm=is_grad_enabled_fast, make=_registry._make, new=_new,
+                        MISSING=_MISSING, copysign=copysign, freeze=freeze,
+                        Unfreezable=unfreezable)
+    return _GLOBALS
+
+
+_TENSOR_SLOTS = ("_data", "grad_fn", "_requires_grad", "_vcl")
+
+
+def _make_tensor(L, node: str, rg: str) -> None:
+    """``t = registry._make(la, node)``, written out while ``Tensor`` has the slots that
+    ``_make`` sets (a call less per op)."""
+    if _registry.Tensor.__slots__ != _TENSOR_SLOTS:
+        L.append(f"    t = make(la, {node})")
+        return
+    L += ["    t = new(T)", "    t._data = la", f"    t.grad_fn = {node}",
+          f"    t._requires_grad = {rg}", "    t._vcl = None"]
 
 
 def _params_check(L, consts, pkey, freeze, unfreezable) -> None:
@@ -227,7 +251,6 @@ def _value_check(L, consts, v, name, frozen, freeze, unfreezable) -> None:
         L.append("        return None")
         return
     consts[name] = frozen
-    consts["freeze"], consts["Unfreezable"] = freeze, unfreezable
     L.append("    try:")
     L.append(f"        if {v} is MISSING or freeze({v}) != {name}:")
     L.append("            return None")

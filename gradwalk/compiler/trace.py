@@ -43,6 +43,7 @@ Note [leaves met after the node]
 from __future__ import annotations
 
 import copy
+import operator
 import os
 import sys
 import threading
@@ -155,7 +156,8 @@ class TrieNode:
 class Program:
     """The compiled forward of one segment and what its backward reads."""
 
-    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end")
+    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end", "shapes",
+                 "dtypes", "saves")
 
     def __init__(self, end: TrieNode, n_ext: int) -> None:
         nodes = end.path()
@@ -171,6 +173,8 @@ class Program:
         self.forward, self.source = codegen.compile_forward(self.recs, n_ext, meta)
         self.backward_source = codegen.backward_source(self.recs)
         self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
+        self.shapes, self.dtypes = meta[0], meta[1]  # what the trace said (checked each run)
+        self.saves = any(r.saves_any or r.op.save_out for r in self.recs)
 
     def backward_facts(self, edge_uses):
         """The recs with ``edge_of`` filled for ``edge_uses`` (reversed use order) and the
@@ -396,6 +400,8 @@ class Segment:
             values.append(codegen.run_kernel(rec, [self._data(r, values) for r in rec.ins]))
         self.values = values
         self.eager = True
+        if self.trace.hot is self:
+            self.trace.hot = None  # the matchers do not compute: the general path from here
         for lazy in self.lazies:
             lazy.value = values[lazy.slot]
 
@@ -464,6 +470,8 @@ class Segment:
         trace = self.trace
         if trace.seg is self:
             trace.seg = None
+        if trace.hot is self:
+            trace.hot = None
         self.flushed = True
         fn = trace.fn
         end = self.pos
@@ -471,15 +479,12 @@ class Segment:
             end.program = Program(end, len(self.exts))
             fn.programs.append(end)
         if not self.eager and end.parent is not None:
-            values = list(end.program.forward(self.ext_data, self.consts))
-            for lazy, t in zip(self.lazies, self.tensors):
-                v = values[lazy.slot]
-                meta = lazy.meta
-                if v.shape != meta.shape or v.dtype != meta.dtype:
-                    raise RuntimeError(
-                        f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} "
-                        f"made shape {v.shape} {v.dtype}, the trace said {meta.shape} "
-                        f"{meta.dtype}; this is a bug in gradwalk.compile (please report it)")
+            program = end.program
+            values = list(program.forward(self.ext_data, self.consts))
+            if (list(map(_shape_of, values)) != program.shapes
+                    or list(map(_dtype_of, values)) != program.dtypes):
+                _bad_program(self.lazies, values)
+            for lazy, t, v in zip(self.lazies, self.tensors, values):  # slot i is step i
                 lazy.value = v
                 if t._data is lazy:
                     t._data = v
@@ -506,10 +511,10 @@ class Segment:
         self.edge_uses = [uses[i] for i in order]
         self.recs, read, self.backward = program.backward_facts(self.edge_uses)
         tensors = self.tensors
-        for s in read:
+        for s in read:  # a tensor's counter is made when first needed: read its version then
             t = tensors[s]
-            vc = t._vc
-            self.slot_versions[s] = (t, vc, vc[0])
+            vc = t._vcl
+            self.slot_versions[s] = (t, 0 if vc is None else vc[0])
         self.tensors = []
 
     def run_hooks(self, slot, g):
@@ -522,9 +527,9 @@ class Segment:
         return g
 
     def check_version(self, node, slot) -> None:
-        t, vc, v = self.slot_versions[slot]
-        if vc[0] != v:
-            codegen.version_error(node, t, v, vc[0])
+        t, v = self.slot_versions[slot]
+        if t._version != v:
+            codegen.version_error(node, t, v, t._version)
 
     def check_ext_version(self, node, eid) -> None:
         t, v = self.ext_versions[eid]
@@ -532,7 +537,7 @@ class Segment:
             codegen.version_error(node, t, v, t._version)
 
     def release(self) -> None:
-        if any(r.saves_any or r.op.save_out for r in self.recs):
+        if self.pos.program.saves:  # a path's program: made at the flush, before any backward
             self.freed = True
             self.values = None
 
@@ -608,6 +613,20 @@ class Segment:
 
 
 _RESTART = object()
+_shape_of = operator.attrgetter("shape")
+_dtype_of = operator.attrgetter("dtype")
+
+
+def _bad_program(lazies, values):
+    for lazy, v in zip(lazies, values):
+        meta = lazy.meta
+        if v.shape != meta.shape or v.dtype != meta.dtype:
+            raise RuntimeError(
+                f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} made "
+                f"shape {v.shape} {v.dtype}, the trace said {meta.shape} {meta.dtype}; this "
+                "is a bug in gradwalk.compile (please report it)")
+    raise RuntimeError("gradwalk.compile: the program made more or fewer values than the trace "
+                       "recorded; this is a bug in gradwalk.compile (please report it)")
 
 
 class _Probe:
@@ -674,12 +693,13 @@ END = "the end of the compiled function"
 class Trace:
     """The running compiled call: the registry's hook is ``hook`` (Note [the trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "active", "hook")
+    __slots__ = ("fn", "thread", "seg", "hot", "active", "hook")
 
     def __init__(self, fn) -> None:
         self.fn = fn
         self.thread = threading.get_ident()
         self.seg: Segment | None = None
+        self.hot: Segment | None = None  # ``seg`` unless it computes (eager mode): matched
         self.active = True
         self.hook = _hook(self)
 
@@ -695,6 +715,10 @@ class Trace:
         seg = self.seg
         if seg is None:
             seg = self.seg = Segment(self)
+            r = seg.pos.fast(seg, op, inputs, params, kind)  # the segment's first step
+            if r is not None:
+                self.hot = seg
+                return r
         r = seg.record(op, inputs, params, kind)
         if r is _RESTART:
             seg.flush("an input of the segment was made by an eager op after it started")
@@ -703,6 +727,8 @@ class Trace:
         if r is NotImplemented or r is _RESTART:
             return self._eager(inputs, f"'{op.name}' on inputs the trace does not take "
                                        "(integer or non-NumPy arrays, array parameters)")
+        seg = self.seg
+        self.hot = seg if seg is not None and not seg.eager else None
         return r
 
     def _eager(self, inputs, reason):
@@ -742,7 +768,7 @@ def _hook(trace):
     general = trace.__call__
 
     def hook(op, inputs, params, kind):
-        seg = trace.seg
+        seg = trace.hot
         if seg is not None and not forward_hooks and _get_ident() == thread:
             t = seg.pos.fast(seg, op, inputs, params, kind)
             if t is not None:
