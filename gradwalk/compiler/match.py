@@ -20,9 +20,9 @@ Note [the hit path]
     that it is not already an input of the segment, also not twice in this op; when used
     again, that it is the same tensor with the same array), or a Python number of the
     recorded type, or a keyed constant equal to the recorded one. It also refuses what the
-    key does not say but the step needs: a segment in eager mode (a trace past a miss), a
-    tensor made by an eager op after the segment's node (Note [leaves met after the node]),
-    and an outside tensor whose array was replaced (``x.data = ...``) since its first use.
+    key does not say but the step needs: a tensor made by an eager op after the segment's
+    node (Note [leaves met after the node]) and an outside tensor whose array was replaced
+    (``x.data = ...``) since its first use (the general path runs that op eagerly).
 
     A matcher may refuse more than the key does (a ``Tensor`` subclass as a pending value,
     a NaN parameter): it returns ``None`` and the general path (``Segment.record``) builds
@@ -31,9 +31,12 @@ Note [the hit path]
     function that alternates between two branches at a node misses the matcher at most once
     per switch.
 
-    The output is made with the fewest allocations: a ``LazyArray`` (slots; shape and dtype
-    from the trie node) and a ``Tensor`` from the registry's ``_make``. The segment's node
-    ``CompiledFunctionBackward`` is made once, at the first output that requires grad.
+    The output is made with the fewest allocations and calls: a ``LazyArray`` (slots; shape
+    and dtype from the trie node) and a ``Tensor`` with ``registry._make``'s stores written
+    out (while ``Tensor.__slots__`` is what ``_make`` sets; else ``_make`` is called). The
+    segment's node ``CompiledFunctionBackward`` is made once, at the first output that
+    requires grad. A segment that computes as it records (past a miss) is not offered to the
+    matchers (``Trace.hot``): its steps take the general path.
 """
 
 from __future__ import annotations

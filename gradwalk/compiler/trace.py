@@ -1,8 +1,9 @@
 """Recording a compiled region: ops into a lazy trace, the trace matched against programs.
 
 Note [the trace]
-    While a compiled function runs, ``registry._trace`` is the running ``Trace``; the three
-    apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``) and it
+    While a compiled function runs, ``registry._trace`` is the running ``Trace``'s hook; the
+    three apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``:
+    the matcher of the step expected next, Note [the hit path] in match.py, else ``Trace``) and it
     either records the op (its output tensor holds a ``LazyArray``, Note [lazy arrays]) or
     returns ``NotImplemented`` and the op runs eagerly, as outside a region. The recorded ops
     form a *segment*; its key is the sequence of (op, parameters, where each input comes from,
