@@ -249,12 +249,20 @@ class CompiledNode(MultiNode):
 def user_location() -> str:
     """``file:line`` of the innermost frame outside gradwalk (where the user's code is)."""
     f = sys._getframe(1)
+    files = _FILES
     while f is not None:
         fn = f.f_code.co_filename
-        if not fn.startswith(_PACKAGE) and not fn.startswith("<gradwalk"):
-            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        name = files.get(fn)
+        if name is None:  # once per file: a graph break asks on every call
+            inside = fn.startswith(_PACKAGE) or fn.startswith("<gradwalk")
+            name = files[fn] = "" if inside else os.path.basename(fn)
+        if name:
+            return f"{name}:{f.f_lineno}"
         f = f.f_back
     return "?"
+
+
+_FILES: dict = {}  # file name -> its base name, or "" inside gradwalk
 
 
 class Segment:
