@@ -253,6 +253,11 @@ def _value_check(L, consts, v, name, frozen, freeze, unfreezable) -> None:
                  f"tuple(map(type, {v})) != {name}t:")
         L.append("        return None")
         return
+    if isinstance(t, type) and t.__name__ == "Size":  # freeze keeps a Size's items as they are
+        consts[name], consts[name + "t"] = frozen[1], t
+        L.append(f"    if type({v}) is not {name}t or tuple({v}) != {name}:")
+        L.append("        return None")
+        return
     consts[name] = frozen
     L.append("    try:")
     L.append(f"        if {v} is MISSING or freeze({v}) != {name}:")

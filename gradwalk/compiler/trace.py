@@ -287,7 +287,7 @@ class Segment:
         self.edges: list = []
         self.edge_uses: list = []  # per edge: (slot, input position)
         self.out_slots: list = []
-        self.recs: list = []
+        self.recs: list = []  # the path's recs, at the flush
         self.eager = False
         self.ext_versions: dict = {}
         self.slot_versions: dict = {}
