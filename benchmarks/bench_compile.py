@@ -135,11 +135,11 @@ def hit_cost(n: int = 1000, rounds: int = 30) -> dict:
 def hook_share(step, steps: int = 200) -> dict:
     """The share of a compiled step spent in the registry's hook (the matchers, and the
     general path when they refuse), timed per op, less one timer call per op."""
-    from gradwalk.compiler import trace as tr
+    from gradwalk.compiler import api as tr  # where the compiled call finds hook_for
 
     spent = [0.0, 0]
     clock = time.perf_counter
-    real = tr._hook
+    real = tr.hook_for
 
     def timed_hook(trace):
         inner = real(trace)
@@ -159,7 +159,7 @@ def hook_share(step, steps: int = 200) -> dict:
         clock()
     tick = (clock() - t0) / k
     best_hook, n_ops = float("inf"), 0
-    tr._hook = timed_hook
+    tr.hook_for = timed_hook
     try:
         for _ in range(steps):
             spent[0], spent[1] = 0.0, 0
@@ -167,7 +167,7 @@ def hook_share(step, steps: int = 200) -> dict:
             n_ops = spent[1]
             best_hook = min(best_hook, max(spent[0] - n_ops * tick, 0.0))
     finally:
-        tr._hook = real
+        tr.hook_for = real
     step_ms = common.measure_interleaved({"s": step}, warmup=2, repeat=steps)["s"].best * 1e3
     return {"hook_ms": best_hook * 1e3, "ops": n_ops, "step_ms": step_ms,
             "share": best_hook * 1e3 / step_ms}

@@ -700,9 +700,10 @@ END = "the end of the compiled function"
 
 
 class Trace:
-    """The running compiled call: the registry's hook is ``hook`` (Note [the trace])."""
+    """The running compiled call; the registry's hook is ``hook_for(trace)`` (Note [the
+    trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "hot", "active", "hook")
+    __slots__ = ("fn", "thread", "seg", "hot", "active")
 
     def __init__(self, fn) -> None:
         self.fn = fn
@@ -710,7 +711,6 @@ class Trace:
         self.seg: Segment | None = None
         self.hot: Segment | None = None  # ``seg`` unless it computes (eager mode): matched
         self.active = True
-        self.hook = _hook(self)
 
     def __call__(self, op, inputs, params, kind):
         """The general path: the matchers (Note [the hit path]) refused, or no segment."""
@@ -769,7 +769,7 @@ class Trace:
             self.fn.note_break(reason, user_location())
 
 
-def _hook(trace):
+def hook_for(trace):
     """The function the registry calls for every op of the region (``registry._trace``): the
     matcher of the step the trie expects next, else the general path (Note [the hit path])."""
     thread = trace.thread
