@@ -735,7 +735,8 @@ class Trace:
             r = seg.record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:
             return self._eager(inputs, f"'{op.name}' on inputs the trace does not take "
-                                       "(integer or non-NumPy arrays, array parameters)")
+                                       "(integer or non-NumPy arrays, array parameters, an "
+                                       "array replaced since its first use)")
         seg = self.seg
         self.hot = seg if seg is not None and not seg.eager else None
         return r
