@@ -12,7 +12,7 @@ from typing import Any
 
 from ..nn.modules.module import Module
 from ..ops import registry as _registry
-from .trace import END, SUPPORTED, Trace, TrieNode
+from .trace import END, SUPPORTED, Trace, TrieNode, hook_for
 
 BACKENDS = ("numpy", "eager", "numba")
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -68,7 +68,7 @@ class CompiledFunction:
             # of its trace) or another thread's (this thread runs eagerly)
             return self.fn(*args, **kwargs)
         trace = Trace(self)
-        _registry._trace = trace
+        hook = _registry._trace = hook_for(trace)
         try:
             result = self.fn(*args, **kwargs)
         finally:
@@ -77,7 +77,7 @@ class CompiledFunction:
                     trace.seg.flush(END)
             finally:
                 trace.active = False
-                if _registry._trace is trace:
+                if _registry._trace is hook:
                     _registry._trace = None
         return result
 

@@ -56,7 +56,7 @@ class LazyArray:
         self.slot = slot
         self.value = None
         self.meta = meta  # the trie node: flags, which inputs the output shares memory with
-        self.inputs = inputs  # the ``_data`` objects of the op's inputs (for may_share_memory)
+        self.inputs = inputs  # the op's inputs (tensors, numbers: for may_share_memory)
 
     @property
     def ndim(self) -> int:
@@ -189,6 +189,6 @@ def _shares(args):
     for p, q in ((a, b), (b, a)):
         if type(p) is LazyArray and not p.seg.flushed:
             for k, inp in enumerate(p.inputs):
-                if inp is q:
+                if getattr(inp, "_data", inp) is q:
                     return k in p.meta.shares
     return None

@@ -1,8 +1,9 @@
 """Recording a compiled region: ops into a lazy trace, the trace matched against programs.
 
 Note [the trace]
-    While a compiled function runs, ``registry._trace`` is the running ``Trace``; the three
-    apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``) and it
+    While a compiled function runs, ``registry._trace`` is the running ``Trace``'s hook; the
+    three apply functions of the registry ask it first (``_trace(op, inputs, params, kind)``:
+    the matcher of the step expected next, Note [the hit path] in match.py, else ``Trace``) and it
     either records the op (its output tensor holds a ``LazyArray``, Note [lazy arrays]) or
     returns ``NotImplemented`` and the op runs eagerly, as outside a region. The recorded ops
     form a *segment*; its key is the sequence of (op, parameters, where each input comes from,
@@ -43,6 +44,7 @@ Note [leaves met after the node]
 from __future__ import annotations
 
 import copy
+import operator
 import os
 import sys
 import threading
@@ -57,7 +59,7 @@ from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
 from ..ops import rules as _rules
-from . import codegen
+from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
 
@@ -126,11 +128,12 @@ class TrieNode:
     shares memory with, and the program of a segment that ends here."""
 
     __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
-                 "parent", "ext_keys", "fast")
+                 "parent", "ext_keys", "fast", "hit")
 
     def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
         self.children: dict = {}
-        self.fast = None  # (key, child): the first step recorded from here, matched first
+        self.fast = match.no_hit  # the matcher of the child taken last (Note [the hit path])
+        self.hit = match.no_hit  # this step's own matcher, once it is in the trie
         self.parent = parent
         self.rec = rec
         self.depth = 0 if parent is None else parent.depth + 1
@@ -154,7 +157,8 @@ class TrieNode:
 class Program:
     """The compiled forward of one segment and what its backward reads."""
 
-    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end")
+    __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end", "shapes",
+                 "dtypes", "saves")
 
     def __init__(self, end: TrieNode, n_ext: int) -> None:
         nodes = end.path()
@@ -170,6 +174,8 @@ class Program:
         self.forward, self.source = codegen.compile_forward(self.recs, n_ext, meta)
         self.backward_source = codegen.backward_source(self.recs)
         self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
+        self.shapes, self.dtypes = meta[0], meta[1]  # what the trace said (checked each run)
+        self.saves = any(r.saves_any or r.op.save_out for r in self.recs)
 
     def backward_facts(self, edge_uses):
         """The recs with ``edge_of`` filled for ``edge_uses`` (reversed use order) and the
@@ -243,12 +249,20 @@ class CompiledNode(MultiNode):
 def user_location() -> str:
     """``file:line`` of the innermost frame outside gradwalk (where the user's code is)."""
     f = sys._getframe(1)
+    files = _FILES
     while f is not None:
         fn = f.f_code.co_filename
-        if not fn.startswith(_PACKAGE) and not fn.startswith("<gradwalk"):
-            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        name = files.get(fn)
+        if name is None:  # once per file: a graph break asks on every call
+            inside = fn.startswith(_PACKAGE) or fn.startswith("<gradwalk")
+            name = files[fn] = "" if inside else os.path.basename(fn)
+        if name:
+            return f"{name}:{f.f_lineno}"
         f = f.f_back
     return "?"
+
+
+_FILES: dict = {}  # file name -> its base name, or "" inside gradwalk
 
 
 class Segment:
@@ -273,7 +287,7 @@ class Segment:
         self.edges: list = []
         self.edge_uses: list = []  # per edge: (slot, input position)
         self.out_slots: list = []
-        self.recs: list = []
+        self.recs: list = []  # the path's recs, at the flush
         self.eager = False
         self.ext_versions: dict = {}
         self.slot_versions: dict = {}
@@ -284,12 +298,8 @@ class Segment:
     # -------------------------------------------------------------- recording
     def record(self, op, inputs, params, kind):
         """Record ``op`` on ``inputs``: the output tensor, ``NotImplemented`` to run the op
-        eagerly, or ``_RESTART`` for an input made after this segment's node."""
-        fast = self.pos.fast
-        if fast is not None:
-            datas = self._match(fast[0], op, inputs, params, kind)
-            if datas is not None:
-                return self._emit(fast[1], inputs, datas, None)
+        eagerly, or ``_RESTART`` for an input made after this segment's node. The general
+        path: the key is built and looked up (the matchers, Note [the hit path], refused)."""
         n_ext, n_const = len(self.exts), len(self.consts)
         r = self._record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:  # roll back what this op added
@@ -297,76 +307,6 @@ class Segment:
                 del self.ext_ids[id(x)]
             del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
         return r
-
-    def _match(self, key, op, inputs, params, kind):
-        """The cache hit of the common case without building the key: compare the inputs
-        with ``key``, the one step the trie expects here (``None``: not this step). The same
-        test as ``key == the key of this op``, component by component."""
-        e_op, e_kind, e_refs, e_pkey, e_grad = key
-        if e_op is not op or e_kind != kind or e_grad != is_grad_enabled_fast():
-            return None
-        if len(e_refs) != len(inputs):
-            return None
-        if (params is None) != (e_pkey is None):
-            return None
-        if params is not None:
-            try:
-                if freeze(params) != e_pkey:
-                    return None
-            except Unfreezable:
-                return None
-        tensor = _registry.Tensor
-        node = self.node
-        datas = []
-        new_ext = []
-        n_const = 0
-        ext_ids = self.ext_ids
-        for x, r in zip(inputs, e_refs):
-            k = r[0]
-            if k == SLOT or k == EXT:
-                if not isinstance(x, tensor) or x._requires_grad != r[2]:
-                    return None
-                d = x._data
-                if k == SLOT:
-                    if type(d) is not LazyArray or d.seg is not self or d.slot != r[1]:
-                        return None
-                    datas.append(d)
-                    continue
-                if type(d) is not _ndarray:
-                    return None
-                fn = x.grad_fn
-                if node is not None and fn is not None and r[2] and fn.seq > node.seq:
-                    return None
-                if len(r) > 3:
-                    if (id(x) in ext_ids or r[1] != len(self.exts) + len(new_ext)
-                            or any(x is y for y in new_ext) or d.shape != r[3]
-                            or d.dtype != r[4] or d.strides != r[5]):
-                        return None
-                    new_ext.append(x)
-                elif ext_ids.get(id(x)) != r[1]:
-                    return None
-                datas.append(d)
-            elif isinstance(x, tensor):
-                return None
-            elif k == CONST:
-                if type(x) is not r[2] or r[1] != len(self.consts) + n_const:
-                    return None
-                n_const += 1
-                datas.append(x)
-            else:
-                try:
-                    if freeze(x) != r[1]:
-                        return None
-                except Unfreezable:
-                    return None
-                datas.append(x)
-        for x in new_ext:
-            ext_ids[id(x)] = len(self.exts)
-            self.exts.append(x)
-            self.ext_data.append(x._data)
-        if n_const:
-            self.consts.extend(x for x, r in zip(inputs, e_refs) if r[0] == CONST)
-        return datas
 
     def _record(self, op, inputs, params, kind):
         tensor = _registry.Tensor
@@ -392,6 +332,8 @@ class Segment:
                 if node is not None and fn is not None and rg and fn.seq > node.seq:
                     return _RESTART
                 eid = self.ext_ids.get(id(x))
+                if eid is not None and d is not self.ext_data[eid]:
+                    return NotImplemented  # its array was replaced (``x.data = ...``)
                 if eid is None:
                     eid = self.ext_ids[id(x)] = len(self.exts)
                     self.exts.append(x)
@@ -427,6 +369,7 @@ class Segment:
             if got is None:
                 return NotImplemented
             child, value = got
+        self.pos.fast = child.hit  # the last step taken from here is matched first
         return self._emit(child, inputs, datas, value)
 
     def _miss(self, key, op, kind, refs, datas, inputs, params, grad, rgs, new_ext):
@@ -455,8 +398,7 @@ class Segment:
         child = TrieNode(self.pos, rec, value, shares, tuple(new_ext))
         fn.note_compile(self.pos, key, child)
         self.pos.children[key] = child
-        if self.pos.fast is None:
-            self.pos.fast = (key, child)
+        child.hit = match.build(key, child, freeze, Unfreezable)
         return child, value
 
     def _compute_pending(self) -> None:
@@ -467,6 +409,8 @@ class Segment:
             values.append(codegen.run_kernel(rec, [self._data(r, values) for r in rec.ins]))
         self.values = values
         self.eager = True
+        if self.trace.hot is self:
+            self.trace.hot = None  # the matchers do not compute: the general path from here
         for lazy in self.lazies:
             lazy.value = values[lazy.slot]
 
@@ -484,7 +428,7 @@ class Segment:
         """The output tensor of the step ``child`` (pending, or computed in eager mode)."""
         slot = len(self.tensors)
         rec = child.rec
-        data = LazyArray(child.shape, child.dtype, self, slot, child, datas)
+        data = LazyArray(child.shape, child.dtype, self, slot, child, inputs)
         if self.eager:
             if value is None:
                 value = codegen.run_kernel(rec, [self._data(r, self.values) for r in rec.ins])
@@ -495,15 +439,9 @@ class Segment:
         if rec.rg:
             node = self.node
             if node is None:
-                node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None,
-                                                None, None, None, None, 0)
-                node.seg = self
+                node = self.new_node()
             for j in rec.ext_needs:
-                e = _registry._edge(inputs[j])
-                if type(e) is AccumulateGrad and e.seq > node.seq:
-                    e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after...]
-                self.edges.append(e)
-                self.edge_uses.append((slot, j))
+                self.add_edge(inputs[j], slot, j, node)
             for eid in rec.ext_checks:
                 if eid not in self.ext_versions:
                     x = self.exts[eid]
@@ -517,6 +455,22 @@ class Segment:
         self.lazies.append(data)
         return t
 
+    def new_node(self):
+        """The segment's ``CompiledFunctionBackward`` node, made at its first value that
+        requires grad."""
+        node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None, None,
+                                        None, None, None, 0)
+        node.seg = self
+        return node
+
+    def add_edge(self, x, slot, j, node) -> None:
+        """The edge of input ``j`` (the outside tensor ``x``) of the value ``slot``."""
+        e = _registry._edge(x)
+        if type(e) is AccumulateGrad and e.seq > node.seq:
+            e.seq = node.seq - 0.5 / (len(self.edges) + 1)  # Note [leaves met after the node]
+        self.edges.append(e)
+        self.edge_uses.append((slot, j))
+
     # -------------------------------------------------------------- flushing
     def flush(self, reason: str = "the end of the compiled function") -> None:
         """Run the pending part and hand every tensor its array (Note [the trace])."""
@@ -525,6 +479,8 @@ class Segment:
         trace = self.trace
         if trace.seg is self:
             trace.seg = None
+        if trace.hot is self:
+            trace.hot = None
         self.flushed = True
         fn = trace.fn
         end = self.pos
@@ -532,15 +488,12 @@ class Segment:
             end.program = Program(end, len(self.exts))
             fn.programs.append(end)
         if not self.eager and end.parent is not None:
-            values = list(end.program.forward(self.ext_data, self.consts))
-            for lazy, t in zip(self.lazies, self.tensors):
-                v = values[lazy.slot]
-                meta = lazy.meta
-                if v.shape != meta.shape or v.dtype != meta.dtype:
-                    raise RuntimeError(
-                        f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} "
-                        f"made shape {v.shape} {v.dtype}, the trace said {meta.shape} "
-                        f"{meta.dtype}; this is a bug in gradwalk.compile (please report it)")
+            program = end.program
+            values = list(program.forward(self.ext_data, self.consts))
+            if (list(map(_shape_of, values)) != program.shapes
+                    or list(map(_dtype_of, values)) != program.dtypes):
+                _bad_program(self.lazies, values)
+            for lazy, t, v in zip(self.lazies, self.tensors, values):  # slot i is step i
                 lazy.value = v
                 if t._data is lazy:
                     t._data = v
@@ -567,10 +520,10 @@ class Segment:
         self.edge_uses = [uses[i] for i in order]
         self.recs, read, self.backward = program.backward_facts(self.edge_uses)
         tensors = self.tensors
-        for s in read:
+        for s in read:  # a tensor's counter is made when first needed: read its version then
             t = tensors[s]
-            vc = t._vc
-            self.slot_versions[s] = (t, vc, vc[0])
+            vc = t._vcl
+            self.slot_versions[s] = (t, 0 if vc is None else vc[0])
         self.tensors = []
 
     def run_hooks(self, slot, g):
@@ -583,9 +536,9 @@ class Segment:
         return g
 
     def check_version(self, node, slot) -> None:
-        t, vc, v = self.slot_versions[slot]
-        if vc[0] != v:
-            codegen.version_error(node, t, v, vc[0])
+        t, v = self.slot_versions[slot]
+        if t._version != v:
+            codegen.version_error(node, t, v, t._version)
 
     def check_ext_version(self, node, eid) -> None:
         t, v = self.ext_versions[eid]
@@ -593,7 +546,7 @@ class Segment:
             codegen.version_error(node, t, v, t._version)
 
     def release(self) -> None:
-        if any(r.saves_any or r.op.save_out for r in self.recs):
+        if self.pos.program.saves:  # a path's program: made at the flush, before any backward
             self.freed = True
             self.values = None
 
@@ -669,6 +622,20 @@ class Segment:
 
 
 _RESTART = object()
+_shape_of = operator.attrgetter("shape")
+_dtype_of = operator.attrgetter("dtype")
+
+
+def _bad_program(lazies, values):
+    for lazy, v in zip(lazies, values):
+        meta = lazy.meta
+        if v.shape != meta.shape or v.dtype != meta.dtype:
+            raise RuntimeError(
+                f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} made "
+                f"shape {v.shape} {v.dtype}, the trace said {meta.shape} {meta.dtype}; this "
+                "is a bug in gradwalk.compile (please report it)")
+    raise RuntimeError("gradwalk.compile: the program made more or fewer values than the trace "
+                       "recorded; this is a bug in gradwalk.compile (please report it)")
 
 
 class _Probe:
@@ -733,26 +700,22 @@ END = "the end of the compiled function"
 
 
 class Trace:
-    """The running compiled call: the hook the registry asks (Note [the trace])."""
+    """The running compiled call; the registry's hook is ``hook_for(trace)`` (Note [the
+    trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "active")
+    __slots__ = ("fn", "thread", "seg", "hot", "active")
 
     def __init__(self, fn) -> None:
         self.fn = fn
         self.thread = threading.get_ident()
         self.seg: Segment | None = None
+        self.hot: Segment | None = None  # ``seg`` unless it computes (eager mode): matched
         self.active = True
 
     def __call__(self, op, inputs, params, kind):
+        """The general path: the matchers (Note [the hit path]) refused, or no segment."""
         if not self.active or _get_ident() != self.thread:
             return NotImplemented
-        seg = self.seg
-        if seg is not None and not _registry._forward_hooks:  # the hit of the common case
-            fast = seg.pos.fast
-            if fast is not None:
-                datas = seg._match(fast[0], op, inputs, params, kind)
-                if datas is not None:
-                    return seg._emit(fast[1], inputs, datas, None)
         if _registry._forward_hooks:
             return self._eager(inputs, "forward hooks (forward AD, anomaly mode or saved-tensor "
                                        "hooks) are installed")
@@ -761,6 +724,10 @@ class Trace:
         seg = self.seg
         if seg is None:
             seg = self.seg = Segment(self)
+            r = seg.pos.fast(seg, op, inputs, params, kind)  # the segment's first step
+            if r is not None:
+                self.hot = seg
+                return r
         r = seg.record(op, inputs, params, kind)
         if r is _RESTART:
             seg.flush("an input of the segment was made by an eager op after it started")
@@ -768,7 +735,10 @@ class Trace:
             r = seg.record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:
             return self._eager(inputs, f"'{op.name}' on inputs the trace does not take "
-                                       "(integer or non-NumPy arrays, array parameters)")
+                                       "(integer or non-NumPy arrays, array parameters, an "
+                                       "array replaced since its first use)")
+        seg = self.seg
+        self.hot = seg if seg is not None and not seg.eager else None
         return r
 
     def _eager(self, inputs, reason):
@@ -792,9 +762,29 @@ class Trace:
         try:
             return apply_inplace(t, fn, *args, **kwargs)
         finally:
-            if saved.active:
+            if self.active:
                 _registry._trace = saved
 
     def after_flush(self, seg, reason: str) -> None:
         if reason != END:
             self.fn.note_break(reason, user_location())
+
+
+def hook_for(trace):
+    """The function the registry calls for every op of the region (``registry._trace``): the
+    matcher of the step the trie expects next, else the general path (Note [the hit path])."""
+    thread = trace.thread
+    forward_hooks = _registry._forward_hooks  # changed in place only
+    general = trace.__call__
+
+    def hook(op, inputs, params, kind):
+        seg = trace.hot
+        if seg is not None and not forward_hooks and _get_ident() == thread:
+            t = seg.pos.fast(seg, op, inputs, params, kind)
+            if t is not None:
+                return t
+        return general(op, inputs, params, kind)
+
+    hook.inplace = trace.inplace
+    hook.trace = trace
+    return hook
