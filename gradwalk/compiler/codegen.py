@@ -22,6 +22,7 @@ from ..autograd.node import Node
 from ..autograd.zeros import MaskedGrad, masked_call
 from ..dtypes import promote_pair as _promote2
 from ..ops import registry as _registry
+from . import passes
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -100,6 +101,7 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
             return ()
     """
     ns: dict = {"k1": k1, "k2": k2, "kn": kn, "np": np, "_asarray": _asarray}
+    ns.update(passes.namespace())
     lines = [f"def {name}(x, c):"]
     if n_ext:
         lines.append("    " + ", ".join(f"x{i}" for i in range(n_ext)) + (", = x" if n_ext == 1
@@ -138,7 +140,14 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
         where = f"  # {rec.op.name} at {rec.loc}"
         fast = meta is not None and rec.op.elementwise and shapes[0] == ()
         extra = ", **" + p if p != "None" else ""
+        inline = p == "None" and passes.FORWARD.get(rec.op.name) is not None
         if fast and rec.kind == 1:
+            if inline:  # Note [the passes keep eager's bits]
+                lines.append(f"    v{i}s = {passes.forward_expr(rec.op, [scalar(args[0])])}"
+                             f"{where}")
+                lines.append(f"    v{i} = _asarray(v{i}s)")
+                scal.add(f"v{i}")
+                continue
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}{extra})){where}")
             continue
         if fast and rec.kind == 2 and rec.ins[1][0] in (SLOT, EXT) and shapes[1] == () and (
@@ -149,8 +158,18 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
         else:
             other = None
         if other is not None:
+            if inline:
+                lines.append(f"    v{i}s = {passes.forward_expr(rec.op, [scalar(args[0]), other])}"
+                             f"{where}")
+                lines.append(f"    v{i} = _asarray(v{i}s)")
+                scal.add(f"v{i}")
+                continue
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
                          f"{extra})){where}")
+            continue
+        if inline and meta is not None and _array_inline(rec, shapes, dtypes):
+            # an array (ndim > 0) result: the expression gives a fresh ndarray, as k1/k2 do
+            lines.append(f"    v{i} = {passes.forward_expr(rec.op, args)}{where}")
             continue
         if rec.kind == 1:
             call = f"k1(o{i}, {args[0]}, {p})"
@@ -162,6 +181,21 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
     out = ", ".join(f"v{i}" for i in range(len(recs)))
     lines.append(f"    return ({out}{',' if len(recs) == 1 else ''})")
     return "\n".join(lines), ns
+
+
+def _array_inline(rec, shapes, dtypes) -> bool:
+    """Whether an elementwise step on arrays may be written as its expression: no promotion
+    (``k1``/``k2`` would cast first) and an ndarray result (an input with ``ndim > 0``)."""
+    if rec.kind == 1:
+        return bool(shapes[0])
+    if rec.kind != 2:
+        return False
+    kind = rec.ins[1][0]
+    if kind == CONST:  # a floating input (Note [what the trace refuses]) and a Python number
+        return bool(shapes[0])
+    if kind not in (SLOT, EXT) or shapes[1] is None or dtypes[0] != dtypes[1]:
+        return False
+    return bool(shapes[0]) or bool(shapes[1])
 
 
 def compile_forward(recs, n_ext: int, meta=None):
@@ -251,46 +285,64 @@ def version_error(node, t, saved_v, now_v):
     raise_version_error(node, t, saved_v, now_v)
 
 
+def versions_changed(seg) -> bool:
+    """Whether a value or outside tensor the backward reads changed version since the forward
+    (then the per-op checks run and raise the engine's error at the op that reads it)."""
+    for _t, vc, v in seg.slot_versions.values():
+        if vc[0] != v:
+            return True
+    for t, v in seg.ext_versions.values():
+        if t._version != v:
+            return True
+    return False
+
+
 def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
     """The backward of ``recs`` as one generated Python function (Note [the program's
-    arithmetic is eager's]): ``backward(b, V, X, C, seg, node, H) -> edge gradients``, with
-    ``H`` the values' tensor hooks and retained grads (run on a value's whole gradient), ``b``
-    the gradient buffer per value (the outputs' gradients in place), ``V`` the values, ``X``
-    the outside arrays and ``C`` the Python numbers. A gradient with structural zeros takes
-    the general rule call (``_rule``). Returns the function and its source."""
+    arithmetic is eager's], Note [the passes keep eager's bits]): ``backward(b, V, X, C, seg,
+    node, H) -> edge gradients``, with ``H`` the values' tensor hooks and retained grads (run
+    on a value's whole gradient), ``b`` the gradient buffer per value (the outputs' gradients
+    in place), ``V`` the values, ``X`` the outside arrays and ``C`` the Python numbers. A
+    gradient with structural zeros takes the general rule call (``_rule``). Returns the
+    function and its source."""
     ns: dict = {"np": np, "_ndarray": _ndarray, "MaskedGrad": MaskedGrad, "_rule": _rule,
-                "_fit": _engine._fit, "SECOND_BACKWARD": SECOND_BACKWARD, "R": recs}
-    L = ["def backward(b, V, X, C, seg, node, H):", f"    r = [None] * {n_edges}"]
+                "_fit": _engine._fit, "SECOND_BACKWARD": SECOND_BACKWARD, "R": recs,
+                "versions_changed": versions_changed}
+    ns.update(passes.namespace())
+    L = ["def backward(b, V, X, C, seg, node, H):", f"    r = [None] * {n_edges}",
+         "    fr = seg.freed", "    chk = versions_changed(seg)"]
     for i in range(len(recs) - 1, -1, -1):
         rec = recs[i]
         if not rec.rg:
             continue
         op = rec.op
         scalars = op.elementwise and len(rec.ins) <= 2
-        ns[f"vjp{i}"] = op.vjp
+        needed = [j for j in range(len(rec.ins)) if rec.needs[j]]
         L.append(f"    g = b[{i}]  # {op.name} at {rec.loc}")
         L.append("    if g is not None:")
         L.append(f"        if H and {i} in H:")
         L.append(f"            g = seg.run_hooks({i}, g)")
+        L.append("            chk = versions_changed(seg)")  # a hook may write a saved value
         if rec.saves_any or op.save_out:
-            L.append("        if seg.freed:")
+            L.append("        if fr:")
             L.append("            raise RuntimeError(SECOND_BACKWARD)")
         L.append("        if type(g) is MaskedGrad:")
         L.append(f"            grads = _rule(seg, node, R[{i}], {i}, g, V, X)")
+        L.extend(f"            g{j} = grads[{j}]" for j in needed)
         L.append("        else:")
-        args = []
+        args: list = []
         for j, ref in enumerate(rec.ins):
             if not rec.saved[j]:
-                args.append("None")
+                args.append(None)
                 continue
             kind, idx = ref[0], ref[1]
             if kind == SLOT:
                 if rec.checks[j]:
-                    L.append(f"            seg.check_version(node, {idx})")
+                    L.append(f"            if chk: seg.check_version(node, {idx})")
                 e, zero_d = f"V[{idx}]", slot_shapes[idx] == ()
             elif kind == EXT:
                 if rec.checks[j]:
-                    L.append(f"            seg.check_ext_version(node, {idx})")
+                    L.append(f"            if chk: seg.check_ext_version(node, {idx})")
                 e, zero_d = f"X[{idx}]", ext_shapes[idx] == ()
             elif kind == CONST:
                 e, zero_d = f"C[{idx}]", False
@@ -298,37 +350,44 @@ def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
                 ns[f"k{i}_{j}"] = idx
                 e, zero_d = f"k{i}_{j}", False
             args.append(f"{e}[()]" if scalars and zero_d else e)
-        out = "None"
+        out = None
         if op.save_out:
-            L.append(f"            seg.check_version(node, {i})")
+            L.append(f"            if chk: seg.check_version(node, {i})")
             out = f"V[{i}][()]" if scalars and slot_shapes[i] == () else f"V[{i}]"
-        extra = ""
-        if rec.params:
-            ns[f"p{i}"] = rec.params
-            extra = f", **p{i}"
-        if len(rec.ins) == 1:
-            L.append(f"            grads = (vjp{i}(np, g, {out}, {args[0]}{extra}),)")
+        exprs = passes.vjp_exprs(op, "g", out, args) if rec.params is None else None
+        if exprs is not None:  # Note [the passes keep eager's bits]
+            L.extend(f"            g{j} = {exprs[j]}" for j in needed)
         else:
-            ns[f"n{i}"] = rec.needs
-            L.append(f"            grads = vjp{i}(np, g, {out}, {', '.join(args)}, needs=n{i}"
-                     f"{extra})")
-        for j, ref in enumerate(rec.ins):
-            if not rec.needs[j]:
-                continue
-            L.append(f"        gi = grads[{j}]")
-            L.append("        if gi is not None:")
+            extra = ""
+            if rec.params:
+                ns[f"p{i}"] = rec.params
+                extra = f", **p{i}"
+            call_args = ", ".join("None" if a is None else a for a in args)
+            out_arg = "None" if out is None else out
+            if len(rec.ins) == 1:
+                L.append(f"            g0 = vjp{i}(np, g, {out_arg}, {call_args}{extra})")
+            else:
+                ns[f"n{i}"] = rec.needs
+                L.append(f"            grads = vjp{i}(np, g, {out_arg}, {call_args}, needs=n{i}"
+                         f"{extra})")
+                L.extend(f"            g{j} = grads[{j}]" for j in needed)
+            ns[f"vjp{i}"] = op.vjp
+        for j in needed:
+            ref = rec.ins[j]
+            L.append(f"        if g{j} is not None:")
             fit = rec.fits[j]
             if fit is not None:
                 ns[f"s{i}_{j}"], ns[f"d{i}_{j}"] = fit
-                L.append(f"            if gi.shape != s{i}_{j} or (gi.dtype is not d{i}_{j} "
-                         f"and gi.dtype != d{i}_{j}):")
-                L.append(f"                gi = _fit(gi, s{i}_{j}, d{i}_{j}, node, {j}, False, np)")
+                L.append(f"            if g{j}.shape != s{i}_{j} or (g{j}.dtype is not d{i}_{j}"
+                         f" and g{j}.dtype != d{i}_{j}):")
+                L.append(f"                g{j} = _fit(g{j}, s{i}_{j}, d{i}_{j}, node, {j}, False,"
+                         " np)")
             if ref[0] == SLOT:
                 s = ref[1]
                 L.append(f"            p = b[{s}]")
-                L.append(f"            b[{s}] = gi if p is None else p + gi")
+                L.append(f"            b[{s}] = g{j} if p is None else p + g{j}")
             else:
-                L.append(f"            r[{rec.edge_of[j]}] = gi")
+                L.append(f"            r[{rec.edge_of[j]}] = g{j}")
     L.append("    return r")
     src = "\n".join(L)
     exec(compile(src, "<gradwalk.compile backward>", "exec"), ns)  # our own source
