@@ -12,6 +12,7 @@ from typing import Any
 
 from ..nn.modules.module import Module
 from ..ops import registry as _registry
+from . import codegen
 from .trace import END, SUPPORTED, Trace, TrieNode
 
 BACKENDS = ("numpy", "eager", "numba")
@@ -170,6 +171,7 @@ class CompiledFunction:
             out.append(f"  grad mode {mode}; the op sequence, parameters and the types of "
                        "Python numbers as recorded (each op's line is in the source)")
             out.append(prog.source)
+            out.extend(codegen.variant_sources(prog))
             out.append(prog.backward_source)
         if self.recompiles:
             out.append("\nrecompiles:")

@@ -14,6 +14,8 @@ Note [the program's arithmetic is eager's]
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..autograd import engine as _engine
@@ -87,12 +89,17 @@ def _arg(ref) -> str:
     return f"k{id(ref) & 0xffff}"
 
 
-def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[str, dict]:
+def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
+                   dead: frozenset = frozenset()) -> tuple[str, dict]:
     """The Python source of the forward program of ``recs`` and the namespace it runs in.
     With ``meta`` (``(slot shapes, slot dtypes, ext shapes, ext dtypes)``), 0-d elementwise
     steps are written out on NumPy scalars as ``apply1``/``apply2`` compute them (Note [0-d
     scalars] in ops/registry.py): ``v = asarray(f(np, a[()], c))`` and ``s = v[()]`` for the
-    next step, without the kernel call.
+    next step, without the kernel call; elementwise ops with an inline form are written as
+    their NumPy expression (Note [the passes keep eager's bits] in passes.py). ``dead`` are
+    the values nobody can read (Note [dead values] in passes.py): they are returned as
+    ``None``, computed only when a value that is read needs them, and their buffers are
+    reused in place by their one consumer.
 
     Example:
         >>> src, ns = forward_source([], 0)
@@ -101,12 +108,23 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
             return ()
     """
     ns: dict = {"k1": k1, "k2": k2, "kn": kn, "np": np, "_asarray": _asarray}
-    ns.update(passes.namespace())
+    ns.update(passes.namespace())  # a gradwalk module: NumPy's warnings stay quiet in it
     lines = [f"def {name}(x, c):"]
     if n_ext:
         lines.append("    " + ", ".join(f"x{i}" for i in range(n_ext)) + (", = x" if n_ext == 1
                                                                             else " = x"))
+    need = set(range(len(recs))) - dead
+    for i in range(len(recs) - 1, -1, -1):  # what the values that are read are made from
+        if i in need:
+            need.update(ref[1] for ref in recs[i].ins if ref[0] == SLOT)
+    uses = [0] * len(recs)
+    for rec in recs:
+        for ref in rec.ins:
+            if ref[0] == SLOT:
+                uses[ref[1]] += 1
+    fresh: set = set()  # values in a buffer of their own, made here (the in-place candidates)
     scal: set = set()  # names with a scalar twin ``<name>s`` already computed
+    optional: dict = {}  # slot -> the line index of ``v = _asarray(vs)`` (dropped if unread)
 
     def scalar(arg: str) -> str:
         if arg not in scal:
@@ -114,7 +132,15 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
             scal.add(arg)
         return arg + "s"
 
+    def scalar_step(i, expr, where):
+        lines.append(f"    v{i}s = {expr}{where}")
+        optional[i] = len(lines)
+        lines.append(f"    v{i} = _asarray(v{i}s)")
+        scal.add(f"v{i}")
+
     for i, rec in enumerate(recs):
+        if i not in need:
+            continue
         ns[f"o{i}"] = rec.op
         p = "None"
         if rec.params is not None:
@@ -143,10 +169,7 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
         inline = p == "None" and passes.FORWARD.get(rec.op.name) is not None
         if fast and rec.kind == 1:
             if inline:  # Note [the passes keep eager's bits]
-                lines.append(f"    v{i}s = {passes.forward_expr(rec.op, [scalar(args[0])])}"
-                             f"{where}")
-                lines.append(f"    v{i} = _asarray(v{i}s)")
-                scal.add(f"v{i}")
+                scalar_step(i, passes.forward_expr(rec.op, [scalar(args[0])]), where)
                 continue
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}{extra})){where}")
             continue
@@ -159,17 +182,23 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
             other = None
         if other is not None:
             if inline:
-                lines.append(f"    v{i}s = {passes.forward_expr(rec.op, [scalar(args[0]), other])}"
-                             f"{where}")
-                lines.append(f"    v{i} = _asarray(v{i}s)")
-                scal.add(f"v{i}")
+                scalar_step(i, passes.forward_expr(rec.op, [scalar(args[0]), other]), where)
                 continue
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
                          f"{extra})){where}")
             continue
         if inline and meta is not None and _array_inline(rec, shapes, dtypes):
             # an array (ndim > 0) result: the expression gives a fresh ndarray, as k1/k2 do
-            lines.append(f"    v{i} = {passes.forward_expr(rec.op, args)}{where}")
+            into = None
+            for j, ref in enumerate(rec.ins):  # Note [dead values]: a dead input's buffer
+                s = ref[1]
+                if (ref[0] == SLOT and s in dead and s in fresh and uses[s] == 1
+                        and meta[0][s] == meta[0][i] and meta[1][s] == meta[1][i]):
+                    into = args[j]
+                    break
+            expr = passes.forward_expr(rec.op, args, into)
+            lines.append(f"    v{i} = {expr}{where}")
+            fresh.add(i)
             continue
         if rec.kind == 1:
             call = f"k1(o{i}, {args[0]}, {p})"
@@ -177,9 +206,16 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None) -> tuple[
             call = f"k2(o{i}, {args[0]}, {args[1]}, {p})"
         else:
             call = f"kn(o{i}, ({', '.join(args)}{',' if len(args) == 1 else ''}), {p})"
+        if rec.op.name in passes.FRESH:
+            fresh.add(i)
         lines.append(f"    v{i} = {call}{where}")
-    out = ", ".join(f"v{i}" for i in range(len(recs)))
+    out = ", ".join("None" if i in dead else f"v{i}" for i in range(len(recs)))
     lines.append(f"    return ({out}{',' if len(recs) == 1 else ''})")
+    if optional:  # a scalar step's array only where it is returned or read as an array
+        text = "\n".join(ln for k, ln in enumerate(lines) if k not in optional.values())
+        read = set(re.findall(r"\bv(\d+)\b", text))
+        drop = {k for s, k in optional.items() if str(s) not in read}
+        lines = [ln for k, ln in enumerate(lines) if k not in drop]
     return "\n".join(lines), ns
 
 
@@ -198,11 +234,42 @@ def _array_inline(rec, shapes, dtypes) -> bool:
     return bool(shapes[0]) or bool(shapes[1])
 
 
-def compile_forward(recs, n_ext: int, meta=None):
-    """The forward program of ``recs``: a function ``(ext_arrays, consts) -> values``."""
-    src, ns = forward_source(recs, n_ext, meta=meta)
+def compile_forward(recs, n_ext: int, meta=None, dead: frozenset = frozenset()):
+    """The forward program of ``recs``: a function ``(ext_arrays, consts) -> values``, and
+    its source. The function carries the plan of its variants without the ``dead`` values
+    (``fn.plan``, Note [dead values] in passes.py)."""
+    src, ns = forward_source(recs, n_ext, meta=meta, dead=dead)
     exec(compile(src, "<gradwalk.compile forward>", "exec"), ns)  # our own source
-    return ns["forward"], src
+    fn = ns["forward"]
+    if not dead:
+        fn.plan = passes.Plan(recs, n_ext, meta)
+    return fn, src
+
+
+def run_forward(program, seg) -> list:
+    """The values of ``seg`` by ``program``: the variant without the values nobody can read
+    (Note [dead values] in passes.py), compiled on its first use."""
+    fn = program.forward
+    plan = getattr(fn, "plan", None)
+    dead = None if plan is None else plan.dead(seg)
+    if not dead:
+        return list(fn(seg.ext_data, seg.consts))
+    variant = plan.variants.get(dead)
+    if variant is None:
+        if len(plan.variants) >= passes.MAX_VARIANTS:
+            return list(fn(seg.ext_data, seg.consts))
+        variant = plan.variants[dead] = compile_forward(
+            plan.recs, plan.n_ext, plan.meta, frozenset(dead))
+    return list(variant[0](seg.ext_data, seg.consts))
+
+
+def variant_sources(program) -> list[str]:
+    """The sources of ``program``'s variants without dead values, for ``explain()``."""
+    plan = getattr(program.forward, "plan", None)
+    if plan is None:
+        return []
+    return [f"# the forward when {', '.join(f'v{s}' for s in dead)} cannot be read (Note [dead "
+            f"values]):\n{src}" for dead, (_, src) in plan.variants.items()]
 
 
 def backward_source(recs) -> str:

@@ -29,13 +29,39 @@ Note [the passes keep eager's bits]
       first input does not fetch that input).
 
     Reassociation, a different accumulation order, or mixing dtypes would change bits: none
-    of these passes does that. What is not built (dead values, common subexpressions, buffer
-    reuse) is listed in docs/compile.md.
+    of these passes does that. What is not built (common subexpressions, constant folding,
+    buffer reuse across steps) is listed in docs/compile.md.
+
+Note [dead values]
+    A program returns one array per value because every value has a tensor. But a tensor the
+    user dropped (``y = x * 2; z = y.sin()`` keeps only ``z`` alive) can never be read again:
+    its value is *dead* unless the segment's backward reads it (a saved input or output). At
+    flush time the trace holds the only references to a dead tensor and its ``LazyArray``
+    (the segment's lists, the lazy inputs of later steps); ``Plan.dead`` counts them with
+    ``sys.getrefcount``, against baselines measured on stand-ins at import (so an
+    interpreter that counts differently only makes values look alive). A tensor with a weak
+    reference is alive (``retain_grad``, weak dictionaries). The variant of the program
+    without the dead values (compiled once per pattern, ``MAX_VARIANTS`` at most):
+
+    * returns ``None`` for them (their tensors are dropped with the segment, unread);
+    * computes a dead value only when a value that is read is made from it; a 0-d step keeps
+      only its NumPy scalar (no ``asarray``);
+    * lets the one consumer of a dead array that was made here in a buffer of its own
+      (an inline elementwise step or a ``FRESH`` kernel, not a view, not an outside array)
+      write its result into that buffer (``INPLACE``: the same ufunc with ``out=``, when the
+      result has the buffer's shape and dtype): memory planning without copies.
+
+    Skipping a dead op could skip a floating-point error the user asked NumPy to raise
+    (``np.seterr(all="raise")``), so the variants run only while NumPy's error handling is
+    ``"ignore"`` or ``"warn"`` (gradwalk's own warnings are quiet, Note [quiet floating-point
+    warnings]).
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import weakref
 
 import numpy as np
 
@@ -54,6 +80,22 @@ FORWARD: dict[str, str] = {
     "cosh": "np_cosh({0})", "tanh": "np_tanh({0})", "floor": "np_floor({0})",
     "ceil": "np_ceil({0})", "trunc": "np_trunc({0})",
 }
+
+# the same ufuncs writing into ``{o}`` (``a * b`` is ``np.multiply(a, b)``; the result's
+# dtype and shape are the buffer's: checked before use, and against ``FORWARD`` in the tests)
+INPLACE: dict[str, str] = {
+    "add": "np_add({0}, {1}, out={o})", "sub": "np_subtract({0}, {1}, out={o})",
+    "rsub": "np_subtract({0}, {1}, out={o})", "mul": "np_multiply({0}, {1}, out={o})",
+    "div": "np_true_divide({0}, {1}, out={o})", "neg": "np_negative({0}, out={o})",
+    "square": "np_multiply({0}, {0}, out={o})", "reciprocal": "np_true_divide(1.0, {0}, out={o})",
+    "relu": "np_maximum(0, {0}, out={o})", "maximum": "np_maximum({1}, {0}, out={o})",
+    "minimum": "np_minimum({1}, {0}, out={o})",
+    **{name: text[:-1] + ", out={o})" for name, text in FORWARD.items()
+       if text.count("(") == 1 and text.startswith("np_") and text.endswith("({0})")},
+}
+
+# non-elementwise ops whose kernel always returns a new array of its own (in-place candidates)
+FRESH = frozenset({"linear", "linear_nobias", "matmul", "bmm"})
 
 # op name -> one expression per input of the op's reverse rule, of ``{g}``, ``{out}`` and the
 # saved inputs ``{0}``, ``{1}`` (checked against each op's ``vjp``)
@@ -78,24 +120,30 @@ def namespace() -> dict:
         >>> namespace()["np_sin"] is np.sin
         True
     """
-    ns: dict = {"relu_backward": relu_backward}
-    for text in list(FORWARD.values()) + [e for v in VJP.values() for e in v]:
+    ns: dict = {"relu_backward": relu_backward,  # a gradwalk module for NumPy's warnings (Note
+                "__name__": __name__}  # [quiet floating-point warnings] in gradwalk/_warnings.py)
+    for text in [*FORWARD.values(), *INPLACE.values(), *(e for v in VJP.values() for e in v)]:
         for name in _NP_NAME.findall(text):
             ns["np_" + name] = getattr(np, name)
     return ns
 
 
-def forward_expr(op, args: list) -> str | None:
-    """The inline forward of ``op`` on the argument expressions ``args``, or ``None``.
+def forward_expr(op, args: list, into: str | None = None) -> str | None:
+    """The inline forward of ``op`` on the argument expressions ``args``, or ``None``; with
+    ``into``, its ufunc form writing into that (dead, private) buffer where there is one.
 
     Example:
         >>> from gradwalk.ops import registry
         >>> forward_expr(registry.REGISTRY["mul"], ["v0", "c[0]"])
         'v0 * c[0]'
+        >>> forward_expr(registry.REGISTRY["mul"], ["v0", "c[0]"], into="v0")
+        'np_multiply(v0, c[0], out=v0)'
     """
     text = FORWARD.get(op.name)
     if text is None or not op.elementwise:
         return None
+    if into is not None and op.name in INPLACE:
+        return INPLACE[op.name].format(*args, o=into)
     return text.format(*args)
 
 
@@ -141,3 +189,74 @@ def relu_backward(g, out):
     keep = np.subtract(zero.view(np.uint8), 1, dtype=u)  # all ones where ``out <= 0`` is false
     np.bitwise_and(g.view(u), keep, out=keep)
     return keep.view(g.dtype)
+
+
+# ------------------------------------------------------------------------ dead values
+MAX_VARIANTS = 4  # per program: forwards without dead values, for as many liveness patterns
+
+
+
+def _scan(tensors, lazies, slots, uses, bt, bl) -> tuple:
+    rc = sys.getrefcount
+    wc = weakref.getweakrefcount
+    dead = []
+    for s in slots:
+        t = tensors[s]
+        lazy = lazies[s]
+        if rc(t) <= bt and rc(lazy) <= bl + uses[s] and t._data is lazy and not wc(t):
+            dead.append(s)
+    return tuple(dead)
+
+
+class _Stand:
+    __slots__ = ("_data", "__weakref__")
+
+
+def _baselines() -> tuple[int, int]:
+    """The counts ``_scan`` sees for a tensor and a lazy array nobody else holds."""
+    tensors, lazies = [_Stand()], [_Stand()]
+    tensors[0]._data = lazies[0]
+    for bt in range(1, 8):
+        for bl in range(1, 8):
+            if _scan(tensors, lazies, (0,), (0,), bt, bl):
+                return bt, bl
+    return 0, 0  # never dead
+
+
+BASE_T, BASE_L = _baselines()
+_QUIET = frozenset({"ignore", "warn"})
+
+
+class Plan:
+    """What a program's variants need: the steps, which values the backward reads, how many
+    later steps read each value (Note [dead values])."""
+
+    __slots__ = ("recs", "n_ext", "meta", "n", "uses", "candidates", "variants")
+
+    def __init__(self, recs, n_ext: int, meta) -> None:
+        self.recs, self.n_ext, self.meta, self.n = recs, n_ext, meta, len(recs)
+        read = set()
+        uses = [0] * len(recs)
+        for i, rec in enumerate(recs):
+            for j, ref in enumerate(rec.ins):
+                if ref[0] == 0:  # SLOT
+                    uses[ref[1]] += 1
+                    if rec.rg and rec.saved[j]:
+                        read.add(ref[1])
+            if rec.rg and rec.op.save_out:
+                read.add(i)
+        self.uses = uses
+        self.candidates = tuple(i for i in range(len(recs)) if i not in read)
+        self.variants: dict = {}
+
+    def dead(self, seg) -> tuple | None:
+        """The values of ``seg`` nobody can read, in slot order (``None``: no variant)."""
+        if not self.candidates or self.meta is None:
+            return None
+        tensors, lazies = seg.tensors, seg.lazies
+        if len(tensors) != self.n or len(lazies) != self.n:
+            return None
+        dead = _scan(tensors, lazies, self.candidates, self.uses, BASE_T, BASE_L)
+        if not dead or not _QUIET.issuperset(np.geterr().values()):
+            return None
+        return dead

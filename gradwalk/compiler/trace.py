@@ -532,9 +532,11 @@ class Segment:
             end.program = Program(end, len(self.exts))
             fn.programs.append(end)
         if not self.eager and end.parent is not None:
-            values = list(end.program.forward(self.ext_data, self.consts))
+            values = codegen.run_forward(end.program, self)
             for lazy, t in zip(self.lazies, self.tensors):
                 v = values[lazy.slot]
+                if v is None:  # nobody can read it (Note [dead values] in passes.py)
+                    continue
                 meta = lazy.meta
                 if v.shape != meta.shape or v.dtype != meta.dtype:
                     raise RuntimeError(
