@@ -90,7 +90,7 @@ def _arg(ref) -> str:
 
 
 def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
-                   dead: frozenset = frozenset()) -> tuple[str, dict]:
+                   dead: frozenset = frozenset(), backend: str = "numpy") -> tuple[str, dict]:
     """The Python source of the forward program of ``recs`` and the namespace it runs in.
     With ``meta`` (``(slot shapes, slot dtypes, ext shapes, ext dtypes)``), 0-d elementwise
     steps are written out on NumPy scalars as ``apply1``/``apply2`` compute them (Note [0-d
@@ -99,7 +99,8 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
     their NumPy expression (Note [the passes keep eager's bits] in passes.py). ``dead`` are
     the values nobody can read (Note [dead values] in passes.py): they are returned as
     ``None``, computed only when a value that is read needs them, and their buffers are
-    reused in place by their one consumer.
+    reused in place by their one consumer. With ``backend="numba"``, runs of elementwise array
+    steps are one fused loop (Note [numba's tolerance] in numba_backend.py).
 
     Example:
         >>> src, ns = forward_source([], 0)
@@ -118,10 +119,17 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
         if i in need:
             need.update(ref[1] for ref in recs[i].ins if ref[0] == SLOT)
     uses = [0] * len(recs)
-    for rec in recs:
+    consumers: list = [[] for _ in recs]
+    for i, rec in enumerate(recs):
         for ref in rec.ins:
             if ref[0] == SLOT:
                 uses[ref[1]] += 1
+                if i in need:
+                    consumers[ref[1]].append(i)
+    run = None  # the fused run being collected (the numba backend)
+    fuse = None
+    if backend == "numba" and meta is not None:
+        from . import numba_backend as fuse
     fresh: set = set()  # values in a buffer of their own, made here (the in-place candidates)
     scal: set = set()  # names with a scalar twin ``<name>s`` already computed
     optional: dict = {}  # slot -> the line index of ``v = _asarray(vs)`` (dropped if unread)
@@ -141,6 +149,9 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
     for i, rec in enumerate(recs):
         if i not in need:
             continue
+        if run is not None and not _fusable(rec, i, meta, run):
+            run.emit(lines, ns, consumers, need - dead)
+            run = None
         ns[f"o{i}"] = rec.op
         p = "None"
         if rec.params is not None:
@@ -187,6 +198,14 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
                          f"{extra})){where}")
             continue
+        if fuse is not None and inline and _fusable(rec, i, meta, None):
+            line = f"    v{i} = {passes.forward_expr(rec.op, args)}{where}"
+            if run is None:
+                run = fuse.Run(meta[0][i], meta[1][i], len(lines))
+                lines.append("")
+            run.add(rec.op, i, args, rec.ins, line)
+            fresh.add(i)
+            continue
         if inline and meta is not None and _array_inline(rec, shapes, dtypes):
             # an array (ndim > 0) result: the expression gives a fresh ndarray, as k1/k2 do
             into = None
@@ -209,6 +228,8 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
         if rec.op.name in passes.FRESH:
             fresh.add(i)
         lines.append(f"    v{i} = {call}{where}")
+    if run is not None:
+        run.emit(lines, ns, consumers, need - dead)
     out = ", ".join("None" if i in dead else f"v{i}" for i in range(len(recs)))
     lines.append(f"    return ({out}{',' if len(recs) == 1 else ''})")
     if optional:  # a scalar step's array only where it is returned or read as an array
@@ -216,6 +237,7 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
         read = set(re.findall(r"\bv(\d+)\b", text))
         drop = {k for s, k in optional.items() if str(s) not in read}
         lines = [ln for k, ln in enumerate(lines) if k not in drop]
+    lines.extend(ns.pop("__loops__", ()))  # the fused loops, for explain()
     return "\n".join(lines), ns
 
 
@@ -234,15 +256,42 @@ def _array_inline(rec, shapes, dtypes) -> bool:
     return bool(shapes[0]) or bool(shapes[1])
 
 
-def compile_forward(recs, n_ext: int, meta=None, dead: frozenset = frozenset()):
+def _fusable(rec, i, meta, run) -> bool:
+    """Whether step ``i`` joins a fused loop (``run``: the one being collected): an inline
+    elementwise op whose tensor inputs all have its output's shape and dtype."""
+    if rec.params is not None or not rec.op.elementwise or rec.op.name not in passes.FORWARD:
+        return False
+    shape, dtype = meta[0][i], meta[1][i]
+    if not shape or (run is not None and (run.shape != shape or run.dtype != dtype)):
+        return False
+    for ref in rec.ins:
+        kind = ref[0]
+        if kind == SLOT or kind == EXT:
+            sh, dt = (meta[0], meta[1]) if kind == SLOT else (meta[2], meta[3])
+            if sh[ref[1]] != shape or dt[ref[1]] != dtype:
+                return False
+        elif kind != CONST:
+            return False
+    return True
+
+
+def _backend() -> str:
+    """The backend of the compiled call whose segment is being compiled."""
+    fn = getattr(_registry._trace, "fn", None)
+    return getattr(fn, "backend", "numpy")
+
+
+def compile_forward(recs, n_ext: int, meta=None, dead: frozenset = frozenset(),
+                    backend: str | None = None):
     """The forward program of ``recs``: a function ``(ext_arrays, consts) -> values``, and
     its source. The function carries the plan of its variants without the ``dead`` values
     (``fn.plan``, Note [dead values] in passes.py)."""
-    src, ns = forward_source(recs, n_ext, meta=meta, dead=dead)
+    backend = _backend() if backend is None else backend
+    src, ns = forward_source(recs, n_ext, meta=meta, dead=dead, backend=backend)
     exec(compile(src, "<gradwalk.compile forward>", "exec"), ns)  # our own source
     fn = ns["forward"]
     if not dead:
-        fn.plan = passes.Plan(recs, n_ext, meta)
+        fn.plan = passes.Plan(recs, n_ext, meta, backend)
     return fn, src
 
 
@@ -259,7 +308,7 @@ def run_forward(program, seg) -> list:
         if len(plan.variants) >= passes.MAX_VARIANTS:
             return list(fn(seg.ext_data, seg.consts))
         variant = plan.variants[dead] = compile_forward(
-            plan.recs, plan.n_ext, plan.meta, frozenset(dead))
+            plan.recs, plan.n_ext, plan.meta, frozenset(dead), plan.backend)
     return list(variant[0](seg.ext_data, seg.consts))
 
 

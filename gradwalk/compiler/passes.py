@@ -231,10 +231,11 @@ class Plan:
     """What a program's variants need: the steps, which values the backward reads, how many
     later steps read each value (Note [dead values])."""
 
-    __slots__ = ("recs", "n_ext", "meta", "n", "uses", "candidates", "variants")
+    __slots__ = ("recs", "n_ext", "meta", "n", "uses", "candidates", "variants", "backend")
 
-    def __init__(self, recs, n_ext: int, meta) -> None:
+    def __init__(self, recs, n_ext: int, meta, backend: str = "numpy") -> None:
         self.recs, self.n_ext, self.meta, self.n = recs, n_ext, meta, len(recs)
+        self.backend = backend
         read = set()
         uses = [0] * len(recs)
         for i, rec in enumerate(recs):
