@@ -114,14 +114,17 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
     if n_ext:
         lines.append("    " + ", ".join(f"x{i}" for i in range(n_ext)) + (", = x" if n_ext == 1
                                                                             else " = x"))
+    alias = passes.duplicates(recs, dead) if dead else {}  # a dead repeat reads the first
+    ins = [tuple((SLOT, alias.get(r[1], r[1])) if r[0] == SLOT else r for r in rec.ins)
+           for rec in recs]
     need = set(range(len(recs))) - dead
     for i in range(len(recs) - 1, -1, -1):  # what the values that are read are made from
         if i in need:
-            need.update(ref[1] for ref in recs[i].ins if ref[0] == SLOT)
+            need.update(ref[1] for ref in ins[i] if ref[0] == SLOT)
     uses = [0] * len(recs)
     consumers: list = [[] for _ in recs]
-    for i, rec in enumerate(recs):
-        for ref in rec.ins:
+    for i in range(len(recs)):
+        for ref in ins[i]:
             if ref[0] == SLOT:
                 uses[ref[1]] += 1
                 if i in need:
@@ -158,7 +161,8 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
             ns[f"p{i}"] = rec.params
             p = f"p{i}"
         args, shapes, dtypes = [], [], []
-        for ref in rec.ins:
+        refs = ins[i]
+        for ref in refs:
             if ref[0] == KEYED:
                 key = f"k{i}_{len(args)}"
                 ns[key] = ref[1]
@@ -203,13 +207,13 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
             if run is None:
                 run = fuse.Run(meta[0][i], meta[1][i], len(lines))
                 lines.append("")
-            run.add(rec.op, i, args, rec.ins, line)
+            run.add(rec.op, i, args, refs, line)
             fresh.add(i)
             continue
         if inline and meta is not None and _array_inline(rec, shapes, dtypes):
             # an array (ndim > 0) result: the expression gives a fresh ndarray, as k1/k2 do
             into = None
-            for j, ref in enumerate(rec.ins):  # Note [dead values]: a dead input's buffer
+            for j, ref in enumerate(refs):  # Note [dead values]: a dead input's buffer
                 s = ref[1]
                 if (ref[0] == SLOT and s in dead and s in fresh and uses[s] == 1
                         and meta[0][s] == meta[0][i] and meta[1][s] == meta[1][i]):
@@ -427,6 +431,8 @@ def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
     ns.update(passes.namespace())
     L = ["def backward(b, V, X, C, seg, node, H):", f"    r = [None] * {n_edges}",
          "    fr = seg.freed", "    chk = versions_changed(seg)"]
+    if recs:  # the gradient buffers as locals (the list is the caller's and read no more)
+        L.append("    " + ", ".join(f"a{i}" for i in range(len(recs))) + ", = b")
     for i in range(len(recs) - 1, -1, -1):
         rec = recs[i]
         if not rec.rg:
@@ -434,7 +440,7 @@ def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
         op = rec.op
         scalars = op.elementwise and len(rec.ins) <= 2
         needed = [j for j in range(len(rec.ins)) if rec.needs[j]]
-        L.append(f"    g = b[{i}]  # {op.name} at {rec.loc}")
+        L.append(f"    g = a{i}  # {op.name} at {rec.loc}")
         L.append("    if g is not None:")
         L.append(f"        if H and {i} in H:")
         L.append(f"            g = seg.run_hooks({i}, g)")
@@ -500,8 +506,7 @@ def backward_program(recs, slot_shapes, ext_shapes, n_edges: int):
                          " np)")
             if ref[0] == SLOT:
                 s = ref[1]
-                L.append(f"            p = b[{s}]")
-                L.append(f"            b[{s}] = g{j} if p is None else p + g{j}")
+                L.append(f"            a{s} = g{j} if a{s} is None else a{s} + g{j}")
             else:
                 L.append(f"            r[{rec.edge_of[j]}] = g{j}")
     L.append("    return r")

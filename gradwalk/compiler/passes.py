@@ -46,6 +46,9 @@ Note [dead values]
     * returns ``None`` for them (their tensors are dropped with the segment, unread);
     * computes a dead value only when a value that is read is made from it; a 0-d step keeps
       only its NumPy scalar (no ``asarray``);
+    * lets a dead step that repeats an earlier one (the same op without parameters on the
+      same inputs: ops in a trace are deterministic) be read from the earlier value instead
+      (``duplicates``: common subexpressions; a repeat that is alive needs its own array);
     * lets the one consumer of a dead array that was made here in a buffer of its own
       (an inline elementwise step or a ``FRESH`` kernel, not a view, not an outside array)
       write its result into that buffer (``INPLACE``: the same ufunc with ``out=``, when the
@@ -194,6 +197,36 @@ def relu_backward(g, out):
 # ------------------------------------------------------------------------ dead values
 MAX_VARIANTS = 4  # per program: forwards without dead values, for as many liveness patterns
 
+
+
+def duplicates(recs, dead) -> dict:
+    """Dead steps that repeat an earlier one (the same op, no parameters, the same inputs):
+    slot -> the earlier slot, whose value the repeat's consumers read instead (common
+    subexpressions, Note [dead values]). Only a dead repeat: two tensors need two arrays.
+
+    Example:
+        >>> duplicates([], frozenset())
+        {}
+    """
+    alias: dict = {}
+    seen: dict = {}
+    for i, rec in enumerate(recs):
+        if rec.params is not None:
+            continue
+        refs = []
+        for r in rec.ins:
+            if r[0] == 0:  # SLOT
+                refs.append((0, alias.get(r[1], r[1])))
+            elif r[0] == 1 or r[0] == 2:  # EXT, CONST: the same argument
+                refs.append((r[0], r[1]))
+            else:
+                break
+        else:
+            key = (rec.op, rec.kind, tuple(refs))
+            first = seen.setdefault(key, i)
+            if first != i and i in dead:
+                alias[i] = first
+    return alias
 
 
 def _scan(tensors, lazies, slots, uses, bt, bl) -> tuple:

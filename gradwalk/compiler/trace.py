@@ -534,11 +534,9 @@ class Segment:
         if not self.eager and end.parent is not None:
             values = codegen.run_forward(end.program, self)
             for lazy, t in zip(self.lazies, self.tensors):
-                v = values[lazy.slot]
-                if v is None:  # nobody can read it (Note [dead values] in passes.py)
-                    continue
+                v = values[lazy.slot]  # None: nobody can read it (Note [dead values])
                 meta = lazy.meta
-                if v.shape != meta.shape or v.dtype != meta.dtype:
+                if v is not None and (v.shape != meta.shape or v.dtype != meta.dtype):
                     raise RuntimeError(
                         f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} "
                         f"made shape {v.shape} {v.dtype}, the trace said {meta.shape} "

@@ -369,3 +369,25 @@ def test_a_pending_array_held_without_its_tensor_is_alive():
     for _ in range(3):
         cf(gradwalk.tensor([0.5, -1.0], requires_grad=True))
         assert _bits(np.asarray(held[-1])) == _bits(np.array([1.0, -2.0], np.float32))
+
+
+def test_a_dead_repeat_reads_the_first_value():
+    def f(x):
+        return (x.sin() + 1.0) * (x.sin() + 2.0)  # the second sin repeats the first
+
+    cf = _run(f, np.linspace(-1, 1, 5))
+    (src,) = _variants(cf)
+    assert src.count("np_sin(") == 1 and "v0 + c[1]" in src.replace("np_add(v0, c[1]", "v0 + c[1]")
+
+
+def test_a_repeat_that_is_kept_gets_its_own_array():
+    def f(x):
+        a, b = x.sin(), x.sin()
+        return a, b, (a * b).exp()
+
+    cf = gradwalk.compile(f)
+    for _ in range(3):
+        a, b, _ = cf(gradwalk.tensor([0.5, 1.0], requires_grad=True))
+        assert not np.shares_memory(a.detach().numpy(), b.detach().numpy())
+        assert _bits(a.detach().numpy()) == _bits(b.detach().numpy())
+    _run(f, np.linspace(-1, 1, 4))
