@@ -29,8 +29,8 @@ Note [the passes keep eager's bits]
       first input does not fetch that input).
 
     Reassociation, a different accumulation order, or mixing dtypes would change bits: none
-    of these passes does that. What is not built (common subexpressions, constant folding,
-    buffer reuse across steps) is listed in docs/compile.md.
+    of these passes does that. What is not built (constant folding, recompute-instead-of-save,
+    buffer reuse beyond a dead value's one consumer) is listed in docs/compile.md.
 
 Note [dead values]
     A program returns one array per value because every value has a tensor. But a tensor the
