@@ -287,8 +287,9 @@ class Plan:
         """The values of ``seg`` nobody can read, in slot order (``None``: no variant)."""
         if not self.candidates or self.meta is None:
             return None
-        tensors, lazies = seg.tensors, seg.lazies
-        if len(tensors) != self.n or len(lazies) != self.n:
+        tensors, lazies = getattr(seg, "tensors", None), getattr(seg, "lazies", None)
+        if type(tensors) is not list or type(lazies) is not list or not (
+                len(tensors) == len(lazies) == self.n):  # not the segment this was written for
             return None
         dead = _scan(tensors, lazies, self.candidates, self.uses, BASE_T, BASE_L)
         if not dead or not _QUIET.issuperset(np.geterr().values()):
