@@ -152,7 +152,7 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
     for i, rec in enumerate(recs):
         if i not in need:
             continue
-        if run is not None and not _fusable(rec, i, meta, run):
+        if run is not None and (rec.op.name not in fuse.FUSED or not _fusable(rec, i, meta, run)):
             run.emit(lines, ns, consumers, need - dead)
             run = None
         ns[f"o{i}"] = rec.op
@@ -202,7 +202,8 @@ def forward_source(recs, n_ext: int, name: str = "forward", meta=None,
             lines.append(f"    v{i} = _asarray(o{i}.forward(np, {scalar(args[0])}, {other}"
                          f"{extra})){where}")
             continue
-        if fuse is not None and inline and _fusable(rec, i, meta, None):
+        if fuse is not None and inline and rec.op.name in fuse.FUSED and _fusable(
+                rec, i, meta, None):
             line = f"    v{i} = {passes.forward_expr(rec.op, args)}{where}"
             if run is None:
                 run = fuse.Run(meta[0][i], meta[1][i], len(lines))

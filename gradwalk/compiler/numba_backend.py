@@ -1,20 +1,21 @@
 """``backend="numba"``: runs of elementwise steps on arrays fused into one compiled loop.
 
 Note [numba's tolerance]
-    The numba backend writes each run of consecutive elementwise array steps of a forward
-    program (ops with an inline form, ``passes.FORWARD``; every input of the step's shape and
-    dtype, or a Python number) as one ``numba.njit`` loop over the elements: the temporaries
+    The numba backend writes each run of consecutive arithmetic steps on arrays of a forward
+    program (``FUSED``, ops with an inline form; every input of the step's shape and dtype, or
+    a Python number) as one ``numba.njit`` loop over the elements: the temporaries
     stay in registers and only the values that are read afterwards (returned to a tensor,
     read by the backward or by a later step) are written, each into a fresh array. Everything
     else (0-d steps, reductions, matmul, views, the backward) is the numpy program.
 
     The loop computes the same operations in the same order, with Python numbers cast to the
-    array's dtype first (as NumPy does for a Python number beside an array), but numba's
-    transcendental functions (``sin``, ``exp``, ``tanh``...) are LLVM's and may round
-    differently from NumPy's, and literals inside an expression (``1.0 / x``) may widen a
-    float32 intermediate to float64 before the result is stored. So the numba backend is not
-    bit for bit: its values are eager's within ``RTOL[dtype]`` (relative, with ``ATOL`` near
-    zero) per fused run, the tolerance tests/compiler/test_numba.py checks. Gradients are
+    array's dtype first (as NumPy does for a Python number beside an array), but a literal
+    inside an expression (``1.0 / x``) or a mixed integer operand (``maximum(0, x)``) may
+    widen a float32 intermediate to float64 before the result is stored (a double rounding),
+    and numba's code is LLVM's, not NumPy's loops (transcendental functions, were they fused,
+    would round differently too). So the numba backend is not promised bit for bit: its
+    values are eager's within ``RTOL[dtype]`` (relative, with ``ATOL`` near zero) per fused
+    run, the tolerance tests/compiler/test_numba.py checks. Gradients are
     computed by the numpy backward from the values, so they carry the same tolerance.
 
     numba is optional (``pip install gradwalk[compile]``, numba 0.68, NumPy 1.22-2.5) and
@@ -29,6 +30,10 @@ from typing import Any
 import numpy as np
 
 from . import passes
+
+# the ops a loop fuses: arithmetic. NumPy's SIMD loops for ``sin``, ``exp``, ``tanh``... are
+# faster than numba's per-element calls (docs/compile.md), so those steps stay NumPy's
+FUSED = frozenset("add sub rsub mul div neg square reciprocal relu maximum minimum abs".split())
 
 RTOL = {np.dtype(np.float16): 2e-3, np.dtype(np.float32): 2e-6, np.dtype(np.float64): 1e-14}
 ATOL = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-14}
