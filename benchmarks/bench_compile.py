@@ -44,6 +44,46 @@ import gradwalk  # noqa: E402
 import gradwalk.nn.functional as gF  # noqa: E402
 
 torch = common.try_import_torch()
+HAVE_NUMBA = __import__("importlib").util.find_spec("numba") is not None
+
+
+def program_alone(compiled, call, repeat: int) -> dict:
+    """The forward and backward programs of ``compiled``'s last segment, called directly on a
+    warm cache (no recording, no engine): best of ``repeat``, in seconds."""
+    from gradwalk.compiler import codegen, trace
+
+    segs = []
+    flush = trace.Segment.flush
+
+    def spy(self, *a, **k):
+        segs.append(self)
+        return flush(self, *a, **k)
+
+    call()
+    trace.Segment.flush = spy
+    try:
+        call()
+    finally:
+        trace.Segment.flush = flush
+    seg = max(segs, key=lambda s: len(s.recs) if s.node is not None else -1)
+    prog = seg.pos.program
+    recs, _, backward = prog.bw
+    values = codegen.run_forward(prog, seg)
+    # the step updated its parameters in place after the segment: accept their new versions
+    seg.ext_versions = {k: (t, t._version) for k, (t, _) in seg.ext_versions.items()}
+    seed = np.ones(np.shape(values[seg.out_slots[-1]]), values[seg.out_slots[-1]].dtype)
+
+    def fwd():
+        codegen.run_forward(prog, seg)
+
+    def bwd():
+        buf = [None] * len(recs)
+        buf[seg.out_slots[-1]] = seed
+        seg.freed = False
+        backward(buf, values, seg.ext_data, seg.consts, seg, seg.node, seg.hooks)
+
+    ts = common.measure_interleaved({"forward": fwd, "backward": bwd}, warmup=2, repeat=repeat)
+    return {k: v.best for k, v in ts.items()}
 
 
 # ------------------------------------------------------------------------------ the chain
@@ -51,24 +91,29 @@ def chain_engines(n: int) -> dict:
     x0 = np.array(0.5)
     eager = TensorChain(gradwalk, x0, n)
 
-    @gradwalk.compile
-    def fwdbwd(x):
+    def run(x):
         _run_tensor_chain(x, eager.ops, False).backward()
 
-    def compiled():
-        x = gradwalk.tensor(x0, dtype=gradwalk.float64, requires_grad=True)
-        fwdbwd(x)
-        return x.grad.numpy()
+    fwdbwd = gradwalk.compile(run)
 
-    out = {"gradwalk eager": eager.fwdbwd, "gradwalk compiled": compiled,
+    def compiled_with(fn):
+        def compiled():
+            x = gradwalk.tensor(x0, dtype=gradwalk.float64, requires_grad=True)
+            fn(x)
+            return x.grad.numpy()
+        return compiled
+
+    out = {"gradwalk eager": eager.fwdbwd, "gradwalk compiled": compiled_with(fwdbwd),
            "numpy (hand-written)": NumpyChain(x0, n).fwdbwd}
+    if HAVE_NUMBA:
+        out["gradwalk compiled (numba)"] = compiled_with(gradwalk.compile(run, backend="numba"))
     if torch is not None:
         out["torch eager"] = TensorChain(torch, x0, n).fwdbwd
     return out, fwdbwd
 
 
 # ------------------------------------------------------------------------------ small MLP
-def small_mlp(mod, compiled: bool, batch: int = 16):
+def small_mlp(mod, compiled, batch: int = 16):
     rng = np.random.default_rng(0)
     sizes = (2, 16, 16, 1)
     ps = []
@@ -89,8 +134,9 @@ def small_mlp(mod, compiled: bool, batch: int = 16):
         opt.step()
         return loss
 
-    fn = gradwalk.compile(step) if compiled else step
-    return fn, ps
+    if not compiled:
+        return step, ps
+    return gradwalk.compile(step, backend="numpy" if compiled is True else compiled), ps
 
 
 # ------------------------------------------------------------------------------ the hit path
@@ -198,7 +244,7 @@ def demo_compile_time(calls: int = 5) -> dict:
 
 
 # ------------------------------------------------------------------------------ 784 MLP
-def big_mlp(compiled: bool, batch: int = 128):
+def big_mlp(compiled, batch: int = 128):
     params, X, y = make_data(batch)
     eng = TensorMLP(gradwalk, gF, params, X, y)
 
@@ -212,7 +258,9 @@ def big_mlp(compiled: bool, batch: int = 128):
             p.grad = None
         return loss
 
-    return (gradwalk.compile(step) if compiled else step), eng
+    if not compiled:
+        return step, eng
+    return gradwalk.compile(step, backend="numpy" if compiled is True else compiled), eng
 
 
 def _check_equal(a, b, what: str) -> None:
@@ -245,6 +293,11 @@ def main() -> None:
                      common.fmt(common.ratio(t.best, base))])
     results["chain"] = {k: v.summary(1e3) for k, v in ts.items()}
     results["chain"]["compiled_first_call_ms"] = first_call * 1e3
+    alone = program_alone(compiled_chain, fns["gradwalk compiled"], repeat * 5)
+    for name, t in alone.items():
+        rows.append(["chain 1,000 ops fwd+bwd", f"compiled: the {name} program alone",
+                     common.fmt(t * 1e3), common.fmt(common.ratio(t, base))])
+    results["chain"]["program_alone_ms"] = {k: v * 1e3 for k, v in alone.items()}
 
     # small MLP: the compiled step against eager (same parameters after 3 steps)
     fe, pe = small_mlp(gradwalk, False)
@@ -254,6 +307,11 @@ def main() -> None:
     _check_equal([p.detach().numpy() for p in pc], [p.detach().numpy() for p in pe],
                  "small MLP parameters")
     fns = {"gradwalk eager": fe, "gradwalk compiled": fc}
+    if HAVE_NUMBA:
+        fn_numba = small_mlp(gradwalk, "numba")[0]
+        for _ in range(3):
+            fn_numba()
+        fns["gradwalk compiled (numba)"] = fn_numba
     if torch is not None:
         fns["torch eager"] = small_mlp(torch, False)[0]
     ts = common.measure_interleaved(fns, warmup=2, repeat=repeat * 5)
@@ -274,12 +332,22 @@ def main() -> None:
     params, X, y = make_data(128)
     nump = NumpyMLP(params, X, y)
     fns = {"gradwalk eager": be, "gradwalk compiled": bc, "numpy (hand-written)": nump.step}
+    if HAVE_NUMBA:
+        bn, _ = big_mlp("numba")
+        for _ in range(2):
+            bn()
+        fns["gradwalk compiled (numba)"] = bn
     ts = common.measure_interleaved(fns, warmup=2, repeat=repeat)
     base = ts["numpy (hand-written)"].best
     for name, t in ts.items():
         rows.append(["MLP 784-256-256-10 f32 b128 step", name, common.fmt(t.best * 1e3),
                      common.fmt(common.ratio(t.best, base)) + " of numpy"])
     results["mlp_784"] = {k: v.summary(1e3) for k, v in ts.items()}
+    alone = program_alone(bc, bc, repeat * 5)
+    for name, t in alone.items():
+        rows.append(["MLP 784-256-256-10 f32 b128 step", f"compiled: the {name} program alone",
+                     common.fmt(t * 1e3), common.fmt(common.ratio(t, base)) + " of numpy"])
+    results["mlp_784"]["program_alone_ms"] = {k: v * 1e3 for k, v in alone.items()}
 
     # the hit path and compile time
     hit = hit_cost(rounds=repeat)

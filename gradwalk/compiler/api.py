@@ -12,6 +12,7 @@ from typing import Any
 
 from ..nn.modules.module import Module
 from ..ops import registry as _registry
+from . import codegen
 from .trace import END, SUPPORTED, Trace, TrieNode, hook_for
 
 BACKENDS = ("numpy", "eager", "numba")
@@ -170,6 +171,7 @@ class CompiledFunction:
             out.append(f"  grad mode {mode}; the op sequence, parameters and the types of "
                        "Python numbers as recorded (each op's line is in the source)")
             out.append(prog.source)
+            out.extend(codegen.variant_sources(prog))
             out.append(prog.backward_source)
         if self.recompiles:
             out.append("\nrecompiles:")
@@ -264,8 +266,9 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     The compiled call gives the eager call's answers (values, gradients, side effects); its
     ops run as one program per segment between reads into Python, and a forward whose
     inputs require grad is one ``CompiledFunctionBackward`` node. ``backend`` is ``"numpy"``
-    (programs of NumPy calls) or ``"eager"`` (no tracing: for debugging); ``"numba"`` is not
-    built yet and raises. ``fullgraph=True`` raises at a graph break. ``dynamic=True``
+    (programs of NumPy calls, eager's bits), ``"numba"`` (elementwise runs fused into numba
+    loops, within a documented tolerance; needs numba) or ``"eager"`` (no tracing: for
+    debugging). ``fullgraph=True`` raises at a graph break. ``dynamic=True``
     (shape-polymorphic programs) is not built: every new shape is a recompile, as
     ``dynamic=False``. ``mode`` is accepted and has no effect; ``options`` takes
     ``recompile_limit``. ``disable=True`` returns ``model`` itself.
@@ -280,10 +283,8 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
         raise ValueError(f"gradwalk.compile: unknown backend {backend!r}; the backends are "
                          f"{', '.join(map(repr, BACKENDS))}")
     if backend == "numba":
-        raise NotImplementedError(
-            "gradwalk.compile(backend='numba') is not built yet: the numba backend would fuse "
-            "elementwise chains into one loop, and that code generator does not exist. Use "
-            "backend='numpy' (the default).")
+        from .numba_backend import require
+        require()  # an ImportError with the remedy when numba is absent
     if mode not in MODES:
         raise RuntimeError(f"gradwalk.compile: unknown mode {mode!r}; the modes are "
                            f"{', '.join(map(repr, MODES[1:]))}")

@@ -44,7 +44,6 @@ Note [leaves met after the node]
 from __future__ import annotations
 
 import copy
-import operator
 import os
 import sys
 import threading
@@ -489,7 +488,7 @@ class Segment:
             fn.programs.append(end)
         if not self.eager and end.parent is not None:
             program = end.program
-            values = list(program.forward(self.ext_data, self.consts))
+            values = codegen.run_forward(program, self)  # None: dead (Note [dead values])
             if (list(map(_shape_of, values)) != program.shapes
                     or list(map(_dtype_of, values)) != program.dtypes):
                 _bad_program(self.lazies, values)
@@ -622,14 +621,18 @@ class Segment:
 
 
 _RESTART = object()
-_shape_of = operator.attrgetter("shape")
-_dtype_of = operator.attrgetter("dtype")
+def _shape_of(v):
+    return None if v is None else v.shape
+
+
+def _dtype_of(v):
+    return None if v is None else v.dtype
 
 
 def _bad_program(lazies, values):
     for lazy, v in zip(lazies, values):
         meta = lazy.meta
-        if v.shape != meta.shape or v.dtype != meta.dtype:
+        if v is not None and v.shape != meta.shape or v.dtype != meta.dtype:
             raise RuntimeError(
                 f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} made "
                 f"shape {v.shape} {v.dtype}, the trace said {meta.shape} {meta.dtype}; this "
