@@ -782,6 +782,12 @@ class Trace:
                     break
         return NotImplemented
 
+    def read(self, inputs, reason: str) -> None:
+        """Run the pending part if a kernel outside the registry's apply functions (one that
+        reads ``_data`` itself, as ``ops.rnn.rnn_layer``) is about to read any of it: it
+        then sees the arrays eager would give it, and takes eager's path."""
+        self._eager(inputs, reason)
+
     def inplace(self, apply_inplace, t, fn, args, kwargs):
         """An in-place op inside a region: flush, then run it eagerly (the registry's hook
         in ``indexing.apply_inplace``)."""
