@@ -57,6 +57,7 @@ class CompiledFunction:
         self.breaks: dict = {}  # (reason, location) -> count
         self.calls = 0
         self.gave_up = False  # past the recompile limit: eager from then on
+        self.segments_seen = 0  # the most segments one finished call had (Note [recompiles])
         self._instances: Any = None  # per-instance caches when used as a method decorator
         functools.update_wrapper(self, fn)
 
@@ -79,6 +80,7 @@ class CompiledFunction:
                 trace.active = False
                 if _registry._trace is trace:
                     _registry._trace = None
+                self.segments_seen = max(self.segments_seen, trace.flushes)
         return result
 
     def __get__(self, obj, objtype=None):
@@ -104,7 +106,7 @@ class CompiledFunction:
     # ------------------------------------------------------------------ the trace's callbacks
     def may_compile(self, pos: TrieNode, key) -> bool:
         """A step off the trie: allowed unless past the recompile limit."""
-        if pos.children or (pos.parent is None and self.programs):
+        if self._recompile(pos):
             if len(self.recompiles) >= self.recompile_limit:
                 if not self.gave_up:
                     self.gave_up = True
@@ -118,13 +120,20 @@ class CompiledFunction:
 
     def note_compile(self, pos: TrieNode, key, child: TrieNode) -> None:
         self.compiles += 1
-        if not pos.children and not (pos.parent is None and self.programs):
+        if not self._recompile(pos):
             return  # the first trace of this path: a compile, not a recompile
         reason = _why(pos, key)
         self.recompiles.append((child.rec.loc, reason))
         if "recompiles" in _logs() or "+recompiles" in _logs():
             print(f"[gradwalk.compile] recompile {len(self.recompiles)} of {self._name()} at "
                   f"{child.rec.loc}: {reason}", file=sys.stderr)
+
+    def _recompile(self, pos: TrieNode) -> bool:
+        """Whether a step off the trie at ``pos`` is a recompile (Note [recompiles])."""
+        if not (pos.children or (pos.parent is None and self.programs)):
+            return False
+        trace = _registry._trace
+        return trace is None or getattr(trace, "flushes", 0) < self.segments_seen
 
     def note_break(self, reason: str, location: str) -> None:
         key = (reason, location)
@@ -180,6 +189,17 @@ class CompiledFunction:
         text = "\n".join(out)
         print(text, file=file if file is not None else sys.stdout)
         return text
+
+
+# Note [recompiles]
+#     Every segment of a call starts at the one root of the function's trie, so the segments
+#     of a call with graph breaks share it. A step off the trie is a *recompile* when an
+#     earlier call reached the same segment (by its number in the call: ``segments_seen``) and
+#     took another path from there: the shapes, dtypes, parameters or ops changed. In the first
+#     call, and in segments past the most an earlier call had, a new path is a first compile
+#     even where the trie already has other steps (those of the call's earlier segments): a
+#     function whose one call breaks into more than ``recompile_limit`` different segments
+#     (a loop over time steps with a read in each) is not given up on.
 
 
 def _why(pos: TrieNode, key) -> str:

@@ -735,10 +735,11 @@ END = "the end of the compiled function"
 class Trace:
     """The running compiled call: the hook the registry asks (Note [the trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "active")
+    __slots__ = ("fn", "thread", "seg", "active", "flushes")
 
     def __init__(self, fn) -> None:
         self.fn = fn
+        self.flushes = 0  # the segments of this call ended so far (Note [recompiles], api.py)
         self.thread = threading.get_ident()
         self.seg: Segment | None = None
         self.active = True
@@ -802,5 +803,6 @@ class Trace:
                 _registry._trace = saved
 
     def after_flush(self, seg, reason: str) -> None:
+        self.flushes += 1
         if reason != END:
             self.fn.note_break(reason, user_location())
