@@ -73,12 +73,19 @@ def _total(outs, vs):
     return total
 
 
-def _run(name, compiled, inside):
-    """Two calls of layer ``name``: per call the outputs, gradients and buffers."""
+def _run(name, compiled, inside, mode="train"):
+    """Two calls of layer ``name``: per call the outputs, gradients and buffers. ``mode``:
+    ``"train"``, ``"eval"``, ``"double"`` (float64 parameters and inputs, train mode) or
+    ``"no_grad"`` (train mode, the calls under ``no_grad``: outputs and buffers only)."""
     case = LAYERS[name]
     gradwalk.manual_seed(0)
     layer = case.make(nn)
     arrays = case.inputs(np.random.default_rng(0))
+    if mode == "eval":
+        layer.eval()
+    if mode == "double":
+        layer.double()
+        arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
     results = []
     if inside:
         def step(xs, n):
@@ -100,6 +107,10 @@ def _run(name, compiled, inside):
             if inside:
                 outs = fn(xs, n)
                 grads = [_np(x.grad) for x in xs] + [_np(p.grad) for p in layer.parameters()]
+            elif mode == "no_grad":
+                with gradwalk.no_grad():
+                    outs = flat(_call(case, fn, xs))
+                grads = []
             else:
                 outs = flat(_call(case, fn, xs))
                 total = _total(outs, _cotangents(outs, n))
@@ -108,7 +119,8 @@ def _run(name, compiled, inside):
                 if total is not None:
                     grads = [_np(g) for g in gradwalk.autograd.grad(total, wrt,
                                                                      allow_unused=True)]
-        results.append(([_np(o) for o in outs], grads, _buffers(layer)))
+        flags = [(o.requires_grad, o.grad_fn is None) for o in outs]
+        results.append(([_np(o) for o in outs], grads, _buffers(layer), flags))
     return results
 
 
@@ -122,19 +134,21 @@ def _same(got, want, what):
         np.testing.assert_array_equal(a, b, err_msg=what)
 
 
-def _check(name, inside):
-    want = _run(name, False, inside)
-    got = _run(name, True, inside)
-    for n, ((go, gg, gb), (wo, wg, wb)) in enumerate(zip(got, want)):
+def _check(name, inside, mode="train"):
+    want = _run(name, False, inside, mode)
+    got = _run(name, True, inside, mode)
+    for n, ((go, gg, gb, gf), (wo, wg, wb, wf)) in enumerate(zip(got, want)):
+        assert gf == wf, f"{name}: requires_grad and grad_fn presence of the outputs, call {n}"
         _same(go, wo, f"{name}: outputs, call {n}")
         _same(gg, wg, f"{name}: gradients, call {n}")
         assert list(gb) == list(wb), f"{name}: state_dict keys, call {n}"
         _same(list(gb.values()), list(wb.values()), f"{name}: parameters and buffers, call {n}")
 
 
+@pytest.mark.parametrize("mode", ["train", "eval", "double", "no_grad"])
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_compiled_layer_then_eager_backward_equals_eager(name):
-    _check(name, inside=False)
+def test_compiled_layer_then_eager_backward_equals_eager(name, mode):
+    _check(name, inside=False, mode=mode)
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
