@@ -286,9 +286,10 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     inputs require grad is one ``CompiledFunctionBackward`` node. ``backend`` is ``"numpy"``
     (programs of NumPy calls) or ``"eager"`` (no tracing: for debugging); ``"numba"`` is not
     built yet and raises. ``fullgraph=True`` raises at a graph break. ``dynamic=True``
-    (shape-polymorphic programs) is not built: every new shape is a recompile, as
-    ``dynamic=False``. ``mode`` is accepted and has no effect; ``options`` takes
-    ``recompile_limit``. ``disable=True`` returns ``model`` itself.
+    (shape-polymorphic programs) is not built and raises: every new shape is a recompile,
+    as ``dynamic=False`` (and ``None``, torch's automatic dynamic, is ``False`` here).
+    ``mode`` is accepted and has no effect; ``options`` takes ``recompile_limit``.
+    ``disable=True`` returns ``model`` itself.
 
     Example:
         >>> import gradwalk
@@ -309,8 +310,12 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
                            f"{', '.join(map(repr, MODES[1:]))}")
     if dynamic:
         raise NotImplementedError(
-            "gradwalk.compile(dynamic=True) is not built: programs are specialized to shapes "
-            "(a new shape is a recompile). Use dynamic=None or False.")
+            "gradwalk.compile(dynamic=True) is not built: a cached program is found by its op "
+            "sequence with every outside tensor's shape in the key, and the shapes of pending "
+            "values (which Python reads: x.shape, x.size(0), view(n, -1)) come from the trace; "
+            "reusing a program across sizes needs a shape rule per op, which the registry "
+            "does not have (docs/compile.md, 'Not built'). Every new shape is a recompile, as "
+            "with dynamic=False: use dynamic=None or False.")
     options = dict(options or {})
     limit = options.pop("recompile_limit", RECOMPILE_LIMIT)
     if options:

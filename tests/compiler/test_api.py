@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 
 import gradwalk
 
@@ -38,3 +39,16 @@ def test_a_changed_shape_in_a_later_call_is_a_recompile():
     assert cf.recompiles == []
     cf(gradwalk.arange(13.0), 3)
     assert cf.recompiles and "input 0 changed" in cf.recompiles[0][1]
+
+
+def test_dynamic_true_raises_and_says_why():
+    f = lambda x: x * 2.0  # noqa: E731
+    with pytest.raises(NotImplementedError) as err:
+        gradwalk.compile(f, dynamic=True)
+    msg = str(err.value)
+    assert "dynamic=True" in msg and "shape rule per op" in msg and "dynamic=None or False" in msg
+    for dynamic in (None, False):
+        cf = gradwalk.compile(f, dynamic=dynamic)
+        cf(gradwalk.ones(2))
+        cf(gradwalk.ones(3))
+        assert len(cf.recompiles) == 1  # a new size is a recompile: programs are per shape
