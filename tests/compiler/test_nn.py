@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import gradwalk
-from tests.compiler.nn_cases import LAYERS, NOT_LAYERS
+from tests.compiler.nn_cases import LAYERS, NOT_LAYERS, Case
 
 nn = gradwalk.nn
 
@@ -76,7 +76,8 @@ def _total(outs, vs):
 def _run(name, compiled, inside, mode="train"):
     """Two calls of layer ``name``: per call the outputs, gradients and buffers. ``mode``:
     ``"train"``, ``"eval"``, ``"double"`` (float64 parameters and inputs, train mode) or
-    ``"no_grad"`` (train mode, the calls under ``no_grad``: outputs and buffers only)."""
+    ``"no_grad"`` (train mode, the calls under ``no_grad``: outputs and buffers only) or
+    ``"twice"`` (the layer called twice on the same inputs in one compiled function)."""
     case = LAYERS[name]
     gradwalk.manual_seed(0)
     layer = case.make(nn)
@@ -96,6 +97,12 @@ def _run(name, compiled, inside, mode="train"):
             return outs
 
         fn = gradwalk.compile(step) if compiled else step
+    elif mode == "twice":
+        def both(*xs, case=case):
+            return flat(_call(case, layer, xs)) + flat(_call(case, layer, xs))
+
+        fn = gradwalk.compile(both) if compiled else both
+        case = Case(None, None, None)
     else:
         fn = gradwalk.compile(layer) if compiled else layer
     for n in range(2):
@@ -145,7 +152,7 @@ def _check(name, inside, mode="train"):
         _same(list(gb.values()), list(wb.values()), f"{name}: parameters and buffers, call {n}")
 
 
-@pytest.mark.parametrize("mode", ["train", "eval", "double", "no_grad"])
+@pytest.mark.parametrize("mode", ["train", "eval", "double", "no_grad", "twice"])
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_compiled_layer_then_eager_backward_equals_eager(name, mode):
     _check(name, inside=False, mode=mode)
