@@ -42,6 +42,34 @@ OPTIMIZERS: dict[str, list[dict]] = {
             dict(lr=0.1, momentum=0.9, dampening=0.1, maximize=True)],
 }
 
+L = optim.lr_scheduler
+SCHEDULER_CLASSES = sorted(n for n in dir(L) if inspect.isclass(getattr(L, n))
+                           and (issubclass(getattr(L, n), L.LRScheduler)
+                                or n == "ReduceLROnPlateau")
+                           and n not in ("LRScheduler", "_LRScheduler"))
+
+# name -> a scheduler of the optimizer, with small arguments
+SCHEDULERS = {
+    "ChainedScheduler": lambda o: L.ChainedScheduler([L.StepLR(o, 2, 0.5),
+                                                      L.ExponentialLR(o, 0.9)]),
+    "ConstantLR": lambda o: L.ConstantLR(o, factor=0.5, total_iters=2),
+    "CosineAnnealingLR": lambda o: L.CosineAnnealingLR(o, T_max=3, eta_min=0.001),
+    "CosineAnnealingWarmRestarts": lambda o: L.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2),
+    "CyclicLR": lambda o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2),
+    "ExponentialLR": lambda o: L.ExponentialLR(o, gamma=0.7),
+    "LambdaLR": lambda o: L.LambdaLR(o, lambda e: 1.0 / (1 + e)),
+    "LinearLR": lambda o: L.LinearLR(o, start_factor=0.25, total_iters=3),
+    "MultiStepLR": lambda o: L.MultiStepLR(o, milestones=[1, 3], gamma=0.5),
+    "MultiplicativeLR": lambda o: L.MultiplicativeLR(o, lambda e: 0.8),
+    "OneCycleLR": lambda o: L.OneCycleLR(o, max_lr=0.2, total_steps=10),
+    "PolynomialLR": lambda o: L.PolynomialLR(o, total_iters=3, power=2.0),
+    "ReduceLROnPlateau": lambda o: L.ReduceLROnPlateau(o, patience=0, factor=0.5,
+                                                       threshold=10.0),
+    "SequentialLR": lambda o: L.SequentialLR(o, [L.ConstantLR(o, 0.5, total_iters=1),
+                                                 L.ExponentialLR(o, 0.9)], milestones=[2]),
+    "StepLR": lambda o: L.StepLR(o, step_size=2, gamma=0.5),
+}
+
 CASES = [(name, k) for name in sorted(OPTIMIZERS) for k in range(len(OPTIMIZERS[name]))]
 
 
@@ -68,12 +96,12 @@ def _state(opt):
     return out
 
 
-def _run(name, kwargs, compiled, steps=4):
+def _run(name, kwargs, compiled, steps=4, scheduler="StepLR"):
     gradwalk.manual_seed(0)
     model = gradwalk.nn.Sequential(gradwalk.nn.Linear(3, 4), gradwalk.nn.Tanh(),
                                    gradwalk.nn.Linear(4, 1)).double()
     opt = getattr(optim, name)(model.parameters(), **kwargs)
-    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    sched = SCHEDULERS[scheduler](opt)
 
     def step(x, y):
         def closure():
@@ -87,7 +115,10 @@ def _run(name, kwargs, compiled, steps=4):
         else:
             loss = closure()
             opt.step()
-        sched.step()
+        if scheduler == "ReduceLROnPlateau":
+            sched.step(loss)  # reads the loss: a graph break
+        else:
+            sched.step()
         return loss
 
     fn = gradwalk.compile(step) if compiled else step
@@ -98,7 +129,8 @@ def _run(name, kwargs, compiled, steps=4):
         y = gradwalk.tensor(rng.standard_normal((5, 1)))
         loss = fn(x, y)
         history.append((_np(loss), [_np(p) for p in model.parameters()],
-                        [_np(p.grad) for p in model.parameters()], _state(opt)))
+                        [_np(p.grad) for p in model.parameters()], _state(opt),
+                        [sched.get_last_lr() if hasattr(sched, "get_last_lr") else None]))
     if compiled:  # the forward and the loss ran as cached programs, not all eagerly
         assert fn.programs and fn.calls == steps
     return history
@@ -129,3 +161,20 @@ def test_compiled_training_step_with_optimizer_equals_eager(name, k):
         _same(g[2], w[2], f"{name}{kwargs}: gradients, step {n}")
         _same(g[3], w[3], f"{name}{kwargs}: state and param_groups, step {n}")
     assert not np.array_equal(want[0][1][0], want[-1][1][0])  # the parameters moved
+
+
+def test_every_scheduler_has_a_case():
+    missing = [n for n in SCHEDULER_CLASSES if n not in SCHEDULERS]
+    assert not missing, f"lr schedulers without a case in SCHEDULERS: {missing}"
+    assert set(SCHEDULERS) <= set(SCHEDULER_CLASSES)
+
+
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
+def test_compiled_training_step_with_scheduler_equals_eager(scheduler):
+    kwargs = {"lr": 0.1, "momentum": 0.9}
+    want = _run("SGD", kwargs, False, steps=5, scheduler=scheduler)
+    got = _run("SGD", kwargs, True, steps=5, scheduler=scheduler)
+    for n, (g, w) in enumerate(zip(got, want)):
+        for part, a, b in zip(("loss", "parameters", "gradients", "state", "lr"), g, w):
+            _same(a, b, f"{scheduler}: {part}, step {n}")
+    assert len({dict(w[3][-1])["lr"] for w in want}) > 1  # the learning rate changed
