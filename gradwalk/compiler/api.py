@@ -58,6 +58,7 @@ class CompiledFunction:
         self.calls = 0
         self.gave_up = False  # past the recompile limit: eager from then on
         self.segments_seen = 0  # the most segments one finished call had (Note [recompiles])
+        self.call_breaks = 0  # the graph breaks of the running call so far
         self._instances: Any = None  # per-instance caches when used as a method decorator
         functools.update_wrapper(self, fn)
 
@@ -70,17 +71,20 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         trace = Trace(self)
         _registry._trace = trace
+        self.call_breaks = 0
         try:
             result = self.fn(*args, **kwargs)
         finally:
+            ended = self.call_breaks
             try:
                 if trace.seg is not None:
+                    ended += 1
                     trace.seg.flush(END)
             finally:
                 trace.active = False
                 if _registry._trace is trace:
                     _registry._trace = None
-                self.segments_seen = max(self.segments_seen, trace.flushes)
+                self.segments_seen = max(self.segments_seen, ended)
         return result
 
     def __get__(self, obj, objtype=None):
@@ -132,12 +136,12 @@ class CompiledFunction:
         """Whether a step off the trie at ``pos`` is a recompile (Note [recompiles])."""
         if not (pos.children or (pos.parent is None and self.programs)):
             return False
-        trace = _registry._trace
-        return trace is None or getattr(trace, "flushes", 0) < self.segments_seen
+        return self.call_breaks < self.segments_seen  # the running segment's number
 
     def note_break(self, reason: str, location: str) -> None:
         key = (reason, location)
         self.breaks[key] = self.breaks.get(key, 0) + 1
+        self.call_breaks += 1
         if self.fullgraph:
             raise RuntimeError(f"gradwalk.compile(fullgraph=True): a graph break in "
                                f"{self._name()} at {location}: {reason}")
@@ -194,7 +198,8 @@ class CompiledFunction:
 # Note [recompiles]
 #     Every segment of a call starts at the one root of the function's trie, so the segments
 #     of a call with graph breaks share it. A step off the trie is a *recompile* when an
-#     earlier call reached the same segment (by its number in the call: ``segments_seen``) and
+#     earlier call reached the same segment (by its number in the call, the graph breaks
+#     before it, ``call_breaks``, against the most segments a call had, ``segments_seen``) and
 #     took another path from there: the shapes, dtypes, parameters or ops changed. In the first
 #     call, and in segments past the most an earlier call had, a new path is a first compile
 #     even where the trie already has other steps (those of the call's earlier segments): a

@@ -735,11 +735,10 @@ END = "the end of the compiled function"
 class Trace:
     """The running compiled call: the hook the registry asks (Note [the trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "active", "flushes")
+    __slots__ = ("fn", "thread", "seg", "active")
 
     def __init__(self, fn) -> None:
         self.fn = fn
-        self.flushes = 0  # the segments of this call ended so far (Note [recompiles], api.py)
         self.thread = threading.get_ident()
         self.seg: Segment | None = None
         self.active = True
@@ -783,12 +782,6 @@ class Trace:
                     break
         return NotImplemented
 
-    def read(self, inputs, reason: str) -> None:
-        """Run the pending part if a kernel outside the registry's apply functions (one that
-        reads ``_data`` itself, as ``ops.rnn.rnn_layer``) is about to read any of it: it
-        then sees the arrays eager would give it, and takes eager's path."""
-        self._eager(inputs, reason)
-
     def inplace(self, apply_inplace, t, fn, args, kwargs):
         """An in-place op inside a region: flush, then run it eagerly (the registry's hook
         in ``indexing.apply_inplace``)."""
@@ -803,6 +796,5 @@ class Trace:
                 _registry._trace = saved
 
     def after_flush(self, seg, reason: str) -> None:
-        self.flushes += 1
         if reason != END:
             self.fn.note_break(reason, user_location())
