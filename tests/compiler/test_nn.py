@@ -6,7 +6,9 @@ missing from the table fails ``test_every_layer_has_a_case``. Each layer runs tw
 call traces, the second runs the cached program), two ways:
 
 - ``gradwalk.compile(layer)``, then an eager backward outside the region: outputs, gradients of
-  the inputs and of every parameter, and the buffers (running statistics) after each call;
+  the inputs and of every parameter, and the buffers (running statistics) after each call; in
+  train mode, eval mode, float64, under ``no_grad``, and with the layer called twice in one
+  compiled function;
 - a compiled training step (forward, loss, ``backward()`` inside the compiled function): the
   loss, the inputs' and the parameters' ``.grad``, the buffers.
 
