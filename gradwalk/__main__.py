@@ -2,7 +2,9 @@
 
 Commands: ``demo`` (the default: the lesson, then an MLP trained on handwritten digits),
 ``lesson`` (the lesson only), ``check`` (compare autograd with a hand derivative; see
-``python -m gradwalk check --help``). ``--version`` prints the version.
+``python -m gradwalk check --help``), ``compile-explain`` (run a script with one function
+compiled and print what ``gradwalk.compile`` made of it; Note [compile-explain] in
+``gradwalk/compiler/cli.py``). ``--version`` prints the version.
 
 Note [a quiet command line]
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -14,7 +16,7 @@ console script (which calls ``main`` directly) behaves as ``python -m gradwalk``
 
 Example:
     >>> main(["--help"])  # doctest: +ELLIPSIS
-    usage: ... [demo|lesson|check] [options]
+    usage: ... [demo|lesson|check|compile-explain] [options]
     ...
     0
     >>> main(["--version"])  # doctest: +ELLIPSIS
@@ -30,7 +32,7 @@ import sys
 from .cli.options import program
 
 USAGE = """\
-usage: {prog} [demo|lesson|check] [options]
+usage: {prog} [demo|lesson|check|compile-explain] [options]
 
 commands:
   demo     the autograd lesson, then an MLP trained on the bundled handwritten digits
@@ -38,6 +40,10 @@ commands:
   lesson   the autograd lesson only
   check    compare autograd's derivative of an expression with yours
            ({prog} check --help)
+  compile-explain
+           run a script with one function compiled (gradwalk.compile), then print the
+           generated programs, guards, recompiles and graph breaks
+           ({prog} compile-explain --help)
 
 options:
   -h, --help  show this message and exit
@@ -51,7 +57,7 @@ The autograd lesson: one input, two inputs and the chain rule, a linear regressi
 gradient descent, then an exercise to check with `{prog} check`. It takes no options.
 """
 
-COMMANDS = ("demo", "lesson", "check")
+COMMANDS = ("demo", "lesson", "check", "compile-explain")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +118,10 @@ def _dispatch(argv: list[str]) -> int:
         from .cli.check import main as check_main
 
         return int(check_main(rest) or 0)
+    if command == "compile-explain":
+        from .compiler.cli import main as explain_main
+
+        return explain_main(rest)
     print(f"error: unknown command {command!r}; choose one of {', '.join(COMMANDS)}\n",
           file=sys.stderr)
     print(USAGE.format(prog=prog), end="", file=sys.stderr)

@@ -53,7 +53,7 @@ def test_usage_names_the_console_script(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [os.path.join("venv", "bin", "gradwalk")])
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("usage: gradwalk [demo|lesson|check]")
+    assert out.startswith("usage: gradwalk [demo|lesson|check|compile-explain]")
     assert "python -m" not in out
     assert cli.main(["demo", "--help"]) == 0
     assert capsys.readouterr().out.startswith("usage: gradwalk demo")
@@ -135,7 +135,7 @@ def test_console_script_wrapper(tmp_path):
     script.write_text("import sys\nfrom gradwalk.__main__ import main\nsys.exit(main())\n")
     proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
                           text=True, timeout=60, env=_env(), cwd=ROOT)
-    assert proc.returncode == 0 and proc.stdout.startswith("usage: gradwalk [demo|lesson|check]")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: gradwalk [demo|lesson|check|compile-explain]")
     proc = subprocess.run([sys.executable, str(script), "check", "x**", "--at", "1"],
                           capture_output=True, text=True, timeout=60, env=_env(), cwd=ROOT)
     assert proc.returncode == 2 and "usage: gradwalk check FUNCTION" in proc.stderr

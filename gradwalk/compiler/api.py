@@ -58,6 +58,8 @@ class CompiledFunction:
         self.breaks: dict = {}  # (reason, location) -> count
         self.calls = 0
         self.gave_up = False  # past the recompile limit: eager from then on
+        self.segments_seen = 0  # the most segments one finished call had (Note [recompiles])
+        self.call_breaks = 0  # the graph breaks of the running call so far
         self._instances: Any = None  # per-instance caches when used as a method decorator
         functools.update_wrapper(self, fn)
 
@@ -70,16 +72,20 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         trace = Trace(self)
         hook = _registry._trace = hook_for(trace)
+        self.call_breaks = 0
         try:
             result = self.fn(*args, **kwargs)
         finally:
+            ended = self.call_breaks
             try:
                 if trace.seg is not None:
+                    ended += 1
                     trace.seg.flush(END)
             finally:
                 trace.active = False
                 if _registry._trace is hook:
                     _registry._trace = None
+                self.segments_seen = max(self.segments_seen, ended)
         return result
 
     def __get__(self, obj, objtype=None):
@@ -105,7 +111,7 @@ class CompiledFunction:
     # ------------------------------------------------------------------ the trace's callbacks
     def may_compile(self, pos: TrieNode, key) -> bool:
         """A step off the trie: allowed unless past the recompile limit."""
-        if pos.children or (pos.parent is None and self.programs):
+        if self._recompile(pos):
             if len(self.recompiles) >= self.recompile_limit:
                 if not self.gave_up:
                     self.gave_up = True
@@ -119,7 +125,7 @@ class CompiledFunction:
 
     def note_compile(self, pos: TrieNode, key, child: TrieNode) -> None:
         self.compiles += 1
-        if not pos.children and not (pos.parent is None and self.programs):
+        if not self._recompile(pos):
             return  # the first trace of this path: a compile, not a recompile
         reason = _why(pos, key)
         self.recompiles.append((child.rec.loc, reason))
@@ -127,9 +133,16 @@ class CompiledFunction:
             print(f"[gradwalk.compile] recompile {len(self.recompiles)} of {self._name()} at "
                   f"{child.rec.loc}: {reason}", file=sys.stderr)
 
+    def _recompile(self, pos: TrieNode) -> bool:
+        """Whether a step off the trie at ``pos`` is a recompile (Note [recompiles])."""
+        if not (pos.children or (pos.parent is None and self.programs)):
+            return False
+        return self.call_breaks < self.segments_seen  # the running segment's number
+
     def note_break(self, reason: str, location: str) -> None:
         key = (reason, location)
         self.breaks[key] = self.breaks.get(key, 0) + 1
+        self.call_breaks += 1
         if self.fullgraph:
             raise RuntimeError(f"gradwalk.compile(fullgraph=True): a graph break in "
                                f"{self._name()} at {location}: {reason}")
@@ -182,6 +195,18 @@ class CompiledFunction:
         text = "\n".join(out)
         print(text, file=file if file is not None else sys.stdout)
         return text
+
+
+# Note [recompiles]
+#     Every segment of a call starts at the one root of the function's trie, so the segments
+#     of a call with graph breaks share it. A step off the trie is a *recompile* when an
+#     earlier call reached the same segment (by its number in the call, the graph breaks
+#     before it, ``call_breaks``, against the most segments a call had, ``segments_seen``) and
+#     took another path from there: the shapes, dtypes, parameters or ops changed. In the first
+#     call, and in segments past the most an earlier call had, a new path is a first compile
+#     even where the trie already has other steps (those of the call's earlier segments): a
+#     function whose one call breaks into more than ``recompile_limit`` different segments
+#     (a loop over time steps with a read in each) is not given up on.
 
 
 def _why(pos: TrieNode, key) -> str:
@@ -269,9 +294,10 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     (programs of NumPy calls, eager's bits), ``"numba"`` (elementwise runs fused into numba
     loops, within a documented tolerance; needs numba) or ``"eager"`` (no tracing: for
     debugging). ``fullgraph=True`` raises at a graph break. ``dynamic=True``
-    (shape-polymorphic programs) is not built: every new shape is a recompile, as
-    ``dynamic=False``. ``mode`` is accepted and has no effect; ``options`` takes
-    ``recompile_limit``. ``disable=True`` returns ``model`` itself.
+    (shape-polymorphic programs) is not built and raises: every new shape is a recompile,
+    as ``dynamic=False`` (and ``None``, torch's automatic dynamic, is ``False`` here).
+    ``mode`` is accepted and has no effect; ``options`` takes ``recompile_limit``.
+    ``disable=True`` returns ``model`` itself.
 
     Example:
         >>> import gradwalk
@@ -290,8 +316,12 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
                            f"{', '.join(map(repr, MODES[1:]))}")
     if dynamic:
         raise NotImplementedError(
-            "gradwalk.compile(dynamic=True) is not built: programs are specialized to shapes "
-            "(a new shape is a recompile). Use dynamic=None or False.")
+            "gradwalk.compile(dynamic=True) is not built: a cached program is found by its op "
+            "sequence with every outside tensor's shape in the key, and the shapes of pending "
+            "values (which Python reads: x.shape, x.size(0), view(n, -1)) come from the trace; "
+            "reusing a program across sizes needs a shape rule per op, which the registry "
+            "does not have (docs/compile.md, 'Not built'). Every new shape is a recompile, as "
+            "with dynamic=False: use dynamic=None or False.")
     options = dict(options or {})
     limit = options.pop("recompile_limit", RECOMPILE_LIMIT)
     if options:

@@ -519,6 +519,9 @@ def rnn_layer(mode: str, input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias
     inputs = (input, hx, cx if mode == "LSTM" else None, weight_ih, weight_hh, bias_ih,
               bias_hh, weight_hr if mode == "LSTM" else None)
     _check(mode, inputs)
+    if registry._trace is not None:  # a compiled region: run its pending part first, so the
+        # kernel below reads arrays (not pending values) and takes eager's path
+        registry._trace.trace._eager(inputs, "rnn_layer (a fused kernel outside the trace)")
     if batch_sizes is not None:
         batch_sizes = tuple(int(b) for b in batch_sizes)
         if len(batch_sizes) != input.shape[0] or (batch_sizes and batch_sizes[0] > input.shape[1]):
