@@ -409,8 +409,8 @@ def version_error(node, t, saved_v, now_v):
 def versions_changed(seg) -> bool:
     """Whether a value or outside tensor the backward reads changed version since the forward
     (then the per-op checks run and raise the engine's error at the op that reads it)."""
-    for _t, vc, v in seg.slot_versions.values():
-        if vc[0] != v:
+    for t, v in seg.slot_versions.values():
+        if t._version != v:
             return True
     for t, v in seg.ext_versions.values():
         if t._version != v:

@@ -621,6 +621,8 @@ class Segment:
 
 
 _RESTART = object()
+
+
 def _shape_of(v):
     return None if v is None else v.shape
 
@@ -630,15 +632,18 @@ def _dtype_of(v):
 
 
 def _bad_program(lazies, values):
+    """Raise unless the only differences from the trace are dead values (``None``, Note [dead
+    values]): a value of another shape or dtype, or another number of values, is a bug."""
+    if len(values) != len(lazies):
+        raise RuntimeError("gradwalk.compile: the program made more or fewer values than the "
+                           "trace recorded; this is a bug in gradwalk.compile (please report it)")
     for lazy, v in zip(lazies, values):
         meta = lazy.meta
-        if v is not None and v.shape != meta.shape or v.dtype != meta.dtype:
+        if v is not None and (v.shape != meta.shape or v.dtype != meta.dtype):
             raise RuntimeError(
                 f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} made "
                 f"shape {v.shape} {v.dtype}, the trace said {meta.shape} {meta.dtype}; this "
                 "is a bug in gradwalk.compile (please report it)")
-    raise RuntimeError("gradwalk.compile: the program made more or fewer values than the trace "
-                       "recorded; this is a bug in gradwalk.compile (please report it)")
 
 
 class _Probe:
