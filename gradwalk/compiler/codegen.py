@@ -282,7 +282,7 @@ def _fusable(rec, i, meta, run) -> bool:
 
 def _backend() -> str:
     """The backend of the compiled call whose segment is being compiled."""
-    fn = getattr(_registry._trace, "fn", None)
+    fn = getattr(getattr(_registry._trace, "trace", None), "fn", None)
     return getattr(fn, "backend", "numpy")
 
 

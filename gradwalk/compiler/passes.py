@@ -37,7 +37,8 @@ Note [dead values]
     user dropped (``y = x * 2; z = y.sin()`` keeps only ``z`` alive) can never be read again:
     its value is *dead* unless the segment's backward reads it (a saved input or output). At
     flush time the trace holds the only references to a dead tensor and its ``LazyArray``
-    (the segment's lists, the lazy inputs of later steps); ``Plan.dead`` counts them with
+    (the segment's lists; each later step that reads it holds the tensor once per use, in its
+    ``LazyArray.inputs``); ``Plan.dead`` counts them with
     ``sys.getrefcount``, against baselines measured on stand-ins at import (so an
     interpreter that counts differently only makes values look alive). A tensor with a weak
     reference is alive (``retain_grad``, weak dictionaries). The variant of the program
@@ -236,7 +237,7 @@ def _scan(tensors, lazies, slots, uses, bt, bl) -> tuple:
     for s in slots:
         t = tensors[s]
         lazy = lazies[s]
-        if rc(t) <= bt and rc(lazy) <= bl + uses[s] and t._data is lazy and not wc(t):
+        if rc(t) <= bt + uses[s] and rc(lazy) <= bl and t._data is lazy and not wc(t):
             dead.append(s)
     return tuple(dead)
 
