@@ -187,6 +187,10 @@ def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups):
 
 
 def _bias_grad(xp, g):
+    if type(g) is np.ndarray and g.ndim > 2:
+        # the batch first (whole planes added, contiguous), then each channel's plane: three
+        # times faster than one reduction over (0, 2, ...) on the benchmark sizes
+        return g.sum(axis=0).reshape(g.shape[1], math.prod(g.shape[2:])).sum(axis=1)
     return xp.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
 
 
