@@ -26,17 +26,11 @@ Note [convolution layouts]
       a receptive field row is one contiguous run of ``k_w * C`` values; im2col copies those runs
       into ``(N * P, K * C)``, the forward is ``cols @ w^T`` (the positions outermost) and the
       gradients are ``g^T @ cols`` and ``g @ w`` folded back by one strided add per offset.
-      Grouped convolutions with a stride fall back to the generic code.
-
-Note [strided input gradient by phases]
-    With a stride ``s`` (and dilation 1) the input gradient's padded index ``Y = s * u + r``
-    takes only the taps ``r, r + s, r + 2s, ...``: for each residue ``r`` (per dim) the inputs of
-    that phase are a stride-1 correlation of the (zero-padded) output gradient with those taps
-    flipped, its channels swapped. Each phase is an im2col of ``g`` in channels last (contiguous
-    runs, as the forward's) and one GEMM whose result is written straight into the phase's
-    strided view of the input gradient: no fold, where the fold of ``g @ w`` does one strided
-    add per kernel offset (3.4 ns an element measured; the copies run at about 0.4). Phases
-    that no tap reaches (a stride larger than the kernel) are zeros.
+      Grouped convolutions with a stride fall back to the generic code. Measured and not
+      taken: the input gradient by phases (per residue of the stride, a stride-1 im2col of
+      ``g`` and a GEMM written straight into that phase of the input gradient, no fold) ran
+      5.8-6.2 ms against the fold's 5.4-5.6 at 8x32x28x28, k5 s2, and the cache-sized tiles of
+      Note [bounded im2col] slowed this layout's GEMMs down (``cache=False`` here).
 
 Note [shared padding]
     On the stride-1 grid a sample's bottom padding rows can be the next sample's top padding
@@ -54,9 +48,9 @@ Note [bounded im2col]
     MB) the batch is processed in tiles of as many samples as fit (at least one); the weight
     gradient sums over the tiles. Tests lower the limit to check that the tiles add up.
 
-    The same tiles also keep the work in cache: a tile's im2col is at most
-    ``CACHE_COLS_BYTES`` (2 MB, about the second-level caches of the two cores measured), so
-    its copy, its GEMM and the folds that follow run on data the previous step just wrote.
+    On the stride-1 grid the same tiles also keep the work in cache: a tile's im2col is at
+    most ``CACHE_COLS_BYTES`` (2 MB, about the second-level caches of the two cores measured),
+    so its copy, its GEMM and the folds that follow run on data the previous step just wrote.
     Measured with one thread on the benchmark sizes: the GEMMs run at 60-66 GFLOP/s on such
     tiles against 41-49 on the whole batch, and the copies and adds gain more.
 """
@@ -79,10 +73,11 @@ def usable(*arrays) -> bool:
     return all(a is None or type(a) is np.ndarray for a in arrays)
 
 
-def _tiles(n: int, per_sample: int):
-    """Batch slices of at most ``MAX_COLS_BYTES`` (and ``CACHE_COLS_BYTES``) of im2col each
-    (Note [bounded im2col])."""
-    step = max(1, min(n, min(MAX_COLS_BYTES, CACHE_COLS_BYTES) // max(per_sample, 1)))
+def _tiles(n: int, per_sample: int, cache: bool = True):
+    """Batch slices of at most ``MAX_COLS_BYTES`` (and ``CACHE_COLS_BYTES`` with ``cache``) of
+    im2col each (Note [bounded im2col])."""
+    limit = min(MAX_COLS_BYTES, CACHE_COLS_BYTES) if cache else MAX_COLS_BYTES
+    step = max(1, min(n, limit // max(per_sample, 1)))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
@@ -272,7 +267,7 @@ def _last_forward(x, w, b, stride, padding, dilation, out, y):
     k = w.shape[2:]
     wmt = _wm_last(w).T
     per = c * math.prod(k) * math.prod(out) * x.itemsize
-    for sl in _tiles(n, per):
+    for sl in _tiles(n, per, cache=False):
         xt = x[sl]
         yt = _nhwc_cols(xt, k, stride, padding, dilation, out) @ wmt  # (Nt * P, O)
         v = np.moveaxis(yt.reshape((xt.shape[0],) + tuple(out) + (o,)), -1, 1)
@@ -290,7 +285,7 @@ def _last_weight_grad(x, g, w_shape, stride, padding, dilation):
     out = g.shape[2:]
     per = c * math.prod(k) * math.prod(out) * x.itemsize
     gw = None
-    for sl in _tiles(n, per):
+    for sl in _tiles(n, per, cache=False):
         cols = _nhwc_cols(x[sl], k, stride, padding, dilation, out)
         g2 = np.moveaxis(g[sl], 1, -1).reshape(-1, o)
         part = g2.T @ cols
@@ -300,10 +295,6 @@ def _last_weight_grad(x, g, w_shape, stride, padding, dilation):
 
 
 def _last_input_grad(g, w, x_shape, stride, padding, dilation):
-    """The fold of ``g @ w`` (one strided add per kernel offset); the phases of
-    ``_phase_input_grad`` serve dilation 1."""
-    if all(dl == 1 for dl in dilation):
-        return _phase_input_grad(g, w, x_shape, stride, padding)
     n, c = x_shape[:2]
     o = w.shape[0]
     k = tuple(w.shape[2:])
@@ -314,7 +305,7 @@ def _last_input_grad(g, w, x_shape, stride, padding, dilation):
     gx = np.empty(tuple(x_shape), g.dtype)
     inner = _interior(padding, x_shape[2:])
     per = c * math.prod(k) * math.prod(out) * g.itemsize
-    for sl in _tiles(n, per):
+    for sl in _tiles(n, per, cache=False):
         gt = g[sl]
         nt = gt.shape[0]
         gc = (np.moveaxis(gt, 1, -1).reshape(-1, o) @ wm).reshape((nt,) + out + k + (c,))
@@ -324,60 +315,6 @@ def _last_input_grad(g, w, x_shape, stride, padding, dilation):
                         for f, dl, s, m in zip(offs, dilation, stride, out))
             acc[(slice(None),) + dst] += gc[(slice(None),) * (1 + d) + offs]
         np.copyto(gx[sl], np.moveaxis(acc[(slice(None),) + inner], -1, 1))
-    return gx
-
-
-def _phases(k: int, s: int, lo: int, size: int) -> list:
-    """Note [strided input gradient by phases], one spatial dim: per residue ``r`` of the padded
-    index, (the tap offsets ``r, r + s, ...``: their count ``ka``, the first input index ``h0``
-    of the phase, its first output-gradient index ``u0``, the phase's length)."""
-    res = []
-    for r in range(s):
-        ka = -(-(k - r) // s) if r < k else 0
-        h0 = (r - lo) % s
-        res.append((r, ka, h0, (h0 + lo - r) // s, len(range(h0, size, s))))
-    return res
-
-
-def _phase_input_grad(g, w, x_shape, stride, padding):
-    """Note [strided input gradient by phases]: dilation 1, one group."""
-    n, c = x_shape[:2]
-    o = w.shape[0]
-    k = tuple(w.shape[2:])
-    d = len(k)
-    out = tuple(g.shape[2:])
-    phs = [_phases(kk, s, lo, size) for kk, s, (lo, _), size in zip(
-        k, stride, padding, x_shape[2:])]
-    left = [max(p[1] for p in ph) - 1 for ph in phs]
-    right = [max(0, max(p[3] + p[4] for p in ph) - m) for ph, m in zip(phs, out)]
-    gx = np.empty(tuple(x_shape), g.dtype)
-    per = o * math.prod(max(p[1] * p[4] for p in ph) for ph in phs) * g.itemsize  # a phase's cols
-    for sl in _tiles(n, per):
-        gt = g[sl]
-        nt = gt.shape[0]
-        gp = np.zeros((nt,) + tuple(m + a + b for m, a, b in zip(out, left, right)) + (o,),
-                      g.dtype)
-        gp[(slice(None),) + tuple(slice(a, a + m) for a, m in zip(left, out))] = \
-            np.moveaxis(gt, 1, -1)
-        for combo in itertools.product(*phs):
-            dst = gx[(sl, slice(None)) + tuple(slice(p[2], None, s)
-                                                for p, s in zip(combo, stride))]
-            ka = tuple(p[1] for p in combo)
-            if 0 in ka or dst.size == 0:
-                dst[...] = 0
-                continue
-            start = [p[3] - (kk - 1) + a for p, kk, a in zip(combo, ka, left)]
-            src = gp[(slice(None),) + tuple(slice(b, b + p[4] + kk - 1) for b, p, kk in zip(
-                start, combo, ka))]
-            win = _windows_view(src, ka, axis=tuple(range(1, 1 + d)))  # (N, *T, O, *ka)
-            cols = np.empty(win.shape[:1 + d] + ka + (o,), g.dtype)
-            np.copyto(cols, np.moveaxis(win, 1 + d, -1))
-            # the taps r + s * (ka - 1 - a) of the phase, flipped: (*ka, O, C)
-            ws = w[(slice(None), slice(None)) + tuple(slice(p[0], None, s) for p, s in zip(
-                combo, stride))][(slice(None), slice(None)) + (slice(None, None, -1),) * d]
-            wm = np.ascontiguousarray(np.moveaxis(ws, (0, 1), (-2, -1))).reshape(-1, c)
-            res = cols.reshape(-1, wm.shape[0]) @ wm  # (N * T, C)
-            np.copyto(dst, np.moveaxis(res.reshape(win.shape[:1 + d] + (c,)), -1, 1))
     return gx
 
 

@@ -1,7 +1,7 @@
 """The GEMM convolution kernels (``ops/conv_gemm.py``): PyTorch parity of values and of the
 input, weight and bias gradients across strides, padding, dilation and groups (1-D, 2-D, 3-D and
 transposed), agreement with the generic im2col code, the batch tiles of Note [bounded im2col]
-with a lowered limit, Note [shared padding] and Note [strided input gradient by phases]."""
+with a lowered limit, and Note [shared padding]."""
 
 import numpy as np
 import pytest
@@ -31,7 +31,7 @@ CASES = [  # (d, n, c, o, spatial, k, kwargs)
     (2, 2, 4, 6, (7, 6), (2, 2), dict(padding="same")),
     (2, 3, 8, 4, (5, 6), (2, 3), dict(padding=2)),
     (2, 2, 16, 8, (4, 5), (2, 3), dict(padding=(2, 1))),  # the per-offset GEMMs, unshared rows
-    # Note [strided input gradient by phases]: mixed strides, a stride beyond the kernel
+    # mixed strides, a stride beyond the kernel (input positions no tap reaches)
     (2, 2, 4, 6, (7, 6), (3, 2), dict(stride=(2, 1), padding=1)),
     (2, 2, 3, 4, (9, 8), (2, 2), dict(stride=3, padding=1)),
     (1, 2, 3, 5, (13,), (5,), dict(stride=3, padding=2)),
@@ -162,12 +162,3 @@ def test_the_grid_shares_padding_where_the_taps_allow(k, padding, shared):
         want = (spatial[0] + sum(padding[0]), spatial[1] + max(padding[1]))
     assert grid.padded == want
     assert grid.length(3) + grid.shifts[-1] <= grid.size(3)
-
-
-def test_phases_cover_every_input_index_once():
-    """Note [strided input gradient by phases]: the phases of one dim partition the input."""
-    for k, s, lo, size in [(5, 2, 2, 28), (2, 3, 1, 9), (3, 1, 1, 7), (4, 3, 0, 10)]:
-        phases = conv_gemm._phases(k, s, lo, size)
-        seen = sorted(i for _, _, h0, _, n in phases for i in range(h0, h0 + s * n, s))
-        assert seen == list(range(size))
-        assert sum(ka for _, ka, *_ in phases) == k
