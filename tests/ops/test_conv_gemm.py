@@ -1,7 +1,7 @@
 """The GEMM convolution kernels (``ops/conv_gemm.py``): PyTorch parity of values and of the
 input, weight and bias gradients across strides, padding, dilation and groups (1-D, 2-D, 3-D and
-transposed), agreement with the generic im2col code, and the batch tiles of Note [bounded
-im2col] with a lowered limit."""
+transposed), agreement with the generic im2col code, the batch tiles of Note [bounded im2col]
+with a lowered limit, and Note [shared padding]."""
 
 import numpy as np
 import pytest
@@ -26,6 +26,15 @@ CASES = [  # (d, n, c, o, spatial, k, kwargs)
     (1, 2, 9, 6, (10,), (4,), dict(padding=2, dilation=2, groups=3)),
     (3, 1, 2, 3, (4, 5, 4), (2, 3, 2), dict(padding=1)),
     (3, 1, 2, 3, (5, 5, 4), (3, 2, 2), dict(stride=2, padding=(1, 0, 1))),
+    # Note [shared padding]: "same" with an even kernel pads (0, 1) per dim; padding past the
+    # kernel's extent (k=2, padding 2) takes the unshared grid in that dim
+    (2, 2, 4, 6, (7, 6), (2, 2), dict(padding="same")),
+    (2, 3, 8, 4, (5, 6), (2, 3), dict(padding=2)),
+    (2, 2, 16, 8, (4, 5), (2, 3), dict(padding=(2, 1))),  # the per-offset GEMMs, unshared rows
+    # mixed strides, a stride beyond the kernel (input positions no tap reaches)
+    (2, 2, 4, 6, (7, 6), (3, 2), dict(stride=(2, 1), padding=1)),
+    (2, 2, 3, 4, (9, 8), (2, 2), dict(stride=3, padding=1)),
+    (1, 2, 3, 5, (13,), (5,), dict(stride=3, padding=2)),
 ]
 IDS = [f"conv{c[0]}d-{i}" for i, c in enumerate(CASES)]
 
@@ -137,3 +146,19 @@ def test_the_fast_path_serves_plain_arrays_only():
                              2) is None
     y = C._conv_fwd_np(np, np.zeros((1, 2, 4, 4)), w, None, (2, 2), ((0, 0), (0, 0)), (1, 1), 2)
     assert y.shape == (1, 2, 2, 2)
+
+
+@pytest.mark.parametrize("k,padding,shared", [
+    ((3, 3), ((1, 1), (1, 1)), True), ((2, 2), ((0, 1), (0, 1)), True),
+    ((2, 3), ((2, 2), (1, 1)), False), ((3, 3), ((2, 2), (2, 2)), True)])
+def test_the_grid_shares_padding_where_the_taps_allow(k, padding, shared):
+    """Note [shared padding]: each size is padded by max(lo, hi) while min(lo, hi) is at most
+    the kernel's extent minus one, and every tap of a valid position stays inside the buffer."""
+    spatial = (5, 6)
+    out = tuple(s + lo + hi - kk + 1 for s, (lo, hi), kk in zip(spatial, padding, k))
+    grid = conv_gemm._Grid(spatial, k, padding, (1, 1), out)
+    want = tuple(s + (max(lo, hi) if shared else lo + hi) for s, (lo, hi) in zip(spatial, padding))
+    if not shared:  # the first dim pads by lo + hi, the second shares
+        want = (spatial[0] + sum(padding[0]), spatial[1] + max(padding[1]))
+    assert grid.padded == want
+    assert grid.length(3) + grid.shifts[-1] <= grid.size(3)
