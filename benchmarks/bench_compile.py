@@ -6,7 +6,8 @@ process with the same thread settings (``common.measure_interleaved``):
 * ``chain``: the 1,000-op scalar chain of ``chain.py`` (``x*1.0001``, ``x+0.001``, ``sin``,
   ``tanh``), forward and backward. Target: compiled at most 0.25x eager gradwalk.
 * ``mlp-small``: a 2-16-16-1 tanh MLP, float64, batch 16, MSE loss, SGD step (zero_grad,
-  forward, backward, step). Reported beside PyTorch eager (jax is not installed here).
+  forward, backward, step). Reported beside PyTorch eager and, where jax is installed,
+  ``jax.jit`` of the same step (float64). Target: compiled at most 1.5x ``jax.jit``.
 * ``mlp-784``: ``bench_mlp.py``'s 784-256-256-10 relu MLP, float32, batch 128, cross-entropy,
   SGD, against its hand-written NumPy step. Target: compiled at most 0.95x NumPy.
 
@@ -30,6 +31,7 @@ Run: ``python benchmarks/bench_compile.py [--quick] [--json out.json]``.
 
 from __future__ import annotations
 
+import os
 import time
 
 import common
@@ -113,6 +115,44 @@ def chain_engines(n: int) -> dict:
 
 
 # ------------------------------------------------------------------------------ small MLP
+def jax_small_mlp(batch: int = 16):
+    """The 2-16-16-1 step under ``jax.jit`` (float64, the same data), or ``None`` without jax."""
+    os.environ.setdefault(  # one thread, as every engine here
+        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(0)
+    sizes = (2, 16, 16, 1)
+    ps = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        ps.append(jnp.asarray(rng.standard_normal((b, a)) / np.sqrt(a)))
+        ps.append(jnp.zeros(b))
+    X = jnp.asarray(rng.standard_normal((batch, 2)))
+    Y = jnp.asarray(rng.standard_normal((batch, 1)))
+
+    def loss(ps):
+        h = jnp.tanh(X @ ps[0].T + ps[1])
+        h = jnp.tanh(h @ ps[2].T + ps[3])
+        return jnp.mean((h @ ps[4].T + ps[5] - Y) ** 2)
+
+    @jax.jit
+    def update(ps):
+        value, grads = jax.value_and_grad(loss)(ps)
+        return [p - 0.05 * g for p, g in zip(ps, grads)], value
+
+    state = [ps]
+
+    def step():
+        state[0], value = update(state[0])
+        return value.block_until_ready()
+
+    return step
+
+
 def small_mlp(mod, compiled, batch: int = 16):
     rng = np.random.default_rng(0)
     sizes = (2, 16, 16, 1)
@@ -314,6 +354,10 @@ def main() -> None:
         fns["gradwalk compiled (numba)"] = fn_numba
     if torch is not None:
         fns["torch eager"] = small_mlp(torch, False)[0]
+    jax_step = jax_small_mlp()
+    if jax_step is not None:
+        jax_step()  # the jit compile
+        fns["jax.jit"] = jax_step
     ts = common.measure_interleaved(fns, warmup=2, repeat=repeat * 5)
     base = ts["gradwalk eager"].best
     for name, t in ts.items():
