@@ -63,7 +63,7 @@ from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
 
 _ndarray = np.ndarray
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 SUPPORTED = frozenset(
     "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
@@ -253,7 +253,7 @@ def user_location() -> str:
         fn = f.f_code.co_filename
         name = files.get(fn)
         if name is None:  # once per file: a graph break asks on every call
-            inside = fn.startswith(_PACKAGE) or fn.startswith("<gradwalk")
+            inside = os.path.abspath(fn).startswith(_PACKAGE) or fn.startswith("<gradwalk")
             name = files[fn] = "" if inside else os.path.basename(fn)
         if name:
             return f"{name}:{f.f_lineno}"
