@@ -56,8 +56,6 @@ Note [leaves met after the node]
 from __future__ import annotations
 
 import copy
-import os
-import sys
 import threading
 from threading import get_ident as _get_ident
 from types import FunctionType
@@ -73,10 +71,9 @@ from ..ops import registry as _registry
 from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
-from .recfacts import _backward_facts, _floating
+from .recfacts import _backward_facts, _floating, user_location
 
 _ndarray = np.ndarray
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 SUPPORTED = frozenset(
     "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
@@ -256,32 +253,6 @@ class CompiledNode(MultiNode):
 
     def _retain_output(self, k: int, ref) -> None:
         self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[1] = ref
-
-
-def user_location(skip: int = 0) -> str:
-    """``file:line`` of the innermost frame outside gradwalk (where the user's code is), not
-    looking at the ``skip`` frames above the caller (known to be gradwalk's: each frame looked
-    at is made into a frame object, about 0.25 us).
-
-    Example:
-        >>> user_location().startswith("<doctest")
-        True
-    """
-    f = sys._getframe(1 + skip)
-    files = _FILES
-    while f is not None:
-        fn = f.f_code.co_filename
-        name = files.get(fn)
-        if name is None:  # once per file: a graph break asks on every call
-            inside = os.path.abspath(fn).startswith(_PACKAGE) or fn.startswith("<gradwalk")
-            name = files[fn] = "" if inside else os.path.basename(fn)
-        if name:
-            return f"{name}:{f.f_lineno}"
-        f = f.f_back
-    return "?"
-
-
-_FILES: dict = {}  # file name -> its base name, or "" inside gradwalk
 
 
 class Segment:
