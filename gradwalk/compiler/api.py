@@ -52,6 +52,7 @@ class CompiledFunction:
         self.backend = backend
         self.recompile_limit = recompile_limit
         self.root = TrieNode()
+        self.starts: list = []  # Note [the next segment's first step] in trace.py
         self.programs: list = []  # trie nodes where a program ends
         self.recompiles: list = []  # (location, reason)
         self.compiles = 0

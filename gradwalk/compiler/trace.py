@@ -31,6 +31,18 @@ Note [what the trace refuses]
     anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
     arrays or tensors also run eagerly.
 
+Note [the next segment's first step]
+    Every segment starts at the trie's root, so a function with graph breaks has several
+    first steps there (the 784 MLP step: its forward and one ``lr * p.grad`` per parameter
+    shape), and the root's ``fast`` (the child taken last) misses most of them. The compiled
+    function keeps ``starts``: per segment number ``i`` of a call, the matcher of the first
+    step the ``i``-th segment took last time (the first ``MAX_STARTS`` segments). A new
+    segment tries ``starts[i]``, then the root's ``fast``, then the general path. It is a hint
+    only: ``starts`` holds matchers of children of the root (the new segment's position),
+    which check everything the step's key holds (Note [the hit path]), so a stale hint costs
+    a refusal, never a wrong step. (Keyed by where the previous segment ended, it would
+    alternate: ``b0`` and ``b1`` have the same shape, so their updates end at one node.)
+
 Note [leaves met after the node]
     The engine runs nodes latest-created first, so a node must be created after its
     producers. The segment's node is made at its first op that requires grad; an input made
@@ -44,10 +56,9 @@ Note [leaves met after the node]
 from __future__ import annotations
 
 import copy
-import os
-import sys
 import threading
 from threading import get_ident as _get_ident
+from types import FunctionType
 
 import numpy as np
 
@@ -57,13 +68,12 @@ from ..autograd.hooks import retain as _retain
 from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
-from ..ops import rules as _rules
 from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
+from .recfacts import _backward_facts, _floating, user_location
 
 _ndarray = np.ndarray
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 SUPPORTED = frozenset(
     "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
@@ -243,25 +253,6 @@ class CompiledNode(MultiNode):
 
     def _retain_output(self, k: int, ref) -> None:
         self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[1] = ref
-
-
-def user_location() -> str:
-    """``file:line`` of the innermost frame outside gradwalk (where the user's code is)."""
-    f = sys._getframe(1)
-    files = _FILES
-    while f is not None:
-        fn = f.f_code.co_filename
-        name = files.get(fn)
-        if name is None:  # once per file: a graph break asks on every call
-            inside = os.path.abspath(fn).startswith(_PACKAGE) or fn.startswith("<gradwalk")
-            name = files[fn] = "" if inside else os.path.basename(fn)
-        if name:
-            return f"{name}:{f.f_lineno}"
-        f = f.f_back
-    return "?"
-
-
-_FILES: dict = {}  # file name -> its base name, or "" inside gradwalk
 
 
 class Segment:
@@ -664,46 +655,6 @@ def _with_edges(rec, edge_of):
     return r
 
 
-def _floating(op, datas) -> bool:
-    """Elementwise ops are recorded on floating-point arrays only (Note [what the trace
-    refuses]); ``where``'s condition may be boolean."""
-    for j, d in enumerate(datas):
-        dt = getattr(d, "dtype", None)
-        if dt is not None and dt.kind != "f" and not (op.name == "where" and j == 0):
-            return False
-    return True
-
-
-def _backward_facts(op, kind, inputs, datas, rgs):
-    """Per input: the (shape, dtype) its gradient is fitted to (``None``: the engine does not
-    fit it), whether the rule gets it and whether its version is checked, as
-    ``registry.apply1``/``apply2``/``apply`` record them."""
-    tensor = _registry.Tensor
-    saves = bool(op.saves)
-    if kind == 1:
-        fits = (None,) if op.elementwise else ((datas[0].shape, datas[0].dtype),)
-        return fits, (saves,), (saves,)
-    if kind == 2:
-        other = inputs[1]
-        other_is_tensor = isinstance(other, tensor)
-        if other_is_tensor and rgs[1]:
-            fits = ((datas[0].shape, datas[0].dtype), (datas[1].shape, datas[1].dtype))
-            checks = (saves, saves and not (op.saves_if and 1 not in op.saves_if[1]
-                                            and not rgs[0]))
-        else:
-            fits = ((datas[0].shape, datas[0].dtype), None) if other_is_tensor else (None, None)
-            checks = (saves and (op.saves_if is None or 0 in op.saves_if[0]),
-                      saves and other_is_tensor)
-        return fits, (saves, saves), checks
-    keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
-    n = len(inputs)
-    saved = tuple((i in op.saves) if keep is None else bool(keep[i]) for i in range(n))
-    fits = tuple((d.shape, d.dtype) if isinstance(x, tensor) else None
-                 for x, d in zip(inputs, datas))
-    checks = tuple(s and isinstance(x, tensor) for s, x in zip(saved, inputs))
-    return fits, saved, checks
-
-
 END = "the end of the compiled function"
 
 
@@ -711,7 +662,7 @@ class Trace:
     """The running compiled call; the registry's hook is ``hook_for(trace)`` (Note [the
     trace])."""
 
-    __slots__ = ("fn", "thread", "seg", "hot", "active")
+    __slots__ = ("fn", "thread", "seg", "hot", "active", "n_seg")
 
     def __init__(self, fn) -> None:
         self.fn = fn
@@ -719,6 +670,7 @@ class Trace:
         self.seg: Segment | None = None
         self.hot: Segment | None = None  # ``seg`` unless it computes (eager mode): matched
         self.active = True
+        self.n_seg = 0  # the segments this call started (Note [the next segment's first step])
 
     def __call__(self, op, inputs, params, kind):
         """The general path: the matchers (Note [the hit path]) refused, or no segment."""
@@ -730,11 +682,18 @@ class Trace:
         if not op.elementwise and op.name not in SUPPORTED:
             return self._eager(inputs, f"'{op.name}' has no trace support")
         seg = self.seg
+        i = -1
         if seg is None:
             seg = self.seg = Segment(self)
-            r = seg.pos.fast(seg, op, inputs, params, kind)  # the segment's first step
+            i = self.n_seg
+            self.n_seg = i + 1
+            starts = self.fn.starts  # Note [the next segment's first step]
+            r = starts[i](seg, op, inputs, params, kind) if i < len(starts) else None
+            if r is None:
+                r = seg.pos.fast(seg, op, inputs, params, kind)  # the last first step taken
             if r is not None:
                 self.hot = seg
+                _note_start(starts, i, seg.pos.hit)
                 return r
         r = seg.record(op, inputs, params, kind)
         if r is _RESTART:
@@ -747,6 +706,8 @@ class Trace:
                                        "array replaced since its first use)")
         seg = self.seg
         self.hot = seg if seg is not None and not seg.eager else None
+        if i >= 0 and seg is not None and seg.pos.depth == 1:
+            _note_start(self.fn.starts, i, seg.pos.hit)  # a child of the root: all checked
         return r
 
     def _eager(self, inputs, reason):
@@ -763,8 +724,14 @@ class Trace:
     def inplace(self, apply_inplace, t, fn, args, kwargs):
         """An in-place op inside a region: flush, then run it eagerly (the registry's hook
         in ``indexing.apply_inplace``)."""
-        if self.active and threading.get_ident() == self.thread and self.seg is not None:
-            self.seg.flush(f"an in-place op ({getattr(fn, '__name__', fn)}_)")
+        seg = self.seg
+        if seg is not None and self.active and _get_ident() == self.thread:
+            reason = _INPLACE.get(fn) if type(fn) is FunctionType else None
+            if reason is None:
+                reason = f"an in-place op ({getattr(fn, '__name__', fn)}_)"
+                if type(fn) is FunctionType and len(_INPLACE) < 4096:
+                    _INPLACE[fn] = reason
+            seg.flush(reason)
         saved = _registry._trace
         _registry._trace = None
         try:
@@ -774,8 +741,22 @@ class Trace:
                 _registry._trace = saved
 
     def after_flush(self, seg, reason: str) -> None:
-        if reason != END:
-            self.fn.note_break(reason, user_location())
+        if reason != END:  # the frames above: this, then ``Segment.flush`` (gradwalk's)
+            self.fn.note_break(reason, user_location(1))
+
+
+MAX_STARTS = 256  # the segments per call whose first step is remembered
+
+
+def _note_start(starts: list, i: int, hit) -> None:
+    """Remember ``hit`` as the first step of the call's segment ``i``."""
+    if i < len(starts):
+        starts[i] = hit
+    elif i == len(starts) and i < MAX_STARTS:
+        starts.append(hit)
+
+
+_INPLACE: dict = {}  # an in-place op's function -> the reason of its graph break
 
 
 def hook_for(trace):
