@@ -14,6 +14,7 @@ import pytest
 import gradwalk
 import gradwalk.nn.functional as F
 from gradwalk.compiler import trace as _trace
+from tests.compiler.counting import count_calls
 
 
 def _same(a, b) -> None:
@@ -257,20 +258,8 @@ def test_alternating_branches_recompile_once():
     assert len(cf.recompiles) == 1
 
 
-def _general_calls(monkeypatch):
-    calls = []
-    real = _trace.Trace.__call__
-
-    def counting(self, op, inputs, params, kind):
-        calls.append(op.name)
-        return real(self, op, inputs, params, kind)
-
-    monkeypatch.setattr(_trace.Trace, "__call__", counting)
-    return calls
-
-
 def test_a_cache_hit_takes_the_matchers_only(monkeypatch):
-    calls = _general_calls(monkeypatch)
+    calls = count_calls(monkeypatch, _trace.Trace, "__call__")
     w = _t([[0.5, -1.0], [2.0, 0.25]], True)
 
     def fn(x):

@@ -6,6 +6,7 @@ import numpy as np
 
 import gradwalk
 from gradwalk.compiler import trace as tr
+from tests.compiler.counting import count_calls
 
 SHAPES = [(4, 3), (4,), (5, 4), (4,), (2, 5), (2,)]  # two of the same shape, as b0 and b1
 
@@ -24,25 +25,12 @@ def _update(ps):
             p -= 0.01 * p.grad  # one segment each, ended by the in-place op (a graph break)
 
 
-def _count_general(monkeypatch):
-    """Count the steps that take the general path (``Segment.record``)."""
-    seen = []
-    real = tr.Segment.record
-
-    def record(self, op, inputs, params, kind):
-        seen.append(op.name)
-        return real(self, op, inputs, params, kind)
-
-    monkeypatch.setattr(tr.Segment, "record", record)
-    return seen
-
-
 def test_every_segments_first_step_is_matched_on_a_warm_trie(monkeypatch):
     eager, comp = _params(), _params()
     step = gradwalk.compile(_update)
     for _ in range(2):
         _update(eager), step(comp)
-    seen = _count_general(monkeypatch)
+    seen = count_calls(monkeypatch, tr.Segment, "record")  # the general path
     compiles = step.compiles
     for _ in range(3):
         _update(eager), step(comp)
@@ -66,7 +54,7 @@ def test_a_stale_hint_is_refused_and_the_step_still_equals_eager(monkeypatch):
     for k in range(2):
         update(eager, k % 2 == 1), step(comp, k % 2 == 1)
     compiles = step.compiles
-    seen = _count_general(monkeypatch)
+    seen = count_calls(monkeypatch, tr.Segment, "record")  # the general path
     for k in range(6):
         update(eager, k % 2 == 1), step(comp, k % 2 == 1)
         for a, b in zip(eager, comp):
