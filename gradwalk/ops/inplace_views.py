@@ -246,9 +246,22 @@ def _write(self, uf, other, alpha) -> bool:
         uf(data, od, out=data, casting="same_kind")
     except (TypeError, ValueError):
         return False
-    vc = self._vcl
+    bump_version(self)
+    return True
+
+
+def bump_version(t) -> None:
+    """Record that ``t``'s array changed in place (what was saved of it is now stale); the
+    counter is made here if nothing read it yet (``Tensor._vc``).
+
+    Example:
+        >>> import gradwalk
+        >>> t = gradwalk.ones(2)
+        >>> bump_version(t); t._version
+        1
+    """
+    vc = t._vcl
     if vc is None:
-        self._vcl = [1]
+        t._vcl = [1]
     else:
         vc[0] += 1
-    return True

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp_of
+from ..ops.inplace_views import bump_version as _bump_version
 from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -29,15 +30,6 @@ class _Required:
 
 
 required = _Required()
-
-
-def _bump_version(p: Tensor) -> None:
-    """Record that ``p``'s data changed in place (saved copies of it are now stale)."""
-    vc = p._vcl
-    if vc is None:
-        p._vcl = [1]
-    else:
-        vc[0] += 1
 
 
 def _state_tensor(arr) -> Tensor:

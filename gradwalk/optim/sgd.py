@@ -44,15 +44,10 @@ class SGD(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-        if momentum == 0 and weight_decay == 0 and not group["maximize"]:  # plain SGD
-            for p, g, _ in self._grads(group):
-                x = p._data
-                x -= lr * g
-                _bump_version(p)
-            return
+        maximize = group["maximize"]
         for p, g, xp in self._grads(group):
             x = p._data
-            if group["maximize"]:
+            if maximize:
                 g = -g
             if weight_decay != 0:
                 g = g + weight_decay * x
