@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backend import xp_of
 from ..tensor import Tensor
+from ..ops import registry as _registry
 from . import engine
 
 _Tensors = Tensor | Sequence[Tensor]
@@ -89,6 +90,8 @@ def backward(tensors: _Tensors, grad_tensors: _Tensors | None = None,
         raise RuntimeError("backward() needs at least one tensor")
     if retain_graph is None:
         retain_graph = create_graph
+    if _registry._trace is not None:  # Note [in-place ops in the segment] (compiler/inplace.py)
+        _flush_writes()
     seeds = _root_grads(outputs, grad_tensors, create_graph, "backward")
     ins = None
     if inputs is not None:
@@ -140,6 +143,8 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    if _registry._trace is not None:
+        _flush_writes()
     seeds = _root_grads(outs, grad_outputs, create_graph, "grad")
     captured = engine.run_backward(outs, seeds, retain_graph=retain_graph,
                                    create_graph=create_graph, inputs=ins, accumulate=False)
@@ -163,3 +168,11 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
         else:
             result.append(Tensor._wrap(g))
     return tuple(result)
+
+
+def _flush_writes() -> None:
+    """Inside ``gradwalk.compile``: run the pending in-place writes before the walk adds into
+    ``.grad`` (Note [in-place ops in the segment] in gradwalk/compiler/inplace.py)."""
+    from ..compiler.inplace import flush_writes
+
+    flush_writes()

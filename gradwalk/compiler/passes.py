@@ -280,6 +280,8 @@ class Plan:
                         read.add(ref[1])
             if rec.rg and rec.op.save_out:
                 read.add(i)
+            if getattr(rec.op, "writes", False):  # a write is never dead (compiler/inplace.py)
+                read.add(i)
         self.uses = uses
         self.candidates = tuple(i for i in range(len(recs)) if i not in read)
         self.variants: dict = {}

@@ -68,7 +68,7 @@ from ..autograd.hooks import retain as _retain
 from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
-from . import codegen, match
+from . import codegen, inplace, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
 from .recfacts import _backward_facts, _floating, user_location
@@ -80,7 +80,7 @@ SUPPORTED = frozenset(
     "pad select slice clone cast matmul bmm dot mv outer sum sum_dim mean mean_dim var std "
     "prod amax amin logsumexp norm cumsum cumprod logcumsumexp softmax log_softmax linear "
     "linear_nobias leaky_relu gelu softplus mse_loss l1_loss smooth_l1_loss "
-    "binary_cross_entropy layer_norm diagonal masked_fill".split())
+    "binary_cross_entropy layer_norm diagonal masked_fill".split()) | inplace.NAMES
 
 
 class Unfreezable(Exception):
@@ -292,7 +292,7 @@ class Segment:
         path: the key is built and looked up (the matchers, Note [the hit path], refused)."""
         n_ext, n_const = len(self.exts), len(self.consts)
         r = self._record(op, inputs, params, kind)
-        if r is NotImplemented or r is _RESTART:  # roll back what this op added
+        if r is NotImplemented or r is _RESTART or r is _REREAD:  # roll back this op
             for x in self.exts[n_ext:]:
                 del self.ext_ids[id(x)]
             del self.exts[n_ext:], self.ext_data[n_ext:], self.consts[n_const:]
@@ -311,6 +311,8 @@ class Segment:
                 rg = x._requires_grad
                 if type(d) is LazyArray:
                     if d.seg is self:
+                        if rg and type(d.meta.rec.op) is _WRITE and is_grad_enabled_fast():
+                            return _REREAD  # Note [in-place ops in the segment], 3
                         refs.append((SLOT, d.slot, rg))
                         datas.append(d)
                         rgs.append(rg)
@@ -539,6 +541,7 @@ class Segment:
         if self.pos.program.saves:  # a path's program: made at the flush, before any backward
             self.freed = True
             self.values = None
+            self.ext_data = []  # Note [in-place ops in the segment], 1
 
     # -------------------------------------------------------------- backward
     def vjp(self, xp, g, out, *args, needs=None):
@@ -612,6 +615,8 @@ class Segment:
 
 
 _RESTART = object()
+_REREAD = object()
+_WRITE = inplace.WriteOp
 
 
 def _shape_of(v):
@@ -696,8 +701,9 @@ class Trace:
                 _note_start(starts, i, seg.pos.hit)
                 return r
         r = seg.record(op, inputs, params, kind)
-        if r is _RESTART:
-            seg.flush("an input of the segment was made by an eager op after it started")
+        if r is _RESTART or r is _REREAD:
+            seg.flush(inplace.REREAD if r is _REREAD else
+                      "an input of the segment was made by an eager op after it started")
             seg = self.seg = Segment(self)
             r = seg.record(op, inputs, params, kind)
         if r is NotImplemented or r is _RESTART:
@@ -724,6 +730,9 @@ class Trace:
     def inplace(self, apply_inplace, t, fn, args, kwargs):
         """An in-place op inside a region: flush, then run it eagerly (the registry's hook
         in ``indexing.apply_inplace``)."""
+        if self.active and _get_ident() == self.thread and (
+                r := inplace.record(self, t, fn, args, kwargs)) is not NotImplemented:
+            return r  # Note [in-place ops in the segment]
         seg = self.seg
         if seg is not None and self.active and _get_ident() == self.thread:
             reason = _INPLACE.get(fn) if type(fn) is FunctionType else None

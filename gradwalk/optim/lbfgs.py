@@ -15,7 +15,8 @@ from typing import Any
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _bump_version
+from ..ops import registry as _registry
+from .optimizer import Optimizer, ParamsT, _bump_version, _flush_compiled
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
@@ -197,6 +198,8 @@ class LBFGS(Optimizer):
         if closure is None:
             raise RuntimeError("LBFGS.step() needs a closure that re-evaluates the loss and "
                                "calls backward(); see the class docstring")
+        if _registry._trace is not None:
+            _flush_compiled("LBFGS.step() writes parameters")
         with no_grad():
             return self._step(closure)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp_of
+from ..ops import registry as _registry
 from ..ops.inplace_views import bump_version as _bump_version
 from ..tensor import Tensor
 
@@ -148,6 +149,8 @@ class Optimizer:
                 if set_to_none:
                     p._grad = None
                 else:
+                    if _registry._trace is not None:
+                        _flush_compiled("zero_grad(set_to_none=False) writes .grad")
                     g = p.grad
                     g._data[...] = 0
                     _bump_version(g)
@@ -175,6 +178,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if _registry._trace is not None:
+            _flush_compiled(f"{type(self).__name__}.step() writes parameters and state")
         with no_grad():
             for group in self.param_groups:
                 self._update_group(group)
@@ -298,3 +303,12 @@ def _cast_state(p: Tensor, key: str, value: Any) -> Any:
         xp = xp_of(p._data)
         return Tensor._wrap(xp.array(arr, copy=True))
     return copy.deepcopy(value)
+
+
+def _flush_compiled(reason: str) -> None:
+    """Inside ``gradwalk.compile``: run the pending part of the region before NumPy writes
+    arrays that its program may still read (Note [in-place ops in the segment] in
+    gradwalk/compiler/inplace.py)."""
+    from ..compiler.inplace import flush_running
+
+    flush_running(reason)

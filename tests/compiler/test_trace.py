@@ -22,7 +22,9 @@ def _params(seed=0):
 def _update(ps):
     with gradwalk.no_grad():
         for p in ps:
-            p -= 0.01 * p.grad  # one segment each, ended by the in-place op (a graph break)
+            # one segment each, ended by the in-place op (a graph break): ``p.data`` shares
+            # ``p``'s array, so the update is not recorded (compiler/inplace.py)
+            p.data.sub_(0.01 * p.grad)
 
 
 def test_every_segments_first_step_is_matched_on_a_warm_trie(monkeypatch):
