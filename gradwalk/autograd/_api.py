@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..backend import xp_of
-from ..tensor import Tensor
 from ..ops import registry as _registry
+from ..tensor import Tensor
 from . import engine
 
 _Tensors = Tensor | Sequence[Tensor]

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import xp_of
-from ..tensor import Tensor
 from ..ops import registry as _registry
+from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, _bump_version, _flush_compiled
 
 
