@@ -15,7 +15,8 @@ Note [the trace]
     interpreter) and, when it ends, the path gets its program.
 
     A segment ends (``flush``) when Python reads a pending value (a graph break), before an op
-    the trace does not support reads a pending input, before an in-place op, and when the
+    the trace does not support reads a pending input, before an in-place op that is not
+    recorded (Note [in-place ops in the segment], inplace.py), and when the
     compiled function returns. Then the program runs, every tensor of the segment gets its
     array, and, when any value requires grad, the segment is one node of the graph,
     ``CompiledFunctionBackward``, with one edge per use of an input that requires grad.
