@@ -574,12 +574,19 @@ class Segment:
                 "gradwalk.compile: register_hook or retain_grad on a value made inside a "
                 "compiled region, with create_graph=True, is not supported; register it "
                 "outside the region or run that function without gradwalk.compile")
+        for eid in self.ext_versions:  # the re-run reads the tensors as they are now
+            self.check_ext_version(self.node, eid)
+        for slot in self.slot_versions:
+            self.check_version(self.node, slot)
         saved = _registry._trace
         _registry._trace = None
         try:
             aliases: dict = {}
             vals: list = []
             for i, rec in enumerate(self.recs):
+                if type(rec.op) is _WRITE:  # done by the forward: its target, as it is now
+                    vals.append(_registry.wrap(self.values[i]))
+                    continue
                 args = []
                 for j, ref in enumerate(rec.ins):
                     kind = ref[0]

@@ -425,3 +425,28 @@ def test_a_pending_target_made_in_the_segment():
 
     cf = _run(f, lambda: (_t(seed=20).abs(),))
     assert _breaks(cf) == 0
+
+
+def test_create_graph_backward_does_not_run_the_writes_again():
+    def f(w, s, b):
+        y = (w * w * b).sum()
+        with gradwalk.no_grad():
+            s.add_(1.0)  # recorded in the segment of ``y``
+        (g,) = gradwalk.autograd.grad(y, w, create_graph=True)
+        return g, s * 1.0
+
+    _run(f, lambda: (_t(seed=21, rg=True), _t(seed=22), _t(seed=23)))
+
+
+def test_create_graph_backward_after_a_change_raises_as_eager():
+    def f(w, b):
+        return (w * b).sum()  # mul saves b for w's gradient
+
+    for fn in (f, gradwalk.compile(f), gradwalk.compile(f)):
+        for _ in range(2):
+            b = _t(seed=24)
+            y = fn(_t(seed=25, rg=True), b)
+            with gradwalk.no_grad():
+                b.add_(1.0)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                y.backward(create_graph=True)
