@@ -225,16 +225,12 @@ def _target_ok(trace, t) -> bool:
         return False
     n = 0
     if seg is not None:
-        for a in seg.ext_data:
-            if a is d:
-                n += 1
-        if n:
-            eid = seg.ext_ids.get(id(t))
-            if eid is None:
-                return False  # held by the segment through another tensor: an alias
-            if seg.pos.parent is not None and ("x", eid) in _facts(trace.fn, seg.pos)[1]:
+        eid = seg.ext_ids.get(id(t))
+        if eid is not None:  # read by the segment already: once in its ``ext_data``
+            if seg.ext_data[eid] is not d or ("x", eid) in _facts(trace.fn, seg.pos)[1]:
                 return False
-    return rc == BASE + n
+            n = 1
+    return rc == BASE + n  # another entry of ``ext_data`` with ``d`` is another tensor's
 
 
 def _fast_step(t, fn, args, kwargs):
