@@ -450,3 +450,16 @@ def test_create_graph_backward_after_a_change_raises_as_eager():
                 b.add_(1.0)
             with pytest.raises(RuntimeError, match="modified by an inplace operation"):
                 y.backward(create_graph=True)
+
+
+def test_a_pending_view_as_the_target_is_a_refusal():
+    def f(p):
+        with gradwalk.no_grad():
+            q = p * 1.0
+            v = q.view(-1)  # a view of a value made here
+            v.add_(1.0)  # writes q's memory too
+            r = q * 2.0
+        return r, v * 1.0
+
+    cf = _run(f, lambda: (_t(seed=26),))
+    assert _breaks(cf) == 3
