@@ -234,7 +234,8 @@ def _target_ok(trace, t) -> bool:
 
 
 def _fast_step(t, fn, args, kwargs):
-    """The ufunc step eager's ``_write`` would take, with its inputs, or ``None``."""
+    """The ufunc step eager's ``_write`` would take, with its inputs; ``None`` where eager
+    takes its general path; ``NotImplemented`` to run the op eagerly."""
     uf = UFUNCS.get(fn)
     if uf is None or len(args) != 1 or (kwargs and list(kwargs) != ["alpha"]):
         return None
@@ -242,14 +243,13 @@ def _fast_step(t, fn, args, kwargs):
     alpha = kwargs.get("alpha", 1) if kwargs else 1
     if isinstance(other, _registry.Tensor):
         od = other._data
-        if type(od) is LazyArray:
-            if od.seg.flushed:
-                return None
-        elif type(od) is not _ndarray:
+        if type(od) is LazyArray and od.seg.flushed:
+            od = od.value  # what eager's ``_write`` reads
+        if type(od) is not LazyArray and type(od) is not _ndarray:
             return None
     elif type(other) is float or type(other) is int:
         if type(other) is int and not -2**53 <= other <= 2**53:
-            return None
+            return NotImplemented  # eager's ufunc may raise OverflowError: run it eagerly
         od = other
     else:
         return None
@@ -304,6 +304,8 @@ def record(trace, t, fn, args, kwargs):
         return NotImplemented
     hook = _registry._trace
     step = _fast_step(t, fn, args, kwargs)
+    if step is NotImplemented:
+        return step
     if step is not None:
         r = _emit(hook, t, *step)
         if r is not NotImplemented:
