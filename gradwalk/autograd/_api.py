@@ -173,6 +173,8 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
 def _flush_writes() -> None:
     """Inside ``gradwalk.compile``: run the pending in-place writes before the walk adds into
     ``.grad`` (Note [in-place ops in the segment] in gradwalk/compiler/inplace.py)."""
+    global _flush_writes
     from ..compiler.inplace import flush_writes
 
+    _flush_writes = flush_writes  # imported once, on the first backward inside a region
     flush_writes()
