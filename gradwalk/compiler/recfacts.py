@@ -10,6 +10,7 @@ import sys
 
 from ..ops import registry as _registry
 from ..ops import rules as _rules
+from ..ops import valued as _valued
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -47,7 +48,8 @@ def _backward_facts(op, kind, inputs, datas, rgs):
         return fits, (saves, saves), checks
     keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
     n = len(inputs)
-    saved = tuple((i in op.saves) if keep is None else bool(keep[i]) for i in range(n))
+    saves = _valued.FIRST_ORDER_SAVES.get(op, op.saves)  # Note [values checked by the caller]
+    saved = tuple((i in saves) if keep is None else bool(keep[i]) for i in range(n))
     fits = tuple((d.shape, d.dtype) if isinstance(x, tensor) else None
                  for x, d in zip(inputs, datas))
     checks = tuple(s and isinstance(x, tensor) for s, x in zip(saved, inputs))

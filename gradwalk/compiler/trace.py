@@ -68,6 +68,7 @@ from ..autograd.hooks import retain as _retain
 from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
+from ..ops import valued as _valued
 from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
@@ -80,7 +81,7 @@ SUPPORTED = frozenset(
     "pad select slice clone cast matmul bmm dot mv outer sum sum_dim mean mean_dim var std "
     "prod amax amin logsumexp norm cumsum cumprod logcumsumexp softmax log_softmax linear "
     "linear_nobias leaky_relu gelu softplus mse_loss l1_loss smooth_l1_loss "
-    "binary_cross_entropy layer_norm diagonal masked_fill".split())
+    "binary_cross_entropy layer_norm diagonal masked_fill".split()) | _valued.TWINS
 
 
 class Unfreezable(Exception):
