@@ -72,7 +72,7 @@ from ..ops import valued as _valued
 from . import codegen, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
-from .recfacts import _backward_facts, _floating, user_location
+from .recfacts import _backward_facts, _floating, _integer_only, user_location
 
 _ndarray = np.ndarray
 
@@ -682,6 +682,8 @@ class Trace:
                                        "hooks) are installed")
         if not op.elementwise and op.name not in SUPPORTED:
             return self._eager(inputs, f"'{op.name}' has no trace support")
+        if not op.elementwise and _integer_only(inputs):
+            return NotImplemented  # Note [integer values run eagerly] in recfacts.py
         seg = self.seg
         i = -1
         if seg is None:

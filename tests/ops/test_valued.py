@@ -85,20 +85,29 @@ def test_out_of_range_target_on_a_cached_call_raises_eagers_error(name):
     compiled(x, good, gradwalk.tensor(W, requires_grad=True))  # and it runs again after
 
 
-def test_pending_target_is_read_then_recorded():
+@pytest.mark.parametrize("pending", [False, True], ids=["integer-view", "cast-from-float"])
+def test_target_made_in_the_region(pending):
+    """An integer view of a target runs eagerly (Note [integer values run eagerly]): no graph
+    break. A target cast from a pending float is read to check it (one graph break)."""
     def step(x, t, w):
-        loss = F.cross_entropy(F.linear(x, w), t.reshape(-1))
+        target = (t * 1.0).long().reshape(-1) if pending else t.reshape(-1)
+        loss = F.cross_entropy(F.linear(x, w), target)
         loss.backward()
         return loss
     compiled = gradwalk.compile(step)
     for _ in range(2):
         x = gradwalk.tensor(RNG.standard_normal((6, 4)).astype(np.float32))
         t = gradwalk.tensor(RNG.integers(0, 5, (2, 3)))
+        if pending:
+            t = t.float()
         w_e, w_c = (gradwalk.tensor(W, requires_grad=True) for _ in range(2))
         want, got = step(x, t, w_e), compiled(x, t, w_c)
         np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
         np.testing.assert_array_equal(w_c.grad.numpy(), w_e.grad.numpy())
     assert "cross_entropy_traced" in _recorded(compiled)
+    breaks = _breaks(compiled)
+    assert ("a read of a pending value" in breaks) == pending
+    assert "reshape" not in _recorded(compiled)
 
 
 def test_logits_changed_in_place_after_the_loss_as_eager():
