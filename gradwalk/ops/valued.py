@@ -18,10 +18,11 @@ Note [values checked by the caller]
       version check, as eager's node reads its parameter; the op's tensor inputs are saved and
       checked as eager's node saves them.
     * ``cross_entropy`` keeps the softmax, not the logits (Note [cross_entropy keeps the
-      softmax] in nn.py): its twin's last input is the softmax, recorded beside it (the
-      ``softmax`` op under ``no_grad``, the same bits as eager's kept ``p``), and the compiled
-      backward reads that, so changing the logits in place after the loss is allowed as
-      eagerly. The twin also declares the logits saved, for its ``create_graph`` rule (the
+      softmax] in nn.py): its twin's last input is the softmax, recorded before it under
+      ``no_grad`` (``cross_entropy_softmax``: the same bits as eager's kept ``p``, with the
+      exponentials' sum and the max beside it, so the loss needs no second ``exp``), and the
+      compiled backward reads that, so changing the logits in place after the loss is allowed
+      as eagerly. The twin also declares the logits saved, for its ``create_graph`` rule (the
       region's ops run again eagerly there); the compiled first-order program leaves them
       out (``FIRST_ORDER_SAVES``, read by compiler/recfacts.py).
     * if the trace refuses the twin (an input it does not take, forward hooks, another
@@ -29,6 +30,8 @@ Note [values checked by the caller]
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.grad_mode import _grad_enabled
 from . import nn as _nn
@@ -46,14 +49,43 @@ def _twin(name, forward, vjp, inputs, saves, node_name) -> Op:
 
 
 # ------------------------------------------------------------------------------ cross_entropy
-def _ce_fwd(xp, x, target, p, reduction, ignore_index):
-    return _nn._ce_fwd(xp, x, target, reduction, ignore_index)
+def _softmax_aux_fwd(xp, x):
+    """``[softmax | sum of exp | max]`` of (N, C) logits, as (N, C + 2): the softmax with the
+    bits eager's fused op keeps (``e / total``), and what the loss reads (the twin's forward
+    then computes no second ``exp``)."""
+    n, c = x.shape
+    m = x.max(axis=1, keepdims=True)
+    e = np.exp(x - m)
+    total = e.sum(axis=1, keepdims=True)
+    aux = np.empty((n, c + 2), dtype=e.dtype)
+    np.divide(e, total, out=aux[:, :c])
+    aux[:, c:c + 1] = total
+    aux[:, c + 1:] = m
+    return aux
 
 
-def _ce_vjp(xp, g, out, x, target, p, *, needs, reduction, ignore_index):
+SOFTMAX_AUX = _twin("cross_entropy_softmax", _softmax_aux_fwd, None, ("input",), (),
+                    "CrossEntropySoftmaxBackward0")
+
+
+def _ce_fwd(xp, x, target, aux, reduction, ignore_index):
+    """``nn._ce_fwd`` from the recorded ``aux``: the same operations on the same numbers (the
+    shifted logits ``x - max`` are recomputed where they are read, without the ``exp``)."""
+    n, c = x.shape
+    total = aux[:, c:c + 1]
+    m = aux[:, c + 1:]
+    if reduction != "none" and (target != ignore_index).all():
+        picked = np.log(total[:, 0]) - (x[np.arange(n), target] - m[:, 0])
+        loss = picked.sum()
+        return loss / n if reduction == "mean" else loss
+    return _nn._nll_fwd(xp, (x - m) - np.log(total), target, None, ignore_index, reduction)
+
+
+def _ce_vjp(xp, g, out, x, target, aux, *, needs, reduction, ignore_index):
     target = _raw(target)
-    if p is not None and not hasattr(g, "grad_fn"):  # first order: the recorded softmax
-        return (_nn._ce_vjp_numpy(g, _raw(p), target, reduction, ignore_index), None, None)
+    if aux is not None and not hasattr(g, "grad_fn"):  # first order: the recorded softmax
+        p = _raw(aux)[:, :-2]
+        return (_nn._ce_vjp_numpy(g, p, target, reduction, ignore_index), None, None)
     keep = _nn._Logits(x)  # create_graph: through the logits, as the op's own rule
     return (_nn._ce_vjp(xp, g, out, None, target, reduction, ignore_index, keep), None, None)
 
@@ -82,7 +114,7 @@ EMBEDDING_T = _twin("embedding_traced", EMBEDDING.forward, _emb_twin_vjp, ("weig
 
 # twin -> the inputs its compiled first-order rule reads (Note [values checked by the caller])
 FIRST_ORDER_SAVES = {CROSS_ENTROPY: (1, 2)}
-TWINS = frozenset(op.name for op in (CROSS_ENTROPY, NLL_LOSS, EMBEDDING_T))
+TWINS = frozenset(op.name for op in (SOFTMAX_AUX, CROSS_ENTROPY, NLL_LOSS, EMBEDDING_T))
 
 
 # ------------------------------------------------------------------------------ offering
@@ -96,7 +128,7 @@ def cross_entropy(x, target, reduction: str, ignore_index: int):
     trace = _registry._trace
     token = _grad_enabled.set(False)
     try:
-        p = trace(_nn.SOFTMAX, (x,), {"axis": 1}, 1)
+        p = trace(SOFTMAX_AUX, (x,), None, 1)
     finally:
         _grad_enabled.reset(token)
     if p is NotImplemented:
