@@ -29,7 +29,8 @@ Note [what the trace refuses]
     lists the non-elementwise ops; elementwise ops are recorded on floating-point tensors (and
     ``where``'s boolean condition). Everything else runs eagerly. Forward hooks (forward AD,
     anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
-    arrays or tensors also run eagerly.
+    arrays or tensors also run eagerly. Ops whose values their public function checks on every
+    call are offered as twins (Note [values checked by the caller] in ops/valued.py).
 
 Note [the next segment's first step]
     Every segment starts at the trie's root, so a function with graph breaks has several
