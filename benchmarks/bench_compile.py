@@ -1,6 +1,6 @@
 """``gradwalk.compile`` against eager gradwalk, PyTorch eager and hand-written NumPy.
 
-Three workloads, each a whole forward+backward (and update) per call, run round-robin in one
+Four workloads, each a whole forward+backward (and update) per call, run round-robin in one
 process with the same thread settings (``common.measure_interleaved``):
 
 * ``chain``: the 1,000-op scalar chain of ``chain.py`` (``x*1.0001``, ``x+0.001``, ``sin``,
@@ -10,6 +10,9 @@ process with the same thread settings (``common.measure_interleaved``):
   ``jax.jit`` of the same step (float64). Target: compiled at most 1.5x ``jax.jit``.
 * ``mlp-784``: ``bench_mlp.py``'s 784-256-256-10 relu MLP, float32, batch 128, cross-entropy,
   SGD, against its hand-written NumPy step. Target: compiled at most 0.95x NumPy.
+* ``char-lstm``: the training step of ``examples/char_rnn.py`` (Embedding, LSTM, Linear,
+  cross-entropy, ``clip_grad_norm_``, Adam; batch 16 of 48 characters, hidden 64, float32).
+  Target: compiled at most PyTorch eager's time.
 
 Every compiled result is checked against eager before timing (the same loss and gradients).
 
@@ -303,6 +306,64 @@ def big_mlp(compiled, batch: int = 128):
     return gradwalk.compile(step, backend="numpy" if compiled is True else compiled), eng
 
 
+def char_lstm(mod, compiled, batch: int = 16, seq_len: int = 48, hidden: int = 64):
+    """The training step of ``examples/char_rnn.py`` (Embedding 32 + LSTM 64 + Linear, float32,
+    cross-entropy, ``clip_grad_norm_``, Adam) on one fixed batch of windows of its text, in
+    gradwalk (eager or compiled) or PyTorch (``mod``), all from gradwalk's initial weights."""
+    import importlib.util
+
+    from gradwalk.data import char_vocab, encode_text, load_text
+
+    path = os.path.join(common.REPO, "examples", "char_rnn.py")
+    spec = importlib.util.spec_from_file_location("char_rnn_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    text = load_text("sonnets")
+    chars, stoi = char_vocab(text)
+    vocab = len(chars)
+    data = encode_text(text, stoi).numpy()
+    starts = np.random.default_rng(0).integers(0, len(text) - seq_len - 1, batch)
+    chunk = data[starts[:, None] + np.arange(seq_len + 1)]
+    gradwalk.manual_seed(0)
+    model = example.CharLSTM(vocab, hidden=hidden)
+    if mod is not gradwalk:
+        weights = {k: v.detach().numpy().copy() for k, v in model.named_parameters()}
+
+        class TorchCharLSTM(mod.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = mod.nn.Embedding(vocab, 32)
+                self.lstm = mod.nn.LSTM(32, hidden, batch_first=True)
+                self.head = mod.nn.Linear(hidden, vocab)
+
+            def forward(self, ids):
+                out, state = self.lstm(self.embed(ids))
+                return self.head(out), state
+
+        model = TorchCharLSTM()
+        with mod.no_grad():
+            for k, p in model.named_parameters():
+                p.copy_(mod.from_numpy(weights[k]))
+    optimizer = mod.optim.Adam(model.parameters(), lr=1e-2)
+    loss_fn = mod.nn.CrossEntropyLoss()
+    ids = mod.tensor(chunk)
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+
+    def step(inputs, targets):
+        model.train()
+        logits, _ = model(inputs)
+        loss = loss_fn(logits.reshape(-1, vocab), targets.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        mod.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        optimizer.step()
+        return loss
+
+    fn = gradwalk.compile(step, backend="numpy" if compiled is True else compiled) \
+        if compiled else step
+    return (lambda: fn(inputs, targets)), model
+
+
 def _check_equal(a, b, what: str) -> None:
     for x, y in zip(a, b):
         if not np.array_equal(np.asarray(x), np.asarray(y)):
@@ -392,6 +453,24 @@ def main() -> None:
         rows.append(["MLP 784-256-256-10 f32 b128 step", f"compiled: the {name} program alone",
                      common.fmt(t * 1e3), common.fmt(common.ratio(t, base)) + " of numpy"])
     results["mlp_784"]["program_alone_ms"] = {k: v * 1e3 for k, v in alone.items()}
+
+    # the character-level LSTM of examples/char_rnn.py
+    le, me = char_lstm(gradwalk, False)
+    lc, mc = char_lstm(gradwalk, True)
+    for _ in range(2):
+        la, lb = le(), lc()
+        _check_equal([la.item()], [lb.item()], "char LSTM loss")
+    _check_equal([p.detach().numpy() for p in mc.parameters()],
+                 [p.detach().numpy() for p in me.parameters()], "char LSTM parameters")
+    fns = {"gradwalk eager": le, "gradwalk compiled": lc}
+    if torch is not None:
+        fns["torch eager"] = char_lstm(torch, False)[0]
+    ts = common.measure_interleaved(fns, warmup=2, repeat=repeat)
+    base = ts.get("torch eager", ts["gradwalk eager"]).best
+    for name, t in ts.items():
+        rows.append(["char LSTM (examples/char_rnn.py) step", name, common.fmt(t.best * 1e3),
+                     common.fmt(common.ratio(t.best, base)) + " of torch"])
+    results["char_lstm"] = {k: v.summary(1e3) for k, v in ts.items()}
 
     # the hit path and compile time
     hit = hit_cost(rounds=repeat)

@@ -8,9 +8,13 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy as np
+
 from ..ops import registry as _registry
 from ..ops import rules as _rules
+from ..ops import valued as _valued
 
+_ndarray = np.ndarray
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -22,6 +26,29 @@ def _floating(op, datas) -> bool:
         if dt is not None and dt.kind != "f" and not (op.name == "where" and j == 0):
             return False
     return True
+
+
+def _integer_only(inputs) -> bool:
+    """Whether every tensor input of a non-elementwise op is a computed integer or boolean
+    array (Note [integer values run eagerly]).
+
+    Note [integer values run eagerly]
+        A view, ``cat`` or reduction of concrete integer tensors (class targets, ids: ``t[:,
+        1:].reshape(-1)``) runs eagerly, not recorded: recording it would only make a pending
+        integer value, and the next reader of such values is usually a check in Python of
+        their range (Note [values checked by the caller] in ops/valued.py), which would then
+        end the segment (a graph break) to read it. Eagerly it costs one small NumPy call and
+        its result is an outside tensor of the segment, guarded by shape, strides and dtype.
+    """
+    tensor = _registry.Tensor
+    seen = False
+    for x in inputs:
+        if isinstance(x, tensor):
+            d = x._data
+            if type(d) is not _ndarray or d.dtype.kind in "fc":
+                return False
+            seen = True
+    return seen
 
 
 def _backward_facts(op, kind, inputs, datas, rgs):
@@ -47,7 +74,8 @@ def _backward_facts(op, kind, inputs, datas, rgs):
         return fits, (saves, saves), checks
     keep = None if op.saves_if is None else _rules.keeps(op, inputs, tensor)
     n = len(inputs)
-    saved = tuple((i in op.saves) if keep is None else bool(keep[i]) for i in range(n))
+    saves = _valued.FIRST_ORDER_SAVES.get(op, op.saves)  # Note [values checked by the caller]
+    saved = tuple((i in saves) if keep is None else bool(keep[i]) for i in range(n))
     fits = tuple((d.shape, d.dtype) if isinstance(x, tensor) else None
                  for x, d in zip(inputs, datas))
     checks = tuple(s and isinstance(x, tensor) for s, x in zip(saved, inputs))

@@ -30,7 +30,8 @@ Note [what the trace refuses]
     lists the non-elementwise ops; elementwise ops are recorded on floating-point tensors (and
     ``where``'s boolean condition). Everything else runs eagerly. Forward hooks (forward AD,
     anomaly mode, saved-tensor hooks), other threads, non-NumPy arrays and parameters that are
-    arrays or tensors also run eagerly.
+    arrays or tensors also run eagerly. Ops whose values their public function checks on every
+    call are offered as twins (Note [values checked by the caller] in ops/valued.py).
 
 Note [the next segment's first step]
     Every segment starts at the trie's root, so a function with graph breaks has several
@@ -69,10 +70,11 @@ from ..autograd.hooks import retain as _retain
 from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
+from ..ops import valued as _valued
 from . import codegen, inplace, match
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
-from .recfacts import _backward_facts, _floating, user_location
+from .recfacts import _backward_facts, _floating, _integer_only, user_location
 
 _ndarray = np.ndarray
 
@@ -81,7 +83,7 @@ SUPPORTED = frozenset(
     "pad select slice clone cast matmul bmm dot mv outer sum sum_dim mean mean_dim var std "
     "prod amax amin logsumexp norm cumsum cumprod logcumsumexp softmax log_softmax linear "
     "linear_nobias leaky_relu gelu softplus mse_loss l1_loss smooth_l1_loss "
-    "binary_cross_entropy layer_norm diagonal masked_fill".split()) | inplace.NAMES
+    "binary_cross_entropy layer_norm diagonal masked_fill".split()) | inplace.NAMES | _valued.TWINS
 
 
 class Unfreezable(Exception):
@@ -694,6 +696,8 @@ class Trace:
                                        "hooks) are installed")
         if not op.elementwise and op.name not in SUPPORTED:
             return self._eager(inputs, f"'{op.name}' has no trace support")
+        if not op.elementwise and _integer_only(inputs):
+            return NotImplemented  # Note [integer values run eagerly] in recfacts.py
         seg = self.seg
         i = -1
         if seg is None:

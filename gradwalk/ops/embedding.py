@@ -65,4 +65,9 @@ EMBEDDING = declare("embedding", _fwd, _vjp, inputs=("weight",), linear=True,
 def embedding(weight, ids, padding_idx):
     """The fused op: ``weight`` a 2-D Tensor, ``ids`` an integer array in ``[0, rows)``,
     ``padding_idx`` a row index or None (``nn.functional.embedding`` checks the arguments)."""
+    from . import registry
+    if registry._trace is not None:  # Note [values checked by the caller] in ops/valued.py
+        from . import valued
+        if (r := valued.embedding(weight, ids, padding_idx)) is not None:
+            return r
     return apply1(EMBEDDING, weight, {"ids": ids, "padding_idx": padding_idx})

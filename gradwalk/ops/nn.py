@@ -548,6 +548,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None:
         weight = (weight._data if isinstance(weight, _registry.Tensor)
                   else np.asarray(weight)).astype(input._data.dtype)
+    if _registry._trace is not None:  # Note [values checked by the caller] in ops/valued.py
+        from . import valued
+        if (r := valued.nll_loss(input, target._data, weight, ignore_index, reduction)) is not None:
+            return r
     return apply1(NLL_LOSS, input, {"target": target._data, "weight": weight,
                                     "ignore_index": ignore_index, "reduction": reduction})
 
@@ -576,6 +580,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target = _class_target(x, target, "cross_entropy")
     _check_classes(target._data, x.shape[1], ignore_index, "cross_entropy")
     if x.ndim == 2 and weight is None and label_smoothing == 0.0:
+        if _registry._trace is not None:  # Note [values checked by the caller] (valued.py)
+            from . import valued
+            if (r := valued.cross_entropy(x, target._data, reduction, ignore_index)) is not None:
+                return r
         keep = _Logits(x) if x._requires_grad and _registry.is_grad_enabled_fast() else None
         return apply1(CROSS_ENTROPY, x, {"target": target._data, "reduction": reduction,
                                          "ignore_index": ignore_index, "keep": keep})

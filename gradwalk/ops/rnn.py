@@ -85,7 +85,52 @@ def _rows(active, s, n):
     return n if active is None else active[s]
 
 
+def _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep):
+    """``_lstm_forward`` for an unpacked batch without projection (Note [fused recurrent
+    layers]): the same operations on the same arrays, but each step reads its states from the
+    outputs of the step before, and writes the matmul into one buffer, so no state is copied
+    per step; the states entering each step are gathered after the loop (two copies)."""
+    steps, n, _ = x.shape
+    hid = w_hh.shape[0] // 4
+    perm = _lstm_perm(hid)
+    w_ih, w_hh = w_ih[perm], w_hh[perm]
+    acts = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 4 * hid)
+    if b is not None:
+        acts += b[perm]
+    whh_t = w_hh.T
+    ys = np.empty((steps, n, hid), dtype=x.dtype)
+    cs, tcs = np.empty_like(ys), np.empty_like(ys)
+    tmp = np.empty((n, hid), dtype=x.dtype)
+    hp = np.empty((n, 4 * hid), dtype=x.dtype)
+    h, c = h0, c0
+    with np.errstate(over="ignore"):
+        for s in range(steps):
+            a = acts[s]
+            np.matmul(h, whh_t, out=hp)
+            a += hp
+            _sigmoid_(a[:, :3 * hid])
+            g = a[:, 3 * hid:]
+            np.tanh(g, out=g)
+            c_new = cs[s]
+            np.multiply(a[:, 2 * hid:3 * hid], c, out=c_new)
+            np.multiply(a[:, hid:2 * hid], g, out=tmp)
+            c_new += tmp
+            tc = tcs[s]
+            np.tanh(c_new, out=tc)
+            h = ys[s]
+            np.multiply(a[:, :hid], tc, out=h)
+            c = c_new
+    cache = None
+    if keep:
+        hprev = np.concatenate((h0[None], ys[:-1]))
+        cprev = np.concatenate((c0[None], cs[:-1]))
+        cache = (x, w_ih, w_hh, acts, cs, tcs, None, hprev, cprev, perm)
+    return ys, h.copy(), c.copy(), cache
+
+
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep, active):
+    if active is None and w_hr is None and h0.dtype == x.dtype and c0.dtype == x.dtype:
+        return _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep)
     steps, n, _ = x.shape
     hid = w_hh.shape[0] // 4
     perm = _lstm_perm(hid)
@@ -249,7 +294,10 @@ def _lstm_backward(cache, gy, gh, gc, w_hr, needs, active):
         np.multiply(dhr, k4[s, :m, 0], out=dg4[s, :m, 0])
         np.multiply(k4[s, :m, 1:], dcm[:, None, :], out=dg4[s, :m, 1:])
         dcm *= f[s, :m]
-        dh[:m] = dg[s, :m] @ w_hh
+        if m == n:
+            np.matmul(dg[s], w_hh, out=dh)
+        else:
+            dh[:m] = dg[s, :m] @ w_hh
     gw_ih, gw_hh, flat = _weight_grads(dg, x, hprev, needs[3], needs[4])
     gx = (flat @ w_ih).reshape(x.shape) if needs[0] else None
     gb = flat.sum(0)[inv] if needs[5] or needs[6] else None
