@@ -62,6 +62,8 @@ import math
 
 import numpy as np
 
+from . import conv_scratch as _S
+
 MAX_COLS_BYTES = 256 << 20
 CACHE_COLS_BYTES = 2 << 20
 _as_strided = np.lib.stride_tricks.as_strided
@@ -81,11 +83,15 @@ def _tiles(n: int, per_sample: int, cache: bool = True):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _bmm(a, b):
-    """(G, M, K) @ (G, K, N): one plain BLAS call when there is one group."""
+def _bmm(a, b, out=None):
+    """(G, M, K) @ (G, K, N): one plain BLAS call when there is one group; into ``out`` (G, M, N)
+    when given."""
     if a.shape[0] == 1:
-        return np.matmul(a[0], b[0])[None]
-    return np.matmul(a, b)
+        if out is None:
+            return np.matmul(a[0], b[0])[None]
+        np.matmul(a[0], b[0], out=out[0])
+        return out
+    return np.matmul(a, b, out=out)
 
 
 def _interior(padding, spatial) -> tuple:
@@ -124,26 +130,28 @@ class _Grid:
         return max(n * self.cell, self.length(n) + self.shifts[-1])
 
     def place(self, x):
-        """(N, C, *spatial) -> zero-padded (C, size)."""
+        """(N, C, *spatial) -> zero-padded (C, size), a scratch buffer (Note [conv scratch
+        buffers])."""
         n, c = x.shape[:2]
-        buf = np.zeros((c, self.size(n)), x.dtype)
+        buf = _S.take((c, self.size(n)), x.dtype, zero=True)
         cells = buf[:, :n * self.cell].reshape((c, n) + self.padded)
         cells[(slice(None), slice(None)) + _interior(self.padding, self.spatial)] = \
             x.swapaxes(0, 1)
         return buf
 
     def place_grad(self, g):
-        """(N, O, *out) -> (O, L): the output gradient on the grid, zeros at dropped positions."""
+        """(N, O, *out) -> (O, L): the output gradient on the grid, zeros at dropped positions
+        (a view of a scratch buffer)."""
         n, o = g.shape[:2]
-        buf = np.zeros((o, n) + self.padded, g.dtype)
+        buf = _S.take((o, n) + self.padded, g.dtype, zero=True)
         buf[(slice(None), slice(None)) + tuple(slice(0, m) for m in g.shape[2:])] = \
             g.swapaxes(0, 1)
         return buf.reshape(o, -1)[:, :self.length(n)]
 
     def cols(self, xf, n):
-        """(C, K, L) im2col of the placed input: one row copy per kernel offset."""
+        """(C, K, L) im2col of the placed input: one row copy per kernel offset (scratch)."""
         length = self.length(n)
-        cols = np.empty((xf.shape[0], len(self.shifts), length), xf.dtype)
+        cols = _S.take((xf.shape[0], len(self.shifts), length), xf.dtype)
         for i, sh in enumerate(self.shifts):
             cols[:, i] = xf[:, sh:sh + length]
         return cols
@@ -165,13 +173,19 @@ def _flat_forward(x, w, b, padding, dilation, groups, out, y):
     for sl in _tiles(n, per):
         xt = x[sl]
         nt = xt.shape[0]
-        cols = grid.cols(grid.place(xt), nt).reshape(groups, -1, grid.length(nt))
-        yf = _bmm(wm, cols).reshape(o, -1)
+        length = grid.length(nt)
+        xf = grid.place(xt)
+        cols = grid.cols(xf, nt)
+        _S.give(xf)
+        yf = _S.take((o, length), y.dtype)
+        _bmm(wm, cols.reshape(groups, -1, length), out=yf.reshape(groups, o // groups, length))
+        _S.give(cols)
         v = grid.view(yf, nt).swapaxes(0, 1)
         if b is None:
             np.copyto(y[sl], v)
         else:
             np.add(v, b.reshape((o,) + (1,) * len(k)), out=y[sl])
+        _S.give(yf)
     return y
 
 
@@ -187,9 +201,13 @@ def _flat_weight_grad(x, g, w_shape, padding, dilation, groups):
         gw = None
         for sl in _tiles(n, c * len(grid.shifts) * grid.cell * x.itemsize):
             nt = x[sl].shape[0]
-            cols = grid.cols(grid.place(x[sl]), nt).reshape(groups, -1, grid.length(nt))
-            gf = grid.place_grad(g[sl]).reshape(groups, og, -1)
-            part = _bmm(gf, cols.transpose(0, 2, 1))
+            xf = grid.place(x[sl])
+            cols = grid.cols(xf, nt)
+            _S.give(xf)
+            gf = grid.place_grad(g[sl])
+            part = _bmm(gf.reshape(groups, og, -1),
+                        cols.reshape(groups, -1, grid.length(nt)).transpose(0, 2, 1))
+            _S.give(cols, gf)
             gw = part if gw is None else gw + part
         return gw.reshape(w_shape)
     gw = np.zeros((len(grid.shifts), groups, og, cg), np.result_type(x, g))
@@ -204,6 +222,7 @@ def _flat_weight_grad(x, g, w_shape, padding, dilation, groups):
                 np.matmul(gf[j * og:(j + 1) * og], xf[j * cg:(j + 1) * cg, sh:sh + length].T,
                           out=part)
                 gw[i, j] += part
+        _S.give(xf, gf)
     return np.ascontiguousarray(np.moveaxis(gw, 0, -1)).reshape(w_shape)
 
 
@@ -220,13 +239,17 @@ def _flat_input_grad(g, w, x_shape, padding, dilation, groups):
         gt = g[sl]
         nt = gt.shape[0]
         length = grid.length(nt)
-        gf = grid.place_grad(gt).reshape(groups, o // groups, -1)
-        gc = _bmm(wt, gf).reshape(c, len(grid.shifts), length)
-        acc = np.zeros((c, grid.size(nt)), g.dtype)
+        gf = grid.place_grad(gt)
+        gc = _S.take((c, len(grid.shifts), length), gx.dtype)
+        _bmm(wt, gf.reshape(groups, o // groups, -1), out=gc.reshape(groups, -1, length))
+        _S.give(gf)
+        acc = _S.take((c, grid.size(nt)), gx.dtype, zero=True)
         for i, sh in enumerate(grid.shifts):
             acc[:, sh:sh + length] += gc[:, i]
+        _S.give(gc)
         full = acc[:, :nt * grid.cell].reshape((c, nt) + grid.padded)
         np.copyto(gx[sl], full[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+        _S.give(acc)
     return gx
 
 
@@ -238,21 +261,23 @@ def _nhwc_padded(x, padding):
     n, c = x.shape[:2]
     d = x.ndim - 2
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
-    buf = np.zeros((n,) + padded + (c,), x.dtype)
+    buf = _S.take((n,) + padded + (c,), x.dtype, zero=True)
     buf[(slice(None),) + _interior(padding, x.shape[2:])] = np.moveaxis(x, 1, -1)
     return buf, d
 
 
 def _nhwc_cols(x, k, stride, padding, dilation, out):
-    """(N * P, K * C) im2col rows, one per output position (``out`` crops the positions)."""
+    """(N * P, K * C) im2col rows, one per output position (``out`` crops the positions); a
+    scratch buffer (Note [conv scratch buffers])."""
     buf, d = _nhwc_padded(x, padding)
     keff = tuple(dl * (kk - 1) + 1 for kk, dl in zip(k, dilation))
     win = _windows_view(buf, keff, axis=tuple(range(1, 1 + d)))  # (N, *pos, C, *keff)
     win = win[(slice(None),) + tuple(slice(0, s * (m - 1) + 1, s) for s, m in zip(stride, out))
               + (slice(None),) + tuple(slice(None, None, dl) for dl in dilation)]
     n, c = x.shape[0], x.shape[1]
-    cols = np.empty((n,) + tuple(out) + tuple(k) + (c,), x.dtype)
+    cols = _S.take((n,) + tuple(out) + tuple(k) + (c,), x.dtype)
     np.copyto(cols, np.moveaxis(win, 1 + d, -1))
+    _S.give(buf)
     return cols.reshape(n * math.prod(out), -1)
 
 
@@ -269,12 +294,15 @@ def _last_forward(x, w, b, stride, padding, dilation, out, y):
     per = c * math.prod(k) * math.prod(out) * x.itemsize
     for sl in _tiles(n, per, cache=False):
         xt = x[sl]
-        yt = _nhwc_cols(xt, k, stride, padding, dilation, out) @ wmt  # (Nt * P, O)
+        cols = _nhwc_cols(xt, k, stride, padding, dilation, out)
+        yt = np.matmul(cols, wmt, out=_S.take((cols.shape[0], o), y.dtype))  # (Nt * P, O)
+        _S.give(cols)
         v = np.moveaxis(yt.reshape((xt.shape[0],) + tuple(out) + (o,)), -1, 1)
         if b is None:
             np.copyto(y[sl], v)
         else:
             np.add(v, b.reshape((o,) + (1,) * len(k)), out=y[sl])
+        _S.give(yt)
     return y
 
 
@@ -289,6 +317,7 @@ def _last_weight_grad(x, g, w_shape, stride, padding, dilation):
         cols = _nhwc_cols(x[sl], k, stride, padding, dilation, out)
         g2 = np.moveaxis(g[sl], 1, -1).reshape(-1, o)
         part = g2.T @ cols
+        _S.give(cols)
         gw = part if gw is None else gw + part
     gw = gw.reshape((o,) + k + (c,))
     return np.ascontiguousarray(np.moveaxis(gw, -1, 1))
@@ -308,13 +337,17 @@ def _last_input_grad(g, w, x_shape, stride, padding, dilation):
     for sl in _tiles(n, per, cache=False):
         gt = g[sl]
         nt = gt.shape[0]
-        gc = (np.moveaxis(gt, 1, -1).reshape(-1, o) @ wm).reshape((nt,) + out + k + (c,))
-        acc = np.zeros((nt,) + padded + (c,), g.dtype)
+        g2 = np.moveaxis(gt, 1, -1).reshape(-1, o)
+        gc = np.matmul(g2, wm, out=_S.take((g2.shape[0], wm.shape[1]), gx.dtype))
+        gc = gc.reshape((nt,) + out + k + (c,))
+        acc = _S.take((nt,) + padded + (c,), gx.dtype, zero=True)
         for offs in itertools.product(*(range(kk) for kk in k)):
             dst = tuple(slice(f * dl, f * dl + s * (m - 1) + 1, s)
                         for f, dl, s, m in zip(offs, dilation, stride, out))
             acc[(slice(None),) + dst] += gc[(slice(None),) * (1 + d) + offs]
+        _S.give(gc)
         np.copyto(gx[sl], np.moveaxis(acc[(slice(None),) + inner], -1, 1))
+        _S.give(acc)
     return gx
 
 
