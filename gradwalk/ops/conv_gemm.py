@@ -67,6 +67,13 @@ Note [bias in the GEMM]
     (one more term in each sum, 145 instead of 144 there); elsewhere the bias is added after
     the copy over each contiguous output plane (``_add_bias``: 0.2 ms more instead of 0.6).
 
+Note [one pass for both gradients]
+    When the backward needs both the input and the weight gradient of a stride-1 convolution
+    (``_conv_vjp`` in ``ops/conv_rules.py``), one pass over the batch tiles makes both: the
+    tile's output gradient is placed on the grid once, where the two separate kernels placed
+    it twice (a zero fill and a strided copy of the output gradient, about 0.4 ms at
+    64x32x16x16).
+
 Note [bounded im2col]
     The im2col matrix is ``K`` times the input. When it would exceed ``MAX_COLS_BYTES`` (256
     MB) the batch is processed in tiles of as many samples as fit (at least one); the weight
@@ -232,65 +239,67 @@ def _add_bias(y, b):
 def _flat_weight_grad(x, g, w_shape, padding, dilation, groups):
     """``g @ cols^T``; with 8 or more channels per group one GEMM per kernel offset and group
     on shifted views of the placed input, without im2col (Note [convolution layouts])."""
-    n, c = x.shape[:2]
-    o = w_shape[0]
-    k = w_shape[2:]
-    grid = _Grid(x.shape[2:], k, padding, dilation, g.shape[2:])
-    og, cg = o // groups, c // groups
-    if cg < 8:
-        gw = None
-        for sl in _tiles(n, c * len(grid.shifts) * grid.cell * x.itemsize):
-            nt = x[sl].shape[0]
-            xf = grid.place(x[sl])
-            cols = grid.cols(xf, nt)
-            _S.give(xf)
-            gf = grid.place_grad(g[sl])
-            part = _bmm(gf.reshape(groups, og, -1),
-                        cols.reshape(groups, -1, grid.length(nt)).transpose(0, 2, 1))
-            _S.give(cols, gf)
-            gw = part if gw is None else gw + part
-        return gw.reshape(w_shape)
-    gw = np.zeros((len(grid.shifts), groups, og, cg), np.result_type(x, g))
-    part = np.empty((og, cg), gw.dtype)
-    for sl in _tiles(n, c * len(grid.shifts) * grid.cell * x.itemsize):
-        nt = x[sl].shape[0]
-        length = grid.length(nt)
-        xf = grid.place(x[sl])
-        gf = grid.place_grad(g[sl])
-        for i, sh in enumerate(grid.shifts):
-            for j in range(groups):
-                np.matmul(gf[j * og:(j + 1) * og], xf[j * cg:(j + 1) * cg, sh:sh + length].T,
-                          out=part)
-                gw[i, j] += part
-        _S.give(xf, gf)
-    return np.ascontiguousarray(np.moveaxis(gw, 0, -1)).reshape(w_shape)
+    return _flat_grads(x, g, None, tuple(x.shape), w_shape, padding, dilation, groups)[1]
 
 
 def _flat_input_grad(g, w, x_shape, padding, dilation, groups):
+    """``w^T @ g`` folded back by one shifted add per kernel offset."""
+    return _flat_grads(None, g, w, x_shape, w.shape, padding, dilation, groups)[0]
+
+
+def _flat_grads(x, g, w, x_shape, w_shape, padding, dilation, groups):
+    """The input gradient (when ``w`` is given) and the weight gradient (when ``x`` is), in one
+    pass over the batch tiles: each tile's output gradient is placed on the grid once for both
+    (Note [one pass for both gradients])."""
     n, c = x_shape[:2]
-    o = w.shape[0]
-    k = w.shape[2:]
+    o = w_shape[0]
+    k = w_shape[2:]
     grid = _Grid(x_shape[2:], k, padding, dilation, g.shape[2:])
-    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Og)
-    gx = np.empty(tuple(x_shape), g.dtype)
-    inner = _interior(padding, x_shape[2:])
-    per = c * len(grid.shifts) * grid.cell * g.itemsize
-    for sl in _tiles(n, per):
+    og, cg = o // groups, c // groups
+    kk = len(grid.shifts)
+    gx = gw = part = wt = None
+    if w is not None:
+        wt = w.reshape(groups, og, -1).transpose(0, 2, 1)  # (G, Cg*K, Og)
+        gx = np.empty(tuple(x_shape), g.dtype)
+        inner = _interior(padding, x_shape[2:])
+    if x is not None and cg >= 8:
+        gw = np.zeros((kk, groups, og, cg), np.result_type(x, g))
+        part = np.empty((og, cg), gw.dtype)
+    for sl in _tiles(n, c * kk * grid.cell * g.itemsize):
         gt = g[sl]
         nt = gt.shape[0]
         length = grid.length(nt)
         gf = grid.place_grad(gt)
-        gc = _S.take((c, len(grid.shifts), length), gx.dtype)
-        _bmm(wt, gf.reshape(groups, o // groups, -1), out=gc.reshape(groups, -1, length))
+        if x is not None:
+            xf = grid.place(x[sl])
+            if cg < 8:
+                cols = grid.cols(xf, nt)
+                tile = _bmm(gf.reshape(groups, og, -1),
+                            cols.reshape(groups, -1, length).transpose(0, 2, 1))
+                _S.give(cols)
+                gw = tile if gw is None else gw + tile
+            else:
+                for i, sh in enumerate(grid.shifts):
+                    for j in range(groups):
+                        np.matmul(gf[j * og:(j + 1) * og],
+                                  xf[j * cg:(j + 1) * cg, sh:sh + length].T, out=part)
+                        gw[i, j] += part
+            _S.give(xf)
+        if w is not None:
+            gc = _S.take((c, kk, length), gx.dtype)
+            _bmm(wt, gf.reshape(groups, og, -1), out=gc.reshape(groups, -1, length))
+            acc = _S.take((c, grid.size(nt)), gx.dtype, zero=True)
+            for i, sh in enumerate(grid.shifts):
+                acc[:, sh:sh + length] += gc[:, i]
+            _S.give(gc)
+            full = acc[:, :nt * grid.cell].reshape((c, nt) + grid.padded)
+            np.copyto(gx[sl], full[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+            _S.give(acc)
         _S.give(gf)
-        acc = _S.take((c, grid.size(nt)), gx.dtype, zero=True)
-        for i, sh in enumerate(grid.shifts):
-            acc[:, sh:sh + length] += gc[:, i]
-        _S.give(gc)
-        full = acc[:, :nt * grid.cell].reshape((c, nt) + grid.padded)
-        np.copyto(gx[sl], full[(slice(None), slice(None)) + inner].swapaxes(0, 1))
-        _S.give(acc)
-    return gx
+    if x is not None:
+        gw = gw.reshape(w_shape) if cg < 8 else np.ascontiguousarray(
+            np.moveaxis(gw, 0, -1)).reshape(w_shape)
+    return gx, gw
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,6 +444,14 @@ def input_grad(g, w, x_shape, stride, padding, dilation, groups):
         return _flat_input_grad(g, w, x_shape, padding, dilation, groups)
     if groups == 1:
         return _last_input_grad(g, w, x_shape, stride, padding, dilation)
+    return None
+
+
+def grads(x, g, w, stride, padding, dilation, groups):
+    """Both gradients, ``(input_grad, weight_grad)``, in one pass on the stride-1 grid (Note
+    [one pass for both gradients]), or None where the separate kernels serve."""
+    if all(s == 1 for s in stride):
+        return _flat_grads(x, g, w, tuple(x.shape), tuple(w.shape), padding, dilation, groups)
     return None
 
 

@@ -224,8 +224,16 @@ def _weight_grad(xp, x, g, w_shape, stride, padding, dilation, groups):
 
 def _conv_vjp(xp, g, out, x, w, b, stride, padding, dilation, groups, *, needs):
     geo = (stride, padding, dilation, groups)
-    gx = _input_grad(xp, g, w, x.shape, *geo) if needs[0] else None
-    gw = _weight_grad(xp, x, g, w.shape, *geo) if needs[1] else None
+    both = None
+    if (needs[0] and needs[1] and not K.is_dxp(xp) and _gemm.usable(x, g, w)
+            and not _wino.applies(x.shape, w.shape, stride, dilation, groups,
+                                  np.result_type(x, g, w))):
+        both = _gemm.grads(x, g, w, *geo)  # Note [one pass for both gradients]
+    if both is not None:
+        gx, gw = both
+    else:
+        gx = _input_grad(xp, g, w, x.shape, *geo) if needs[0] else None
+        gw = _weight_grad(xp, x, g, w.shape, *geo) if needs[1] else None
     gb = _bias_grad(xp, g) if needs[2] else None
     return gx, gw, gb
 
