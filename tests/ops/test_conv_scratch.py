@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gradwalk
+from gradwalk.ops import conv_gemm
 from gradwalk.ops import conv_scratch as S
 
 F = gradwalk.nn.functional
@@ -60,3 +61,78 @@ def test_results_do_not_alias_the_pool(kw):
     assert S.held() > 0
     for a, b in zip(kept, first):
         np.testing.assert_array_equal(a, b)
+
+
+# Note [saved forward data]
+
+SAVED_CASES = [(dict(padding=1), 3, 8), (dict(padding=1), 3, 2),  # grid: per-offset / im2col
+               (dict(stride=2, padding=2), 5, 8), (dict(stride=(2, 3), padding=1), 3, 4),
+               (dict(padding=1, groups=2), 3, 8)]
+
+
+def _step(kw, k, c, dtype, backwards=1):
+    rng = np.random.default_rng(3)
+    x = gradwalk.tensor(rng.standard_normal((3, c, 11, 10)).astype(dtype), requires_grad=True)
+    w = gradwalk.tensor(rng.standard_normal((6, c // kw.get("groups", 1), k, k)).astype(dtype),
+                        requires_grad=True)
+    b = gradwalk.tensor(rng.standard_normal(6).astype(dtype), requires_grad=True)
+    y = F.conv2d(x, w, b, **kw)
+    g = gradwalk.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(dtype))
+    out = []
+    for i in range(backwards):
+        y.backward(g, retain_graph=i + 1 < backwards)
+        out.append([t.grad.numpy().copy() for t in (x, w, b)])
+        for t in (x, w, b):
+            t.grad = None
+    return y.detach().numpy(), out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw,k,c", SAVED_CASES)
+def test_saved_forward_data_gives_the_recomputed_gradients(kw, k, c, dtype, monkeypatch):
+    """The weight gradient from the forward's saved buffers equals the one rebuilt from the
+    input (SAVE_BYTES = 0 keeps nothing); a second backward through the retained graph
+    rebuilds them and agrees too."""
+    y, (first, second) = _step(kw, k, c, dtype, backwards=2)
+    monkeypatch.setattr(conv_gemm, "SAVE_BYTES", 0)
+    y0, (ref,) = _step(kw, k, c, dtype)
+    np.testing.assert_array_equal(y, y0)
+    for got in (first, second):
+        for a, r in zip(got, ref):
+            np.testing.assert_array_equal(a, r)
+
+
+@pytest.mark.parametrize("kw,k", [(dict(padding=1), 3), (dict(stride=2, padding=2), 5)])
+def test_the_forward_saves_only_for_a_weight_gradient(kw, k, monkeypatch):
+    seen = []
+    real = conv_gemm.forward
+
+    def spy(*args):
+        seen.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(conv_gemm, "forward", spy)
+    x = gradwalk.tensor(np.ones((2, 8, 9, 9)), requires_grad=True)
+    w = gradwalk.tensor(np.ones((4, 8, k, k)), requires_grad=True)
+    y = F.conv2d(x, w, **kw)
+    assert len(seen[-1]) == 1  # kept for the backward
+    with gradwalk.no_grad():
+        F.conv2d(x, w, **kw)
+    assert seen[-1] is None
+    F.conv2d(x, w.detach(), **kw)
+    assert seen[-1] is None
+    y.sum().backward()
+    assert w.grad is not None
+
+
+def test_an_input_changed_in_place_after_the_forward_raises():
+    """The saved buffers stand for the input as it was: changing it in place in between makes
+    the backward raise, as in PyTorch, instead of using stale buffers."""
+    x = gradwalk.tensor(np.ones((2, 8, 9, 9)), requires_grad=True)
+    w = gradwalk.tensor(np.ones((4, 8, 3, 3)), requires_grad=True)
+    h = x * 1.0
+    y = F.conv2d(h, w, padding=1)
+    with gradwalk.no_grad():
+        h.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
