@@ -33,6 +33,16 @@ Note [convolution layouts]
       cache-sized tiles of Note [bounded im2col] slowed this layout's GEMMs down (``cache=False``
       here).
 
+    Chosen per call (``forward``, ``input_grad``, ``weight_grad``, ``grads``): stride 1 takes
+    the flat shifts (3x3 with 64 channels and more Winograd's, Note [winograd F(2x2,3x3)]),
+    other strides the channels-last layout, grouped strided calls the generic code. Measured
+    with one thread at the benchmark sizes (2026-12-02, a loaded machine: ranges are wide):
+    the positions as the inner dimension of the GEMM's result, ``(O, C*K) @ (C*K, L)``, ran
+    at 43 GFLOP/s against 32 for ``(L, C*K) @ (C*K, O)`` at 64x16x16x16 (72 and 68 at
+    8x32x28x28, where the channels-last layout needs the positions outermost); cache-sized
+    batch tiles (0.5 to 8 MB) differed by less than the noise; Winograd at 16 -> 32 channels
+    was 1.5x slower than the GEMMs (Note [winograd F(2x2,3x3)]).
+
 Note [strided input gradient by phases]
     The input gradient of a strided convolution adds, for each kernel offset ``f``, the
     product ``g @ w[:, :, f]`` (positions x channels) at the padded positions ``f * dilation +
