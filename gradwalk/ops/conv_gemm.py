@@ -98,7 +98,11 @@ Note [saved forward data]
     change of a saved tensor makes the backward raise. Memory: at most ``SAVE_BYTES`` (64 MB) a
     call, else nothing is kept. Measured at 8x32x28x28, k5 s2: the weight gradient's im2col
     (padding and copying, 1.0-1.3 ms of its 4-5) is gone; on the grid, its placing of the
-    input (0.4 ms at 64x16x16x16).
+    input (0.4 ms at 64x16x16x16). Measured and not taken: keeping the grid's im2col rows
+    instead, for one GEMM ``g @ cols^T`` a tile in place of one per kernel offset: faster
+    alone with the rows in cache (0.46-0.56 against 0.56-0.72 ms a tile), slower in the step
+    (15.5-16.0 against 14.3-14.6 ms at 64x16x16x16), which reads 11 MB of rows back from
+    memory.
 
 Note [bounded im2col]
     The im2col matrix is ``K`` times the input. When it would exceed ``MAX_COLS_BYTES`` (256
