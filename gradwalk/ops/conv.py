@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..autograd.grad_mode import is_grad_enabled_fast
 from . import kernels as K
 from . import registry as _registry
 from .conv_rules import (  # noqa: F401  (the names other modules reach through ops.conv)
@@ -237,7 +238,10 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, d: int, op: 
             raise RuntimeError(
                 f"{op}(): Calculated padded input size per channel: ({padded}). Kernel size: "
                 f"({kern}). Kernel size can't be greater than actual input size")
-    y = apply(CONV, x, weight, bias, params=_geom(stride, pad, dilation, groups))
+    params = _geom(stride, pad, dilation, groups)
+    if weight._requires_grad and is_grad_enabled_fast():
+        params["saved"] = []  # Note [saved forward data]
+    y = apply(CONV, x, weight, bias, params=params)
     return y.squeeze(0) if unbatched else y
 
 

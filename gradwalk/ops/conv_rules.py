@@ -120,11 +120,11 @@ def _bmm(xp, a, b):
     return xp.matmul(a, b)
 
 
-def _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups):
+def _conv_fwd_np(xp, x, w, b, stride, padding, dilation, groups, saved=None):
     if _gemm.usable(x, w, b):  # Note [convolution layouts] in ops/conv_gemm.py
         if _wino.applies(x.shape, w.shape, stride, dilation, groups, np.result_type(x, w)):
             return _wino.forward(x, w, b, padding)
-        y = _gemm.forward(x, w, b, stride, padding, dilation, groups)
+        y = _gemm.forward(x, w, b, stride, padding, dilation, groups, saved)
         if y is not None:
             return y
     k = tuple(w.shape[2:])
@@ -171,12 +171,12 @@ def _input_grad_np(xp, g, w, x_shape, stride, padding, dilation, groups):
                                         0, 1))
 
 
-def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups):
+def _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups, saved=None):
     """The gradient of ``conv`` in its weight: input fields correlated with ``g``."""
     if _gemm.usable(x, g):
         if _wino.applies(x.shape, w_shape, stride, dilation, groups, np.result_type(x, g)):
             return _wino.weight_grad(x, g, w_shape, padding)
-        gw = _gemm.weight_grad(x, g, w_shape, stride, padding, dilation, groups)
+        gw = _gemm.weight_grad(x, g, w_shape, stride, padding, dilation, groups, saved)
         if gw is not None:
             return gw
     k = tuple(w_shape[2:])
@@ -222,15 +222,28 @@ def _weight_grad(xp, x, g, w_shape, stride, padding, dilation, groups):
     return _weight_grad_np(xp, x, g, w_shape, stride, padding, dilation, groups)
 
 
-def _conv_vjp(xp, g, out, x, w, b, stride, padding, dilation, groups, *, needs):
+def _conv_vjp(xp, g, out, x, w, b, stride, padding, dilation, groups, saved=None, *, needs):
     geo = (stride, padding, dilation, groups)
-    gx = _input_grad(xp, g, w, x.shape, *geo) if needs[0] else None
-    gw = _weight_grad(xp, x, g, w.shape, *geo) if needs[1] else None
+    both = None
+    fast = not K.is_dxp(xp) and _gemm.usable(x, g, w)
+    if (fast and needs[0] and needs[1] and not _wino.applies(
+            x.shape, w.shape, stride, dilation, groups, np.result_type(x, g, w))):
+        both = _gemm.grads(x, g, w, *geo, saved=saved)  # Note [one pass for both gradients]
+    if both is not None:
+        gx, gw = both
+    else:
+        gx = _input_grad(xp, g, w, x.shape, *geo) if needs[0] else None
+        gw = None
+        if needs[1]:
+            gw = (_weight_grad_np(xp, x, g, w.shape, *geo, saved=saved) if fast
+                  else _weight_grad(xp, x, g, w.shape, *geo))
+    if saved:
+        _gemm.release(saved)  # a second backward (retain_graph) recomputes
     gb = _bias_grad(xp, g) if needs[2] else None
     return gx, gw, gb
 
 
-def _conv_jvp(xp, t, out, x, w, b, stride, padding, dilation, groups):
+def _conv_jvp(xp, t, out, x, w, b, stride, padding, dilation, groups, saved=None):
     tx, tw, tb = t
     geo = (stride, padding, dilation, groups)
     r = None if tx is None else _conv(xp, tx, w, None, *geo)

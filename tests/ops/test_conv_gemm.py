@@ -37,6 +37,16 @@ CASES = [  # (d, n, c, o, spatial, k, kwargs)
     (1, 2, 3, 5, (13,), (5,), dict(stride=3, padding=2)),
 ]
 IDS = [f"conv{c[0]}d-{i}" for i, c in enumerate(CASES)]
+# checked against the generic code (itself checked against PyTorch above): Note [strided input
+# gradient by phases] with a residue holding no input position (height 1 at stride 2), uneven
+# padding, a dilation that is a multiple of the stride, unequal strides, a 3-D dilation
+MORE = [
+    (2, 2, 4, 6, (1, 5), (1, 3), dict(stride=2, padding=(0, 1))),
+    (2, 2, 5, 3, (8, 9), (3, 3), dict(stride=2, padding=(1, 3), dilation=(2, 1))),
+    (2, 1, 3, 4, (7, 10), (5, 5), dict(stride=(2, 3), padding=2)),
+    (3, 1, 2, 3, (5, 6, 7), (2, 3, 2), dict(stride=(3, 2, 2), padding=1, dilation=(1, 1, 2))),
+]
+MORE_IDS = [f"more{c[0]}d-{i}" for i, c in enumerate(MORE)]
 
 
 def _inputs(case):
@@ -80,7 +90,7 @@ def test_conv_values_and_gradients_match_torch(case):
     _close(_gradwalk(case, x, w, b), _torch(case, x, w, b))
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES + MORE, ids=IDS + MORE_IDS)
 def test_batch_tiles_add_up(case, monkeypatch):
     """Note [bounded im2col]: with the limit lowered to one byte every sample is its own tile,
     and the results (the weight gradient summed over the tiles) are the untiled ones."""
@@ -99,7 +109,7 @@ def test_tiles_cover_the_batch_once(monkeypatch):
     assert len(conv_gemm._tiles(10, 1000)) == 1
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES + MORE, ids=IDS + MORE_IDS)
 def test_gemm_kernels_agree_with_the_generic_code(case, monkeypatch):
     x, w, b = _inputs(case)
     fast = _gradwalk(case, x, w, b)
