@@ -29,7 +29,11 @@ def _plain(*datas) -> bool:
     first = datas[0]
     if type(first) is not _ndarray or first.dtype.kind != "f":
         return False
-    return all(type(d) is _ndarray and d.dtype is first.dtype for d in datas[1:])
+    dt = first.dtype
+    for d in datas:
+        if type(d) is not _ndarray or d.dtype is not dt:
+            return False
+    return True
 
 
 def apply_product(op, a, b):
@@ -75,7 +79,11 @@ def apply_linear(op, x, w, b):
     xd, wd, bd = x._data, w._data, b._data
     if not _plain(xd, wd, bd):
         return apply(op, x, w, b)
-    out = op.forward(np, xd, wd, bd)
+    if xd.ndim == 2 and wd.ndim == 2 and bd.ndim == 1:
+        out = xd @ wd.T  # ``_linear_fwd``'s common case written out: a fresh product,
+        out += bd        # the bias added in place
+    else:
+        out = op.forward(np, xd, wd, bd)
     rx, rw, rb = x._requires_grad, w._requires_grad, b._requires_grad
     if not (rx or rw or rb) or not _registry.is_grad_enabled_fast():
         return _registry._make(out, None)

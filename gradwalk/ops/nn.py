@@ -249,6 +249,13 @@ def _t(xp, w):
 
 
 def _linear_vjp(xp, g, out, x, w, b, *, needs):
+    if type(g) is np.ndarray and g.ndim == 2 and (
+            not needs[0] or type(w) is np.ndarray and w.ndim == 2) and (
+            not needs[1] or type(x) is np.ndarray and x.ndim == 2):
+        # the 2-D NumPy case (a layer's step) written out: the two GEMMs as the hand-written
+        # step makes them (``g @ w``, and ``g.T @ x``: the transpose is a flag to the BLAS)
+        return (g @ w if needs[0] else None, g.T @ x if needs[1] else None,
+                g if needs[2] else None)
     gx = gw = gb = None
     if needs[0]:
         gx = _mm2(xp, g, w) if w.ndim == 2 else xp.multiply(xp.expand_dims(g, -1), w)

@@ -94,3 +94,35 @@ def test_matrix_vector_gradients_match_torch(sa, sb):
     for a, b in zip(g, t):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.detach().numpy(), rtol=1e-12,
                                    atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("rx,rw", [(True, True), (False, True), (True, False)])
+@pytest.mark.parametrize("strided", [False, True])
+def test_linear_2d_fast_paths_match_torch(dtype, bias, rx, rw, strided):
+    # apply_linear's written-out forward and linear's 2-D rule (``g @ w``, ``g.T @ x``), with
+    # each input wanting a gradient or not, transposed (strided) inputs, and the rule's double
+    # backward
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((6, 4)).astype(dtype)
+    w0 = rng.standard_normal((5, 4)).astype(dtype)
+    b0 = rng.standard_normal(5).astype(dtype)
+    out = []
+    for m in (gradwalk, torch):
+        # the leaves hold the arrays (transposed when strided); the layer reads views of them
+        x = m.tensor(x0.T.copy() if strided else x0, requires_grad=rx)
+        w = m.tensor(w0.T.copy() if strided else w0, requires_grad=rw)
+        b = m.tensor(b0, requires_grad=True)
+        y = m.nn.functional.linear(x.T if strided else x, w.T if strided else w,
+                                   b if bias else None)
+        wanted = [t for t, r in ((x, rx), (w, rw), (b, bias)) if r]
+        grads = m.autograd.grad(m.tanh(y).sum(), wanted, create_graph=True)
+        sum(gr.square().sum() for gr in grads).backward()
+        out.append([y.detach().numpy()] + [gr.detach().numpy() for gr in grads]
+                   + [t.grad.numpy() for t in wanted])
+    eps = 1e-6 if dtype == np.float32 else 1e-13  # of the largest entry: float32 cancels
+    for a, b in zip(*out):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=100 * eps, atol=eps * np.abs(b).max())
