@@ -20,11 +20,38 @@ from .ops import linalg as _L
 from .ops import reductions as _R
 from .ops import shape as _S
 from .ops.arrays import shape_args
+from .ops.registry import apply2 as _apply2
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 Number = float | int | bool
+
+
+def _arithmetic(op: Any, function: Any, name: str, symbol: str) -> Any:
+    """``Tensor.__add__``, ``__sub__``, ``__mul__``.
+
+    Note [arithmetic operators]
+        ``x * 2.0`` and ``x - y`` are most of an eager program. With a Tensor or a Python number
+        on the right, the operator is the first lines of ``elementwise._binary`` (its checks, its
+        errors) written out, so that it calls ``registry.apply2`` itself: one Python call where
+        the public function takes three. Every other operand goes to the public function.
+    """
+    def method(self: Tensor, other: Any) -> Tensor:
+        t = type(other)
+        if t is float or t is int or isinstance(other, OpMethods):
+            try:
+                return _apply2(op, self, other)
+            except ValueError:
+                _E._check_broadcast(name, self, other)
+                raise
+            except OverflowError:  # an int the dtype cannot hold: the public function wraps it
+                return function(self, other)
+        return function(self, other)
+
+    method.__name__ = method.__qualname__ = f"__{name}__"
+    method.__doc__ = f"``self {symbol} other``."
+    return method
 
 
 class OpMethods:
@@ -33,9 +60,9 @@ class OpMethods:
     __slots__ = ()
 
     # ------------------------------------------------------------------ operators
-    __add__ = _E.add
-    __sub__ = _E.sub
-    __mul__ = _E.mul
+    __add__ = _arithmetic(_E.ADD, _E.add, "add", "+")  # Note [arithmetic operators]
+    __sub__ = _arithmetic(_E.SUB, _E.sub, "sub", "-")
+    __mul__ = _arithmetic(_E.MUL, _E.mul, "mul", "*")
     __truediv__ = _E.div
     __floordiv__ = _E.floor_divide
     __mod__ = _E.remainder

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
-
 from ._tensor_autograd import AutogradMethods
 from ._tensor_data import DataMethods
 from ._tensor_ops import OpMethods
@@ -104,15 +102,13 @@ class Tensor(AutogradMethods, DataMethods, PythonMethods, OpMethods, _TensorDefa
         return ex
 
     def _accumulator(self) -> AccumulateGrad:
-        """The leaf's AccumulateGrad node, made once and shared while the graph lives."""
+        """The leaf's AccumulateGrad node, made once and kept (Note [the leaf's accumulator])."""
         ex = self._extra
         if ex is None:
             ex = self._extra = _Extra()
-        ref = ex.accum
-        node = ref() if ref is not None else None
+        node = ex.accum
         if node is None:
-            node = AccumulateGrad(self)
-            ex.accum = weakref.ref(node)
+            node = ex.accum = AccumulateGrad(self)
         return node
 
     @property

@@ -57,8 +57,12 @@ def _root_grads(outputs, grad_outputs, create_graph: bool, op: str) -> list:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}: call backward on a real value (e.g. "
                                    ".abs() or .real of it), or pass gradient=")
-            xp = xp_of(out._data)
-            a = xp.ones(out._data.shape, dtype=out._data.dtype)
+            data = out._data
+            if type(data) is np.ndarray:  # ``np.ones``'s two steps, without its Python wrapper
+                a = np.empty(data.shape, data.dtype)
+                a.fill(1)
+            else:
+                a = xp_of(data).ones(data.shape, dtype=data.dtype)
             seeds.append(Tensor._wrap(a) if create_graph else a)
             continue
         if not isinstance(g, Tensor):

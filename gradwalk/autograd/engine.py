@@ -86,7 +86,7 @@ from . import hooks as _hooks
 from .hooks import node_hooks, node_prehooks, tensor_hooks
 from .listeners import Listener, grad_filters, listen, observers, unlisten
 from .messages import SECOND_BACKWARD
-from .node import AccumulateGrad, MultiNode, check_versions
+from .node import AccumulateGrad, MultiNode, Node, check_versions
 from .prehooks import capture as _capture
 from .prehooks import needed as _needed
 from .prehooks import pre_hooks as _pre_hooks
@@ -203,8 +203,12 @@ def _walk(w: _Walk) -> None:
                 _general(w, node, g)
         else:
             _general(w, node, g)
-        if release and not node.released:
-            node.release()  # 7.
+        if release and not node.released:  # 7.
+            if type(node) is Node:  # ``Node.release`` written out: a call per node costs more
+                if node.op.saves or node.op.save_out:
+                    node.released, node.saved, node.out = True, None, None
+            else:
+                node.release()
 
 
 def _seed(w: _Walk, roots, root_grads, inputs) -> None:
@@ -453,8 +457,11 @@ def _fastn(node, g, buffers, ready, needed) -> None:
         prev = buffers.get(e)
         if prev is not None:
             buffers[e] = prev + gi
-        else:
+        elif type(e) is tuple or needed is not None:
             _deliver(buffers, ready, e, gi, needed)
+        else:
+            buffers[e] = gi
+            heapq.heappush(ready, (-e.seq, e))
 
 
 def _saved_out(node, out, scalars):
@@ -503,7 +510,6 @@ def _first(grads):
     return next(x for x in grads if x is not None)
 
 
-_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))
 _RUNNING_LOCK = threading.Lock()
 _running = [0]  # backward walks in progress, in all threads
 
@@ -511,7 +517,10 @@ _running = [0]  # backward walks in progress, in all threads
 def _accumulate(w: _Walk, node, g) -> None:
     """Step 6 at a leaf: add ``g`` into ``leaf.grad`` (Note [ownership of leaf gradients])."""
     create_graph = w.create_graph
-    leaf = node.variable
+    leaf = node._leaf()
+    if leaf is None:  # freed (Note [the leaf's accumulator]): no one can read its gradient
+        _accumulated(node, None, None, g, create_graph)
+        return
     for f in grad_filters:
         g = f(g, leaf, create_graph)
     extra = leaf._extra
@@ -521,14 +530,14 @@ def _accumulate(w: _Walk, node, g) -> None:
         g = node_prehooks(node, node.pre_hooks.node, (g,), create_graph)[0]
     for o in w.obs:
         o.on_accumulate(leaf, g)
-    with _LEAF_LOCKS[(id(leaf) >> 4) & 63]:  # Note [concurrent accumulation]
+    with node.lock:  # Note [concurrent accumulation]
         old = leaf._grad
         if create_graph:
             leaf._grad = g if old is None else old + g
         elif old is None:
             if type(g) is not _ndarray and not hasattr(g, "__cuda_array_interface__"):
                 g = np.array(g)  # a NumPy scalar from a rule on 0-d arrays
-            elif id(g) in w.delivered or g.base is not None or not g.flags.writeable:
+            elif g.base is not None or id(g) in w.delivered or not g.flags.writeable:
                 g = g.copy()
             w.delivered.add(id(g))
             leaf._grad = Tensor._wrap(g)
@@ -538,10 +547,15 @@ def _accumulate(w: _Walk, node, g) -> None:
             old._vc[0] += 1
         else:
             leaf._grad = Tensor._wrap(old._data + g)
+    if extra is not None and extra.post_hooks or node.hooks:
+        _accumulated(node, leaf, extra, g, create_graph)
+
+
+def _accumulated(node, leaf, extra, g, create_graph) -> None:
+    """After an accumulation: the leaf's post-accumulate hooks, then the node's post-hooks."""
     if extra is not None and extra.post_hooks:
         for hook in list(extra.post_hooks):
             hook(leaf)
     if node.hooks:
         for hook in list(node.hooks):
             hook((), (Tensor._wrap(g) if not create_graph else g,))
-

@@ -28,6 +28,8 @@ Note [the op protocol]
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 
 from .hooks import RemovableHandle
 from .messages import SECOND_BACKWARD as SECOND_BACKWARD  # re-exported (function.py)
@@ -285,13 +287,34 @@ _ACCUMULATE = _AccumulateOp()
 
 
 class AccumulateGrad(Node):
-    """The node in front of a leaf: the engine adds the arriving gradient into ``leaf.grad``."""
+    """The node in front of a leaf: the engine adds the arriving gradient into ``leaf.grad``.
 
-    __slots__ = ("variable",)
+    Note [the leaf's accumulator]
+        A leaf makes its ``AccumulateGrad`` on first use and keeps it (``Tensor._accumulator``),
+        so a training step does not build one node per parameter again. The node refers to the
+        leaf weakly (``variable`` is ``None`` once the leaf is freed): there is no reference
+        cycle, and a leaf is freed by reference counting as before. What the node holds stays
+        valid across graphs: it saves nothing, its creation number is older than every consumer
+        (the walk pops it last, as it must), and the gradient, the leaf's hooks and ``.grad``
+        are read from the leaf when a gradient arrives. Hooks registered on the node itself
+        (``next_functions[0][0].register_hook``) therefore last as long as the leaf; PyTorch
+        keeps the node only while a graph (or the user) holds it.
+    """
+
+    __slots__ = ("_leaf", "lock")
 
     def __init__(self, variable) -> None:
         Node.__init__(self, _ACCUMULATE, (), None, None, None, None, None, (), ())
-        self.variable = variable
+        self._leaf = weakref.ref(variable)
+        self.lock = _LEAF_LOCKS[(id(variable) >> 4) & 63]  # Note [concurrent accumulation]
+
+    @property
+    def variable(self):
+        """The leaf this node accumulates into (``None`` once it was freed)."""
+        return self._leaf()
 
     def release(self) -> None:
         pass
+
+
+_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))

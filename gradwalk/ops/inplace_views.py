@@ -235,18 +235,24 @@ def update_(self, uf, other, alpha) -> bool:
 
 def _write(self, uf, other, alpha) -> bool:
     data = self._data
-    if type(data) is not np.ndarray:
-        return False
     od = other._data if isinstance(other, _registry.Tensor) else other
-    if not (type(od) is np.ndarray or type(od) is float or type(od) is int):
+    to = type(od)
+    if type(data) is not np.ndarray or not (to is np.ndarray or to is float or to is int):
         return False
     if alpha != 1 and (od := scaled_other(uf, od, alpha)) is None:
         return False
     try:
-        uf(data, od, out=data, casting="same_kind")
+        if to is np.ndarray and od.dtype is data.dtype:
+            uf(data, od, out=data)  # one dtype: nothing to cast, no casting rule to read
+        else:
+            uf(data, od, out=data, casting="same_kind")
     except (TypeError, ValueError):
         return False
-    bump_version(self)
+    vc = self._vcl  # ``bump_version``, written out
+    if vc is None:
+        self._vcl = [1]
+    else:
+        vc[0] += 1
     return True
 
 

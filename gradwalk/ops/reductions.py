@@ -16,6 +16,8 @@ from . import registry as _registry
 from .registry import apply1, declare
 
 _Ret = namedtuple("return_types", ["values", "indices"])
+_ndarray, _add_reduce = np.ndarray, np.add.reduce
+_f64, _f32 = np.dtype(np.float64), np.dtype(np.float32)
 
 
 def numpy_aliases(fn):
@@ -103,11 +105,25 @@ SUM_DIM = declare("sum_dim", _fwd_with_shape(_sum_fwd), _sum_vjp, _sum_jvp, save
 
 
 def _mean_fwd(xp, x, axes, keepdim, shape):
+    # Note [mean on NumPy]: ``np.mean`` is ``np.add.reduce`` then a division by the count, in
+    # Python wrappers that cost more than both on a small array. For float64, and float32 with
+    # a count float32 holds exactly, the two steps written out give the same bits.
+    if type(x) is _ndarray and (x.dtype == _f64 or x.dtype == _f32 and x.size <= 1 << 24) and (
+            n := _count(shape, axes)):
+        return _add_reduce(x, axes, keepdims=keepdim) / n
     return xp.mean(x, axis=axes, keepdims=keepdim)
 
 
 def _mean_vjp(xp, g, out, x, axes, keepdim, shape):
-    return _grow(xp, g, shape, axes, keepdim) / _count(shape, axes)
+    n = _count(shape, axes)
+    if axes is None and not keepdim and n and xp is np and (
+            type(g) is _ndarray or isinstance(g, np.generic)):
+        # Note [mean on NumPy]: the mean of everything: one fill of ``g / n``, the value every
+        # element of the broadcast gradient divided by ``n`` has (no broadcast view)
+        r = np.empty(shape, g.dtype)
+        r.fill(g / n)
+        return r
+    return _grow(xp, g, shape, axes, keepdim) / n
 
 
 def _mean_jvp(xp, t, out, x, axes, keepdim, shape):
@@ -407,7 +423,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         input = _registry.wrap(input._data.astype(np.int64))
     axes = _axes(dim, input.ndim, "sum")
     op = SUM if dim is None else SUM_DIM
-    return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
+    return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input._data.shape})
 
 
 @numpy_aliases
@@ -428,7 +444,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             f"or complex dtype. Got: {input.dtype}. Use x.float().mean() instead.")
     axes = _axes(dim, input.ndim, "mean")
     op = MEAN if dim is None else MEAN_DIM
-    return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input.shape})
+    return apply1(op, input, {"axes": axes, "keepdim": keepdim, "shape": input._data.shape})
 
 
 def _correction(unbiased, correction):

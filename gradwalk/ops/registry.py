@@ -60,6 +60,7 @@ from . import rules as _rules
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_new = object.__new__
 _Batched = None  # set by func/_batched_array.py: vmap's BatchedArray type
 _complex = None  # set by ops/complex.py: an op's complex form (Note [complex ops] there)
 
@@ -179,7 +180,8 @@ def _edge(t):
     if fn is not None:
         return fn if type(fn) is Node else edge_of(t, fn)
     if t._requires_grad:
-        return t._accumulator()
+        ex = t._extra  # the leaf's kept AccumulateGrad (Note [the leaf's accumulator])
+        return ex.accum if ex is not None and ex.accum is not None else t._accumulator()
     return None
 
 
@@ -217,9 +219,8 @@ def apply1(op: Op, input: Tensor, params: dict | None = None) -> Tensor:
         else:
             node = Node(op, edges, saved, versions, None if vc is None else out, vc, params,
                         (data.shape,), (data.dtype,))
-        res = _make(out, node)
-        if vc is not None:
-            res._vcl = vc
+        res = _new(Tensor)  # ``Tensor._make`` written out, with the version counter
+        res._data, res.grad_fn, res._requires_grad, res._vcl = out, node, True, vc
     else:
         res = _make(out, None)
     if _forward_hooks:
@@ -299,10 +300,10 @@ def apply2(op: Op, input: Tensor, other: Tensor | float | int,
                 versions = (v0, None)
             saved = (input, other) if saves else _NONE2
         vc = [0] if op.save_out else None
-        res = _make(out, Node(op, edges, saved, versions, None if vc is None else out, vc,
-                              params, shapes, dtypes))
-        if vc is not None:
-            res._vcl = vc
+        node = Node(op, edges, saved, versions, None if vc is None else out, vc, params, shapes,
+                    dtypes)
+        res = _new(Tensor)  # ``Tensor._make`` written out, with the version counter
+        res._data, res.grad_fn, res._requires_grad, res._vcl = out, node, True, vc
     else:
         res = _make(out, None)
     if _forward_hooks:

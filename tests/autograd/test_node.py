@@ -284,3 +284,81 @@ def test_custom_function_outputs_that_are_not_differentiable_tensors():
     make(torch).apply(xt)[0].sum().backward()
     assert seen["gradwalk"] == seen["torch"] == (None, "bool", (5, 4), False)
     _close(x.grad, xt.grad)
+
+
+# ------------------------------------------------------------ Note [the leaf's accumulator]
+def _acc(t):
+    return (t * 1.0).grad_fn.next_functions[0][0]
+
+
+def test_a_leaf_keeps_its_accumulator_across_graphs():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    first = _acc(x)
+    (x * 3.0).sum().backward()
+    assert _acc(x) is first and first.variable is x
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_the_kept_accumulator_reads_a_grad_the_user_replaced():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    mine = gradwalk.tensor([10.0, 20.0])
+    x.grad = mine
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [12.0, 22.0])
+    x.grad = None
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(mine.numpy(), [12.0, 22.0])
+
+
+def test_hooks_added_after_the_first_backward_run():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    seen = []
+    x.register_hook(lambda g: g * 10.0)
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    x.grad = None
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
+    np.testing.assert_array_equal(seen[0], [30.0, 30.0])
+
+
+def test_grad_of_inputs_with_a_kept_accumulator_leaves_grad_alone():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    w = gradwalk.tensor([3.0, 4.0], requires_grad=True)
+    (x * w).sum().backward()
+    gx, = gradwalk.autograd.grad((x * w * x).sum(), [x])
+    np.testing.assert_array_equal(gx.numpy(), [6.0, 16.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])
+    (x * w).sum().backward(inputs=[w])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 4.0])
+
+
+def test_the_accumulator_does_not_keep_its_leaf_alive():
+    import gc
+    import weakref
+    gc.disable()
+    try:
+        x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+        (x * 2.0).sum().backward()
+        ref = weakref.ref(x)
+        del x
+        assert ref() is None  # freed by reference counting: no cycle through the node
+    finally:
+        gc.enable()
+
+
+def test_a_freed_leaf_still_runs_its_accumulators_node_hooks():
+    x = gradwalk.tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh().sum()  # tanh keeps its output, not ``x``
+    acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    seen = []
+    acc.register_hook(lambda gi, go: seen.append(go[0].numpy().copy()))
+    del x
+    assert acc.variable is None
+    y.backward()
+    np.testing.assert_allclose(seen[0], 1.0 - np.tanh([1.0, 2.0]) ** 2, rtol=1e-6)  # float32
