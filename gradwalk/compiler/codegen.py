@@ -303,18 +303,24 @@ def compile_forward(recs, n_ext: int, meta=None, dead: frozenset = frozenset(),
 def run_forward(program, seg) -> list:
     """The values of ``seg`` by ``program``: the variant without the values nobody can read
     (Note [dead values] in passes.py), compiled on its first use."""
+    return run_forward_dead(program, seg)[0]
+
+
+def run_forward_dead(program, seg) -> tuple:
+    """``run_forward``'s values and the dead slots of the variant that made them (``None``
+    for the whole program: every value computed)."""
     fn = program.forward
     plan = getattr(fn, "plan", None)
     dead = None if plan is None else plan.dead(seg)
     if not dead:
-        return list(fn(seg.ext_data, seg.consts))
+        return fn(seg.ext_data, seg.consts), None
     variant = plan.variants.get(dead)
     if variant is None:
         if len(plan.variants) >= passes.MAX_VARIANTS:
-            return list(fn(seg.ext_data, seg.consts))
+            return fn(seg.ext_data, seg.consts), None
         variant = plan.variants[dead] = compile_forward(
             plan.recs, plan.n_ext, plan.meta, frozenset(dead), plan.backend)
-    return list(variant[0](seg.ext_data, seg.consts))
+    return variant[0](seg.ext_data, seg.consts), dead
 
 
 def variant_sources(program) -> list[str]:
