@@ -74,6 +74,7 @@ from .lazy import Flags, LazyArray
 from .recfacts import _backward_facts, _floating, user_location
 
 _ndarray = np.ndarray
+_new = object.__new__
 
 SUPPORTED = frozenset(
     "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
@@ -243,7 +244,7 @@ class _RegionOp:
     function = None
     jvp = None
 
-    def __init__(self, seg) -> None:
+    def __init__(self, seg) -> None:  # ``Segment.new_node`` writes this out
         self.vjp = seg.vjp
 
 
@@ -286,8 +287,8 @@ class Segment:
         self.lazies: list = []
         self.values = None  # the arrays, once computed (at once in eager mode)
         self.node = None
-        self.edges: list = []
-        self.edge_uses: list = []  # per edge: (slot, input position)
+        self.edges: list | None = None  # the node's edges, made with it (``new_node``)
+        self.edge_uses: list | None = None  # per edge: (slot, input position)
         self.recs: list | tuple = ()  # the path's recs, at the flush
         self.eager = False
         self.ext_versions: dict = {}
@@ -469,8 +470,11 @@ class Segment:
     def new_node(self):
         """The segment's ``CompiledFunctionBackward`` node, made at its first value that
         requires grad."""
-        node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None, None,
-                                        None, None, None, 0)
+        op = _new(_RegionOp)
+        op.vjp = self.vjp
+        self.edges, self.edge_uses = [], []
+        node = self.node = CompiledNode(op, self.edges, None, None, None, None, None, None,
+                                        None, 0)
         node.seg = self
         return node
 
