@@ -24,7 +24,7 @@ from ..autograd.node import Node
 from ..autograd.zeros import MaskedGrad, masked_call
 from ..dtypes import promote_pair as _promote2
 from ..ops import registry as _registry
-from . import passes
+from . import passes, segend
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -415,9 +415,8 @@ def version_error(node, t, saved_v, now_v):
 def versions_changed(seg) -> bool:
     """Whether a value or outside tensor the backward reads changed version since the forward
     (then the per-op checks run and raise the engine's error at the op that reads it)."""
-    for t, v in seg.slot_versions.values():
-        if t._version != v:
-            return True
+    if segend.changed(seg.slot_versions):  # Note [the end of a segment]
+        return True
     for t, v in seg.ext_versions.values():
         if t._version != v:
             return True

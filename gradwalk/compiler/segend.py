@@ -16,9 +16,21 @@ Note [the end of a segment]
     (by the flush, or a hook registered on a pending value), not a list appended per op.
     When every value requires grad (``out_slots`` is every slot) the backward's gradient
     buffer is the engine's tuple of output gradients as it is.
+
+    The versions of the values the backward reads (``versions``) are kept as the tensors and
+    their counters at the flush (most have none: version 0) plus the versions of those that
+    had one. "Did any change?" (``changed``, asked once per backward) compares the counters
+    with one list comparison and reads only the versions that were there: a counter made
+    since (an in-place op, or a view sharing it) says "maybe", and then every rule's own check
+    (``saved_version``) compares versions exactly. A "maybe" costs the per-op checks, never an
+    error eager would not raise.
 """
 
 from __future__ import annotations
+
+from operator import attrgetter
+
+_VCL = attrgetter("_vcl")  # a tensor's version counter (``None``: version 0, none made yet)
 
 
 def table(program, dead) -> tuple:
@@ -69,3 +81,38 @@ def bad_program(lazies, values, live) -> None:
                 "is a bug in gradwalk.compile (please report it)")
     raise RuntimeError("gradwalk.compile: the program's values differ from the trace's; this "
                        "is a bug in gradwalk.compile (please report it)")
+
+
+def versions(tensors, read) -> tuple:
+    """The versions of the values ``read`` (slots) of ``tensors`` at the flush: ``(slots,
+    tensors, counters, {index: version} of the tensors that had a counter)``."""
+    ts = [tensors[s] for s in read]
+    counters = list(map(_VCL, ts))
+    if counters.count(None) == len(counters):
+        return read, ts, counters, {}
+    return read, ts, counters, {i: vc[0] for i, vc in enumerate(counters) if vc is not None}
+
+
+NO_VERSIONS = ((), (), [], {})  # a segment's before its flush
+
+
+def changed(table) -> bool:
+    """Whether a value of ``table`` (``versions``) may have changed version: exact for the
+    counters that were there, "maybe" for one made since (Note [the end of a segment])."""
+    _, ts, counters, had = table
+    if list(map(_VCL, ts)) != counters:
+        return True
+    for i, v in had.items():
+        if ts[i]._version != v:
+            return True
+    return False
+
+
+def saved_version(seg, slot: int) -> tuple:
+    """``(tensor, its version at the flush)`` of ``seg``'s value ``slot``."""
+    read, ts, _, had = seg.slot_versions
+    index = seg.slot_index  # slot -> position in the table, made on first use
+    if index is None:
+        index = seg.slot_index = dict(zip(read, range(len(read))))
+    i = index[slot]
+    return ts[i], had.get(i, 0)

@@ -272,8 +272,8 @@ class Segment:
     """The ops recorded since the last flush (Note [the trace])."""
 
     __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
-                 "values", "node", "edges", "edge_uses", "recs", "eager",
-                 "ext_versions", "backward", "hooks", "slot_versions", "freed", "flushed",
+                 "values", "node", "edges", "edge_uses", "recs", "eager", "ext_versions",
+                 "backward", "hooks", "slot_versions", "slot_index", "freed", "flushed",
                  "__weakref__")
 
     def __init__(self, trace) -> None:
@@ -292,7 +292,8 @@ class Segment:
         self.recs: list | tuple = ()  # the path's recs, at the flush
         self.eager = False
         self.ext_versions: dict = {}
-        self.slot_versions: dict = _NO_VERSIONS  # made by ``_finish_node``
+        self.slot_versions = segend.NO_VERSIONS  # made by ``_finish_node``
+        self.slot_index: dict | None = None  # made by ``segend.saved_version``
         self.freed = False
         self.flushed = False
         self.hooks: dict | None = None  # slot -> [tensor hooks, retain_grad's weak reference]
@@ -524,12 +525,7 @@ class Segment:
         self.node.edges = tuple(reversed(self.edges))
         self.edge_uses = self.edge_uses[::-1]
         self.recs, read, self.backward = program.backward_facts(self.edge_uses)
-        tensors = self.tensors
-        versions = self.slot_versions = {}
-        for s in read:  # a tensor's counter is made when first needed: read its version then
-            t = tensors[s]
-            vc = t._vcl
-            versions[s] = (t, 0 if vc is None else vc[0])
+        self.slot_versions = segend.versions(self.tensors, read)  # Note [the end of a segment]
         self.tensors = []
 
     def run_hooks(self, slot, g):
@@ -542,7 +538,7 @@ class Segment:
         return g
 
     def check_version(self, node, slot) -> None:
-        t, v = self.slot_versions[slot]
+        t, v = segend.saved_version(self, slot)
         if t._version != v:
             codegen.version_error(node, t, v, t._version)
 
@@ -632,7 +628,6 @@ class Segment:
 
 
 _RESTART = object()
-_NO_VERSIONS: dict = {}  # a segment's saved-value versions before its flush (never written)
 
 
 class _Probe:

@@ -174,3 +174,60 @@ def test_a_saved_outside_tensor_with_a_version_already_is_checked_from_that_vers
             else:
                 loss.backward()
                 _same(x.grad.numpy(), w.detach().numpy())
+
+
+def _saves(x):
+    a = x * 2.0  # sin saves its input: ``a`` is read by the backward
+    return a, a.sin().sum()
+
+
+@pytest.mark.parametrize("after", ["nothing", "a view", "a view then in place", "in place"])
+def test_the_versions_of_saved_values_are_checked_as_eagerly(after):
+    cf = gradwalk.compile(_saves)
+    for _ in range(3):  # the first call traces, the later ones hit the cache
+        results = []
+        for f in (_saves, cf):
+            x = _x()
+            a, loss = f(x)
+            if after == "a view":
+                a.view(3)  # a counter shared with a view, version 0: nothing changed
+            elif after == "a view then in place":
+                a.view(3).mul_(1.0)
+            elif after == "in place":
+                a.add_(0.0)
+            try:
+                loss.backward()
+                results.append(("ok", x.grad.numpy()))
+            except RuntimeError as e:
+                results.append(("raised", str(e).split(";")[0]))
+        (kind_e, got_e), (kind_c, got_c) = results
+        assert kind_c == kind_e == ("ok" if after in ("nothing", "a view") else "raised")
+        if kind_e == "ok":
+            _same(got_c, got_e)
+        else:
+            assert "modified by an inplace operation" in got_c
+
+
+def test_a_saved_value_with_a_counter_at_the_flush_is_checked_from_its_version():
+    def fn(x):
+        a = x * 2.0
+        b = a.view(3)  # shares a's counter: made while recording
+        return a, (b.sin() * a.sin()).sum()
+
+    cf = gradwalk.compile(fn)
+    for call in range(4):
+        results = []
+        for f in (fn, cf):
+            x = _x()
+            a, loss = f(x)
+            if call % 2:
+                a.mul_(1.0)
+            try:
+                loss.backward()
+                results.append(x.grad.numpy())
+            except RuntimeError as e:
+                results.append("modified by an inplace operation" in str(e))
+        if call % 2:
+            assert results == [True, True]
+        else:
+            _same(results[1], results[0])
