@@ -24,7 +24,7 @@ from ..autograd.node import Node
 from ..autograd.zeros import MaskedGrad, masked_call
 from ..dtypes import promote_pair as _promote2
 from ..ops import registry as _registry
-from . import passes
+from . import passes, segend
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -303,18 +303,24 @@ def compile_forward(recs, n_ext: int, meta=None, dead: frozenset = frozenset(),
 def run_forward(program, seg) -> list:
     """The values of ``seg`` by ``program``: the variant without the values nobody can read
     (Note [dead values] in passes.py), compiled on its first use."""
+    return run_forward_dead(program, seg)[0]
+
+
+def run_forward_dead(program, seg) -> tuple:
+    """``run_forward``'s values and the dead slots of the variant that made them (``None``
+    for the whole program: every value computed)."""
     fn = program.forward
     plan = getattr(fn, "plan", None)
     dead = None if plan is None else plan.dead(seg)
     if not dead:
-        return list(fn(seg.ext_data, seg.consts))
+        return fn(seg.ext_data, seg.consts), None
     variant = plan.variants.get(dead)
     if variant is None:
         if len(plan.variants) >= passes.MAX_VARIANTS:
-            return list(fn(seg.ext_data, seg.consts))
+            return fn(seg.ext_data, seg.consts), None
         variant = plan.variants[dead] = compile_forward(
             plan.recs, plan.n_ext, plan.meta, frozenset(dead), plan.backend)
-    return list(variant[0](seg.ext_data, seg.consts))
+    return variant[0](seg.ext_data, seg.consts), dead
 
 
 def variant_sources(program) -> list[str]:
@@ -409,9 +415,8 @@ def version_error(node, t, saved_v, now_v):
 def versions_changed(seg) -> bool:
     """Whether a value or outside tensor the backward reads changed version since the forward
     (then the per-op checks run and raise the engine's error at the op that reads it)."""
-    for t, v in seg.slot_versions.values():
-        if t._version != v:
-            return True
+    if segend.changed(seg.slot_versions):  # Note [the end of a segment]
+        return True
     for t, v in seg.ext_versions.values():
         if t._version != v:
             return True

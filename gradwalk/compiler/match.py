@@ -47,6 +47,7 @@ from types import FunctionType
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled_fast
+from ..autograd.node import AccumulateGrad, Node, edge_of
 from ..ops import registry as _registry
 from .codegen import CONST, EXT, SLOT
 from .lazy import LazyArray
@@ -99,9 +100,9 @@ def build(key, child, freeze, unfreezable):
             L.append(f"    if type(d{j}) is not NDA:")
             L.append("        return None")
             if r[2]:  # Note [leaves met after the node] in trace.py
-                L.append(f"    fn = {x}.grad_fn")
-                L.append("    if fn is not None and seg.node is not None and "
-                         "fn.seq > seg.node.seq:")
+                L.append(f"    fn{j} = {x}.grad_fn")
+                L.append(f"    if fn{j} is not None and seg.node is not None and "
+                         f"fn{j}.seq > seg.node.seq:")
                 L.append("        return None")
             if len(r) > 3:
                 consts[f"SH{j}"], consts[f"DT{j}"], consts[f"ST{j}"] = r[3], r[4], r[5]
@@ -148,18 +149,29 @@ def build(key, child, freeze, unfreezable):
         L.append("    node = seg.node")
         L.append("    if node is None:")
         L.append("        node = seg.new_node()")
-        for j in rec.ext_needs:
-            L.append(f"    seg.add_edge(x{j}, SLOT_OUT, {j}, node)")
+        for j in rec.ext_needs:  # Segment.add_edge, written out
+            consts[f"EU{j}"] = (child.depth - 1, j)  # the use: (slot, input position)
+            L.append(f"    if fn{j} is None:")
+            L.append(f"        e = x{j}._accumulator()")  # a leaf (requires grad: checked)
+            L.append(f"    elif type(fn{j}) is NODE:")
+            L.append(f"        e = fn{j}")
+            L.append("    else:")
+            L.append(f"        e = edge_of(x{j}, fn{j})")
+            L.append("    if type(e) is ACC and e.seq > node.seq:  # Note [leaves met after "
+                     "the node]")
+            L.append("        e.seq = node.seq - 0.5 / (len(seg.edges) + 1)")
+            L.append("    seg.edges.append(e)")
+            L.append(f"    seg.edge_uses.append(EU{j})")
         for j, r in enumerate(rec.ins):
             if rec.checks[j] and r[0] == EXT:
                 consts[f"V{j}"] = r[1]
                 L.append(f"    if V{j} not in seg.ext_versions:")
-                L.append(f"        seg.ext_versions[V{j}] = (x{j}, x{j}._version)")
+                L.append(f"        vc = x{j}._vcl")  # Tensor._version, written out
+                L.append(f"        seg.ext_versions[V{j}] = (x{j}, 0 if vc is None else vc[0])")
         _make_tensor(L, "node", "True")
-        L.append("    k = node.outputs")
-        L.append("    t._out_edge = (node, k)")
-        L.append("    node.outputs = k + 1")
-        L.append("    seg.out_slots.append(SLOT_OUT)")
+        consts["KO"], consts["NO"] = child.k_out, child.n_out  # Note [the end of a segment]
+        L.append("    t._out_edge = (node, KO)")
+        L.append("    node.outputs = NO")
     else:
         _make_tensor(L, "None", "False")
     L.append("    seg.tensors.append(t)")
@@ -181,7 +193,8 @@ def build(key, child, freeze, unfreezable):
 def _namespace(freeze, unfreezable) -> dict:
     """The globals of the matchers: what every step reads."""
     if not _GLOBALS:
-        _GLOBALS.update(LA=LazyArray, NDA=_ndarray, T=_registry.Tensor,
+        _GLOBALS.update(LA=LazyArray, NDA=_ndarray, T=_registry.Tensor, NODE=Node,
+                        ACC=AccumulateGrad, edge_of=edge_of,
                         gm=is_grad_enabled_fast, make=_registry._make, new=_new,
                         MISSING=_MISSING, copysign=copysign, freeze=freeze,
                         Unfreezable=unfreezable)

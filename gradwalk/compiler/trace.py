@@ -71,12 +71,13 @@ from ..autograd.hooks import tensor_hooks as _tensor_hooks
 from ..autograd.node import AccumulateGrad, MultiNode
 from ..ops import registry as _registry
 from ..ops import valued as _valued
-from . import codegen, inplace, match
+from . import codegen, inplace, match, segend
 from .codegen import CONST, EXT, KEYED, SLOT
 from .lazy import Flags, LazyArray
 from .recfacts import _backward_facts, _floating, _integer_only, user_location
 
 _ndarray = np.ndarray
+_new = object.__new__
 
 SUPPORTED = frozenset(
     "view reshape squeeze unsqueeze permute transpose t expand repeat cat stack flip tril triu "
@@ -140,7 +141,7 @@ class TrieNode:
     shares memory with, and the program of a segment that ends here."""
 
     __slots__ = ("children", "rec", "shape", "dtype", "flags", "shares", "program", "depth",
-                 "parent", "ext_keys", "fast", "hit")
+                 "parent", "ext_keys", "fast", "hit", "k_out", "n_out", "outs")
 
     def __init__(self, parent=None, rec=None, value=None, shares=(), ext_keys=()) -> None:
         self.children: dict = {}
@@ -152,11 +153,22 @@ class TrieNode:
         self.program = None
         self.shares = shares
         self.ext_keys = ext_keys  # the guards this op added: (ext index, shape, dtype, rg)
+        # Note [the end of a segment] in segend.py: this step's output of the segment's node
+        n = 0 if parent is None else parent.n_out
+        self.k_out = n if rec is not None and rec.rg else -1
+        self.n_out = n + (self.k_out >= 0)
+        self.outs = None
         if value is not None:
             self.shape, self.dtype = value.shape, value.dtype
             self.flags = Flags(value.flags)
         else:
             self.shape = self.dtype = self.flags = None
+
+    def out_slots(self) -> tuple:
+        """The slots of the path's values that require grad: output ``k`` of the node."""
+        if self.outs is None:
+            self.outs = tuple(i for i, n in enumerate(self.path()) if n.rec.rg)
+        return self.outs
 
     def path(self) -> list:
         recs, node = [], self
@@ -170,7 +182,7 @@ class Program:
     """The compiled forward of one segment and what its backward reads."""
 
     __slots__ = ("forward", "source", "recs", "n_ext", "backward_source", "bw", "end", "shapes",
-                 "dtypes", "saves")
+                 "dtypes", "saves", "tables")
 
     def __init__(self, end: TrieNode, n_ext: int) -> None:
         nodes = end.path()
@@ -188,6 +200,7 @@ class Program:
         self.bw = None  # (recs with their edge indices, the slots the rules read), on first use
         self.shapes, self.dtypes = meta[0], meta[1]  # what the trace said (checked each run)
         self.saves = any(r.saves_any or r.op.save_out for r in self.recs)
+        self.tables: dict = {}  # dead values -> what the flush hands out (segend.table)
 
     def backward_facts(self, edge_uses):
         """The recs with ``edge_of`` filled for ``edge_uses`` (reversed use order) and the
@@ -234,7 +247,7 @@ class _RegionOp:
     function = None
     jvp = None
 
-    def __init__(self, seg) -> None:
+    def __init__(self, seg) -> None:  # ``Segment.new_node`` writes this out
         self.vjp = seg.vjp
 
 
@@ -252,18 +265,18 @@ class CompiledNode(MultiNode):
         self.seg.release()
 
     def _output_hooks(self, k: int) -> list:
-        return self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[0]
+        return self.seg.hook_entry(k)[0]
 
     def _retain_output(self, k: int, ref) -> None:
-        self.seg.hooks.setdefault(self.seg.out_slots[k], [[], None])[1] = ref
+        self.seg.hook_entry(k)[1] = ref
 
 
 class Segment:
     """The ops recorded since the last flush (Note [the trace])."""
 
     __slots__ = ("trace", "pos", "exts", "ext_data", "ext_ids", "consts", "tensors", "lazies",
-                 "values", "node", "edges", "edge_uses", "out_slots", "recs", "eager",
-                 "ext_versions", "backward", "hooks", "slot_versions", "freed", "flushed",
+                 "values", "node", "edges", "edge_uses", "recs", "eager", "ext_versions",
+                 "backward", "hooks", "slot_versions", "slot_index", "freed", "flushed",
                  "__weakref__")
 
     def __init__(self, trace) -> None:
@@ -277,16 +290,27 @@ class Segment:
         self.lazies: list = []
         self.values = None  # the arrays, once computed (at once in eager mode)
         self.node = None
-        self.edges: list = []
-        self.edge_uses: list = []  # per edge: (slot, input position)
-        self.out_slots: list = []
-        self.recs: list = []  # the path's recs, at the flush
+        self.edges: list | None = None  # the node's edges, made with it (``new_node``)
+        self.edge_uses: list | None = None  # per edge: (slot, input position)
+        self.recs: list | tuple = ()  # the path's recs, at the flush
         self.eager = False
         self.ext_versions: dict = {}
-        self.slot_versions: dict = {}
+        self.slot_versions = segend.NO_VERSIONS  # made by ``_finish_node``
+        self.slot_index: dict | None = None  # made by ``segend.saved_version``
         self.freed = False
         self.flushed = False
-        self.hooks: dict = {}  # slot -> [tensor hooks, retain_grad's weak reference]
+        self.hooks: dict | None = None  # slot -> [tensor hooks, retain_grad's weak reference]
+
+    @property
+    def out_slots(self) -> tuple:
+        """The slot of each output of the segment's node (Note [the end of a segment])."""
+        return self.pos.out_slots()
+
+    def hook_entry(self, k: int) -> list:
+        """``[tensor hooks, retain_grad's weak reference]`` of the node's output ``k``."""
+        if self.hooks is None:
+            self.hooks = {}
+        return self.hooks.setdefault(self.pos.out_slots()[k], [[], None])
 
     # -------------------------------------------------------------- recording
     def record(self, op, inputs, params, kind):
@@ -443,9 +467,8 @@ class Segment:
                     self.ext_versions[eid] = (x, x._version)
         t = _registry._make(data, node)
         if node is not None:
-            t._out_edge = (node, node.outputs)
-            node.outputs += 1
-            self.out_slots.append(slot)
+            t._out_edge = (node, child.k_out)
+            node.outputs = child.n_out
         self.tensors.append(t)
         self.lazies.append(data)
         return t
@@ -453,8 +476,11 @@ class Segment:
     def new_node(self):
         """The segment's ``CompiledFunctionBackward`` node, made at its first value that
         requires grad."""
-        node = self.node = CompiledNode(_RegionOp(self), self.edges, None, None, None, None,
-                                        None, None, None, 0)
+        op = _new(_RegionOp)
+        op.vjp = self.vjp
+        self.edges, self.edge_uses = [], []
+        node = self.node = CompiledNode(op, self.edges, None, None, None, None, None, None,
+                                        None, 0)
         node.seg = self
         return node
 
@@ -483,15 +509,8 @@ class Segment:
             end.program = Program(end, len(self.exts))
             fn.programs.append(end)
         if not self.eager and end.parent is not None:
-            program = end.program
-            values = codegen.run_forward(program, self)  # None: dead (Note [dead values])
-            if (list(map(_shape_of, values)) != program.shapes
-                    or list(map(_dtype_of, values)) != program.dtypes):
-                _bad_program(self.lazies, values)
-            for lazy, t, v in zip(self.lazies, self.tensors, values):  # slot i is step i
-                lazy.value = v
-                if t._data is lazy:
-                    t._data = v
+            values, dead = codegen.run_forward_dead(end.program, self)  # Note [dead values]
+            segend.hand_out(self, end.program, values, dead)  # Note [the end of a segment]
             self.values = values
         else:
             for lazy, t in zip(self.lazies, self.tensors):
@@ -508,17 +527,10 @@ class Segment:
     def _finish_node(self, program) -> None:
         """Freeze the node: edges in reverse use order (the engine delivers a value's
         gradients latest consumer first), and the versions its rules will check."""
-        node = self.node
-        uses = self.edge_uses
-        order = range(len(uses) - 1, -1, -1)
-        node.edges = tuple(self.edges[i] for i in order)
-        self.edge_uses = [uses[i] for i in order]
+        self.node.edges = tuple(reversed(self.edges))
+        self.edge_uses = self.edge_uses[::-1]
         self.recs, read, self.backward = program.backward_facts(self.edge_uses)
-        tensors = self.tensors
-        for s in read:  # a tensor's counter is made when first needed: read its version then
-            t = tensors[s]
-            vc = t._vcl
-            self.slot_versions[s] = (t, 0 if vc is None else vc[0])
+        self.slot_versions = segend.versions(self.tensors, read)  # Note [the end of a segment]
         self.tensors = []
 
     def run_hooks(self, slot, g):
@@ -531,7 +543,7 @@ class Segment:
         return g
 
     def check_version(self, node, slot) -> None:
-        t, v = self.slot_versions[slot]
+        t, v = segend.saved_version(self, slot)
         if t._version != v:
             codegen.version_error(node, t, v, t._version)
 
@@ -556,10 +568,14 @@ class Segment:
         if xp is np:
             if self.values is None and self.freed:
                 raise RuntimeError(codegen.SECOND_BACKWARD)
-            buf = [None] * len(self.recs)
-            for k, gk in enumerate(grads_out):
-                if gk is not None:
-                    buf[self.out_slots[k]] = gk
+            outs = self.pos.out_slots()
+            if len(outs) == len(self.recs):  # every value: output k is slot k
+                buf = list(grads_out)
+            else:
+                buf = [None] * len(self.recs)
+                for k, gk in enumerate(grads_out):
+                    if gk is not None:
+                        buf[outs[k]] = gk
             res = self.backward(buf, self.values, self.ext_data, self.consts, self, node,
                                 self.hooks)
         else:
@@ -578,7 +594,7 @@ class Segment:
                 "outside the region or run that function without gradwalk.compile")
         for eid in self.ext_versions:  # the re-run reads the tensors as they are now
             self.check_ext_version(self.node, eid)
-        for slot in self.slot_versions:
+        for slot in self.slot_versions[0]:  # the slots the backward reads
             self.check_version(self.node, slot)
         saved = _registry._trace
         _registry._trace = None
@@ -627,29 +643,6 @@ class Segment:
 _RESTART = object()
 _REREAD = object()
 _WRITE = inplace.WriteOp
-
-
-def _shape_of(v):
-    return None if v is None else v.shape
-
-
-def _dtype_of(v):
-    return None if v is None else v.dtype
-
-
-def _bad_program(lazies, values):
-    """Raise unless the only differences from the trace are dead values (``None``, Note [dead
-    values]): a value of another shape or dtype, or another number of values, is a bug."""
-    if len(values) != len(lazies):
-        raise RuntimeError("gradwalk.compile: the program made more or fewer values than the "
-                           "trace recorded; this is a bug in gradwalk.compile (please report it)")
-    for lazy, v in zip(lazies, values):
-        meta = lazy.meta
-        if v is not None and (v.shape != meta.shape or v.dtype != meta.dtype):
-            raise RuntimeError(
-                f"gradwalk.compile: the program's {meta.rec.op.name} at {meta.rec.loc} made "
-                f"shape {v.shape} {v.dtype}, the trace said {meta.shape} {meta.dtype}; this "
-                "is a bug in gradwalk.compile (please report it)")
 
 
 class _Probe:
