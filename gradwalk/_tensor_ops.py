@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 Number = float | int | bool
+_BOOL = np.dtype(np.bool_)
 
 
 def _arithmetic(op: Any, function: Any, name: str, symbol: str) -> Any:
@@ -35,10 +36,16 @@ def _arithmetic(op: Any, function: Any, name: str, symbol: str) -> Any:
         ``x * 2.0`` and ``x - y`` are most of an eager program. With a Tensor or a Python number
         on the right, the operator is the first lines of ``elementwise._binary`` (its checks, its
         errors) written out, so that it calls ``registry.apply2`` itself: one Python call where
-        the public function takes three. Every other operand goes to the public function.
+        the public function takes three. Every other operand goes to the public function, and
+        so does ``-`` with a bool tensor on either side (``sub``'s own error, as torch's).
     """
+    no_bool = name == "sub"
+
     def method(self: Tensor, other: Any) -> Tensor:
         t = type(other)
+        if no_bool and (self._data.dtype is _BOOL or (
+                isinstance(other, OpMethods) and other._data.dtype is _BOOL)):
+            return function(self, other)
         if t is float or t is int or isinstance(other, OpMethods):
             try:
                 return _apply2(op, self, other)

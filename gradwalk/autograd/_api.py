@@ -95,7 +95,7 @@ def backward(tensors: _Tensors, grad_tensors: _Tensors | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     if _registry._trace is not None:  # Note [in-place ops in the segment] (compiler/inplace.py)
-        _flush_writes()
+        _registry._trace.flush_writes()
     seeds = _root_grads(outputs, grad_tensors, create_graph, "backward")
     ins = None
     if inputs is not None:
@@ -147,8 +147,8 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    if _registry._trace is not None:
-        _flush_writes()
+    if _registry._trace is not None:  # the same: pending writes before the walk
+        _registry._trace.flush_writes()
     seeds = _root_grads(outs, grad_outputs, create_graph, "grad")
     captured = engine.run_backward(outs, seeds, retain_graph=retain_graph,
                                    create_graph=create_graph, inputs=ins, accumulate=False)
@@ -174,11 +174,3 @@ def grad(outputs: _Tensors, inputs: _Tensors, grad_outputs: _Tensors | None = No
     return tuple(result)
 
 
-def _flush_writes() -> None:
-    """Inside ``gradwalk.compile``: run the pending in-place writes before the walk adds into
-    ``.grad`` (Note [in-place ops in the segment] in gradwalk/compiler/inplace.py)."""
-    global _flush_writes
-    from ..compiler.inplace import flush_writes
-
-    _flush_writes = flush_writes  # imported once, on the first backward inside a region
-    flush_writes()

@@ -790,4 +790,6 @@ def hook_for(trace):
 
     hook.inplace = trace.inplace
     hook.trace = trace
+    hook.flush_writes = inplace.flush_writes  # Note [in-place ops in the segment]
+    hook.flush_running = inplace.flush_running
     return hook

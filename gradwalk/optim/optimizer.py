@@ -309,6 +309,6 @@ def _flush_compiled(reason: str) -> None:
     """Inside ``gradwalk.compile``: run the pending part of the region before NumPy writes
     arrays that its program may still read (Note [in-place ops in the segment] in
     gradwalk/compiler/inplace.py)."""
-    from ..compiler.inplace import flush_running
-
-    flush_running(reason)
+    hook = _registry._trace
+    if hook is not None:
+        hook.flush_running(reason)
