@@ -8,6 +8,7 @@ from pathlib import Path
 import gradwalk
 
 PACKAGE = Path(gradwalk.__file__).parent
+ROOT = PACKAGE.parent  # the repository root
 
 #: The core a student reads: the engine's walk, its nodes and graph, the op registry and the
 #: Tensor class. Not core: the Tensor's method mixins, the op declarations, and what plugs into
@@ -22,6 +23,9 @@ FILE_LIMIT = 800
 
 #: Files over the limit that work in progress splits: remove an entry when its split lands.
 PENDING: set[str] = set()
+
+#: The directories beside the package that keep to the same file limit.
+BESIDE = ("tests", "benchmarks", "examples")
 
 
 def _lines(path: Path) -> int:
@@ -49,6 +53,17 @@ def test_no_file_is_over_800_lines():
     assert not set(long) - PENDING, f"files over {FILE_LIMIT} lines (split them by domain): {long}"
     done = {name for name in PENDING if name not in long}
     assert not done, f"{done} are within the limit now: remove them from PENDING"
+
+
+def test_no_file_in_tests_benchmarks_or_examples_is_over_800_lines():
+    missing = [d for d in BESIDE if not (ROOT / d).is_dir()]
+    assert not missing, f"{missing} not found beside the package in {ROOT}: is it a checkout?"
+    long = {str(p.relative_to(ROOT)): _lines(p) for d in BESIDE
+            for p in sorted((ROOT / d).rglob("*.py")) if _lines(p) > FILE_LIMIT}
+    assert not long, (
+        f"files over {FILE_LIMIT} lines in {'/, '.join(BESIDE)}/: {long}. Split them by domain "
+        "into modules next to them (as tests/ops/op_samples.py keeps the entry point and "
+        "op_samples_base.py, op_samples_nn.py hold the rest)")
 
 
 def _runtime_imports(tree: ast.AST):
