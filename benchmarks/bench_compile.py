@@ -239,7 +239,7 @@ def hook_share(step, steps: int = 200) -> dict:
             spent[0] += clock() - t0
             spent[1] += 1
             return r
-        hook.inplace, hook.trace = inner.inplace, inner.trace
+        hook.__dict__.update(inner.__dict__)  # its methods: inplace, trace, the flushes
         return hook
 
     k = 20000

@@ -10,7 +10,7 @@ scalar (0-d) and on a float64 vector of 16 elements (``.sum()`` at the end). Pha
 - ``bwd``: derived, ``fwd+bwd`` minus ``fwd`` (best times).
 
 Run: ``python3 benchmarks/bench_overhead.py [--quick] [--json out.json]``.
-Target: gradwalk fwd+bwd per op <= 0.7x PyTorch.
+Targets: gradwalk fwd+bwd per op <= 0.6x PyTorch on the scalar chain, <= 0.7x on float64[16].
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import gradwalk  # noqa: E402
 torch = common.try_import_torch()
 
 N_OPS = 1000
-TARGET_VS_TORCH = 0.7
+TARGET_VS_TORCH = {"scalar": 0.6, "vec16": 0.7}
 WORKLOADS = {"scalar": np.array(0.5), "vec16": np.linspace(-1.0, 1.0, 16)}
 
 
@@ -70,10 +70,10 @@ def run(name: str, x0: np.ndarray, n: int, repeat: int) -> dict:
     print(f"\n{name}: {n}-op chain on {shape}, us/op (best of {repeat}; median in JSON)")
     print(common.table(["phase", "gradwalk", "torch", "numpy", "gw/torch", "gw/numpy"], rows))
     r = common.ratio(phases["fwdbwd"]["gradwalk"], phases["fwdbwd"].get("torch"))
-    print(f"target fwd+bwd gradwalk/torch <= {TARGET_VS_TORCH}: {common.fmt(r)} "
-          f"-> {common.verdict(r, TARGET_VS_TORCH)}")
-    return {"n_ops": n, "us_per_op": phases, "fwdbwd_vs_torch": r,
-            "target_vs_torch": TARGET_VS_TORCH}
+    target = TARGET_VS_TORCH[name]
+    print(f"target fwd+bwd gradwalk/torch <= {target}: {common.fmt(r)} "
+          f"-> {common.verdict(r, target)}")
+    return {"n_ops": n, "us_per_op": phases, "fwdbwd_vs_torch": r, "target_vs_torch": target}
 
 
 def main(argv: list[str] | None = None) -> int:
