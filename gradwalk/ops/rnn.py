@@ -85,11 +85,9 @@ def _rows(active, s, n):
     return n if active is None else active[s]
 
 
-def _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep):
-    """``_lstm_forward`` for an unpacked batch without projection (Note [fused recurrent
-    layers]): the same operations on the same arrays, but each step reads its states from the
-    outputs of the step before, and writes the matmul into one buffer, so no state is copied
-    per step; the states entering each step are gathered after the loop (two copies)."""
+def _lstm_inputs(x, w_ih, w_hh, b):
+    """The hidden size, the gate permutation, the permuted weights and every step's
+    input-to-hidden product (with the bias), one matmul for the whole sequence."""
     steps, n, _ = x.shape
     hid = w_hh.shape[0] // 4
     perm = _lstm_perm(hid)
@@ -97,6 +95,16 @@ def _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep):
     acts = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 4 * hid)
     if b is not None:
         acts += b[perm]
+    return hid, perm, w_ih, w_hh, acts
+
+
+def _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep):
+    """``_lstm_forward`` for an unpacked batch without projection (Note [fused recurrent
+    layers]): the same operations on the same arrays, but each step reads its states from the
+    outputs of the step before, and writes the matmul into one buffer, so no state is copied
+    per step; the states entering each step are gathered after the loop (two copies)."""
+    steps, n, _ = x.shape
+    hid, perm, w_ih, w_hh, acts = _lstm_inputs(x, w_ih, w_hh, b)
     whh_t = w_hh.T
     ys = np.empty((steps, n, hid), dtype=x.dtype)
     cs, tcs = np.empty_like(ys), np.empty_like(ys)
@@ -132,12 +140,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b, w_hr, keep, active):
     if active is None and w_hr is None and h0.dtype == x.dtype and c0.dtype == x.dtype:
         return _lstm_forward_dense(x, h0, c0, w_ih, w_hh, b, keep)
     steps, n, _ = x.shape
-    hid = w_hh.shape[0] // 4
-    perm = _lstm_perm(hid)
-    w_ih, w_hh = w_ih[perm], w_hh[perm]
-    acts = (x.reshape(steps * n, x.shape[2]) @ w_ih.T).reshape(steps, n, 4 * hid)
-    if b is not None:
-        acts += b[perm]
+    hid, perm, w_ih, w_hh, acts = _lstm_inputs(x, w_ih, w_hh, b)
     whh_t = w_hh.T
     whr_t = None if w_hr is None else w_hr.T
     ys = np.zeros((steps, n, w_hh.shape[1]), dtype=x.dtype)
