@@ -248,11 +248,7 @@ def _write(self, uf, other, alpha) -> bool:
             uf(data, od, out=data, casting="same_kind")
     except (TypeError, ValueError):
         return False
-    vc = self._vcl  # ``bump_version``, written out
-    if vc is None:
-        self._vcl = [1]
-    else:
-        vc[0] += 1
+    bump_version(self)
     return True
 
 

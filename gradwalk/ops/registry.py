@@ -180,8 +180,7 @@ def _edge(t):
     if fn is not None:
         return fn if type(fn) is Node else edge_of(t, fn)
     if t._requires_grad:
-        ex = t._extra  # the leaf's kept AccumulateGrad (Note [the leaf's accumulator])
-        return ex.accum if ex is not None and ex.accum is not None else t._accumulator()
+        return t._accumulator()  # kept on the leaf (Note [the leaf's accumulator])
     return None
 
 
